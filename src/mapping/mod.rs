@@ -1,0 +1,483 @@
+//! The mapping workbook (SPEC §4): program indicator (as exported, optionally narrowed by the
+//! exported COC/AOC) → target data element, category option combo and attribute option combo,
+//! plus the optional `orgUnits` sheet. Loading records a [`Finding`] with its cell for every
+//! problem; errors make the mapping unusable, warnings are reported.
+
+pub mod sheet;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use anyhow::Result;
+use rustc_hash::FxHashMap;
+
+use crate::model::{is_uid, normalise_name};
+use crate::value::ValueType;
+use sheet::Sheet;
+
+/// DHIS2's maximum code length.
+pub const MAX_CODE_LENGTH: usize = 50;
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// A problem in the mapping, with the cell it concerns (`mapping!C17`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    pub severity: Severity,
+    pub cell: String,
+    pub message: String,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{s}: {}: {}", self.cell, self.message)
+    }
+}
+
+/// What the mapping's target columns hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TargetScheme {
+    Code,
+    Uid,
+}
+
+/// One mapping row.
+#[derive(Debug, Clone, Default)]
+pub struct MappingRow {
+    /// The spreadsheet row number.
+    pub row: u32,
+    pub source: String,
+    pub source_category_option_combo: String,
+    pub source_attribute_option_combo: String,
+    pub data_element: String,
+    pub category_option_combo: String,
+    pub attribute_option_combo: String,
+    pub data_set: String,
+    pub value_type: Option<ValueType>,
+    pub value_type_text: String,
+    pub enabled: bool,
+    pub program_indicator_name: String,
+    pub data_element_name: String,
+}
+
+/// What the mapping says about an exported item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    Mapped(usize),
+    Disabled(usize),
+    Unmapped,
+}
+
+/// A loaded mapping.
+#[derive(Debug, Default)]
+pub struct Mapping {
+    pub path: String,
+    pub sheet: String,
+    pub rows: Vec<MappingRow>,
+    /// `orgUnits` sheet: source id → target id.
+    pub org_units: Option<FxHashMap<String, String>>,
+    pub findings: Vec<Finding>,
+    enabled: FxHashMap<String, Vec<usize>>,
+    disabled: FxHashMap<String, Vec<usize>>,
+    columns: BTreeMap<Col, usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Col {
+    Source,
+    SourceCoc,
+    SourceAoc,
+    DataElement,
+    Coc,
+    Aoc,
+    DataSet,
+    ValueType,
+    Enabled,
+    PiName,
+    DeName,
+}
+
+fn column(name: &str) -> Option<Col> {
+    Some(match normalise_name(name).as_str() {
+        "programindicator" | "source" | "dx" | "pi" => Col::Source,
+        "sourcecategoryoptioncombo" => Col::SourceCoc,
+        "sourceattributeoptioncombo" => Col::SourceAoc,
+        "dataelement" | "dataelementcode" => Col::DataElement,
+        "categoryoptioncombo" | "categoryoptioncombocode" | "coc" => Col::Coc,
+        "attributeoptioncombo" | "attributeoptioncombocode" | "aoc" => Col::Aoc,
+        "dataset" | "datasetcode" => Col::DataSet,
+        "valuetype" => Col::ValueType,
+        "enabled" => Col::Enabled,
+        "programindicatorname" => Col::PiName,
+        "dataelementname" => Col::DeName,
+        _ => return None,
+    })
+}
+
+/// Collects findings while reading.
+struct Findings(Vec<Finding>);
+
+impl Findings {
+    fn error(&mut self, cell: String, message: impl Into<String>) {
+        self.0.push(Finding {
+            severity: Severity::Error,
+            cell,
+            message: message.into(),
+        });
+    }
+    fn warning(&mut self, cell: String, message: impl Into<String>) {
+        self.0.push(Finding {
+            severity: Severity::Warning,
+            cell,
+            message: message.into(),
+        });
+    }
+}
+
+/// Finds the header row: the first row holding every `required` column. Returns its index in
+/// `sheet.rows` and the column of each recognised name.
+fn header<T: Copy + Ord>(
+    sheet: &Sheet,
+    classify: impl Fn(&str) -> Option<T>,
+    required: &[T],
+    findings: &mut Findings,
+) -> Option<(usize, BTreeMap<T, usize>)> {
+    for (i, row) in sheet.rows.iter().enumerate() {
+        let mut columns = BTreeMap::new();
+        let mut repeated = Vec::new();
+        for (c, cell) in row.cells.iter().enumerate() {
+            if let Some(col) = classify(cell) {
+                match columns.entry(col) {
+                    std::collections::btree_map::Entry::Occupied(_) => {
+                        repeated.push((c, cell.trim().to_string()))
+                    }
+                    std::collections::btree_map::Entry::Vacant(v) => {
+                        v.insert(c);
+                    }
+                }
+            }
+        }
+        if required.iter().all(|r| columns.contains_key(r)) {
+            for (c, name) in repeated {
+                findings.error(
+                    sheet.cell(c, row.number),
+                    format!("column `{name}` repeats a column already in the header: which one counts is ambiguous"),
+                );
+            }
+            return Some((i, columns));
+        }
+    }
+    None
+}
+
+/// Reads a cell, trimming it and warning when it had surrounding whitespace.
+fn cell(sheet: &Sheet, row: &sheet::Row, column: Option<usize>, findings: &mut Findings) -> String {
+    let Some(c) = column else {
+        return String::new();
+    };
+    let raw = row.cells.get(c).map(String::as_str).unwrap_or("");
+    if row.errors.contains(&c) {
+        findings.warning(
+            sheet.cell(c, row.number),
+            "the cell holds a spreadsheet error (#N/A, #REF!…); read as blank",
+        );
+    }
+    let trimmed = raw.trim();
+    if trimmed.len() != raw.len() && !trimmed.is_empty() {
+        findings.warning(
+            sheet.cell(c, row.number),
+            format!("whitespace around `{trimmed}` was trimmed"),
+        );
+    }
+    trimmed.to_string()
+}
+
+impl Mapping {
+    /// Loads and checks a mapping workbook or CSV. I/O failures are errors; problems in the
+    /// content are findings (see [`Mapping::errors`]).
+    pub fn load(path: &str, target_scheme: TargetScheme) -> Result<Mapping> {
+        let workbook = sheet::load(path)?;
+        let mut findings = Findings(Vec::new());
+        let mut mapping = Mapping {
+            path: path.to_string(),
+            sheet: workbook.mapping.name.clone(),
+            ..Default::default()
+        };
+        mapping.read_rows(&workbook.mapping, &mut findings);
+        if let Some(ou) = &workbook.org_units {
+            mapping.org_units = Some(read_org_units(ou, &mut findings));
+        }
+        mapping.check(&workbook.mapping, target_scheme, &mut findings);
+        mapping.findings = findings.0;
+        mapping.findings.sort_by_key(|f| f.severity);
+        Ok(mapping)
+    }
+
+    fn read_rows(&mut self, sheet: &Sheet, findings: &mut Findings) {
+        let Some((header_index, cols)) =
+            header(sheet, column, &[Col::Source, Col::DataElement], findings)
+        else {
+            findings.error(
+                format!("{}!A1", sheet.name),
+                "no header row: the required columns `programIndicator` (or `source`, `dx`, `pi`) \
+                 and `dataElement` were not found on this sheet",
+            );
+            return;
+        };
+        for row in &sheet.rows[header_index + 1..] {
+            if row.cells.iter().all(|c| c.trim().is_empty()) {
+                continue;
+            }
+            let get = |col: Col, f: &mut Findings| cell(sheet, row, cols.get(&col).copied(), f);
+            let value_type_text = get(Col::ValueType, findings);
+            let value_type = if value_type_text.is_empty() {
+                None
+            } else {
+                let vt = ValueType::parse(&value_type_text);
+                if vt.is_none() {
+                    findings.warning(
+                        sheet.cell(cols[&Col::ValueType], row.number),
+                        format!("`{value_type_text}` is not a DHIS2 value type; values of this row are not type-checked"),
+                    );
+                }
+                vt
+            };
+            let enabled_text = get(Col::Enabled, findings);
+            let enabled = match enabled_text.to_ascii_lowercase().as_str() {
+                "" | "yes" | "y" | "true" | "1" => true,
+                "no" | "n" | "false" | "0" => false,
+                other => {
+                    findings.error(
+                        sheet.cell(cols[&Col::Enabled], row.number),
+                        format!("`enabled` is `{other}`; write yes or no (blank means yes)"),
+                    );
+                    false
+                }
+            };
+            self.rows.push(MappingRow {
+                row: row.number,
+                source: get(Col::Source, findings),
+                source_category_option_combo: get(Col::SourceCoc, findings),
+                source_attribute_option_combo: get(Col::SourceAoc, findings),
+                data_element: get(Col::DataElement, findings),
+                category_option_combo: get(Col::Coc, findings),
+                attribute_option_combo: get(Col::Aoc, findings),
+                data_set: get(Col::DataSet, findings),
+                value_type,
+                value_type_text,
+                enabled,
+                program_indicator_name: get(Col::PiName, findings),
+                data_element_name: get(Col::DeName, findings),
+            });
+        }
+        self.columns = cols;
+    }
+
+    /// The SPEC §4 checks, and the lookup tables.
+    fn check(&mut self, sheet: &Sheet, target_scheme: TargetScheme, findings: &mut Findings) {
+        let columns = self.columns.clone();
+        let col = |c: Col| columns.get(&c).copied().unwrap_or(0);
+        let uid_sources = self.rows.iter().filter(|r| is_uid(&r.source)).count();
+        let codes_expected = uid_sources * 2 < self.rows.len();
+        let mut by_source_key: FxHashMap<(&str, &str, &str), u32> = FxHashMap::default();
+        let mut by_target: FxHashMap<(&str, &str, &str), u32> = FxHashMap::default();
+        for (i, r) in self.rows.iter().enumerate() {
+            if r.source.is_empty() {
+                if r.enabled {
+                    findings.error(
+                        sheet.cell(col(Col::Source), r.row),
+                        "the row has no `programIndicator`",
+                    );
+                }
+                continue;
+            }
+            if !codes_expected && !is_uid(&r.source) {
+                findings.warning(
+                    sheet.cell(col(Col::Source), r.row),
+                    format!(
+                        "`{}` is not a DHIS2 UID (fine only if the export used a code id scheme)",
+                        r.source
+                    ),
+                );
+            }
+            if r.enabled {
+                self.enabled.entry(r.source.clone()).or_default().push(i);
+            } else {
+                self.disabled.entry(r.source.clone()).or_default().push(i);
+                continue;
+            }
+            if r.data_element.is_empty() {
+                findings.error(
+                    sheet.cell(col(Col::DataElement), r.row),
+                    "an enabled row has no `dataElement`",
+                );
+            }
+            let source_key = (
+                r.source.as_str(),
+                r.source_category_option_combo.as_str(),
+                r.source_attribute_option_combo.as_str(),
+            );
+            if let Some(first) = by_source_key.insert(source_key, r.row) {
+                findings.error(
+                    sheet.cell(col(Col::Source), r.row),
+                    format!("`{}` is mapped again (first on row {first}): which row applies is ambiguous", r.source),
+                );
+            }
+            let target = (
+                r.data_element.as_str(),
+                r.category_option_combo.as_str(),
+                r.attribute_option_combo.as_str(),
+            );
+            if !r.data_element.is_empty()
+                && let Some(first) = by_target.insert(target, r.row)
+            {
+                findings.warning(
+                        sheet.cell(col(Col::DataElement), r.row),
+                        format!(
+                            "the same target as row {first}: values of both rows for the same period and org unit will collide as duplicates"
+                        ),
+                    );
+            }
+            for (c, id) in [
+                (Col::DataElement, &r.data_element),
+                (Col::Coc, &r.category_option_combo),
+                (Col::Aoc, &r.attribute_option_combo),
+            ] {
+                if id.is_empty() {
+                    continue;
+                }
+                match target_scheme {
+                    TargetScheme::Code if id.chars().count() > MAX_CODE_LENGTH => findings.warning(
+                        sheet.cell(col(c), r.row),
+                        format!("`{id}` is longer than DHIS2's {MAX_CODE_LENGTH}-character codes"),
+                    ),
+                    TargetScheme::Uid if !is_uid(id) => findings.warning(
+                        sheet.cell(col(c), r.row),
+                        format!(
+                            "`{id}` is not a UID, but --target-scheme uid says targets are UIDs"
+                        ),
+                    ),
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// The errors among the findings; a mapping with errors must not be used.
+    pub fn errors(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+    }
+
+    pub fn warnings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+    }
+
+    /// The row for an exported item: the enabled row whose source key matches, preferring rows
+    /// that name the exported COC, then the AOC, over rows that leave them blank (any).
+    pub fn lookup(&self, data_element: &str, coc: &str, aoc: &str) -> Lookup {
+        if let Some(i) = best(&self.rows, self.enabled.get(data_element), coc, aoc) {
+            return Lookup::Mapped(i);
+        }
+        if let Some(i) = best(&self.rows, self.disabled.get(data_element), coc, aoc) {
+            return Lookup::Disabled(i);
+        }
+        Lookup::Unmapped
+    }
+}
+
+fn best(
+    rows: &[MappingRow],
+    candidates: Option<&Vec<usize>>,
+    coc: &str,
+    aoc: &str,
+) -> Option<usize> {
+    candidates?
+        .iter()
+        .copied()
+        .filter(|&i| {
+            let r = &rows[i];
+            (r.source_category_option_combo.is_empty() || r.source_category_option_combo == coc)
+                && (r.source_attribute_option_combo.is_empty()
+                    || r.source_attribute_option_combo == aoc)
+        })
+        .max_by_key(|&i| {
+            let r = &rows[i];
+            (
+                !r.source_category_option_combo.is_empty(),
+                !r.source_attribute_option_combo.is_empty(),
+            )
+        })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum OuCol {
+    Source,
+    Target,
+}
+
+fn read_org_units(sheet: &Sheet, findings: &mut Findings) -> FxHashMap<String, String> {
+    let classify = |name: &str| match normalise_name(name).as_str() {
+        "source" => Some(OuCol::Source),
+        "target" => Some(OuCol::Target),
+        _ => None,
+    };
+    let mut map = FxHashMap::default();
+    let Some((header_index, cols)) =
+        header(sheet, classify, &[OuCol::Source, OuCol::Target], findings)
+    else {
+        findings.error(
+            format!("{}!A1", sheet.name),
+            "no header row with the columns `source` and `target`",
+        );
+        return map;
+    };
+    let mut first_row: FxHashMap<String, u32> = FxHashMap::default();
+    for row in &sheet.rows[header_index + 1..] {
+        if row.cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let source = cell(sheet, row, Some(cols[&OuCol::Source]), findings);
+        let target = cell(sheet, row, Some(cols[&OuCol::Target]), findings);
+        if source.is_empty() || target.is_empty() {
+            let c = if source.is_empty() {
+                OuCol::Source
+            } else {
+                OuCol::Target
+            };
+            findings.error(
+                sheet.cell(cols[&c], row.number),
+                "an org-unit row needs both `source` and `target`",
+            );
+            continue;
+        }
+        if let Some(previous) = map.get(&source) {
+            if *previous != target {
+                findings.error(
+                    sheet.cell(cols[&OuCol::Source], row.number),
+                    format!(
+                        "org unit `{source}` is translated again, differently (first on row {})",
+                        first_row[&source]
+                    ),
+                );
+            }
+            continue;
+        }
+        first_row.insert(source.clone(), row.number);
+        map.insert(source, target);
+    }
+    map
+}

@@ -1,0 +1,240 @@
+//! The data model shared by readers, the pipeline and writers: a source `DataValue` as read from
+//! an export, the defaults a payload header carries, and an interner for the ids that repeat.
+
+use rustc_hash::FxHashMap;
+
+/// One `dataValue` as read from an export, borrowed from the reader's buffers.
+/// Absent fields are empty strings (DHIS2 treats a blank COC/AOC as the default combo).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DataValue<'a> {
+    pub data_element: &'a str,
+    pub period: &'a str,
+    pub org_unit: &'a str,
+    pub category_option_combo: &'a str,
+    pub attribute_option_combo: &'a str,
+    /// `None` when the value is absent or null.
+    pub value: Option<&'a str>,
+    /// Where the value was read: record number (1-based) and, where known, the line.
+    pub place: Place,
+}
+
+/// Where in an input a value was read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Place {
+    /// The value's number in its file, counting from 1.
+    pub record: u64,
+    /// The line it starts on, for line-oriented formats.
+    pub line: Option<u64>,
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line} (value {})", self.record),
+            None => write!(f, "value {}", self.record),
+        }
+    }
+}
+
+/// The payload-level fields of a dataValueSet (`dataSet`, `period`, `orgUnit`,
+/// `attributeOptionCombo`, id schemes). Values that lack a field take it from here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Header {
+    pub data_set: Option<String>,
+    pub period: Option<String>,
+    pub org_unit: Option<String>,
+    pub attribute_option_combo: Option<String>,
+    pub id_scheme: Option<String>,
+    pub data_element_id_scheme: Option<String>,
+    pub org_unit_id_scheme: Option<String>,
+    pub category_option_combo_id_scheme: Option<String>,
+    pub attribute_option_combo_id_scheme: Option<String>,
+}
+
+impl Header {
+    /// Sets a header field from a payload key (JSON key or XML root attribute). Returns false for
+    /// keys that are not header fields.
+    pub fn set(&mut self, key: &str, value: String) -> bool {
+        let slot = match key {
+            "dataSet" => &mut self.data_set,
+            "period" => &mut self.period,
+            "orgUnit" => &mut self.org_unit,
+            "attributeOptionCombo" => &mut self.attribute_option_combo,
+            "idScheme" => &mut self.id_scheme,
+            "dataElementIdScheme" => &mut self.data_element_id_scheme,
+            "orgUnitIdScheme" => &mut self.org_unit_id_scheme,
+            "categoryOptionComboIdScheme" => &mut self.category_option_combo_id_scheme,
+            "attributeOptionComboIdScheme" => &mut self.attribute_option_combo_id_scheme,
+            _ => return false,
+        };
+        *slot = Some(value);
+        true
+    }
+
+    /// Fills the fields of `v` that are blank from this header's defaults.
+    pub fn apply<'a>(&'a self, v: &mut DataValue<'a>) {
+        fill(&mut v.period, &self.period);
+        fill(&mut v.org_unit, &self.org_unit);
+        fill(&mut v.attribute_option_combo, &self.attribute_option_combo);
+    }
+
+    /// The declared scheme for data elements (specific, else general), normalised.
+    pub fn data_element_scheme(&self) -> Option<String> {
+        normalise_scheme(
+            self.data_element_id_scheme
+                .as_ref()
+                .or(self.id_scheme.as_ref()),
+        )
+    }
+
+    /// The declared scheme for category option combos (specific, else general), normalised.
+    pub fn category_option_combo_scheme(&self) -> Option<String> {
+        normalise_scheme(
+            self.category_option_combo_id_scheme
+                .as_ref()
+                .or(self.id_scheme.as_ref()),
+        )
+    }
+
+    /// The declared scheme for attribute option combos; DHIS2 ≤ 2.42 uses the COC scheme.
+    pub fn attribute_option_combo_scheme(&self) -> Option<String> {
+        normalise_scheme(
+            self.attribute_option_combo_id_scheme
+                .as_ref()
+                .or(self.category_option_combo_id_scheme.as_ref())
+                .or(self.id_scheme.as_ref()),
+        )
+    }
+
+    /// The declared scheme for org units (specific, else general), normalised.
+    pub fn org_unit_scheme(&self) -> Option<String> {
+        normalise_scheme(self.org_unit_id_scheme.as_ref().or(self.id_scheme.as_ref()))
+    }
+}
+
+fn fill<'a>(field: &mut &'a str, default: &'a Option<String>) {
+    if field.is_empty()
+        && let Some(d) = default
+    {
+        *field = d.as_str();
+    }
+}
+
+/// `code` → `CODE`, `ID` → `UID`, `attribute:abc` → `ATTRIBUTE:abc` (the attribute UID keeps
+/// its case).
+pub fn normalise_scheme(scheme: Option<&String>) -> Option<String> {
+    let s = scheme?.trim();
+    if s.is_empty() {
+        return None;
+    }
+    Some(match s.split_once(':') {
+        Some((kind, uid)) => format!("{}:{}", kind.to_ascii_uppercase(), uid),
+        None if s.eq_ignore_ascii_case("id") => "UID".to_string(),
+        None => s.to_ascii_uppercase(),
+    })
+}
+
+/// A column name compared ignoring case, spaces, `_` and `-` (`Data_Element` → `dataelement`).
+pub fn normalise_name(name: &str) -> String {
+    name.chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-' | '\u{a0}'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// True when `s` is a DHIS2 UID: 11 alphanumeric characters starting with a letter.
+pub fn is_uid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 11 && b[0].is_ascii_alphabetic() && b.iter().all(u8::is_ascii_alphanumeric)
+}
+
+/// Interns repeated ids (data elements, periods, org units, combos) as small integers.
+/// Id 0 is always the empty string.
+#[derive(Debug)]
+pub struct Interner {
+    ids: FxHashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        let mut i = Interner {
+            ids: FxHashMap::default(),
+            names: Vec::new(),
+        };
+        i.intern("");
+        i
+    }
+}
+
+impl Interner {
+    pub fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(s.into());
+        self.ids.insert(s.into(), id);
+        id
+    }
+
+    pub fn get(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.len() <= 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_rules() {
+        assert!(is_uid("Uvn6LCg7dVU"));
+        assert!(!is_uid("1vn6LCg7dVU"), "must start with a letter");
+        assert!(!is_uid("Uvn6LCg7dV"), "10 characters");
+        assert!(!is_uid("Uvn6LCg7d_U"), "underscore");
+    }
+
+    #[test]
+    fn schemes_are_normalised() {
+        assert_eq!(normalise_scheme(Some(&"code".into())), Some("CODE".into()));
+        assert_eq!(normalise_scheme(Some(&"id".into())), Some("UID".into()));
+        assert_eq!(
+            normalise_scheme(Some(&"attribute:uh6H2ff562G".into())),
+            Some("ATTRIBUTE:uh6H2ff562G".into())
+        );
+        assert_eq!(normalise_scheme(Some(&" ".into())), None);
+    }
+
+    #[test]
+    fn header_defaults_fill_blanks_only() {
+        let mut h = Header::default();
+        assert!(h.set("period", "202401".into()));
+        assert!(h.set("orgUnit", "OU_A".into()));
+        assert!(!h.set("completeDate", "2024-01-01".into()));
+        let mut v = DataValue {
+            org_unit: "OU_B",
+            ..Default::default()
+        };
+        h.apply(&mut v);
+        assert_eq!(v.period, "202401");
+        assert_eq!(v.org_unit, "OU_B");
+        assert_eq!(v.attribute_option_combo, "");
+    }
+
+    #[test]
+    fn aoc_scheme_falls_back_to_coc_scheme() {
+        let mut h = Header::default();
+        h.set("categoryOptionComboIdScheme", "code".into());
+        assert_eq!(h.attribute_option_combo_scheme().as_deref(), Some("CODE"));
+        assert_eq!(h.data_element_scheme(), None);
+    }
+}

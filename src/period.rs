@@ -1,0 +1,571 @@
+//! DHIS2 period ids (dhis2-formats §3): parsing every period type, validating it (month 13,
+//! week 54, bi-month 7 are refused), the canonical id DHIS2 itself generates, and the start and
+//! end date of each period.
+
+use std::fmt;
+
+/// The DHIS2 period types (`PeriodTypeEnum` names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PeriodType {
+    Daily,
+    Weekly,
+    WeeklyWednesday,
+    WeeklyThursday,
+    WeeklyFriday,
+    WeeklySaturday,
+    WeeklySunday,
+    BiWeekly,
+    Monthly,
+    BiMonthly,
+    Quarterly,
+    QuarterlyNov,
+    SixMonthly,
+    SixMonthlyApril,
+    SixMonthlyNov,
+    Yearly,
+    FinancialFeb,
+    FinancialApril,
+    FinancialJuly,
+    FinancialAug,
+    FinancialSep,
+    FinancialOct,
+    FinancialNov,
+}
+
+impl fmt::Display for PeriodType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// A calendar date (ISO calendar).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Date {
+    pub year: i32,
+    pub month: u32,
+    pub day: u32,
+}
+
+impl Date {
+    pub fn new(year: i32, month: u32, day: u32) -> Option<Date> {
+        ((1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month))
+            .then_some(Date { year, month, day })
+    }
+
+    /// Days since 1970-01-01 (Howard Hinnant's days_from_civil).
+    pub fn days(self) -> i64 {
+        let y = i64::from(self.year) - i64::from(self.month <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let m = i64::from(self.month);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(self.day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    pub fn from_days(z: i64) -> Date {
+        let z = z + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
+        Date { year, month, day }
+    }
+
+    pub fn add_days(self, n: i64) -> Date {
+        Date::from_days(self.days() + n)
+    }
+
+    /// Monday = 0 … Sunday = 6.
+    pub fn weekday(self) -> i64 {
+        (self.days() + 3).rem_euclid(7)
+    }
+
+    /// The first day of the month `months` after (year, month); `month` may exceed 12 or be < 1.
+    fn month_start(year: i32, month: i32) -> Date {
+        let m0 = year * 12 + (month - 1);
+        Date {
+            year: m0.div_euclid(12),
+            month: (m0.rem_euclid(12) + 1) as u32,
+            day: 1,
+        }
+    }
+
+    /// Parses `yyyy-MM-dd` or `yyyyMMdd`.
+    pub fn parse(s: &str) -> Option<Date> {
+        let digits: String = match s.len() {
+            10 if s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-' => {
+                format!("{}{}{}", &s[..4], &s[5..7], &s[8..])
+            }
+            8 => s.to_string(),
+            _ => return None,
+        };
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Date::new(
+            digits[..4].parse().ok()?,
+            digits[4..6].parse().ok()?,
+            digits[6..].parse().ok()?,
+        )
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+fn is_leap(y: i32) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i32, m: u32) -> u32 {
+    match m {
+        2 if is_leap(y) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// A valid DHIS2 period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Period {
+    pub period_type: PeriodType,
+    /// The id DHIS2 generates for it (`2024W5`, `20240315`, `202401`).
+    pub id: String,
+    pub start: Date,
+    pub end: Date,
+}
+
+/// Why a period id was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidPeriod(pub String);
+
+impl fmt::Display for InvalidPeriod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn invalid<T>(msg: impl Into<String>) -> Result<T, InvalidPeriod> {
+    Err(InvalidPeriod(msg.into()))
+}
+
+/// The first day of week 1 of `year` for weeks starting on `start_weekday` (Monday = 0): week 1
+/// is the week that holds 4 January (the ISO rule, which DHIS2 applies to every weekly type).
+fn week_one_start(year: i32, start_weekday: i64) -> Date {
+    let jan4 = Date {
+        year,
+        month: 1,
+        day: 4,
+    };
+    jan4.add_days(-(jan4.weekday() - start_weekday).rem_euclid(7))
+}
+
+fn weeks_in_year(year: i32, start_weekday: i64) -> u32 {
+    ((week_one_start(year + 1, start_weekday).days() - week_one_start(year, start_weekday).days())
+        / 7) as u32
+}
+
+fn number(s: &str, what: &str, id: &str) -> Result<u32, InvalidPeriod> {
+    if s.is_empty() || s.len() > 2 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return invalid(format!("`{id}`: {what} must be a number"));
+    }
+    s.parse()
+        .map_err(|_| InvalidPeriod(format!("`{id}`: bad {what}")))
+}
+
+fn in_range(n: u32, max: u32, what: &str, id: &str) -> Result<u32, InvalidPeriod> {
+    if n == 0 || n > max {
+        return invalid(format!("`{id}`: {what} {n} is out of range 1–{max}"));
+    }
+    Ok(n)
+}
+
+/// Months-based periods: start month offset from January of `year` and length in months.
+fn months(period_type: PeriodType, id: String, year: i32, first_month: i32, len: i32) -> Period {
+    let start = Date::month_start(year, first_month);
+    let next = Date::month_start(year, first_month + len);
+    Period {
+        period_type,
+        id,
+        start,
+        end: next.add_days(-1),
+    }
+}
+
+/// Parses a DHIS2 period id of any type. Accepts the forms DHIS2 ≤ 2.42 accepts (`2024-01`,
+/// `2024-03-15`, `2024W05`) and returns the id DHIS2 generates (`202401`, `20240315`, `2024W5`).
+pub fn parse(id: &str) -> Result<Period, InvalidPeriod> {
+    use PeriodType::*;
+    let s = id.trim();
+    if s.is_empty() {
+        return invalid("no period");
+    }
+    if s.len() < 4 || !s.as_bytes()[..4].iter().all(u8::is_ascii_digit) {
+        return invalid(format!(
+            "`{s}` is not a DHIS2 period id (it must start with a year)"
+        ));
+    }
+    let year: i32 = s[..4]
+        .parse()
+        .map_err(|_| InvalidPeriod(format!("`{s}`: bad year")))?;
+    let rest = &s[4..];
+
+    // Daily and Monthly, with or without dashes.
+    if rest.bytes().all(|b| b.is_ascii_digit() || b == b'-') && !rest.is_empty() {
+        let digits: String = rest.chars().filter(|c| *c != '-').collect();
+        let dashed = rest.starts_with('-');
+        let well_formed = match (digits.len(), dashed) {
+            (2, false) => rest.len() == 2,
+            (2, true) => rest.len() == 3,
+            (4, false) => rest.len() == 4,
+            (4, true) => rest.len() == 6 && rest.as_bytes()[3] == b'-',
+            _ => false,
+        };
+        if !well_formed {
+            return invalid(format!("`{s}` is not a DHIS2 period id"));
+        }
+        let month: u32 = digits[..2].parse().unwrap_or(0);
+        if !(1..=12).contains(&month) {
+            return invalid(format!("`{s}`: month {month} does not exist"));
+        }
+        if digits.len() == 2 {
+            return Ok(months(
+                Monthly,
+                format!("{year:04}{month:02}"),
+                year,
+                month as i32,
+                1,
+            ));
+        }
+        let day: u32 = digits[2..].parse().unwrap_or(0);
+        let Some(date) = Date::new(year, month, day) else {
+            return invalid(format!("`{s}`: day {day} does not exist in that month"));
+        };
+        return Ok(Period {
+            period_type: Daily,
+            id: format!("{year:04}{month:02}{day:02}"),
+            start: date,
+            end: date,
+        });
+    }
+    if rest.is_empty() {
+        return Ok(months(Yearly, format!("{year:04}"), year, 1, 12));
+    }
+
+    // BiMonthly: yyyyMMB where MM is the bi-month index.
+    if rest.len() == 3 && rest.ends_with('B') {
+        let n = in_range(number(&rest[..2], "bi-month", s)?, 6, "bi-month", s)?;
+        if rest.as_bytes()[0] != b'0' {
+            return invalid(format!("`{s}`: bi-month {n} is out of range 01–06"));
+        }
+        return Ok(months(
+            BiMonthly,
+            format!("{year:04}{n:02}B"),
+            year,
+            2 * n as i32 - 1,
+            2,
+        ));
+    }
+
+    // Weekly types.
+    const WEEKLY: [(&str, PeriodType, i64); 7] = [
+        ("BiW", BiWeekly, 0),
+        ("WedW", WeeklyWednesday, 2),
+        ("ThuW", WeeklyThursday, 3),
+        ("FriW", WeeklyFriday, 4),
+        ("SatW", WeeklySaturday, 5),
+        ("SunW", WeeklySunday, 6),
+        ("W", Weekly, 0),
+    ];
+    for (prefix, period_type, start_weekday) in WEEKLY {
+        if let Some(n) = rest.strip_prefix(prefix) {
+            let n = number(n, "week", s)?;
+            let weeks = weeks_in_year(year, start_weekday);
+            let (max, len) = if period_type == BiWeekly {
+                (weeks.div_ceil(2), 14)
+            } else {
+                (weeks, 7)
+            };
+            let n = in_range(n, max, if len == 14 { "bi-week" } else { "week" }, s)?;
+            let first_week = if len == 14 { 2 * n - 1 } else { n };
+            let start =
+                week_one_start(year, start_weekday).add_days(7 * (i64::from(first_week) - 1));
+            return Ok(Period {
+                period_type,
+                id: format!("{year:04}{prefix}{n}"),
+                start,
+                end: start.add_days(len - 1),
+            });
+        }
+    }
+
+    // Quarters and six-months.
+    const SPLITS: [(&str, PeriodType, u32, i32, i32); 5] = [
+        // prefix, type, count, first month of period 1 (relative to the labelled year), length
+        ("NovQ", QuarterlyNov, 4, -1, 3),
+        ("Q", Quarterly, 4, 1, 3),
+        ("AprilS", SixMonthlyApril, 2, 4, 6),
+        ("NovS", SixMonthlyNov, 2, -1, 6),
+        ("S", SixMonthly, 2, 1, 6),
+    ];
+    for (prefix, period_type, count, first, len) in SPLITS {
+        if let Some(n) = rest.strip_prefix(prefix) {
+            if n.len() != 1 {
+                continue; // `2024Sep` starts with `S` too
+            }
+            let n = in_range(number(n, "period number", s)?, count, "period number", s)?;
+            return Ok(months(
+                period_type,
+                format!("{year:04}{prefix}{n}"),
+                year,
+                first + len * (n as i32 - 1),
+                len,
+            ));
+        }
+    }
+
+    // Financial years: the labelled year is the start year, except FinancialNov (end year).
+    const FINANCIAL: [(&str, PeriodType, i32); 7] = [
+        ("Feb", FinancialFeb, 2),
+        ("April", FinancialApril, 4),
+        ("July", FinancialJuly, 7),
+        ("Aug", FinancialAug, 8),
+        ("Sep", FinancialSep, 9),
+        ("Oct", FinancialOct, 10),
+        ("Nov", FinancialNov, -1),
+    ];
+    for (suffix, period_type, first) in FINANCIAL {
+        if rest == suffix {
+            return Ok(months(
+                period_type,
+                format!("{year:04}{suffix}"),
+                year,
+                first,
+                12,
+            ));
+        }
+    }
+    invalid(format!("`{s}` is not a DHIS2 period id"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(id: &str) -> Period {
+        parse(id).unwrap_or_else(|e| panic!("{id}: {e}"))
+    }
+
+    fn span(id: &str) -> (String, String, PeriodType, String) {
+        let p = ok(id);
+        (p.start.to_string(), p.end.to_string(), p.period_type, p.id)
+    }
+
+    fn bad(id: &str) {
+        assert!(parse(id).is_err(), "{id} should be invalid");
+    }
+
+    #[test]
+    fn daily() {
+        assert_eq!(
+            span("20240229"),
+            (
+                "2024-02-29".into(),
+                "2024-02-29".into(),
+                PeriodType::Daily,
+                "20240229".into()
+            )
+        );
+        assert_eq!(ok("2024-03-15").id, "20240315");
+        bad("20230229");
+        bad("20240431");
+        bad("20241301");
+        bad("2024-0315");
+    }
+
+    #[test]
+    fn weekly_iso_rules() {
+        // 2024W1 starts Monday 1 January 2024.
+        assert_eq!(span("2024W1").0, "2024-01-01");
+        // 2021W1 starts 4 January 2021; 2020 has 53 weeks.
+        assert_eq!(span("2021W1").0, "2021-01-04");
+        assert_eq!(span("2020W53").0, "2020-12-28");
+        assert_eq!(ok("2024W05").id, "2024W5", "zero padding dropped");
+        bad("2021W53");
+        bad("2024W54");
+        bad("2024W0");
+        bad("2024W");
+        bad("2024W123");
+    }
+
+    #[test]
+    fn weekly_other_start_days() {
+        let p = ok("2024WedW1");
+        assert_eq!(p.period_type, PeriodType::WeeklyWednesday);
+        assert_eq!(p.start.weekday(), 2);
+        assert!(
+            p.start <= Date::new(2024, 1, 4).unwrap() && p.end >= Date::new(2024, 1, 4).unwrap()
+        );
+        assert_eq!(ok("2024ThuW2").start.weekday(), 3);
+        assert_eq!(ok("2024FriW2").start.weekday(), 4);
+        assert_eq!(ok("2024SatW2").start.weekday(), 5);
+        assert_eq!(ok("2024SunW2").start.weekday(), 6);
+        bad("2024MonW1");
+    }
+
+    #[test]
+    fn biweekly() {
+        let p = ok("2024BiW1");
+        assert_eq!(
+            (p.start.to_string(), p.end.to_string()),
+            ("2024-01-01".into(), "2024-01-14".into())
+        );
+        assert_eq!(ok("2024BiW2").start.to_string(), "2024-01-15");
+        assert!(parse("2020BiW27").is_ok(), "2020 has 53 weeks");
+        bad("2024BiW27");
+        bad("2024BiW0");
+    }
+
+    #[test]
+    fn monthly() {
+        assert_eq!(
+            span("202402"),
+            (
+                "2024-02-01".into(),
+                "2024-02-29".into(),
+                PeriodType::Monthly,
+                "202402".into()
+            )
+        );
+        assert_eq!(ok("2024-12").id, "202412");
+        bad("202413");
+        bad("202400");
+        bad("2024-1");
+        bad("2024123");
+    }
+
+    #[test]
+    fn bimonthly() {
+        assert_eq!(span("202402B").0, "2024-03-01", "index 02 is March–April");
+        assert_eq!(span("202406B").1, "2024-12-31");
+        bad("202407B");
+        bad("202400B");
+        bad("20242B");
+    }
+
+    #[test]
+    fn quarterly_and_nov_quarters() {
+        assert_eq!(span("2024Q1").1, "2024-03-31");
+        assert_eq!(span("2024Q4").0, "2024-10-01");
+        bad("2024Q5");
+        bad("2024Q0");
+        // NovQ1 = Nov 2023–Jan 2024 (labelled with the end year).
+        assert_eq!(
+            span("2024NovQ1"),
+            (
+                "2023-11-01".into(),
+                "2024-01-31".into(),
+                PeriodType::QuarterlyNov,
+                "2024NovQ1".into()
+            )
+        );
+        assert_eq!(span("2024NovQ2").0, "2024-02-01");
+        bad("2024NovQ5");
+    }
+
+    #[test]
+    fn six_monthly() {
+        assert_eq!(span("2024S2").0, "2024-07-01");
+        bad("2024S3");
+        assert_eq!(
+            span("2024AprilS1"),
+            (
+                "2024-04-01".into(),
+                "2024-09-30".into(),
+                PeriodType::SixMonthlyApril,
+                "2024AprilS1".into()
+            )
+        );
+        assert_eq!(span("2024AprilS2").1, "2025-03-31");
+        assert_eq!(
+            span("2024NovS1"),
+            (
+                "2023-11-01".into(),
+                "2024-04-30".into(),
+                PeriodType::SixMonthlyNov,
+                "2024NovS1".into()
+            )
+        );
+        assert_eq!(span("2024NovS2").1, "2024-10-31");
+        bad("2024NovS3");
+    }
+
+    #[test]
+    fn yearly_and_financial() {
+        assert_eq!(
+            span("2024"),
+            (
+                "2024-01-01".into(),
+                "2024-12-31".into(),
+                PeriodType::Yearly,
+                "2024".into()
+            )
+        );
+        assert_eq!(span("2024April").1, "2025-03-31");
+        assert_eq!(span("2024July").0, "2024-07-01");
+        assert_eq!(span("2024Sep").1, "2025-08-31");
+        assert_eq!(span("2024Oct").0, "2024-10-01");
+        assert_eq!(span("2024Feb").1, "2025-01-31");
+        assert_eq!(span("2024Aug").0, "2024-08-01");
+        // FinancialNov is labelled with its end year.
+        assert_eq!(
+            span("2024Nov"),
+            (
+                "2023-11-01".into(),
+                "2024-10-31".into(),
+                PeriodType::FinancialNov,
+                "2024Nov".into()
+            )
+        );
+        bad("2024Dec");
+        bad("2024Apr");
+    }
+
+    #[test]
+    fn garbage_is_refused_without_panic() {
+        for id in [
+            "",
+            " ",
+            "abc",
+            "20",
+            "2024-",
+            "2024--01",
+            "2024W1x",
+            "２０２４",
+            "2024Q",
+            "2024NovQ",
+            "9999W99",
+            "2024-01-1",
+            "2024S1a",
+        ] {
+            bad(id);
+        }
+    }
+
+    #[test]
+    fn date_round_trip() {
+        for days in [-800_000i64, -1, 0, 1, 19_000, 2_000_000] {
+            assert_eq!(Date::from_days(days).days(), days);
+        }
+        assert_eq!(Date::new(1970, 1, 1).unwrap().weekday(), 3, "a Thursday");
+    }
+}

@@ -1,0 +1,347 @@
+//! The CSV reader: DHIS2's analytics header (`data_element,period,organisation_unit,…`), the
+//! import header (`dataelement,period,orgunit,categoryoptioncombo,…`, also `catoptcombo`,
+//! `attroptcombo`) in any case and order, or no header at all (DHIS2's import positions).
+//! Also the RFC 4180 record parser that the mapping reader shares.
+
+use std::io::BufRead;
+
+use anyhow::{Result, anyhow, bail};
+
+use super::{ReadOutcome, Sink};
+use crate::model::{DataValue, Place, normalise_name};
+
+/// A streaming CSV record parser with line numbers: `"` quoting with `""` escapes, LF or CRLF,
+/// fields trimmed, blank lines skipped. A quote left open at the end of the file is an error.
+pub struct Records<R> {
+    inner: R,
+    line: u64,
+    raw: Vec<u8>,
+    bytes: Vec<u8>,
+    text: String,
+    ends: Vec<(usize, usize)>,
+}
+
+impl<R: BufRead> Records<R> {
+    pub fn new(inner: R) -> Self {
+        Records {
+            inner,
+            line: 0,
+            raw: Vec::with_capacity(1024),
+            bytes: Vec::with_capacity(1024),
+            text: String::with_capacity(1024),
+            ends: Vec::with_capacity(16),
+        }
+    }
+
+    /// Reads the next non-blank record. Returns the line it starts on, or `None` at the end.
+    /// Errors are plain messages with the line; the caller adds the file name.
+    pub fn next_record(&mut self) -> std::result::Result<Option<u64>, String> {
+        loop {
+            self.raw.clear();
+            let n = self
+                .inner
+                .read_until(b'\n', &mut self.raw)
+                .map_err(|e| format!("cannot read: {e}"))?;
+            if n == 0 {
+                return Ok(None);
+            }
+            self.line += 1;
+            let start_line = self.line;
+            self.bytes.clear();
+            let mut field_ranges: Vec<(usize, usize, bool)> = Vec::new();
+            let mut field_start = 0usize;
+            let mut quoted = false;
+            let mut in_quotes = false;
+            let mut i = 0usize;
+            loop {
+                if i >= self.raw.len() {
+                    if in_quotes {
+                        // The quoted field goes on on the next line.
+                        self.raw.clear();
+                        let n = self
+                            .inner
+                            .read_until(b'\n', &mut self.raw)
+                            .map_err(|e| format!("cannot read: {e}"))?;
+                        if n == 0 {
+                            return Err(format!(
+                                "line {start_line}: a quoted field is never closed (unclosed `\"`)"
+                            ));
+                        }
+                        self.line += 1;
+                        i = 0;
+                        continue;
+                    }
+                    break;
+                }
+                let b = self.raw[i];
+                if in_quotes {
+                    if b == b'"' {
+                        if self.raw.get(i + 1) == Some(&b'"') {
+                            self.bytes.push(b'"');
+                            i += 2;
+                            continue;
+                        }
+                        in_quotes = false;
+                    } else {
+                        self.bytes.push(b);
+                    }
+                    i += 1;
+                    continue;
+                }
+                match b {
+                    b'"' if self.bytes[field_start..]
+                        .iter()
+                        .all(|c| c.is_ascii_whitespace()) =>
+                    {
+                        self.bytes.truncate(field_start);
+                        in_quotes = true;
+                        quoted = true;
+                    }
+                    b',' => {
+                        field_ranges.push((field_start, self.bytes.len(), quoted));
+                        field_start = self.bytes.len();
+                        quoted = false;
+                    }
+                    b'\n' => break,
+                    b'\r' if self.raw.get(i + 1).is_none_or(|&c| c == b'\n') => break,
+                    _ => self.bytes.push(b),
+                }
+                i += 1;
+            }
+            field_ranges.push((field_start, self.bytes.len(), quoted));
+            if field_ranges.len() == 1
+                && self.bytes.iter().all(|c| c.is_ascii_whitespace())
+                && !quoted
+            {
+                continue;
+            }
+            self.text.clear();
+            match std::str::from_utf8(&self.bytes) {
+                Ok(s) => self.text.push_str(s),
+                Err(_) => {
+                    let valid = match std::str::from_utf8(&self.raw) {
+                        Err(e) => e.valid_up_to(),
+                        Ok(_) => 0,
+                    };
+                    let column = String::from_utf8_lossy(&self.raw[..valid]).chars().count() + 1;
+                    return Err(format!(
+                        "line {start_line}, column {column}: not UTF-8 text; pi2de reads UTF-8 \
+                         (a file saved by Excel as \"CSV\" is often Windows-1252: save it as \
+                         \"CSV UTF-8\")"
+                    ));
+                }
+            }
+            self.ends.clear();
+            for (s, e, _) in field_ranges {
+                let field = &self.text[s..e];
+                let trimmed_start = s + (field.len() - field.trim_start().len());
+                let trimmed_end = e - (field.len() - field.trim_end().len());
+                self.ends
+                    .push((trimmed_start, trimmed_end.max(trimmed_start)));
+            }
+            return Ok(Some(start_line));
+        }
+    }
+
+    /// The number of fields of the current record.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Field `i` of the current record, or `""` past its end.
+    pub fn field(&self, i: usize) -> &str {
+        self.ends.get(i).map_or("", |&(s, e)| &self.text[s..e])
+    }
+
+    /// The fields of the current record as owned strings.
+    pub fn fields(&self) -> Vec<String> {
+        (0..self.len()).map(|i| self.field(i).to_string()).collect()
+    }
+}
+
+/// Column positions of the fields pi2de reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Columns {
+    data_element: usize,
+    period: usize,
+    org_unit: usize,
+    category_option_combo: Option<usize>,
+    attribute_option_combo: Option<usize>,
+    value: usize,
+}
+
+/// DHIS2's import positions, for a file with no header row.
+const POSITIONAL: Columns = Columns {
+    data_element: 0,
+    period: 1,
+    org_unit: 2,
+    category_option_combo: Some(3),
+    attribute_option_combo: Some(4),
+    value: 5,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    DataElement,
+    Period,
+    OrgUnit,
+    CategoryOptionCombo,
+    AttributeOptionCombo,
+    Value,
+}
+
+/// The role of a header name, compared ignoring case, spaces, `_` and `-`.
+fn role(name: &str) -> Option<Role> {
+    Some(match normalise_name(name).as_str() {
+        "dataelement" | "dx" | "data" => Role::DataElement,
+        "period" | "pe" => Role::Period,
+        "orgunit" | "organisationunit" | "organizationunit" | "ou" => Role::OrgUnit,
+        "categoryoptioncombo" | "catoptcombo" | "coc" | "co" => Role::CategoryOptionCombo,
+        "attributeoptioncombo" | "attroptcombo" | "aoc" | "ao" => Role::AttributeOptionCombo,
+        "value" => Role::Value,
+        _ => return None,
+    })
+}
+
+/// Reads the header row if the first record is one; `None` when the file has no header.
+fn header_columns<R: BufRead>(
+    records: &Records<R>,
+    path: &str,
+    line: u64,
+) -> Result<Option<Columns>> {
+    let roles: Vec<Option<Role>> = (0..records.len()).map(|i| role(records.field(i))).collect();
+    let known = roles.iter().flatten().count();
+    let first_is_name = roles.first().copied().flatten() == Some(Role::DataElement);
+    if known < 2 && !first_is_name {
+        if records.len() == 1 && records.field(0).contains(';') {
+            bail!(
+                "{path}: line {line}: the columns are separated by `;`; DHIS2 CSV uses `,` \
+                 (save the file again as comma-separated CSV)"
+            );
+        }
+        return Ok(None);
+    }
+    let find = |r: Role| roles.iter().position(|x| *x == Some(r));
+    let mut missing = Vec::new();
+    let mut need = |r: Role, name: &'static str| {
+        let found = find(r);
+        if found.is_none() {
+            missing.push(name);
+        }
+        found.unwrap_or(0)
+    };
+    let columns = Columns {
+        data_element: need(Role::DataElement, "dataelement"),
+        period: need(Role::Period, "period"),
+        org_unit: need(Role::OrgUnit, "orgunit"),
+        value: need(Role::Value, "value"),
+        category_option_combo: find(Role::CategoryOptionCombo),
+        attribute_option_combo: find(Role::AttributeOptionCombo),
+    };
+    if !missing.is_empty() {
+        bail!(
+            "{path}: line {line}: the header row has no {} column (it has: {})",
+            missing.join(", "),
+            records.fields().join(", ")
+        );
+    }
+    Ok(Some(columns))
+}
+
+/// Streams the data values of a CSV dataValueSet into `sink`.
+pub fn read(reader: &mut dyn BufRead, path: &str, sink: &mut dyn Sink) -> Result<ReadOutcome> {
+    let mut records = Records::new(reader);
+    let mut columns: Option<Columns> = None;
+    let mut values = 0u64;
+    while let Some(line) = records.next_record().map_err(|e| anyhow!("{path}: {e}"))? {
+        let c = match columns {
+            Some(c) => c,
+            None => {
+                let found = header_columns(&records, path, line)?;
+                columns = Some(found.unwrap_or(POSITIONAL));
+                if found.is_some() {
+                    continue;
+                }
+                POSITIONAL
+            }
+        };
+        values += 1;
+        let opt = |i: Option<usize>| i.map_or("", |i| records.field(i));
+        let value = records.field(c.value);
+        let v = DataValue {
+            data_element: records.field(c.data_element),
+            period: records.field(c.period),
+            org_unit: records.field(c.org_unit),
+            category_option_combo: opt(c.category_option_combo),
+            attribute_option_combo: opt(c.attribute_option_combo),
+            value: (!value.is_empty()).then_some(value),
+            place: Place {
+                record: values,
+                line: Some(line),
+            },
+        };
+        sink.data_value(v)?;
+    }
+    Ok(ReadOutcome {
+        header: Default::default(),
+        values,
+        late_defaults: false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Vec<(u64, Vec<String>)>, String> {
+        let mut r = Records::new(text.as_bytes());
+        let mut out = Vec::new();
+        while let Some(line) = r.next_record()? {
+            out.push((line, r.fields()));
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn quoting_crlf_and_blank_lines() {
+        let rows = parse("a,\"b,c\",\"d\"\"e\"\r\n\r\n x , ,\"\"\n").unwrap();
+        assert_eq!(rows[0], (1, vec!["a".into(), "b,c".into(), "d\"e".into()]));
+        assert_eq!(rows[1], (3, vec!["x".into(), "".into(), "".into()]));
+        assert_eq!(rows.len(), 2);
+    }
+
+    #[test]
+    fn multi_line_quoted_field_keeps_line_numbers() {
+        let rows = parse("\"a\nb\",c\nd,e\n").unwrap();
+        assert_eq!(rows[0], (1, vec!["a\nb".into(), "c".into()]));
+        assert_eq!(rows[1], (3, vec!["d".into(), "e".into()]));
+    }
+
+    #[test]
+    fn unclosed_quote_is_an_error_with_its_line() {
+        let err = parse("a,b\nc,\"d\ne,f\n").unwrap_err();
+        assert!(err.contains("line 2"), "{err}");
+        assert!(err.contains("never closed"), "{err}");
+    }
+
+    #[test]
+    fn invalid_utf8_names_line_and_column() {
+        let mut r = Records::new(&b"ok,1\nab,\xe9t\xe9\n"[..]);
+        assert!(r.next_record().unwrap().is_some());
+        let err = r.next_record().unwrap_err();
+        assert!(err.contains("line 2, column 4"), "{err}");
+    }
+
+    #[test]
+    fn header_roles() {
+        assert_eq!(role("data_element"), Some(Role::DataElement));
+        assert_eq!(role("Organisation unit"), Some(Role::OrgUnit));
+        assert_eq!(role("CATOPTCOMBO"), Some(Role::CategoryOptionCombo));
+        assert_eq!(role("attroptcombo"), Some(Role::AttributeOptionCombo));
+        assert_eq!(role("stored_by"), None);
+    }
+}

@@ -1,0 +1,354 @@
+//! Reading exports: opens each input (a path or `-` for stdin; plain, `.gz`, or a `.zip` holding
+//! one export), drops a UTF-8 BOM, decides the format (`--from`, else extension, else content) and
+//! streams its data values into a [`Sink`]. Nothing is loaded whole.
+
+pub mod csv;
+pub mod json;
+pub mod xml;
+
+use std::cell::RefCell;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+use std::rc::Rc;
+
+use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
+
+use crate::model::{DataValue, Header};
+
+/// Buffer size for input streams.
+const BUFFER: usize = 256 * 1024;
+
+/// An export format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Json,
+    Xml,
+    Csv,
+}
+
+impl Format {
+    /// The format named by a file extension (`.json`, `.xml`, `.csv`, any case).
+    pub fn from_extension(path: &str) -> Option<Format> {
+        let ext = Path::new(path).extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "json" => Some(Format::Json),
+            "xml" => Some(Format::Xml),
+            "csv" => Some(Format::Csv),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Json => "JSON",
+            Format::Xml => "XML",
+            Format::Csv => "CSV",
+        }
+    }
+}
+
+/// How an input was compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    None,
+    Gzip,
+    Zip,
+}
+
+/// What was learnt about one input while reading it.
+#[derive(Debug, Clone)]
+pub struct InputInfo {
+    pub path: String,
+    pub format: Format,
+    pub compression: Compression,
+    pub sha256: Option<String>,
+    pub values: u64,
+    pub header: Header,
+}
+
+/// Receives the data values of every input, in order.
+pub trait Sink {
+    /// Called before the first value of input number `index`.
+    fn begin_input(&mut self, index: usize, path: &str);
+    /// One data value, with the payload defaults already applied.
+    fn data_value(&mut self, value: DataValue<'_>) -> Result<()>;
+}
+
+/// The result of one format reader's pass over one input.
+pub struct ReadOutcome {
+    pub header: Header,
+    pub values: u64,
+    /// The JSON payload declared a default (`period`, `orgUnit`, `attributeOptionCombo`) after
+    /// `dataValues`, so values already passed on lacked it: read the input again with `header`.
+    pub late_defaults: bool,
+}
+
+/// Reads every input into a fresh sink from `make_sink`. When a JSON input declares its defaults
+/// after `dataValues`, the whole read starts again with those defaults known from the start (only
+/// that rare layout costs a second pass).
+pub fn read_inputs<S: Sink>(
+    inputs: &[String],
+    from: Option<Format>,
+    hash: bool,
+    mut make_sink: impl FnMut() -> S,
+) -> Result<(S, Vec<InputInfo>)> {
+    let mut hints: Vec<Header> = vec![Header::default(); inputs.len()];
+    let mut stdin_used = false;
+    for path in inputs {
+        if path == "-" {
+            if stdin_used {
+                bail!("`-` (standard input) is given more than once");
+            }
+            stdin_used = true;
+        }
+    }
+    'attempt: for attempt in 0..2 {
+        let mut sink = make_sink();
+        let mut infos = Vec::with_capacity(inputs.len());
+        for (index, path) in inputs.iter().enumerate() {
+            sink.begin_input(index, path);
+            let (info, late) = read_one(path, from, hash, &hints[index], &mut sink)?;
+            if late {
+                if path == "-" || attempt > 0 {
+                    bail!(
+                        "{path}: the JSON payload sets `period`, `orgUnit` or `attributeOptionCombo` \
+                         after `dataValues`; save standard input to a file and convert the file"
+                    );
+                }
+                hints[index] = info.header.clone();
+                continue 'attempt;
+            }
+            infos.push(info);
+        }
+        return Ok((sink, infos));
+    }
+    unreachable!("the second attempt has every header known")
+}
+
+/// Opens one input and streams it through the reader of its format.
+fn read_one(
+    path: &str,
+    from: Option<Format>,
+    hash: bool,
+    hint: &Header,
+    sink: &mut dyn Sink,
+) -> Result<(InputInfo, bool)> {
+    let digest = Rc::new(RefCell::new(hash.then(Sha256::new)));
+    let (outcome, format, compression) = with_input(path, digest.clone(), |reader, entry| {
+        let format = match from {
+            Some(f) => f,
+            None => detect_format(path, entry, reader)?,
+        };
+        let outcome = match format {
+            Format::Json => json::read(reader, path, hint, sink)?,
+            Format::Xml => xml::read(reader, path, sink)?,
+            Format::Csv => csv::read(reader, path, sink)?,
+        };
+        Ok((outcome, format))
+    })
+    .map(|((outcome, format), compression)| (outcome, format, compression))?;
+    let sha256 = digest.borrow_mut().take().map(|d| hex(&d.finalize()));
+    let late = outcome.late_defaults;
+    Ok((
+        InputInfo {
+            path: path.to_string(),
+            format,
+            compression,
+            sha256,
+            values: outcome.values,
+            header: outcome.header,
+        },
+        late,
+    ))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A reader that feeds every byte it passes through into a SHA-256 digest.
+struct Hashing<R> {
+    inner: R,
+    digest: Rc<RefCell<Option<Sha256>>>,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(d) = self.digest.borrow_mut().as_mut() {
+            d.update(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+/// Opens `path` (or stdin for `-`), undoes gzip or zip, drops a UTF-8 BOM and hands the stream
+/// and, for a zip, the entry's name to `f`. Returns what `f` returns and the compression seen.
+pub fn with_input<T>(
+    path: &str,
+    digest: Rc<RefCell<Option<Sha256>>>,
+    f: impl FnOnce(&mut dyn BufRead, Option<&str>) -> Result<T>,
+) -> Result<(T, Compression)> {
+    let raw: Box<dyn Read> = if path == "-" {
+        Box::new(io::stdin().lock())
+    } else {
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("{path}: cannot read the input"))?;
+        if meta.is_dir() {
+            bail!("{path}: is a folder, not an export file");
+        }
+        Box::new(File::open(path).with_context(|| format!("{path}: cannot open the input"))?)
+    };
+    let mut raw = BufReader::with_capacity(
+        BUFFER,
+        Hashing {
+            inner: raw,
+            digest: digest.clone(),
+        },
+    );
+    let magic = raw
+        .fill_buf()
+        .with_context(|| format!("{path}: cannot read the input"))?;
+    if magic.starts_with(&[0x1f, 0x8b]) {
+        let gz = flate2::read::MultiGzDecoder::new(raw);
+        let mut reader = BufReader::with_capacity(BUFFER, gz);
+        let result = decoded(path, &mut reader, None, f)?;
+        return Ok((result, Compression::Gzip));
+    }
+    if magic.starts_with(b"PK\x03\x04") || magic.starts_with(b"PK\x05\x06") {
+        let file = if path == "-" {
+            let mut spool = tempfile::tempfile()
+                .context("cannot create a temporary file for the zip on standard input")?;
+            io::copy(&mut raw, &mut spool).context("-: cannot read the zip from standard input")?;
+            spool
+        } else {
+            // The digest sees the zip's bytes as they are read in full here.
+            io::copy(&mut raw, &mut io::sink())
+                .with_context(|| format!("{path}: cannot read the input"))?;
+            File::open(path).with_context(|| format!("{path}: cannot open the input"))?
+        };
+        let mut archive = zip::ZipArchive::new(file)
+            .with_context(|| format!("{path}: not a readable zip archive"))?;
+        let entries: Vec<usize> = (0..archive.len())
+            .filter(|&i| archive.by_index(i).map(|e| !e.is_dir()).unwrap_or(true))
+            .collect();
+        let &[index] = entries.as_slice() else {
+            bail!(
+                "{path}: a zip must hold exactly one export file, this one holds {}",
+                entries.len()
+            );
+        };
+        let entry = archive
+            .by_index(index)
+            .with_context(|| format!("{path}: cannot read the zip entry"))?;
+        let name = entry
+            .name()
+            .map(|n| n.to_string())
+            .with_context(|| format!("{path}: cannot read the zip entry's name"))?;
+        let mut reader = BufReader::with_capacity(BUFFER, entry);
+        let result = decoded(path, &mut reader, Some(&name), f)?;
+        return Ok((result, Compression::Zip));
+    }
+    let result = decoded(path, &mut raw, None, f)?;
+    Ok((result, Compression::None))
+}
+
+/// Checks the text encoding at the start of a decompressed stream and drops a UTF-8 BOM.
+fn decoded<T>(
+    path: &str,
+    reader: &mut dyn BufRead,
+    entry: Option<&str>,
+    f: impl FnOnce(&mut dyn BufRead, Option<&str>) -> Result<T>,
+) -> Result<T> {
+    let head = reader
+        .fill_buf()
+        .with_context(|| format!("{path}: cannot read the input"))?;
+    if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        reader.consume(3);
+    } else if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        bail!("{path}: the file is UTF-16; pi2de reads UTF-8 (save it again as UTF-8)");
+    }
+    f(reader, entry)
+}
+
+/// Decides the format from the file name (or zip entry name), else from the first bytes.
+fn detect_format(path: &str, entry: Option<&str>, reader: &mut dyn BufRead) -> Result<Format> {
+    let name = entry.unwrap_or(path);
+    let name = name
+        .strip_suffix(".gz")
+        .or_else(|| name.strip_suffix(".GZ"))
+        .unwrap_or(name);
+    if let Some(f) = Format::from_extension(name) {
+        return Ok(f);
+    }
+    let head = reader
+        .fill_buf()
+        .with_context(|| format!("{path}: cannot read the input"))?;
+    Ok(sniff(head))
+}
+
+/// Guesses the format from the first bytes: `{` is JSON, `<` is XML, anything else CSV.
+pub fn sniff(head: &[u8]) -> Format {
+    match head.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') | Some(b'[') => Format::Json,
+        Some(b'<') => Format::Xml,
+        _ => Format::Csv,
+    }
+}
+
+/// Line and column (1-based) of byte `offset` in a re-readable input, for error messages.
+/// `None` for standard input or when the input cannot be read again.
+pub fn line_column(path: &str, offset: u64) -> Option<(u64, u64)> {
+    if path == "-" {
+        return None;
+    }
+    let digest = Rc::new(RefCell::new(None));
+    with_input(path, digest, |reader, _| {
+        let (mut line, mut column, mut seen) = (1u64, 1u64, 0u64);
+        let mut buf = Vec::new();
+        while seen < offset {
+            buf.clear();
+            let n = reader
+                .take(offset - seen)
+                .read_until(b'\n', &mut buf)
+                .map_err(anyhow::Error::from)?;
+            if n == 0 {
+                break;
+            }
+            seen += n as u64;
+            if buf.last() == Some(&b'\n') {
+                line += 1;
+                column = 1;
+            } else {
+                column += String::from_utf8_lossy(&buf).chars().count() as u64;
+            }
+        }
+        Ok((line, column))
+    })
+    .ok()
+    .map(|(lc, _)| lc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffing() {
+        assert_eq!(sniff(b"  {\"dataValues\":[]}"), Format::Json);
+        assert_eq!(sniff(b"\n<dataValueSet/>"), Format::Xml);
+        assert_eq!(sniff(b"dataelement,period"), Format::Csv);
+        assert_eq!(sniff(b""), Format::Csv);
+    }
+
+    #[test]
+    fn extensions() {
+        assert_eq!(Format::from_extension("a/b.JSON"), Some(Format::Json));
+        assert_eq!(Format::from_extension("x.csv"), Some(Format::Csv));
+        assert_eq!(Format::from_extension("x.txt"), None);
+    }
+}

@@ -1,0 +1,134 @@
+//! The XML reader: `<dataValueSet>` with `<dataValue …/>` attributes, matched by local name so
+//! any namespace or prefix works. Streamed event by event; entities other than XML's five
+//! predefined ones are never expanded.
+
+use std::borrow::Cow;
+use std::io::BufRead;
+
+use anyhow::{Result, anyhow, bail};
+use quick_xml::XmlVersion;
+use quick_xml::events::{BytesStart, Event};
+
+use super::{ReadOutcome, Sink, line_column};
+use crate::model::{DataValue, Header, Place};
+
+/// Streams the data values of a DXF2 XML dataValueSet into `sink`.
+pub fn read(reader: &mut dyn BufRead, path: &str, sink: &mut dyn Sink) -> Result<ReadOutcome> {
+    let mut xml = quick_xml::Reader::from_reader(reader);
+    let mut buf = Vec::with_capacity(4096);
+    let mut header = Header::default();
+    let mut depth = 0usize;
+    let mut root_seen = false;
+    let mut values = 0u64;
+    loop {
+        let event = xml
+            .read_event_into(&mut buf)
+            .map_err(|e| at(path, xml.error_position(), &format!("invalid XML: {e}")))?;
+        let position = xml.buffer_position();
+        match event {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let empty = matches!(event, Event::Empty(_));
+                let local = e.local_name();
+                let name = local.as_ref();
+                if !root_seen {
+                    root_seen = true;
+                    if name != "dataValueSet" {
+                        let hint = if name == "adx" {
+                            " (ADX files are not read yet: export the dataValueSet as JSON or CSV)"
+                        } else {
+                            ""
+                        };
+                        return Err(at(
+                            path,
+                            position,
+                            &format!("the root element is <{name}>, not <dataValueSet>{hint}"),
+                        ));
+                    }
+                    for (key, value) in attributes(e, path, position)? {
+                        header.set(&key, value.into_owned());
+                    }
+                } else if name == "dataValue" {
+                    values += 1;
+                    emit(e, &header, values, path, position, sink)?;
+                }
+                if !empty {
+                    depth += 1;
+                }
+            }
+            Event::End(_) => depth = depth.saturating_sub(1),
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    if !root_seen {
+        bail!("{path}: no <dataValueSet> element: the file is empty or not a dataValueSet export");
+    }
+    if depth > 0 {
+        return Err(at(
+            path,
+            xml.buffer_position(),
+            "the file ends before </dataValueSet> (is it truncated?)",
+        ));
+    }
+    Ok(ReadOutcome {
+        header,
+        values,
+        late_defaults: false,
+    })
+}
+
+fn emit(
+    e: &BytesStart,
+    header: &Header,
+    record: u64,
+    path: &str,
+    position: u64,
+    sink: &mut dyn Sink,
+) -> Result<()> {
+    let mut v = DataValue {
+        place: Place { record, line: None },
+        ..Default::default()
+    };
+    let attrs = attributes(e, path, position)?;
+    for (key, value) in &attrs {
+        let value: &str = value;
+        match key.as_str() {
+            "dataElement" => v.data_element = value,
+            "period" => v.period = value,
+            "orgUnit" => v.org_unit = value,
+            "categoryOptionCombo" => v.category_option_combo = value,
+            "attributeOptionCombo" => v.attribute_option_combo = value,
+            "value" => v.value = Some(value),
+            _ => {}
+        }
+    }
+    header.apply(&mut v);
+    sink.data_value(v)
+}
+
+fn attributes<'e>(
+    e: &'e BytesStart,
+    path: &str,
+    position: u64,
+) -> Result<Vec<(String, Cow<'e, str>)>> {
+    let mut out = Vec::with_capacity(8);
+    for attr in e.attributes() {
+        let attr =
+            attr.map_err(|err| at(path, position, &format!("invalid XML attribute: {err}")))?;
+        let key = attr.key.local_name().as_ref().to_string();
+        let value = attr
+            .normalized_value(XmlVersion::Implicit1_0)
+            .map_err(|err| at(path, position, &format!("attribute `{key}`: {err}")))?;
+        out.push((key, value));
+    }
+    Ok(out)
+}
+
+/// An error naming the file and, where the input can be read again, the line and column.
+fn at(path: &str, offset: u64, what: &str) -> anyhow::Error {
+    match line_column(path, offset) {
+        Some((line, column)) => anyhow!("{path}: line {line}, column {column}: {what}"),
+        None => anyhow!("{path}: byte {offset}: {what}"),
+    }
+}

@@ -1,0 +1,106 @@
+//! The short summary printed on stderr after a conversion (SPEC §6.4).
+
+use super::Run;
+use super::import::instructions;
+use crate::pipeline::Reason;
+
+pub fn print(run: &Run) {
+    for line in lines(run) {
+        eprintln!("{line}");
+    }
+}
+
+/// The console report as lines.
+pub fn lines(run: &Run) -> Vec<String> {
+    let p = run.pipeline;
+    let args = run.args;
+    let mut out = Vec::new();
+    let files = run.inputs.len();
+    out.push(format!(
+        "pi2de: read {} values from {files} input{}",
+        p.read,
+        if files == 1 { "" } else { "s" }
+    ));
+    let target = if args.dry_run {
+        "(dry run: no file written)".to_string()
+    } else {
+        format!("→ {}", args.output)
+    };
+    out.push(format!("  written    {:>9}  {target}", p.written));
+    let left = p.left_out_total();
+    if left > 0 {
+        out.push(format!("  left out   {left:>9}"));
+        for (reason, n) in p.left_out_counts().filter(|(_, n)| *n > 0) {
+            let note = match reason {
+                Reason::DuplicateMerged if n == p.identical_merged => {
+                    "  (identical duplicates)".to_string()
+                }
+                Reason::Unmapped => {
+                    let u = p.unmapped();
+                    let top: Vec<String> = u
+                        .iter()
+                        .take(3)
+                        .map(|u| format!("{} ×{}", u.data_element, u.count))
+                        .collect();
+                    format!(
+                        "  ({} source item{}: {}{})",
+                        u.len(),
+                        if u.len() == 1 { "" } else { "s" },
+                        top.join(", "),
+                        if u.len() > 3 { ", …" } else { "" }
+                    )
+                }
+                _ => String::new(),
+            };
+            out.push(format!("    {:<18} {n:>9}{note}", reason.name()));
+        }
+    }
+    if p.conflict_count > 0 {
+        let first = p.conflicts.first().map(|c| {
+            format!(
+                ": e.g. {} ← {} ({})",
+                c.key,
+                c.values.join(" / "),
+                c.resolution
+            )
+        });
+        out.push(format!(
+            "  duplicates: {} key{} received different values{}",
+            p.conflict_count,
+            if p.conflict_count == 1 { "" } else { "s" },
+            first.unwrap_or_default()
+        ));
+    }
+    if let Some(m) = run.mapping {
+        let warnings: Vec<_> = m.warnings().collect();
+        if !warnings.is_empty() {
+            out.push(format!(
+                "  mapping: {} warning{}:",
+                warnings.len(),
+                if warnings.len() == 1 { "" } else { "s" }
+            ));
+            for w in warnings.iter().take(5) {
+                out.push(format!("    {}: {}", w.cell, w.message));
+            }
+            if warnings.len() > 5 {
+                out.push(format!("    … {} more", warnings.len() - 5));
+            }
+        }
+    }
+    if left > p.identical_merged {
+        out.push(format!(
+            "  Some values were left out{}.",
+            match &args.summary {
+                Some(s) => format!(": every one is listed in {s}"),
+                None => ": run with --summary FILE.json to see each one".into(),
+            }
+        ));
+    }
+    if run.wrote_output() && args.output != "-" {
+        out.push(format!("To import {}:", args.output));
+        for line in instructions(&args.output, run.format, run.gzip, run.schemes) {
+            out.push(format!("  {line}"));
+        }
+    }
+    out
+}

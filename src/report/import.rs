@@ -1,0 +1,56 @@
+//! How to import an output: the Import/Export app options and the `/api/dataValueSets` call
+//! with its id-scheme parameters (dhis2-formats §2.1, §2.6).
+
+use crate::read::Format;
+use crate::write::Schemes;
+
+/// `CODE` → `Code`, as the Import/Export app labels its options.
+fn label(scheme: &str) -> String {
+    match scheme {
+        "UID" => "UID".into(),
+        "CODE" => "Code".into(),
+        "NAME" => "Name".into(),
+        other if other.starts_with("ATTRIBUTE:") => format!("Attribute {}", &other[10..]),
+        other => other.into(),
+    }
+}
+
+/// Lines telling how to import `path`.
+pub fn instructions(path: &str, format: Format, gzip: bool, schemes: &Schemes) -> Vec<String> {
+    let content_type = match format {
+        Format::Json => "application/json",
+        Format::Xml => "application/xml",
+        Format::Csv => "application/csv",
+    };
+    let general = &schemes.data_element;
+    let params = format!(
+        "idScheme={general}&dataElementIdScheme={}&categoryOptionComboIdScheme={}&attributeOptionComboIdScheme={}&orgUnitIdScheme={}",
+        schemes.data_element,
+        schemes.category_option_combo,
+        schemes.attribute_option_combo,
+        schemes.org_unit
+    );
+    let mut lines = vec![format!(
+        "Import/Export app → Data import: file {path}, format {}{}, ID scheme {}, data element ID scheme {}, org unit ID scheme {}; run with \"Dry run\" first.",
+        format.name(),
+        if format == Format::Csv {
+            ", first row is header: yes"
+        } else {
+            ""
+        },
+        label(general),
+        label(&schemes.data_element),
+        label(&schemes.org_unit),
+    )];
+    if format == Format::Csv {
+        lines.push("CSV carries no id schemes: the options above (or the URL parameters below) are required.".into());
+    } else {
+        lines.push("The id schemes are also written in the file itself.".into());
+    }
+    lines.push(format!(
+        "API: curl -u USER -H 'Content-Type: {content_type}' --data-binary @{path} 'https://HMIS/api/dataValueSets?dryRun=true&{params}'{}",
+        if gzip { "  (DHIS2 detects the gzip compression itself)" } else { "" }
+    ));
+    lines.push("Then repeat without dryRun=true once the dry run reports no conflicts.".into());
+    lines
+}

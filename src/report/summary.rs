@@ -1,0 +1,85 @@
+//! The machine-readable run summary (`--summary`, SPEC §6.3).
+
+use anyhow::{Context, Result};
+use serde_json::{Value, json};
+
+use super::Run;
+use super::import::instructions;
+use crate::pipeline::DETAIL_CAP;
+
+/// Builds the summary object.
+pub fn build(run: &Run) -> Value {
+    let p = run.pipeline;
+    let left: serde_json::Map<String, Value> = p
+        .left_out_counts()
+        .map(|(r, n)| (r.name().to_string(), json!(n)))
+        .collect();
+    let inputs: Vec<Value> = run
+        .inputs
+        .iter()
+        .map(|i| {
+            json!({
+                "path": i.path, "format": i.format, "compression": i.compression,
+                "sha256": i.sha256, "values": i.values,
+            })
+        })
+        .collect();
+    let output = run.output_sha256.as_ref().map(|sha| {
+        json!({
+            "path": run.args.output, "format": run.format, "gzip": run.gzip, "sha256": sha,
+            "values": p.written, "idSchemes": run.schemes,
+            "import": instructions(&run.args.output, run.format, run.gzip, run.schemes),
+        })
+    });
+    let mapping = run.mapping.map(|m| {
+        let rows: Vec<Value> = m
+            .rows
+            .iter()
+            .zip(&p.row_counts)
+            .map(|(r, n)| {
+                json!({
+                    "row": r.row, "programIndicator": r.source,
+                    "sourceCategoryOptionCombo": r.source_category_option_combo,
+                    "sourceAttributeOptionCombo": r.source_attribute_option_combo,
+                    "dataElement": r.data_element, "categoryOptionCombo": r.category_option_combo,
+                    "attributeOptionCombo": r.attribute_option_combo, "enabled": r.enabled,
+                    "values": n,
+                })
+            })
+            .collect();
+        json!({ "path": m.path, "sheet": m.sheet, "rows": rows, "findings": m.findings })
+    });
+    let args = run.args;
+    json!({
+        "tool": format!("pi2de {}", env!("CARGO_PKG_VERSION")),
+        "inputs": inputs,
+        "mapping": mapping,
+        "output": output,
+        "dryRun": args.dry_run,
+        "options": {
+            "onDuplicate": format!("{:?}", args.on_duplicate).to_lowercase(),
+            "onUnmapped": format!("{:?}", args.on_unmapped).to_lowercase(),
+            "targetScheme": args.target_scheme.map(|s| format!("{s:?}").to_lowercase()),
+            "orgUnitScheme": args.org_unit_scheme.map(|s| format!("{s:?}").to_lowercase()),
+            "comment": args.comment,
+        },
+        "counts": { "read": p.read, "written": p.written, "leftOut": left },
+        "duplicates": p.conflicts,
+        "duplicateKeys": p.conflict_count,
+        "unmapped": p.unmapped(),
+        "leftOutValues": p.left_out,
+        "leftOutValuesCapped": p.left_out_total() > p.left_out.len() as u64 && p.left_out.len() >= DETAIL_CAP,
+        "failure": run.failure,
+        "exitCode": run.exit_code,
+    })
+}
+
+/// Writes the summary to `path` (`-` for stdout).
+pub fn write(path: &str, run: &Run) -> Result<()> {
+    let text = serde_json::to_string_pretty(&build(run))? + "\n";
+    if path == "-" {
+        print!("{text}");
+        return Ok(());
+    }
+    std::fs::write(path, text).with_context(|| format!("{path}: cannot write the summary"))
+}

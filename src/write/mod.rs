@@ -1,0 +1,252 @@
+//! Writing dataValueSets (SPEC §6.1, dhis2-formats §2.8): the writers for each format, and the
+//! output file itself, written to a temporary file beside the target and renamed into place only
+//! when complete, so a failed run never leaves a partial output.
+
+pub mod csv;
+pub mod json;
+pub mod xml;
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
+
+use crate::read::{Format, hex};
+
+/// One value as written.
+#[derive(Debug, Clone, Copy)]
+pub struct OutputValue<'a> {
+    pub data_element: &'a str,
+    pub period: &'a str,
+    pub org_unit: &'a str,
+    /// Blank for the default combo (then omitted).
+    pub category_option_combo: &'a str,
+    pub attribute_option_combo: &'a str,
+    pub value: &'a str,
+    pub comment: Option<&'a str>,
+}
+
+/// The id schemes the output's ids follow (`UID`, `CODE`, `ATTRIBUTE:…`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Schemes {
+    pub data_element: String,
+    pub category_option_combo: String,
+    pub attribute_option_combo: String,
+    pub org_unit: String,
+}
+
+/// A writer of one format: a sink for output values.
+pub trait DataValueWriter {
+    fn value(&mut self, v: &OutputValue) -> io::Result<()>;
+    /// Writes what closes the document.
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+/// Creates the writer for `format`, writing the document's opening to `out`.
+pub fn writer<'w>(
+    format: Format,
+    out: &'w mut dyn Write,
+    schemes: &Schemes,
+) -> io::Result<Box<dyn DataValueWriter + 'w>> {
+    Ok(match format {
+        Format::Json => Box::new(json::Writer::new(out, schemes)?),
+        Format::Xml => Box::new(xml::Writer::new(out, schemes)?),
+        Format::Csv => Box::new(csv::Writer::new(out)?),
+    })
+}
+
+/// A writer that feeds the bytes it passes on into a SHA-256 digest and counts them.
+struct Hashing<W> {
+    inner: W,
+    digest: Sha256,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.digest.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// What was written.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub sha256: String,
+}
+
+/// The output file being written: a temporary file beside the target (or stdout for `-`).
+pub struct Output {
+    path: String,
+    temp: Option<tempfile::TempPath>,
+    stream: Stream,
+}
+
+/// The buffered, hashing file (or stdout) under an optional gzip encoder.
+type Buffered = BufWriter<Hashing<Box<dyn Write>>>;
+
+enum Stream {
+    Plain(Buffered),
+    Gzip(Box<flate2::write::GzEncoder<Buffered>>),
+}
+
+impl Output {
+    /// Checks the target and opens a temporary file beside it. `gzip` compresses the output.
+    pub fn create(path: &str, gzip: bool, inputs: &[String]) -> Result<Output> {
+        let (sink, temp): (Box<dyn Write>, _) = if path == "-" {
+            (Box::new(io::stdout().lock()), None)
+        } else {
+            let dir = check_output(path, inputs)?;
+            let file = tempfile::Builder::new()
+                .prefix(".pi2de-")
+                .suffix(".tmp")
+                .tempfile_in(&dir)
+                .with_context(|| format!("{path}: cannot create a file in {}", dir.display()))?;
+            let (file, temp) = file.into_parts();
+            (Box::new(file) as Box<dyn Write>, Some(temp))
+        };
+        let hashing = BufWriter::with_capacity(
+            256 * 1024,
+            Hashing {
+                inner: sink,
+                digest: Sha256::new(),
+            },
+        );
+        let stream = if gzip {
+            Stream::Gzip(Box::new(flate2::write::GzEncoder::new(
+                hashing,
+                flate2::Compression::default(),
+            )))
+        } else {
+            Stream::Plain(hashing)
+        };
+        Ok(Output {
+            path: path.to_string(),
+            temp,
+            stream,
+        })
+    }
+
+    /// The stream to write the document to.
+    pub fn stream(&mut self) -> &mut dyn Write {
+        match &mut self.stream {
+            Stream::Plain(w) => w,
+            Stream::Gzip(w) => w,
+        }
+    }
+
+    /// Flushes everything and renames the temporary file onto the target.
+    pub fn commit(self) -> Result<Written> {
+        let path = self.path;
+        let buffered = match self.stream {
+            Stream::Plain(w) => w,
+            Stream::Gzip(w) => w
+                .finish()
+                .with_context(|| format!("{path}: cannot write the output"))?,
+        };
+        let hashing = buffered
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .with_context(|| format!("{path}: cannot write the output"))?;
+        let Hashing { mut inner, digest } = hashing;
+        inner
+            .flush()
+            .with_context(|| format!("{path}: cannot write the output"))?;
+        drop(inner);
+        if let Some(temp) = self.temp {
+            sync(&temp).with_context(|| format!("{path}: cannot write the output"))?;
+            temp.persist(&path)
+                .map_err(|e| e.error)
+                .with_context(|| format!("{path}: cannot move the finished output into place"))?;
+        }
+        Ok(Written {
+            sha256: hex(&digest.finalize()),
+        })
+    }
+}
+
+fn sync(path: &Path) -> io::Result<()> {
+    File::open(path)?.sync_all()
+}
+
+/// Checks an output path before anything is read: its folder must exist, and it must not be
+/// something other than a regular file (a folder, a device) nor one of the inputs. Returns the
+/// folder.
+pub fn check_output(path: &str, inputs: &[String]) -> Result<PathBuf> {
+    let dir = match Path::new(path).parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        bail!("{path}: the output folder {} does not exist", dir.display());
+    }
+    let Ok(meta) = std::fs::metadata(path) else {
+        return Ok(dir);
+    };
+    if !meta.is_file() {
+        bail!("{path}: exists and is not a regular file; pi2de only replaces regular files");
+    }
+    for input in inputs.iter().filter(|i| *i != "-") {
+        if let Ok(input_meta) = std::fs::metadata(input)
+            && same_file(&meta, &input_meta)
+        {
+            bail!(
+                "{path}: the output would overwrite the input {input}; choose another output name"
+            );
+        }
+    }
+    Ok(dir)
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    a.len() == b.len() && a.modified().ok() == b.modified().ok()
+}
+
+/// Escapes `s` for a JSON string body.
+pub fn json_escape(out: &mut dyn Write, s: &str) -> io::Result<()> {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escaped: Option<&[u8]> = match b {
+            b'"' => Some(b"\\\""),
+            b'\\' => Some(b"\\\\"),
+            b'\n' => Some(b"\\n"),
+            b'\r' => Some(b"\\r"),
+            b'\t' => Some(b"\\t"),
+            0..=0x1f => None,
+            _ => continue,
+        };
+        out.write_all(&bytes[start..i])?;
+        match escaped {
+            Some(e) => out.write_all(e)?,
+            None => write!(out, "\\u{:04x}", b)?,
+        }
+        start = i + 1;
+    }
+    out.write_all(&bytes[start..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_escaping() {
+        let mut out = Vec::new();
+        json_escape(&mut out, "a\"b\\c\nd\u{1}é").unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "a\\\"b\\\\c\\nd\\u0001é");
+    }
+}

@@ -1,0 +1,98 @@
+//! The DXF2 XML dataValueSet writer: `<dataValueSet xmlns=… id schemes…>` with one
+//! `<dataValue …/>` per value, every attribute escaped.
+
+use std::io::{self, Write};
+
+use super::{DataValueWriter, OutputValue, Schemes};
+
+pub struct Writer<'w> {
+    out: &'w mut dyn Write,
+}
+
+/// Escapes `s` for a double-quoted XML attribute.
+fn escape(out: &mut dyn Write, s: &str) -> io::Result<()> {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escaped: &[u8] = match b {
+            b'&' => b"&amp;",
+            b'<' => b"&lt;",
+            b'>' => b"&gt;",
+            b'"' => b"&quot;",
+            b'\'' => b"&apos;",
+            b'\t' => b"&#9;",
+            b'\n' => b"&#10;",
+            b'\r' => b"&#13;",
+            _ => continue,
+        };
+        out.write_all(&bytes[start..i])?;
+        out.write_all(escaped)?;
+        start = i + 1;
+    }
+    out.write_all(&bytes[start..])
+}
+
+impl<'w> Writer<'w> {
+    pub fn new(out: &'w mut dyn Write, schemes: &Schemes) -> io::Result<Self> {
+        out.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
+        out.write_all(b"<dataValueSet xmlns=\"http://dhis2.org/schema/dxf/2.0\"")?;
+        let mut w = Writer { out };
+        w.attribute("dataElementIdScheme", &schemes.data_element)?;
+        w.attribute(
+            "categoryOptionComboIdScheme",
+            &schemes.category_option_combo,
+        )?;
+        w.attribute(
+            "attributeOptionComboIdScheme",
+            &schemes.attribute_option_combo,
+        )?;
+        w.attribute("orgUnitIdScheme", &schemes.org_unit)?;
+        w.out.write_all(b">\n")?;
+        Ok(w)
+    }
+
+    fn attribute(&mut self, name: &str, value: &str) -> io::Result<()> {
+        write!(self.out, " {name}=\"")?;
+        escape(self.out, value)?;
+        self.out.write_all(b"\"")
+    }
+}
+
+impl DataValueWriter for Writer<'_> {
+    fn value(&mut self, v: &OutputValue) -> io::Result<()> {
+        self.out.write_all(b"  <dataValue")?;
+        self.attribute("dataElement", v.data_element)?;
+        self.attribute("period", v.period)?;
+        self.attribute("orgUnit", v.org_unit)?;
+        if !v.category_option_combo.is_empty() {
+            self.attribute("categoryOptionCombo", v.category_option_combo)?;
+        }
+        if !v.attribute_option_combo.is_empty() {
+            self.attribute("attributeOptionCombo", v.attribute_option_combo)?;
+        }
+        self.attribute("value", v.value)?;
+        if let Some(c) = v.comment {
+            self.attribute("comment", c)?;
+        }
+        self.out.write_all(b"/>\n")
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        self.out.write_all(b"</dataValueSet>\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_escaping() {
+        let mut out = Vec::new();
+        escape(&mut out, "a&b<c>\"d'\n").unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "a&amp;b&lt;c&gt;&quot;d&apos;&#10;"
+        );
+    }
+}
