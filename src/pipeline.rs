@@ -176,10 +176,21 @@ struct Slot {
     /// Data element, period, org unit, COC, AOC (interned).
     key: [u32; 5],
     first: Contribution,
-    /// Boxed so that the common case (no duplicate) costs 8 bytes, not a `Vec`'s 24.
-    #[allow(clippy::box_collection)]
-    more: Option<Box<Vec<Contribution>>>,
+    /// Boxed so that the common case (no duplicate) costs 8 bytes.
+    more: Option<Box<More>>,
     rejected: bool,
+}
+
+/// What a key received beyond its first value.
+#[derive(Debug, Default)]
+struct More {
+    /// Further contributions, each different from all before it in source or value.
+    distinct: Vec<Contribution>,
+    /// Values read again with the same source and value: counted, not stored, so memory
+    /// grows with distinct contributions only.
+    repeats: u64,
+    /// The value read last.
+    last: (u32, u32),
 }
 
 /// The conversion state: a [`Sink`] for the readers, then [`Pipeline::finish`].
@@ -317,19 +328,10 @@ impl<'m> Pipeline<'m> {
                 continue;
             };
             let slot = &self.slots[i];
-            let all: Vec<Contribution> = std::iter::once(slot.first)
-                .chain(more.iter().copied())
+            // Distinct (source, value) contributions; identical ones were counted as repeats.
+            let distinct: Vec<Contribution> = std::iter::once(slot.first)
+                .chain(more.distinct.iter().copied())
                 .collect();
-            // Identical (source, value) pairs are one contribution read twice.
-            let mut distinct: Vec<Contribution> = Vec::new();
-            for c in &all {
-                if !distinct
-                    .iter()
-                    .any(|d| d.source == c.source && self.text(d.value) == self.text(c.value))
-                {
-                    distinct.push(*c);
-                }
-            }
             let mut values: Vec<&str> = Vec::new();
             for d in &distinct {
                 let t = self.text(d.value);
@@ -339,28 +341,28 @@ impl<'m> Pipeline<'m> {
             }
             let conflict =
                 values.len() > 1 || (self.policy == DuplicatePolicy::Sum && distinct.len() > 1);
-            let n = all.len() as u64;
+            let repeats = more.repeats;
+            let n = distinct.len() as u64 + repeats;
             if !conflict {
                 merged_identical += n - 1;
                 continue;
             }
             let values: Vec<String> = values.iter().map(|s| s.to_string()).collect();
-            let repeats = n - distinct.len() as u64;
             let (kept, resolution): (Option<String>, String) = match self.policy {
                 DuplicatePolicy::Reject | DuplicatePolicy::Fail => {
                     (None, "rejected: the key is left out".into())
                 }
                 DuplicatePolicy::First => (
-                    Some(self.text(all[0].value).to_string()),
+                    Some(self.text(distinct[0].value).to_string()),
                     "kept the value read first".into(),
                 ),
                 DuplicatePolicy::Last => (
-                    Some(self.text(all[all.len() - 1].value).to_string()),
+                    Some(self.text(more.last).to_string()),
                     "kept the value read last".into(),
                 ),
                 DuplicatePolicy::Sum => {
                     let sum = value::sum_decimals(distinct.iter().map(|d| self.text(d.value)));
-                    let vt = self.value_type(all[0].mapping_row);
+                    let vt = self.value_type(distinct[0].mapping_row);
                     match sum.map(|s| value::prepare(Some(&s), vt)) {
                         Some(Ok(v)) => (Some(v.text), format!("summed {} values", distinct.len())),
                         Some(Err(e)) => (None, format!("rejected: the sum is invalid: {e}")),
@@ -388,7 +390,7 @@ impl<'m> Pipeline<'m> {
             if self.conflicts.len() < DETAIL_CAP {
                 let conflict = Conflict {
                     key: self.output_key(&self.slots[i].key),
-                    sources: all.iter().map(|c| self.conflict_source(c)).collect(),
+                    sources: distinct.iter().map(|c| self.conflict_source(c)).collect(),
                     values,
                     resolution,
                     written: kept,
@@ -592,33 +594,53 @@ impl Sink for Pipeline<'_> {
             self.ids.intern(coc),
             self.ids.intern(aoc),
         ];
+        let source = [
+            self.ids.intern(v.data_element),
+            self.ids.intern(v.category_option_combo),
+            self.ids.intern(v.attribute_option_combo),
+            self.ids.intern(v.org_unit),
+        ];
+        let existing = self.index.get(&key).map(|&i| i as usize);
+        if let Some(i) = existing {
+            let slot = &self.slots[i];
+            let same = |c: &Contribution| c.source == source && self.text(c.value) == value.text;
+            let repeat = std::iter::once(&slot.first)
+                .chain(slot.more.iter().flat_map(|m| m.distinct.iter()))
+                .find(|c| same(c))
+                .map(|c| c.value);
+            let span = match repeat {
+                Some(span) => span,
+                None => self.push_text(&value.text),
+            };
+            let more = self.slots[i].more.get_or_insert_with(Default::default);
+            more.last = span;
+            if repeat.is_some() {
+                more.repeats += 1;
+            } else {
+                more.distinct.push(Contribution {
+                    value: span,
+                    source,
+                    mapping_row: row,
+                    input: self.input,
+                    record: v.place.record,
+                });
+            }
+            return Ok(());
+        }
         let contribution = Contribution {
             value: self.push_text(&value.text),
-            source: [
-                self.ids.intern(v.data_element),
-                self.ids.intern(v.category_option_combo),
-                self.ids.intern(v.attribute_option_combo),
-                self.ids.intern(v.org_unit),
-            ],
+            source,
             mapping_row: row,
             input: self.input,
             record: v.place.record,
         };
-        match self.index.get(&key) {
-            Some(&i) => self.slots[i as usize]
-                .more
-                .get_or_insert_with(Default::default)
-                .push(contribution),
-            None => {
-                self.index.insert(key, self.slots.len() as u32);
-                self.slots.push(Slot {
-                    key,
-                    first: contribution,
-                    more: None,
-                    rejected: false,
-                });
-            }
-        }
+        self.index.insert(key, self.slots.len() as u32);
+        self.slots.push(Slot {
+            key,
+            first: contribution,
+            more: None,
+            rejected: false,
+        });
         Ok(())
     }
 }

@@ -1,0 +1,1459 @@
+//! Integration tests: drive the real `pi2de` binary on real files in temporary folders.
+
+use std::fs;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use rust_xlsxwriter::Workbook;
+use serde_json::Value;
+use tempfile::TempDir;
+
+fn pi2de() -> Command {
+    Command::cargo_bin("pi2de").expect("the pi2de binary")
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// The shared reference folder, or `None` (with the reason printed) when it is absent.
+fn shared(path: &str) -> Option<PathBuf> {
+    let p = repo("../shared/reference").join(path);
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!(
+            "skipped: {} is absent (a clone without ../shared)",
+            p.display()
+        );
+        None
+    }
+}
+
+fn write(dir: &TempDir, name: &str, content: &str) -> PathBuf {
+    let p = dir.path().join(name);
+    fs::write(&p, content).expect("write test file");
+    p
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+/// Runs `pi2de convert` with `args` plus `--summary`, checks that the summary reconciles
+/// (read = written + sum of left out) and returns the exit code, the summary and stderr.
+fn convert(dir: &TempDir, args: &[&str]) -> (i32, Value, String) {
+    let summary = dir.path().join("summary.json");
+    let _ = fs::remove_file(&summary);
+    let out = pi2de()
+        .arg("convert")
+        .args(args)
+        .arg("--summary")
+        .arg(&summary)
+        .output()
+        .expect("run pi2de");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let code = out.status.code().expect("exit code");
+    let summary: Value = match fs::read_to_string(&summary) {
+        Ok(text) => serde_json::from_str(&text).expect("summary is JSON"),
+        Err(_) => Value::Null,
+    };
+    if !summary.is_null() {
+        let c = &summary["counts"];
+        let left: u64 = c["leftOut"]
+            .as_object()
+            .expect("leftOut")
+            .values()
+            .map(|v| v.as_u64().unwrap())
+            .sum();
+        assert_eq!(
+            c["read"].as_u64().unwrap(),
+            c["written"].as_u64().unwrap() + left,
+            "reconciliation: {c}"
+        );
+        assert_eq!(
+            summary["exitCode"].as_i64().unwrap() as i32,
+            code,
+            "summary exit code"
+        );
+    }
+    (code, summary, stderr)
+}
+
+fn left(summary: &Value, reason: &str) -> u64 {
+    summary["counts"]["leftOut"][reason]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no reason {reason}"))
+}
+
+fn json_values(path: &Path) -> Vec<Value> {
+    let v: Value =
+        serde_json::from_str(&fs::read_to_string(path).expect("output")).expect("output JSON");
+    v["dataValues"].as_array().expect("dataValues").clone()
+}
+
+/// `dataElement period orgUnit coc aoc = value` for each output value, sorted.
+fn keyed(values: &[Value]) -> Vec<String> {
+    let mut out: Vec<String> = values
+        .iter()
+        .map(|v| {
+            let f = |k: &str| v[k].as_str().unwrap_or("").to_string();
+            format!(
+                "{} {} {} {} {} = {}",
+                f("dataElement"),
+                f("period"),
+                f("orgUnit"),
+                f("categoryOptionCombo"),
+                f("attributeOptionCombo"),
+                f("value")
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Files in `dir` other than the ones named: no stray temporary files.
+fn assert_only(dir: &TempDir, names: &[&str]) {
+    let mut found: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| !names.contains(&n.as_str()))
+        .collect();
+    found.sort();
+    assert!(found.is_empty(), "unexpected files: {found:?}");
+}
+
+/// A mapping workbook: `rows` go below a title row and the header; cells that parse as numbers
+/// are written as numbers (as Excel would store typed codes).
+fn xlsx_mapping(
+    dir: &TempDir,
+    name: &str,
+    header: &[&str],
+    rows: &[&[&str]],
+    org_units: Option<&[(&str, &str)]>,
+) -> PathBuf {
+    let mut wb = Workbook::new();
+    let sheet = wb.add_worksheet().set_name("Mapping").unwrap();
+    sheet
+        .write_string(0, 0, "Mapping for the test programme")
+        .unwrap();
+    for (c, h) in header.iter().enumerate() {
+        sheet.write_string(2, c as u16, *h).unwrap();
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (r, c) = (3 + r as u32, c as u16);
+            match cell.parse::<f64>() {
+                Ok(n) => sheet.write_number(r, c, n).unwrap(),
+                Err(_) => sheet.write_string(r, c, *cell).unwrap(),
+            };
+        }
+    }
+    if let Some(ous) = org_units {
+        let sheet = wb.add_worksheet().set_name("orgUnits").unwrap();
+        sheet.write_string(0, 0, "source").unwrap();
+        sheet.write_string(0, 1, "target").unwrap();
+        for (r, (a, b)) in ous.iter().enumerate() {
+            sheet.write_string(r as u32 + 1, 0, *a).unwrap();
+            sheet.write_string(r as u32 + 1, 1, *b).unwrap();
+        }
+    }
+    let p = dir.path().join(name);
+    wb.save(&p).unwrap();
+    p
+}
+
+const SAMPLES: [&str; 3] = [
+    "samples/immunisation.json",
+    "samples/immunisation.xml",
+    "samples/immunisation.csv",
+];
+
+// ---------------------------------------------------------------- samples
+
+#[test]
+fn samples_convert_identically_from_json_xml_and_csv() {
+    let dir = TempDir::new().unwrap();
+    let mapping = repo("mappings/immunisation.xlsx");
+    let mut outputs = Vec::new();
+    for (i, sample) in SAMPLES.iter().enumerate() {
+        let out = dir.path().join(format!("out{i}.json"));
+        let (code, summary, stderr) =
+            convert(&dir, &[s(&repo(sample)), "-m", s(&mapping), "-o", s(&out)]);
+        assert_eq!(code, 1, "the unmapped PI makes exit 1: {stderr}");
+        assert_eq!(summary["counts"]["read"], 109);
+        assert_eq!(summary["counts"]["written"], 99);
+        assert_eq!(left(&summary, "unmapped"), 9);
+        assert_eq!(left(&summary, "duplicateMerged"), 1);
+        assert_eq!(summary["unmapped"][0]["dataElement"], "aEfiCases1l");
+        assert_eq!(summary["unmapped"][0]["count"], 9);
+        assert!(stderr.contains("unmapped"), "{stderr}");
+        outputs.push(fs::read(&out).unwrap());
+    }
+    assert_eq!(
+        outputs[0], outputs[1],
+        "XML input gives the same output as JSON"
+    );
+    assert_eq!(
+        outputs[0], outputs[2],
+        "CSV input gives the same output as JSON"
+    );
+}
+
+#[test]
+fn csv_mapping_gives_the_same_output_as_the_workbook() {
+    let dir = TempDir::new().unwrap();
+    let a = dir.path().join("a.json");
+    let b = dir.path().join("b.json");
+    convert(
+        &dir,
+        &[
+            s(&repo(SAMPLES[0])),
+            "-m",
+            s(&repo("mappings/immunisation.xlsx")),
+            "-o",
+            s(&a),
+        ],
+    );
+    convert(
+        &dir,
+        &[
+            s(&repo(SAMPLES[0])),
+            "-m",
+            s(&repo("mappings/immunisation.csv")),
+            "-o",
+            s(&b),
+        ],
+    );
+    assert_eq!(fs::read(&a).unwrap(), fs::read(&b).unwrap());
+}
+
+#[test]
+fn json_output_is_import_ready() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("hmis.json");
+    convert(
+        &dir,
+        &[
+            s(&repo(SAMPLES[0])),
+            "-m",
+            s(&repo("mappings/immunisation.xlsx")),
+            "-o",
+            s(&out),
+            "--comment",
+            "EPI transfer",
+        ],
+    );
+    let doc: Value = serde_json::from_str(&fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(doc["dataElementIdScheme"], "CODE");
+    assert_eq!(doc["categoryOptionComboIdScheme"], "CODE");
+    assert_eq!(doc["attributeOptionComboIdScheme"], "CODE");
+    assert_eq!(doc["orgUnitIdScheme"], "UID");
+    let values = doc["dataValues"].as_array().unwrap();
+    assert_eq!(values.len(), 99);
+    let allowed = [
+        "dataElement",
+        "period",
+        "orgUnit",
+        "categoryOptionCombo",
+        "attributeOptionCombo",
+        "value",
+        "comment",
+    ];
+    for v in values {
+        let obj = v.as_object().unwrap();
+        for (k, val) in obj {
+            assert!(allowed.contains(&k.as_str()), "unexpected key {k}");
+            assert!(val.is_string(), "{k} must be a string: {val}");
+        }
+        for k in ["dataElement", "period", "orgUnit", "value"] {
+            assert!(obj.contains_key(k), "missing {k}");
+        }
+        assert!(
+            !v["value"].as_str().unwrap().ends_with(".0"),
+            "canonical value: {v}"
+        );
+        assert_eq!(v["comment"], "EPI transfer");
+        let de = v["dataElement"].as_str().unwrap();
+        assert_eq!(
+            obj.contains_key("categoryOptionCombo"),
+            de == "IMM_PENTA1",
+            "COC only when not default: {v}"
+        );
+        assert!(!obj.contains_key("attributeOptionCombo"));
+    }
+    let bcg = values
+        .iter()
+        .find(|v| {
+            v["dataElement"] == "IMM_BCG"
+                && v["period"] == "202401"
+                && v["orgUnit"] == "DiszpKrYNg8"
+        })
+        .unwrap();
+    assert_eq!(bcg["value"], "36", "36.0 in the export");
+    let penta_f = values
+        .iter()
+        .find(|v| v["categoryOptionCombo"] == "SEX_FEMALE")
+        .unwrap();
+    assert_eq!(penta_f["dataElement"], "IMM_PENTA1");
+}
+
+#[test]
+fn xml_output_is_import_ready_and_reads_back() {
+    let dir = TempDir::new().unwrap();
+    let xml = dir.path().join("hmis.xml");
+    convert(
+        &dir,
+        &[
+            s(&repo(SAMPLES[0])),
+            "-m",
+            s(&repo("mappings/immunisation.xlsx")),
+            "-o",
+            s(&xml),
+            "--comment",
+            "a<b & \"c\"",
+        ],
+    );
+    let text = fs::read_to_string(&xml).unwrap();
+    assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<dataValueSet xmlns=\"http://dhis2.org/schema/dxf/2.0\" dataElementIdScheme=\"CODE\" categoryOptionComboIdScheme=\"CODE\" attributeOptionComboIdScheme=\"CODE\" orgUnitIdScheme=\"UID\">\n"), "{}", &text[..300]);
+    assert!(text.ends_with("</dataValueSet>\n"));
+    assert_eq!(text.matches("<dataValue ").count(), 99);
+    assert!(text.contains("comment=\"a&lt;b &amp; &quot;c&quot;\""));
+    for banned in [
+        "followup",
+        "followUp",
+        "created",
+        "lastUpdated",
+        "storedBy",
+        "completeDate",
+    ] {
+        assert!(!text.contains(banned), "{banned} must not be written");
+    }
+    // The XML reads back into the same values as the JSON output.
+    let json = dir.path().join("hmis.json");
+    let back = dir.path().join("back.json");
+    convert(
+        &dir,
+        &[
+            s(&repo(SAMPLES[0])),
+            "-m",
+            s(&repo("mappings/immunisation.xlsx")),
+            "-o",
+            s(&json),
+            "--comment",
+            "a<b & \"c\"",
+        ],
+    );
+    let (code, _, _) = convert(&dir, &[s(&xml), "-o", s(&back)]);
+    assert_eq!(code, 0);
+    assert_eq!(keyed(&json_values(&json)), keyed(&json_values(&back)));
+}
+
+#[test]
+fn csv_output_is_import_ready() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("hmis.csv");
+    convert(
+        &dir,
+        &[
+            s(&repo(SAMPLES[2])),
+            "-m",
+            s(&repo("mappings/immunisation.csv")),
+            "-o",
+            s(&out),
+            "--comment",
+            "Jan, Feb and Mar",
+        ],
+    );
+    let bytes = fs::read(&out).unwrap();
+    assert!(!bytes.starts_with(&[0xEF, 0xBB, 0xBF]), "no BOM");
+    assert!(!bytes.contains(&b'\r'), "LF only");
+    let text = String::from_utf8(bytes).unwrap();
+    let lines: Vec<&str> = text.strip_suffix('\n').unwrap().split('\n').collect();
+    assert_eq!(
+        lines[0],
+        "dataelement,period,orgunit,categoryoptioncombo,attributeoptioncombo,value,storedby,lastupdated,comment,followup,deleted"
+    );
+    assert_eq!(lines.len(), 100);
+    assert!(lines.iter().all(|l| !l.is_empty()), "no blank lines");
+    assert!(
+        lines.contains(&"IMM_BCG,202401,DiszpKrYNg8,,,36,,,\"Jan, Feb and Mar\",false,false"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("IMM_PENTA1,202401,DiszpKrYNg8,SEX_FEMALE,,"))
+    );
+    // The CSV reads back (by its own header) into the same values.
+    let back = dir.path().join("back.json");
+    let (code, summary, _) = convert(&dir, &[s(&out), "-o", s(&back)]);
+    assert_eq!((code, summary["counts"]["written"].as_u64()), (0, Some(99)));
+}
+
+#[test]
+fn csv_output_refuses_values_it_cannot_carry() {
+    let dir = TempDir::new().unwrap();
+    let input = write(
+        &dir,
+        "in.json",
+        r#"{"dataValues":[
+        {"dataElement":"DE_A","period":"202401","orgUnit":"OU_A","value":"say \"hi\""},
+        {"dataElement":"DE_B","period":"202401","orgUnit":"OU_A","value":"5"}]}"#,
+    );
+    let out = dir.path().join("out.csv");
+    let (code, summary, _) = convert(&dir, &[s(&input), "-o", s(&out)]);
+    assert_eq!(code, 1);
+    assert_eq!(left(&summary, "invalidValue"), 1);
+    assert!(
+        summary["leftOutValues"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("quote")
+    );
+    pi2de()
+        .args(["convert", s(&input), "-o", s(&out), "--comment", "a\"b"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--comment"));
+}
+
+// ---------------------------------------------------------------- DHIS2 fixtures
+
+/// Counts the data values of a fixture independently of pi2de.
+fn fixture_count(path: &Path) -> usize {
+    let text = fs::read_to_string(path).unwrap();
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => serde_json::from_str::<Value>(&text).unwrap()["dataValues"]
+            .as_array()
+            .unwrap()
+            .len(),
+        Some("xml") => text.matches("<dataValue ").count(),
+        _ => {
+            let rows = text.lines().filter(|l| !l.trim().is_empty()).count();
+            if text.starts_with("\"dataelement\"") {
+                rows - 1
+            } else {
+                rows
+            }
+        }
+    }
+}
+
+#[test]
+fn every_dhis2_dataset_fixture_is_read_completely() {
+    let Some(dir_path) = shared("dhis2-fixtures") else {
+        return;
+    };
+    let dir = TempDir::new().unwrap();
+    let mut seen = 0;
+    for entry in fs::read_dir(&dir_path).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let text = fs::read_to_string(&path).unwrap();
+        let is_dvs = name.ends_with(".json")
+            || name.ends_with(".csv")
+            || (name.ends_with(".xml") && text.contains("<dataValueSet"));
+        if !is_dvs {
+            continue;
+        }
+        seen += 1;
+        let out = dir.path().join("out.json");
+        let (code, summary, stderr) = convert(&dir, &[s(&path), "-o", s(&out)]);
+        let expected = fixture_count(&path);
+        assert_eq!(code, 0, "{name}: {stderr}");
+        assert_eq!(
+            summary["counts"]["read"].as_u64().unwrap() as usize,
+            expected,
+            "{name}"
+        );
+        assert_eq!(
+            json_values(&out).len(),
+            expected,
+            "{name}: every value written"
+        );
+        if name.ends_with(".json") {
+            // Values compare one to one with the fixture (payload defaults applied).
+            let doc: Value = serde_json::from_str(&text).unwrap();
+            let mut want: Vec<String> = doc["dataValues"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| {
+                    let f = |k: &str| v[k].as_str().or(doc[k].as_str()).unwrap_or("").to_string();
+                    format!(
+                        "{} {} {} {} {} = {}",
+                        f("dataElement"),
+                        f("period"),
+                        f("orgUnit"),
+                        f("categoryOptionCombo"),
+                        f("attributeOptionCombo"),
+                        f("value")
+                    )
+                })
+                .collect();
+            want.sort();
+            assert_eq!(keyed(&json_values(&out)), want, "{name}");
+        }
+    }
+    assert_eq!(seen, 12, "the dataValueSet fixtures (JSON, XML, CSV)");
+}
+
+#[test]
+fn fixture_payload_defaults_and_id_schemes_are_honoured() {
+    let Some(path) = shared("dhis2-fixtures/dataValueSetACode.xml") else {
+        return;
+    };
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out.json");
+    let (code, _, _) = convert(&dir, &[s(&path), "-o", s(&out)]);
+    assert_eq!(code, 0);
+    let doc: Value = serde_json::from_str(&fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(
+        doc["dataElementIdScheme"], "CODE",
+        "idScheme=\"code\" in the payload"
+    );
+    assert_eq!(doc["orgUnitIdScheme"], "CODE");
+    let values = doc["dataValues"].as_array().unwrap();
+    assert!(
+        values
+            .iter()
+            .all(|v| v["period"] == "201201" && v["orgUnit"] == "OU_A"),
+        "root period/orgUnit applied"
+    );
+    let Some(attr) = shared("dhis2-fixtures/dataValueSetBAttributeIdScheme.xml") else {
+        return;
+    };
+    convert(&dir, &[s(&attr), "-o", s(&out)]);
+    let doc: Value = serde_json::from_str(&fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(doc["dataElementIdScheme"], "ATTRIBUTE:uh6H2ff562G");
+}
+
+// ---------------------------------------------------------------- conversion rules
+
+const HEADER: &[&str] = &[
+    "programIndicator",
+    "dataElement",
+    "categoryOptionCombo",
+    "valueType",
+    "enabled",
+];
+
+#[test]
+fn every_left_out_reason_is_counted_and_listed() {
+    let dir = TempDir::new().unwrap();
+    let mapping = xlsx_mapping(
+        &dir,
+        "m.xlsx",
+        HEADER,
+        &[
+            &["PiAAAAAAAAA", "DE_A", "", "INTEGER", "yes"],
+            &["PiBBBBBBBBB", "DE_B", "", "", "no"],
+            &["PiCCCCCCCCC", "DE_C", "", "", ""],
+            &["PiDDDDDDDDD", "DE_C", "", "", ""],
+        ],
+        Some(&[("OuSourceAAA", "OU_TARGET_A")]),
+    );
+    let input = write(&dir, "in.csv", "\
+data_element,period,organisation_unit,category_option_combo,attribute_option_combo,value,stored_by,created,last_updated,comment,follow_up
+PiAAAAAAAAA,202401,OuSourceAAA,,,12.0,,,,[aggregated],false
+PiAAAAAAAAA,202402,,,,3.0,,,,[aggregated],false
+PiAAAAAAAAA,202403,OuUnknownXX,,,4.0,,,,[aggregated],false
+PiZZZZZZZZZ,202401,OuSourceAAA,,,5.0,,,,[aggregated],false
+PiBBBBBBBBB,202401,OuSourceAAA,,,6.0,,,,[aggregated],false
+PiAAAAAAAAA,202404,OuSourceAAA,,,7.5,,,,[aggregated],false
+PiAAAAAAAAA,202413,OuSourceAAA,,,8.0,,,,[aggregated],false
+PiAAAAAAAAA,202401,OuSourceAAA,,,12,,,,[aggregated],false
+PiCCCCCCCCC,202401,OuSourceAAA,,,1.0,,,,[aggregated],false
+PiDDDDDDDDD,202401,OuSourceAAA,,,2.0,,,,[aggregated],false
+");
+    let out = dir.path().join("out.json");
+    let (code, summary, stderr) = convert(&dir, &[s(&input), "-m", s(&mapping), "-o", s(&out)]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(summary["counts"]["read"], 10);
+    assert_eq!(summary["counts"]["written"], 1);
+    for (reason, n) in [
+        ("incomplete", 1),
+        ("unmappedOrgUnit", 1),
+        ("unmapped", 1),
+        ("disabled", 1),
+        ("invalidValue", 1),
+        ("invalidPeriod", 1),
+        ("duplicateMerged", 1),
+        ("duplicateRejected", 2),
+    ] {
+        assert_eq!(left(&summary, reason), n, "{reason}");
+    }
+    let listed: Vec<&str> = summary["leftOutValues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["reason"].as_str().unwrap())
+        .collect();
+    for reason in [
+        "incomplete",
+        "unmappedOrgUnit",
+        "unmapped",
+        "disabled",
+        "invalidValue",
+        "invalidPeriod",
+    ] {
+        assert!(listed.contains(&reason), "{reason} listed with its place");
+    }
+    let invalid_period = summary["leftOutValues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["reason"] == "invalidPeriod")
+        .unwrap();
+    assert_eq!(invalid_period["line"], 8, "the CSV line is named");
+    assert_eq!(
+        json_values(&out)[0]["orgUnit"],
+        "OU_TARGET_A",
+        "org unit translated"
+    );
+    assert_eq!(json_values(&out)[0]["value"], "12");
+    assert_eq!(summary["duplicates"][0]["key"]["dataElement"], "DE_C");
+    assert_eq!(
+        summary["duplicates"][0]["sources"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+fn duplicates_input(dir: &TempDir) -> (PathBuf, PathBuf) {
+    let mapping = write(
+        dir,
+        "m.csv",
+        "programIndicator,dataElement\nPiAAAAAAAAA,DE_X\nPiBBBBBBBBB,DE_X\nPiCCCCCCCCC,DE_Y\n",
+    );
+    let input = write(
+        dir,
+        "in.json",
+        r#"{"dataValues":[
+        {"dataElement":"PiAAAAAAAAA","period":"202401","orgUnit":"OuAAAAAAAAA","value":"5.0"},
+        {"dataElement":"PiBBBBBBBBB","period":"202401","orgUnit":"OuAAAAAAAAA","value":"7.0"},
+        {"dataElement":"PiCCCCCCCCC","period":"202401","orgUnit":"OuAAAAAAAAA","value":"1"},
+        {"dataElement":"PiCCCCCCCCC","period":"202401","orgUnit":"OuAAAAAAAAA","value":"1.0"}]}"#,
+    );
+    (mapping, input)
+}
+
+#[test]
+fn duplicate_policies_reject_first_last_sum() {
+    let dir = TempDir::new().unwrap();
+    let (mapping, input) = duplicates_input(&dir);
+    let out = dir.path().join("out.json");
+    for (policy, expect, code, rejected, merged) in [
+        ("reject", None, 1, 2, 1),
+        ("first", Some("5"), 1, 0, 2),
+        ("last", Some("7"), 1, 0, 2),
+        ("sum", Some("12"), 1, 0, 2),
+    ] {
+        let (c, summary, stderr) = convert(
+            &dir,
+            &[
+                s(&input),
+                "-m",
+                s(&mapping),
+                "-o",
+                s(&out),
+                "--on-duplicate",
+                policy,
+            ],
+        );
+        assert_eq!(c, code, "{policy}: {stderr}");
+        let values = json_values(&out);
+        let x = values
+            .iter()
+            .find(|v| v["dataElement"] == "DE_X")
+            .map(|v| v["value"].as_str().unwrap().to_string());
+        assert_eq!(x.as_deref(), expect, "{policy}");
+        assert!(
+            values
+                .iter()
+                .any(|v| v["dataElement"] == "DE_Y" && v["value"] == "1"),
+            "identical duplicate merged"
+        );
+        assert_eq!(left(&summary, "duplicateRejected"), rejected, "{policy}");
+        assert_eq!(left(&summary, "duplicateMerged"), merged, "{policy}");
+        let conflict = &summary["duplicates"][0];
+        assert_eq!(
+            conflict["values"],
+            serde_json::json!(["5", "7"]),
+            "{policy}: conflict reported"
+        );
+        assert_eq!(conflict["sources"][0]["dataElement"], "PiAAAAAAAAA");
+        assert!(stderr.contains("duplicates: 1 key"), "{stderr}");
+    }
+}
+
+#[test]
+fn last_is_the_value_read_last_even_when_it_repeats_an_earlier_one() {
+    let dir = TempDir::new().unwrap();
+    let (mapping, _) = duplicates_input(&dir);
+    let input = write(
+        &dir,
+        "again.csv",
+        "dataelement,period,orgunit,value\nPiAAAAAAAAA,202401,OU_A,5\nPiBBBBBBBBB,202401,OU_A,7\nPiAAAAAAAAA,202401,OU_A,5.0\n",
+    );
+    let out = dir.path().join("out.json");
+    let (_, summary, _) = convert(
+        &dir,
+        &[
+            s(&input),
+            "-m",
+            s(&mapping),
+            "-o",
+            s(&out),
+            "--on-duplicate",
+            "last",
+        ],
+    );
+    assert_eq!(json_values(&out)[0]["value"], "5");
+    assert_eq!(left(&summary, "duplicateMerged"), 2);
+    let (_, summary, _) = convert(
+        &dir,
+        &[
+            s(&input),
+            "-m",
+            s(&mapping),
+            "-o",
+            s(&out),
+            "--on-duplicate",
+            "reject",
+        ],
+    );
+    assert_eq!(
+        left(&summary, "duplicateRejected"),
+        3,
+        "every value of a rejected key"
+    );
+    assert_eq!(
+        summary["duplicates"][0]["sources"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2,
+        "the repeat is not listed twice"
+    );
+}
+
+#[test]
+fn duplicate_policy_fail_writes_nothing() {
+    let dir = TempDir::new().unwrap();
+    let (mapping, input) = duplicates_input(&dir);
+    let out = dir.path().join("out.json");
+    let (code, summary, stderr) = convert(
+        &dir,
+        &[
+            s(&input),
+            "-m",
+            s(&mapping),
+            "-o",
+            s(&out),
+            "--on-duplicate",
+            "fail",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.starts_with("pi2de: error:"), "{stderr}");
+    assert!(stderr.contains("DE_X 202401 OuAAAAAAAAA"), "{stderr}");
+    assert!(!out.exists(), "nothing written");
+    assert!(summary["output"].is_null());
+}
+
+#[test]
+fn sum_adds_equal_values_of_different_sources() {
+    let dir = TempDir::new().unwrap();
+    let mapping = write(
+        &dir,
+        "m.csv",
+        "programIndicator,dataElement\nPiAAAAAAAAA,DE_X\nPiBBBBBBBBB,DE_X\n",
+    );
+    let input = write(
+        &dir,
+        "in.csv",
+        "dataelement,period,orgunit,value\nPiAAAAAAAAA,2024Q1,OuAAAAAAAAA,5\nPiBBBBBBBBB,2024Q1,OuAAAAAAAAA,5.0\nPiAAAAAAAAA,2024Q1,OuAAAAAAAAA,5\n",
+    );
+    let out = dir.path().join("out.json");
+    let (_, summary, _) = convert(
+        &dir,
+        &[
+            s(&input),
+            "-m",
+            s(&mapping),
+            "-o",
+            s(&out),
+            "--on-duplicate",
+            "sum",
+        ],
+    );
+    assert_eq!(
+        json_values(&out)[0]["value"],
+        "10",
+        "two PIs of 5 each: 10, the repeated row once"
+    );
+    assert_eq!(left(&summary, "duplicateMerged"), 2);
+    // Under reject, equal values of two sources are simply merged.
+    let (code, summary, _) = convert(&dir, &[s(&input), "-m", s(&mapping), "-o", s(&out)]);
+    assert_eq!(
+        (code, json_values(&out)[0]["value"].as_str()),
+        (0, Some("5"))
+    );
+    assert_eq!(summary["duplicates"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn exit_code_zero_when_everything_is_written_or_identical() {
+    let dir = TempDir::new().unwrap();
+    let input = write(
+        &dir,
+        "in.json",
+        r#"{"dataValues":[
+        {"dataElement":"DE_A","period":"202401","orgUnit":"OU_A","value":"1.0E7"},
+        {"dataElement":"DE_A","period":"202401","orgUnit":"OU_A","value":"10000000"},
+        {"dataElement":"DE_B","period":"2024W05","orgUnit":"OU_A","value":-0.0},
+        {"dataElement":"DE_C","period":"2024NovQ1","orgUnit":"OU_A","value":"1.5e-3"},
+        {"dataElement":"DE_D","period":"2024-03-15","orgUnit":"OU_A","value":"Positive"}]}"#,
+    );
+    let out = dir.path().join("out.json");
+    let (code, summary, _) = convert(&dir, &[s(&input), "-o", s(&out)]);
+    assert_eq!(code, 0);
+    assert_eq!(left(&summary, "duplicateMerged"), 1);
+    assert_eq!(
+        keyed(&json_values(&out)),
+        vec![
+            "DE_A 202401 OU_A   = 10000000",
+            "DE_B 2024W5 OU_A   = 0",
+            "DE_C 2024NovQ1 OU_A   = 0.0015",
+            "DE_D 20240315 OU_A   = Positive",
+        ]
+    );
+}
+
+#[test]
+fn value_types_from_the_mapping_are_enforced() {
+    let dir = TempDir::new().unwrap();
+    let mapping = write(
+        &dir,
+        "m.csv",
+        "pi,dataElement,valueType\nPiAAAAAAAAA,DE_INT,INTEGER_ZERO_OR_POSITIVE\nPiBBBBBBBBB,DE_PCT,PERCENTAGE\n",
+    );
+    let input = write(
+        &dir,
+        "in.csv",
+        "dataelement,period,orgunit,value\nPiAAAAAAAAA,202401,OU_A,12.0\nPiAAAAAAAAA,202402,OU_A,12.5\nPiAAAAAAAAA,202403,OU_A,-1\nPiBBBBBBBBB,202401,OU_A,101\nPiBBBBBBBBB,202402,OU_A,99.5\nPiBBBBBBBBB,202403,OU_A,\n",
+    );
+    let out = dir.path().join("out.json");
+    let (code, summary, _) = convert(&dir, &[s(&input), "-m", s(&mapping), "-o", s(&out)]);
+    assert_eq!(code, 1);
+    assert_eq!(left(&summary, "invalidValue"), 4);
+    assert_eq!(
+        keyed(&json_values(&out)),
+        vec!["DE_INT 202401 OU_A   = 12", "DE_PCT 202402 OU_A   = 99.5"]
+    );
+}
+
+#[test]
+fn on_unmapped_fail_stops_with_nothing_written() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out.json");
+    let (code, _, stderr) = convert(
+        &dir,
+        &[
+            s(&repo(SAMPLES[0])),
+            "-m",
+            s(&repo("mappings/immunisation.csv")),
+            "-o",
+            s(&out),
+            "--on-unmapped",
+            "fail",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("aEfiCases1l"), "{stderr}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn source_coc_narrows_a_mapping_row() {
+    let dir = TempDir::new().unwrap();
+    let mapping = write(
+        &dir,
+        "m.csv",
+        "programIndicator,sourceCategoryOptionCombo,dataElement,categoryOptionCombo\nPiAAAAAAAAA,CocFemaleAA,DE_A,F\nPiAAAAAAAAA,,DE_A,OTHER\n",
+    );
+    let input = write(
+        &dir,
+        "in.csv",
+        "dataelement,period,orgunit,catoptcombo,attroptcombo,value\nPiAAAAAAAAA,202401,OU_A,CocFemaleAA,,1\nPiAAAAAAAAA,202401,OU_A,CocMaleAAAA,,2\n",
+    );
+    let out = dir.path().join("out.json");
+    convert(&dir, &[s(&input), "-m", s(&mapping), "-o", s(&out)]);
+    assert_eq!(
+        keyed(&json_values(&out)),
+        vec!["DE_A 202401 OU_A F  = 1", "DE_A 202401 OU_A OTHER  = 2"]
+    );
+}
+
+// ---------------------------------------------------------------- mapping workbooks
+
+#[test]
+fn xlsx_mapping_with_title_row_numeric_codes_whitespace_and_disabled_row() {
+    let dir = TempDir::new().unwrap();
+    let mapping = xlsx_mapping(
+        &dir,
+        "m.xlsx",
+        &[
+            "Program indicator",
+            "Data_Element",
+            "COC",
+            "Enabled",
+            "Notes",
+        ],
+        &[
+            &["PiAAAAAAAAA", "1234", "", "", "typed as a number in Excel"],
+            &["PiBBBBBBBBB", "  DE_B ", "", "yes", "stray spaces"],
+            &["PiCCCCCCCCC", "DE_C", "", "no", "switched off"],
+            &["", "", "", "", ""],
+        ],
+        None,
+    );
+    let input = write(
+        &dir,
+        "in.json",
+        r#"{"dataValues":[
+        {"dataElement":"PiAAAAAAAAA","period":"202401","orgUnit":"OU_A","value":"3.0"},
+        {"dataElement":"PiBBBBBBBBB","period":"202401","orgUnit":"OU_A","value":"4.0"},
+        {"dataElement":"PiCCCCCCCCC","period":"202401","orgUnit":"OU_A","value":"5.0"}]}"#,
+    );
+    let out = dir.path().join("out.json");
+    let (code, summary, stderr) = convert(&dir, &[s(&input), "-m", s(&mapping), "-o", s(&out)]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        keyed(&json_values(&out)),
+        vec!["1234 202401 OU_A   = 3", "DE_B 202401 OU_A   = 4"]
+    );
+    assert_eq!(left(&summary, "disabled"), 1);
+    let findings = summary["mapping"]["findings"].as_array().unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["cell"] == "Mapping!B5" && f["severity"] == "warning"),
+        "whitespace warning at its cell: {findings:?}"
+    );
+    assert!(stderr.contains("Mapping!B5"), "{stderr}");
+    assert_eq!(summary["mapping"]["rows"][2]["enabled"], false);
+}
+
+#[test]
+fn ambiguous_mapping_stops_with_the_cell_named() {
+    let dir = TempDir::new().unwrap();
+    let mapping = xlsx_mapping(
+        &dir,
+        "m.xlsx",
+        HEADER,
+        &[
+            &["PiAAAAAAAAA", "DE_A", "", "", ""],
+            &["PiAAAAAAAAA", "DE_B", "", "", ""],
+            &["PiCCCCCCCCC", "", "", "", ""],
+        ],
+        None,
+    );
+    let out = dir.path().join("out.json");
+    pi2de()
+        .args([
+            "convert",
+            s(&repo(SAMPLES[0])),
+            "-m",
+            s(&mapping),
+            "-o",
+            s(&out),
+        ])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("Mapping!A5").and(predicate::str::contains("mapped again")),
+        )
+        .stderr(
+            predicate::str::contains("Mapping!B6")
+                .and(predicate::str::contains("no `dataElement`")),
+        );
+    assert!(!out.exists());
+    let no_header = write(&dir, "bad.csv", "source_id,target\nPiAAAAAAAAA,DE_A\n");
+    pi2de()
+        .args([
+            "convert",
+            s(&repo(SAMPLES[0])),
+            "-m",
+            s(&no_header),
+            "-o",
+            s(&out),
+        ])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("bad.csv!A1")
+                .and(predicate::str::contains("programIndicator")),
+        );
+}
+
+// ---------------------------------------------------------------- input forms
+
+#[test]
+fn gzip_zip_bom_crlf_and_stdin_inputs() {
+    let dir = TempDir::new().unwrap();
+    let mapping = repo("mappings/immunisation.csv");
+    let reference = dir.path().join("ref.json");
+    convert(
+        &dir,
+        &[s(&repo(SAMPLES[2])), "-m", s(&mapping), "-o", s(&reference)],
+    );
+    let csv = fs::read_to_string(repo(SAMPLES[2])).unwrap();
+
+    let gz = dir.path().join("export.csv.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        fs::File::create(&gz).unwrap(),
+        flate2::Compression::default(),
+    );
+    enc.write_all(csv.as_bytes()).unwrap();
+    enc.finish().unwrap();
+
+    let zip_path = dir.path().join("export.zip");
+    let mut zw = zip::ZipWriter::new(fs::File::create(&zip_path).unwrap());
+    zw.start_file("data.csv", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    zw.write_all(csv.as_bytes()).unwrap();
+    zw.finish().unwrap();
+
+    let bom = dir.path().join("bom.csv");
+    fs::write(&bom, format!("\u{feff}{}", csv.replace('\n', "\r\n"))).unwrap();
+
+    for input in [&gz, &zip_path, &bom] {
+        let out = dir.path().join("out.json");
+        let (_, summary, stderr) = convert(&dir, &[s(input), "-m", s(&mapping), "-o", s(&out)]);
+        assert_eq!(
+            summary["counts"]["read"],
+            109,
+            "{}: {stderr}",
+            input.display()
+        );
+        assert_eq!(
+            fs::read(&out).unwrap(),
+            fs::read(&reference).unwrap(),
+            "{}",
+            input.display()
+        );
+    }
+    let out = dir.path().join("stdin.json");
+    pi2de()
+        .args(["convert", "-", "-m", s(&mapping), "-o", s(&out)])
+        .write_stdin(csv)
+        .assert()
+        .code(1);
+    assert_eq!(
+        fs::read(&out).unwrap(),
+        fs::read(&reference).unwrap(),
+        "stdin"
+    );
+}
+
+#[test]
+fn zip_with_two_entries_is_refused() {
+    let dir = TempDir::new().unwrap();
+    let zip_path = dir.path().join("two.zip");
+    let mut zw = zip::ZipWriter::new(fs::File::create(&zip_path).unwrap());
+    for name in ["a.json", "b.json"] {
+        zw.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        zw.write_all(b"{\"dataValues\":[]}").unwrap();
+    }
+    zw.finish().unwrap();
+    pi2de()
+        .args(["convert", s(&zip_path), "-o", s(&dir.path().join("o.json"))])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("two.zip").and(predicate::str::contains("exactly one")));
+}
+
+#[test]
+fn headerless_and_old_header_csv() {
+    let dir = TempDir::new().unwrap();
+    let plain = write(
+        &dir,
+        "noheader.csv",
+        "DE_A,202401,OU_A,COC_A,,12.0,,,,false\nDE_B,202401,OU_A,,AOC_B,3,,,,false\n",
+    );
+    let old = write(
+        &dir,
+        "old.csv",
+        "VALUE,OrgUnit,Period,DataElement,CatOptCombo,AttrOptCombo,strby\n12.0,OU_A,202401,DE_A,COC_A,,x\n3,OU_A,202401,DE_B,,AOC_B,y\n",
+    );
+    let expected = vec![
+        "DE_A 202401 OU_A COC_A  = 12",
+        "DE_B 202401 OU_A  AOC_B = 3",
+    ];
+    for input in [plain, old] {
+        let out = dir.path().join("out.json");
+        let (code, _, stderr) = convert(&dir, &[s(&input), "-o", s(&out)]);
+        assert_eq!(code, 0, "{stderr}");
+        assert_eq!(keyed(&json_values(&out)), expected, "{}", input.display());
+    }
+    let missing = write(
+        &dir,
+        "missing.csv",
+        "dataelement,period,value\nDE_A,202401,1\n",
+    );
+    pi2de()
+        .args(["convert", s(&missing), "-o", s(&dir.path().join("o.json"))])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("missing.csv: line 1")
+                .and(predicate::str::contains("orgunit")),
+        );
+}
+
+#[test]
+fn json_payload_keys_after_data_values_are_applied() {
+    let dir = TempDir::new().unwrap();
+    let input = write(
+        &dir,
+        "late.json",
+        r#"{"dataValues":[
+        {"dataElement":"DE_A","value":"1"},
+        {"dataElement":"DE_B","value":"2","period":"202402"}],
+      "period":"202401","orgUnit":"OU_A","attributeOptionCombo":"AOC_X"}"#,
+    );
+    let out = dir.path().join("out.json");
+    let (code, _, stderr) = convert(&dir, &[s(&input), "-o", s(&out)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        keyed(&json_values(&out)),
+        vec!["DE_A 202401 OU_A  AOC_X = 1", "DE_B 202402 OU_A  AOC_X = 2"]
+    );
+}
+
+#[test]
+fn several_inputs_are_one_input_and_format_is_sniffed() {
+    let dir = TempDir::new().unwrap();
+    let q1 = write(
+        &dir,
+        "q1.json",
+        r#"{"dataValues":[{"dataElement":"DE_A","period":"202401","orgUnit":"OU_A","value":"1"}]}"#,
+    );
+    let q2 = write(
+        &dir,
+        "q2.export",
+        "<dataValueSet xmlns=\"http://dhis2.org/schema/dxf/2.0\"><dataValue dataElement=\"DE_A\" period=\"202404\" orgUnit=\"OU_A\" value=\"2\"/></dataValueSet>",
+    );
+    let q3 = write(
+        &dir,
+        "q3.txt",
+        "dataelement,period,orgunit,value\nDE_A,202407,OU_A,3\n",
+    );
+    let out = dir.path().join("out.json");
+    // --from overrides detection: the XML read as CSV gives no usable value.
+    let (code, summary, _) = convert(&dir, &[s(&q2), "--from", "csv", "-o", s(&out)]);
+    assert_eq!(
+        (code, summary["inputs"][0]["format"].as_str()),
+        (1, Some("csv"))
+    );
+    let (code, summary, stderr) = convert(&dir, &[s(&q1), s(&q2), s(&q3), "-o", s(&out)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(summary["inputs"].as_array().unwrap().len(), 3);
+    assert_eq!(summary["inputs"][1]["format"], "xml");
+    assert_eq!(summary["inputs"][2]["format"], "csv");
+    assert_eq!(summary["inputs"][0]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(json_values(&out).len(), 3);
+}
+
+// ---------------------------------------------------------------- broken inputs
+
+#[test]
+fn truncated_json_is_fatal_with_file_and_line() {
+    let dir = TempDir::new().unwrap();
+    write(
+        &dir,
+        "cut.json",
+        "{\"dataValues\":[\n{\"dataElement\":\"DE_A\",\"period\":\"202401\",\"orgUnit\":\"OU_A\",\"value\":\"1\"},\n{\"dataElement\":\"DE_B\",\"per",
+    );
+    pi2de()
+        .current_dir(dir.path())
+        .args(["convert", "cut.json", "-o", "out.json"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::starts_with("pi2de: error: cut.json: line 3, column")
+                .and(predicate::str::contains("truncated")),
+        );
+    assert_only(&dir, &["cut.json"]);
+}
+
+#[test]
+fn malformed_xml_is_fatal_with_file_and_line() {
+    let dir = TempDir::new().unwrap();
+    write(
+        &dir,
+        "bad.xml",
+        "<dataValueSet>\n  <dataValue dataElement=\"DE_A\" period=\"202401\" orgUnit=\"OU_A\" value=\"1\"/>\n  <dataValue dataElement=\"DE_B\" value=\"2\">\n</dataValueSet>\n",
+    );
+    pi2de()
+        .current_dir(dir.path())
+        .args(["convert", "bad.xml", "-o", "out.json"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("bad.xml: line 4")
+                .and(predicate::str::contains("invalid XML")),
+        );
+    assert_only(&dir, &["bad.xml"]);
+    write(
+        &dir,
+        "cut.xml",
+        "<dataValueSet>\n  <dataValue dataElement=\"DE_A\" period=\"202401\" orgUnit=\"OU_A\" value=\"1\"/>\n",
+    );
+    pi2de()
+        .current_dir(dir.path())
+        .args(["convert", "cut.xml", "-o", "out.json"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("cut.xml: line 3").and(predicate::str::contains("truncated")),
+        );
+}
+
+#[test]
+fn csv_unclosed_quote_is_fatal_with_file_and_line() {
+    let dir = TempDir::new().unwrap();
+    write(
+        &dir,
+        "quote.csv",
+        "dataelement,period,orgunit,value\nDE_A,202401,OU_A,1\nDE_B,202401,\"OU_A,2\nDE_C,202401,OU_A,3\n",
+    );
+    pi2de()
+        .current_dir(dir.path())
+        .args(["convert", "quote.csv", "-o", "out.json"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("quote.csv: line 3")
+                .and(predicate::str::contains("never closed")),
+        );
+    assert_only(&dir, &["quote.csv"]);
+}
+
+#[test]
+fn wrong_kinds_of_files_are_explained() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("o.json");
+    let meta = write(&dir, "meta.json", r#"{"programIndicators":[]}"#);
+    pi2de()
+        .args(["convert", s(&meta), "-o", s(&out)])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no `dataValues`"));
+    let not_array = write(&dir, "obj.json", r#"{"dataValues":{"a":1}}"#);
+    pi2de()
+        .args(["convert", s(&not_array), "-o", s(&out)])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("obj.json: line 1"));
+    if let Some(adx) = shared("dhis2-fixtures/importA.adx.xml") {
+        pi2de()
+            .args(["convert", s(&adx), "-o", s(&out)])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("<adx>"));
+    }
+    pi2de()
+        .args(["convert", s(dir.path()), "-o", s(&out)])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is a folder"));
+    pi2de()
+        .args(["convert", "no-such-file.json", "-o", s(&out)])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no-such-file.json"));
+    let semi = write(
+        &dir,
+        "semi.csv",
+        "dataelement;period;orgunit;value\nDE_A;202401;OU_A;1\n",
+    );
+    pi2de()
+        .args(["convert", s(&semi), "-o", s(&out)])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`;`"));
+    assert!(!out.exists());
+}
+
+// ---------------------------------------------------------------- outputs
+
+#[test]
+fn output_safety_dry_run_stdout_and_gzip() {
+    let dir = TempDir::new().unwrap();
+    let input = write(
+        &dir,
+        "in.json",
+        r#"{"dataValues":[{"dataElement":"DE_A","period":"202401","orgUnit":"OU_A","value":"1.0"}]}"#,
+    );
+    // The output may not be the input.
+    pi2de()
+        .args(["convert", s(&input), "-o", s(&input)])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("overwrite the input"));
+    // A folder is never replaced; a missing folder is named.
+    let folder = dir.path().join("folder.json");
+    fs::create_dir(&folder).unwrap();
+    pi2de()
+        .args(["convert", s(&input), "-o", s(&folder)])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a regular file"));
+    pi2de()
+        .args([
+            "convert",
+            s(&input),
+            "-o",
+            s(&dir.path().join("nope/out.json")),
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("does not exist"));
+    // Dry run: summary, no output.
+    let out = dir.path().join("out.json");
+    let (code, summary, stderr) = convert(&dir, &[s(&input), "-o", s(&out), "--dry-run"]);
+    assert_eq!(code, 0);
+    assert!(!out.exists());
+    assert!(summary["output"].is_null() && summary["dryRun"] == true);
+    assert!(stderr.contains("dry run"));
+    // Standard output.
+    let assert = pi2de()
+        .args(["convert", s(&input), "-o", "-", "--to", "csv"])
+        .assert()
+        .code(0);
+    assert_eq!(
+        String::from_utf8_lossy(&assert.get_output().stdout),
+        "dataelement,period,orgunit,categoryoptioncombo,attributeoptioncombo,value,storedby,lastupdated,comment,followup,deleted\nDE_A,202401,OU_A,,,1,,,,false,false\n"
+    );
+    // Gzip.
+    let gz = dir.path().join("out.xml.gz");
+    let (_, summary, _) = convert(&dir, &[s(&input), "-o", s(&gz)]);
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(fs::File::open(&gz).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    assert!(text.contains(
+        "<dataValue dataElement=\"DE_A\" period=\"202401\" orgUnit=\"OU_A\" value=\"1\"/>"
+    ));
+    assert_eq!(summary["output"]["format"], "xml");
+    assert_eq!(summary["output"]["gzip"], true);
+    assert_only(
+        &dir,
+        &["in.json", "folder.json", "out.xml.gz", "summary.json"],
+    );
+}
+
+#[test]
+fn schemes_follow_the_options() {
+    let dir = TempDir::new().unwrap();
+    let mapping = write(
+        &dir,
+        "m.csv",
+        "programIndicator,dataElement,categoryOptionCombo\nPiAAAAAAAAA,DeUidAAAAAA,CocUidAAAAA\n",
+    );
+    let input = write(
+        &dir,
+        "in.json",
+        r#"{"dataValues":[{"dataElement":"PiAAAAAAAAA","period":"202401","orgUnit":"OU_CODE","value":"1"}]}"#,
+    );
+    let out = dir.path().join("out.json");
+    convert(
+        &dir,
+        &[
+            s(&input),
+            "-m",
+            s(&mapping),
+            "-o",
+            s(&out),
+            "--target-scheme",
+            "uid",
+            "--org-unit-scheme",
+            "code",
+        ],
+    );
+    let doc: Value = serde_json::from_str(&fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(doc["dataElementIdScheme"], "UID");
+    assert_eq!(doc["categoryOptionComboIdScheme"], "UID");
+    assert_eq!(doc["attributeOptionComboIdScheme"], "UID");
+    assert_eq!(doc["orgUnitIdScheme"], "CODE");
+    let csv = dir.path().join("out.csv");
+    let (_, summary, stderr) = convert(&dir, &[s(&input), "-m", s(&mapping), "-o", s(&csv)]);
+    assert!(stderr.contains("idScheme=CODE&dataElementIdScheme=CODE&categoryOptionComboIdScheme=CODE&attributeOptionComboIdScheme=CODE&orgUnitIdScheme=UID"), "{stderr}");
+    assert!(stderr.contains("CSV carries no id schemes"), "{stderr}");
+    assert!(
+        summary["output"]["import"][0]
+            .as_str()
+            .unwrap()
+            .contains("ID scheme Code")
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    pi2de().args(["convert", "x.json"]).assert().code(2);
+    pi2de()
+        .args(["convert", "x.json", "-o", "out.txt"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--to"));
+    pi2de()
+        .args([
+            "convert",
+            "x.json",
+            "-o",
+            "o.json",
+            "--on-duplicate",
+            "maybe",
+        ])
+        .assert()
+        .code(2);
+    pi2de()
+        .args(["convert", "--help"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("--on-duplicate"));
+}
+
+// ---------------------------------------------------------------- inspect
+
+#[test]
+fn inspect_describes_an_export() {
+    let assert = pi2de()
+        .args(["inspect", s(&repo(SAMPLES[2]))])
+        .assert()
+        .code(0);
+    let out = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    assert!(out.contains("immunisation.csv: CSV, 109 values"), "{out}");
+    assert!(out.contains("data elements:   12"), "{out}");
+    assert!(out.contains("org units:       3"), "{out}");
+    assert!(out.contains("periods:         3 (Monthly ×3)"), "{out}");
+    assert!(out.contains("202401         Monthly"), "{out}");
+    assert!(out.contains("such as 12.0"), "{out}");
+    assert!(out.contains("repeated keys:   1 (same data element, period, org unit, COC, AOC): 1 with identical values, 0 with different values"), "{out}");
+    pi2de()
+        .args(["inspect", "nope.csv"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nope.csv"));
+}
