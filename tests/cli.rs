@@ -1177,77 +1177,47 @@ fn several_inputs_are_one_input_and_format_is_sniffed() {
 
 // ---------------------------------------------------------------- broken inputs
 
+/// Converts a broken file `name` holding `content` in a fresh folder: exit 2, stderr holding
+/// every one of `expect` (file and place), and nothing left in the folder but the input.
+fn assert_broken(name: &str, content: &str, expect: &[&str]) {
+    let dir = TempDir::new().unwrap();
+    write(&dir, name, content);
+    let out = pi2de()
+        .current_dir(dir.path())
+        .args(["convert", name, "-o", "out.json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+    assert!(
+        stderr.starts_with(&format!("pi2de: error: {name}: line ")),
+        "{stderr}"
+    );
+    for e in expect {
+        assert!(stderr.contains(e), "{name}: expected `{e}` in: {stderr}");
+    }
+    assert_only(&dir, &[name]);
+}
+
 #[test]
 fn truncated_json_is_fatal_with_file_and_line() {
-    let dir = TempDir::new().unwrap();
-    write(
-        &dir,
-        "cut.json",
-        "{\"dataValues\":[\n{\"dataElement\":\"DE_A\",\"period\":\"202401\",\"orgUnit\":\"OU_A\",\"value\":\"1\"},\n{\"dataElement\":\"DE_B\",\"per",
-    );
-    pi2de()
-        .current_dir(dir.path())
-        .args(["convert", "cut.json", "-o", "out.json"])
-        .assert()
-        .code(2)
-        .stderr(
-            predicate::str::starts_with("pi2de: error: cut.json: line 3, column")
-                .and(predicate::str::contains("truncated")),
-        );
-    assert_only(&dir, &["cut.json"]);
+    let cut = "{\"dataValues\":[\n{\"dataElement\":\"DE_A\",\"period\":\"202401\",\"orgUnit\":\"OU_A\",\"value\":\"1\"},\n{\"dataElement\":\"DE_B\",\"per";
+    assert_broken("cut.json", cut, &["cut.json: line 3, column", "truncated"]);
 }
 
 #[test]
 fn malformed_xml_is_fatal_with_file_and_line() {
-    let dir = TempDir::new().unwrap();
-    write(
-        &dir,
-        "bad.xml",
-        "<dataValueSet>\n  <dataValue dataElement=\"DE_A\" period=\"202401\" orgUnit=\"OU_A\" value=\"1\"/>\n  <dataValue dataElement=\"DE_B\" value=\"2\">\n</dataValueSet>\n",
-    );
-    pi2de()
-        .current_dir(dir.path())
-        .args(["convert", "bad.xml", "-o", "out.json"])
-        .assert()
-        .code(2)
-        .stderr(
-            predicate::str::contains("bad.xml: line 4")
-                .and(predicate::str::contains("invalid XML")),
-        );
-    assert_only(&dir, &["bad.xml"]);
-    write(
-        &dir,
-        "cut.xml",
-        "<dataValueSet>\n  <dataValue dataElement=\"DE_A\" period=\"202401\" orgUnit=\"OU_A\" value=\"1\"/>\n",
-    );
-    pi2de()
-        .current_dir(dir.path())
-        .args(["convert", "cut.xml", "-o", "out.json"])
-        .assert()
-        .code(2)
-        .stderr(
-            predicate::str::contains("cut.xml: line 3").and(predicate::str::contains("truncated")),
-        );
+    let first = "<dataValueSet>\n  <dataValue dataElement=\"DE_A\" period=\"202401\" orgUnit=\"OU_A\" value=\"1\"/>\n";
+    let mismatched =
+        format!("{first}  <dataValue dataElement=\"DE_B\" value=\"2\">\n</dataValueSet>\n");
+    assert_broken("bad.xml", &mismatched, &["bad.xml: line 4", "invalid XML"]);
+    assert_broken("cut.xml", first, &["cut.xml: line 3", "truncated"]);
 }
 
 #[test]
 fn csv_unclosed_quote_is_fatal_with_file_and_line() {
-    let dir = TempDir::new().unwrap();
-    write(
-        &dir,
-        "quote.csv",
-        "dataelement,period,orgunit,value\nDE_A,202401,OU_A,1\nDE_B,202401,\"OU_A,2\nDE_C,202401,OU_A,3\n",
-    );
-    pi2de()
-        .current_dir(dir.path())
-        .args(["convert", "quote.csv", "-o", "out.json"])
-        .assert()
-        .code(2)
-        .stderr(
-            predicate::str::contains("quote.csv: line 3")
-                .and(predicate::str::contains("never closed")),
-        );
-    assert_only(&dir, &["quote.csv"]);
+    let csv = "dataelement,period,orgunit,value\nDE_A,202401,OU_A,1\nDE_B,202401,\"OU_A,2\nDE_C,202401,OU_A,3\n";
+    assert_broken("quote.csv", csv, &["quote.csv: line 3", "never closed"]);
 }
 
 #[test]
