@@ -38,6 +38,16 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
     if args.output != "-" && !args.dry_run {
         write::check_output(&args.output, &args.inputs)?;
     }
+    if let Some(summary) = &args.summary {
+        if summary == "-" && args.output == "-" && !args.dry_run {
+            bail!(
+                "--summary - and -o - would both write to standard output; name a file for one of them"
+            );
+        }
+        if summary != "-" {
+            write::check_output(summary, &args.inputs).context("--summary")?;
+        }
+    }
     let hash = args.summary.is_some();
     let (mut pipeline, inputs) = read::read_inputs(&args.inputs, args.from, hash, || {
         Pipeline::new(mapping.as_ref(), args.on_duplicate, format == Format::Csv)

@@ -253,6 +253,15 @@ impl<'m> Pipeline<'m> {
         self.left.iter().sum()
     }
 
+    /// True when more values were left out (for reasons other than duplicates) than
+    /// [`DETAIL_CAP`] lets `left_out` list.
+    pub fn left_out_capped(&self) -> bool {
+        let listed_reasons = self.left_out_total()
+            - self.left[Reason::DuplicateMerged as usize]
+            - self.left[Reason::DuplicateRejected as usize];
+        listed_reasons > self.left_out.len() as u64
+    }
+
     /// Source items without a mapping row, most frequent first.
     pub fn unmapped(&self) -> Vec<Unmapped> {
         let mut out: Vec<Unmapped> = self

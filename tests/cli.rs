@@ -1276,6 +1276,7 @@ fn output_safety_dry_run_stdout_and_gzip() {
         "in.json",
         r#"{"dataValues":[{"dataElement":"DE_A","period":"202401","orgUnit":"OU_A","value":"1.0"}]}"#,
     );
+    let original = fs::read_to_string(&input).unwrap();
     // The output may not be the input.
     pi2de()
         .args(["convert", s(&input), "-o", s(&input)])
@@ -1300,6 +1301,29 @@ fn output_safety_dry_run_stdout_and_gzip() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("does not exist"));
+    // The summary may not replace an input either, nor share stdout with the output.
+    pi2de()
+        .args([
+            "convert",
+            s(&input),
+            "-o",
+            s(&dir.path().join("x.json")),
+            "--summary",
+            s(&input),
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--summary"));
+    pi2de()
+        .args(["convert", s(&input), "-o", "-", "--summary", "-"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("standard output"));
+    assert_eq!(
+        fs::read_to_string(&input).unwrap(),
+        original,
+        "the input is untouched"
+    );
     // Dry run: summary, no output.
     let out = dir.path().join("out.json");
     let (code, summary, stderr) = convert(&dir, &[s(&input), "-o", s(&out), "--dry-run"]);

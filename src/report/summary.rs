@@ -68,7 +68,8 @@ pub fn build(run: &Run) -> Value {
         "duplicateKeys": p.conflict_count,
         "unmapped": p.unmapped(),
         "leftOutValues": p.left_out,
-        "leftOutValuesCapped": p.left_out_total() > p.left_out.len() as u64 && p.left_out.len() >= DETAIL_CAP,
+        "leftOutValuesCapped": p.left_out_capped(),
+        "detailCap": DETAIL_CAP,
         "failure": run.failure,
         "exitCode": run.exit_code,
     })
