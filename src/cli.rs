@@ -35,6 +35,81 @@ pub enum Command {
     ///   pi2de inspect samples/immunisation.csv
     #[command(verbatim_doc_comment)]
     Inspect(InspectArgs),
+    /// Mapping workbooks: check one, start one, or build one from DHIS2 metadata.
+    #[command(subcommand)]
+    Mapping(MappingCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MappingCommand {
+    /// Lint a mapping workbook: every problem with its severity and cell. Exit 0 without
+    /// errors (warnings are fine), 1 with errors, 2 when the workbook cannot be read.
+    ///
+    /// Example:
+    ///   pi2de mapping check mappings/immunisation.xlsx --target-metadata hmis-metadata.json
+    #[command(verbatim_doc_comment)]
+    Check(CheckArgs),
+    /// Write a blank, documented mapping workbook to fill in.
+    ///
+    /// Example:
+    ///   pi2de mapping template -o my-mapping.xlsx
+    #[command(verbatim_doc_comment)]
+    Template(TemplateArgs),
+    /// Build a mapping workbook from a tracker metadata export: one row per program indicator
+    /// with an aggregate target, a sheet of those without one, and (with --target-metadata)
+    /// names, value types, data sets and the check findings.
+    ///
+    /// Example:
+    ///   pi2de mapping from-metadata tracker-metadata.json --target-metadata hmis-metadata.json -o mapping.xlsx
+    #[command(verbatim_doc_comment)]
+    FromMetadata(FromMetadataArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Mapping workbook (.xlsx .xlsm .xls .ods) or .csv.
+    #[arg(value_name = "MAPPING")]
+    pub mapping: String,
+
+    /// A DHIS2 metadata export (JSON) of the target aggregate instance to check the targets
+    /// against.
+    #[arg(long, value_name = "AGG.json")]
+    pub target_metadata: Option<String>,
+
+    /// What the mapping's target columns hold.
+    #[arg(long, value_enum, default_value = "code", value_name = "SCHEME")]
+    pub target_scheme: TargetScheme,
+
+    /// Also write the findings to a workbook.
+    #[arg(long, value_name = "FILE.xlsx")]
+    pub report: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TemplateArgs {
+    /// The workbook to write.
+    #[arg(short, long, value_name = "FILE.xlsx")]
+    pub output: String,
+}
+
+#[derive(Debug, Args)]
+pub struct FromMetadataArgs {
+    /// A DHIS2 metadata export (JSON) of the tracker program, with its program indicators.
+    #[arg(value_name = "TRACKER.json")]
+    pub tracker: String,
+
+    /// The attribute whose value on a program indicator names its target data element.
+    #[arg(long, default_value = crate::metadata::EXPORT_ATTRIBUTE, value_name = "UID")]
+    pub attribute: String,
+
+    /// A DHIS2 metadata export (JSON) of the target aggregate instance: fills in names, value
+    /// types and data sets, and runs the checks.
+    #[arg(long, value_name = "AGG.json")]
+    pub target_metadata: Option<String>,
+
+    /// The workbook to write.
+    #[arg(short, long, value_name = "FILE.xlsx")]
+    pub output: String,
 }
 
 /// What to do with rows whose source item has no mapping row.
@@ -88,6 +163,10 @@ pub struct ConvertArgs {
     /// Write a machine-readable run summary (JSON) to FILE.
     #[arg(long, value_name = "FILE")]
     pub summary: Option<String>,
+
+    /// Write the audit workbook (Summary, Mapping, Unmapped, Duplicates, Left out, Totals).
+    #[arg(long, value_name = "FILE.xlsx")]
+    pub report: Option<String>,
 
     /// What the mapping's target columns hold [default: code with a mapping; without one, the
     /// scheme the input declares, else uid]

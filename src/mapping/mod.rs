@@ -3,7 +3,10 @@
 //! plus the optional `orgUnits` sheet. Loading records a [`Finding`] with its cell for every
 //! problem; errors make the mapping unusable, warnings are reported.
 
+pub mod from_metadata;
 pub mod sheet;
+pub mod target;
+pub mod template;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -14,6 +17,77 @@ use rustc_hash::FxHashMap;
 use crate::model::{is_uid, normalise_name};
 use crate::value::ValueType;
 use sheet::Sheet;
+
+/// The mapping columns as pi2de writes them: name, required, meaning, example.
+pub const COLUMNS: [(&str, bool, &str, &str); 12] = [
+    (
+        "programIndicator",
+        true,
+        "The id as it appears in the export's dataElement field: the program indicator's UID (or its code, or with DHIS2 2.42+ its aggregateExportDataElement). Also accepted as source, dx, pi.",
+        "RJ6pdxga9Od",
+    ),
+    (
+        "programIndicatorName",
+        false,
+        "For people; carried into reports.",
+        "Number of people receiving a first dose (Female 0-59)",
+    ),
+    (
+        "sourceCategoryOptionCombo",
+        false,
+        "Match only values exported with this category option combo; blank matches any.",
+        "0059Y_F",
+    ),
+    (
+        "sourceAttributeOptionCombo",
+        false,
+        "Match only values exported with this attribute option combo; blank matches any.",
+        "",
+    ),
+    (
+        "dataElement",
+        true,
+        "The target aggregate data element: its code (or UID with --target-scheme uid).",
+        "CVC_EIR_AGG_PPL_1ST_DOSE",
+    ),
+    (
+        "dataElementName",
+        false,
+        "For people; carried into reports.",
+        "People receiving a first dose",
+    ),
+    (
+        "categoryOptionCombo",
+        false,
+        "The target category option combo; blank means default (then omitted in the output).",
+        "0059Y_F",
+    ),
+    (
+        "attributeOptionCombo",
+        false,
+        "The target attribute option combo; blank means default.",
+        "",
+    ),
+    (
+        "dataSet",
+        false,
+        "The target data set code: used for checks and grouping.",
+        "CVC_EIR_AGG",
+    ),
+    (
+        "valueType",
+        false,
+        "The target data element's value type; values are checked against it.",
+        "INTEGER_ZERO_OR_POSITIVE",
+    ),
+    (
+        "enabled",
+        false,
+        "no (or false, 0) switches the row off; blank means yes.",
+        "yes",
+    ),
+    ("notes", false, "For people.", "female 0-59"),
+];
 
 /// DHIS2's maximum code length.
 pub const MAX_CODE_LENGTH: usize = 50;
@@ -92,8 +166,9 @@ pub struct Mapping {
     columns: BTreeMap<Col, usize>,
 }
 
+/// The mapping sheet's columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Col {
+pub enum Col {
     Source,
     SourceCoc,
     SourceAoc,
@@ -180,8 +255,28 @@ fn header<T: Copy + Ord>(
     None
 }
 
-/// Reads a cell, trimming it and warning when it had surrounding whitespace.
+/// Reads a cell, trimming it and warning when an id had surrounding whitespace.
 fn cell(sheet: &Sheet, row: &sheet::Row, column: Option<usize>, findings: &mut Findings) -> String {
+    read_cell(sheet, row, column, findings, true)
+}
+
+/// Reads a cell for people (a name, notes): trimmed without a warning.
+fn name_cell(
+    sheet: &Sheet,
+    row: &sheet::Row,
+    column: Option<usize>,
+    findings: &mut Findings,
+) -> String {
+    read_cell(sheet, row, column, findings, false)
+}
+
+fn read_cell(
+    sheet: &Sheet,
+    row: &sheet::Row,
+    column: Option<usize>,
+    findings: &mut Findings,
+    warn_whitespace: bool,
+) -> String {
     let Some(c) = column else {
         return String::new();
     };
@@ -193,7 +288,7 @@ fn cell(sheet: &Sheet, row: &sheet::Row, column: Option<usize>, findings: &mut F
         );
     }
     let trimmed = raw.trim();
-    if trimmed.len() != raw.len() && !trimmed.is_empty() {
+    if warn_whitespace && trimmed.len() != raw.len() && !trimmed.is_empty() {
         findings.warning(
             sheet.cell(c, row.number),
             format!("whitespace around `{trimmed}` was trimmed"),
@@ -276,8 +371,13 @@ impl Mapping {
                 value_type,
                 value_type_text,
                 enabled,
-                program_indicator_name: get(Col::PiName, findings),
-                data_element_name: get(Col::DeName, findings),
+                program_indicator_name: name_cell(
+                    sheet,
+                    row,
+                    cols.get(&Col::PiName).copied(),
+                    findings,
+                ),
+                data_element_name: name_cell(sheet, row, cols.get(&Col::DeName).copied(), findings),
             });
         }
         self.columns = cols;
@@ -371,6 +471,24 @@ impl Mapping {
                 }
             }
         }
+    }
+
+    /// The reference of a cell of the mapping sheet (`mapping!C17`); a column the sheet lacks
+    /// is referred to by the `dataElement` column.
+    pub fn cell(&self, col: Col, row: u32) -> String {
+        let c = self
+            .columns
+            .get(&col)
+            .or(self.columns.get(&Col::DataElement))
+            .copied()
+            .unwrap_or(0);
+        format!("{}!{}{}", self.sheet, sheet::column_letters(c), row)
+    }
+
+    /// Adds findings (from checks against target metadata), keeping errors first.
+    pub fn add_findings(&mut self, findings: Vec<Finding>) {
+        self.findings.extend(findings);
+        self.findings.sort_by_key(|f| f.severity);
     }
 
     /// The errors among the findings; a mapping with errors must not be used.

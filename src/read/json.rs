@@ -31,7 +31,7 @@ struct JsonDataValue {
 }
 
 /// A JSON string, number or boolean as text; `null` as `None`.
-fn text<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub(crate) fn text<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     struct Text;
     impl<'de> Visitor<'de> for Text {
         type Value = Option<String>;

@@ -4,6 +4,7 @@
 pub mod console;
 pub mod import;
 pub mod summary;
+pub mod workbook;
 
 use crate::cli::ConvertArgs;
 use crate::mapping::Mapping;

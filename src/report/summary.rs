@@ -82,5 +82,5 @@ pub fn write(path: &str, run: &Run) -> Result<()> {
         print!("{text}");
         return Ok(());
     }
-    std::fs::write(path, text).with_context(|| format!("{path}: cannot write the summary"))
+    crate::write::write_atomic(path, text.as_bytes()).context("--summary")
 }

@@ -171,8 +171,41 @@ impl Output {
     }
 }
 
+/// Writes a whole small file (a workbook, a summary) atomically: temporary file, then rename.
+pub fn write_atomic(path: &str, bytes: &[u8]) -> Result<()> {
+    let dir = check_output(path, &[])?;
+    let mut file = tempfile::Builder::new()
+        .prefix(".pi2de-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .with_context(|| format!("{path}: cannot create a file in {}", dir.display()))?;
+    file.write_all(bytes)
+        .and_then(|()| readable(file.as_file()))
+        .and_then(|()| file.as_file().sync_all())
+        .with_context(|| format!("{path}: cannot write"))?;
+    file.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("{path}: cannot move the finished file into place"))?;
+    Ok(())
+}
+
+/// Flushes a finished temporary file to disk and gives it the usual `rw-r--r--` mode
+/// (temporary files are created private).
 fn sync(path: &Path) -> io::Result<()> {
-    File::open(path)?.sync_all()
+    let file = File::open(path)?;
+    readable(&file)?;
+    file.sync_all()
+}
+
+#[cfg(unix)]
+fn readable(file: &File) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    file.set_permissions(std::fs::Permissions::from_mode(0o644))
+}
+
+#[cfg(not(unix))]
+fn readable(_: &File) -> io::Result<()> {
+    Ok(())
 }
 
 /// Checks an output path before anything is read: its folder must exist, and it must not be

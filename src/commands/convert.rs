@@ -48,7 +48,13 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
             write::check_output(summary, &args.inputs).context("--summary")?;
         }
     }
-    let hash = args.summary.is_some();
+    if let Some(report) = &args.report {
+        if !report.to_ascii_lowercase().ends_with(".xlsx") {
+            bail!("--report {report}: the audit report is a workbook; name it FILE.xlsx");
+        }
+        write::check_output(report, &args.inputs).context("--report")?;
+    }
+    let hash = args.summary.is_some() || args.report.is_some();
     let (mut pipeline, inputs) = read::read_inputs(&args.inputs, args.from, hash, || {
         Pipeline::new(mapping.as_ref(), args.on_duplicate, format == Format::Csv)
     })?;
@@ -100,9 +106,7 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
     }
     if let Some(failure) = run.failure.clone() {
         run.exit_code = 2;
-        if let Some(path) = &args.summary {
-            report::summary::write(path, &run)?;
-        }
+        write_reports(&run)?;
         bail!(failure);
     }
     if !args.dry_run {
@@ -121,13 +125,22 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
     } else {
         1
     };
-    if let Some(path) = &args.summary {
-        report::summary::write(path, &run)?;
-    }
+    write_reports(&run)?;
     if !args.quiet {
         report::console::print(&run);
     }
     Ok(ExitCode::from(run.exit_code))
+}
+
+/// Writes the run summary and the audit workbook, where asked for.
+fn write_reports(run: &Run) -> Result<()> {
+    if let Some(path) = &run.args.summary {
+        report::summary::write(path, run)?;
+    }
+    if let Some(path) = &run.args.report {
+        report::workbook::write(path, run)?;
+    }
+    Ok(())
 }
 
 /// Loads the mapping and refuses it when it has errors.

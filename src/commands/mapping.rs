@@ -1,0 +1,201 @@
+//! `pi2de mapping check | template | from-metadata`.
+
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+use rust_xlsxwriter::Workbook;
+
+use crate::cli::{CheckArgs, FromMetadataArgs, MappingCommand, TemplateArgs};
+use crate::mapping::{Finding, Mapping, Severity, TargetScheme, from_metadata, target, template};
+use crate::metadata::Metadata;
+use crate::xlsx::{self, Cell, add_table};
+
+pub fn run(cmd: MappingCommand) -> Result<ExitCode> {
+    match cmd {
+        MappingCommand::Check(args) => check(&args),
+        MappingCommand::Template(args) => make_template(&args),
+        MappingCommand::FromMetadata(args) => from_metadata(&args),
+    }
+}
+
+/// Loads a mapping and, with target metadata, adds the target checks.
+fn checked(path: &str, scheme: TargetScheme, target_metadata: Option<&str>) -> Result<Mapping> {
+    let mut mapping = Mapping::load(path, scheme)?;
+    if let Some(meta_path) = target_metadata {
+        let meta = Metadata::load(meta_path)?;
+        let findings = target::check(&mapping, &meta, scheme);
+        mapping.add_findings(findings);
+    }
+    Ok(mapping)
+}
+
+fn findings_rows(findings: &[Finding]) -> Vec<Vec<Cell>> {
+    findings
+        .iter()
+        .map(|f| {
+            let s = match f.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            };
+            vec![s.into(), (&f.cell).into(), (&f.message).into()]
+        })
+        .collect()
+}
+
+const FINDINGS_HEADER: [&str; 3] = ["severity", "cell", "message"];
+
+fn check(args: &CheckArgs) -> Result<ExitCode> {
+    let mapping = checked(
+        &args.mapping,
+        args.target_scheme,
+        args.target_metadata.as_deref(),
+    )?;
+    let enabled = mapping.rows.iter().filter(|r| r.enabled).count();
+    println!(
+        "{}: sheet `{}`, {} rows ({enabled} enabled){}",
+        args.mapping,
+        mapping.sheet,
+        mapping.rows.len(),
+        if mapping.org_units.is_some() {
+            ", with an orgUnits sheet"
+        } else {
+            ""
+        }
+    );
+    let errors: Vec<&Finding> = mapping.errors().collect();
+    let warnings: Vec<&Finding> = mapping.warnings().collect();
+    for (title, group) in [("errors", &errors), ("warnings", &warnings)] {
+        if group.is_empty() {
+            continue;
+        }
+        println!("{title} ({}):", group.len());
+        for f in group.iter() {
+            println!("  {:<14} {}", f.cell, f.message);
+        }
+    }
+    println!(
+        "{} error{}, {} warning{}{}",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" },
+        warnings.len(),
+        if warnings.len() == 1 { "" } else { "s" },
+        if errors.is_empty() {
+            ": the mapping can be used."
+        } else {
+            ": convert will refuse this mapping until the errors are fixed."
+        }
+    );
+    if let Some(report) = &args.report {
+        let mut wb = Workbook::new();
+        add_table(
+            &mut wb,
+            "findings",
+            &FINDINGS_HEADER,
+            findings_rows(&mapping.findings),
+            usize::MAX,
+        )?;
+        xlsx::save(&mut wb, report)?;
+    }
+    Ok(ExitCode::from(if errors.is_empty() { 0 } else { 1 }))
+}
+
+fn make_template(args: &TemplateArgs) -> Result<ExitCode> {
+    let mut wb = Workbook::new();
+    template::add_mapping_sheet(&mut wb, Vec::new())?;
+    template::add_instructions(&mut wb)?;
+    xlsx::save(&mut wb, &args.output)?;
+    eprintln!(
+        "pi2de: wrote {}: fill one row per program indicator; `pi2de mapping check` it when done.",
+        args.output
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn from_metadata(args: &FromMetadataArgs) -> Result<ExitCode> {
+    if !args.output.to_ascii_lowercase().ends_with(".xlsx") {
+        bail!(
+            "{}: from-metadata writes an .xlsx workbook; name the output FILE.xlsx",
+            args.output
+        );
+    }
+    let tracker = Metadata::load(&args.tracker)?;
+    if tracker.program_indicators.is_empty() {
+        bail!(
+            "{}: has no programIndicators: export the tracker program's metadata with its program indicators",
+            args.tracker
+        );
+    }
+    let target_meta = args
+        .target_metadata
+        .as_deref()
+        .map(Metadata::load)
+        .transpose()?;
+    let (rows, without) = from_metadata::propose(&tracker, &args.attribute, target_meta.as_ref());
+    let without_rows: Vec<Vec<Cell>> = without
+        .iter()
+        .map(|pi| {
+            vec![
+                (&pi.id).into(),
+                (&pi.name).into(),
+                pi.code.as_deref().into(),
+                pi.program.as_ref().map(|p| p.id.as_str()).into(),
+                format!("no attribute {} and no aggregateExportDataElement: its values are not transferred", args.attribute).into(),
+            ]
+        })
+        .collect();
+    let build = |findings: Option<&[Finding]>| -> Result<Workbook> {
+        let mut wb = Workbook::new();
+        template::add_mapping_sheet(&mut wb, rows.iter().map(|r| r.cells()).collect())?;
+        add_table(
+            &mut wb,
+            "not transferred",
+            &[
+                "programIndicator",
+                "programIndicatorName",
+                "code",
+                "program",
+                "why",
+            ],
+            without_rows.clone(),
+            usize::MAX,
+        )?;
+        if let Some(f) = findings {
+            add_table(
+                &mut wb,
+                "findings",
+                &FINDINGS_HEADER,
+                findings_rows(f),
+                usize::MAX,
+            )?;
+        }
+        template::add_instructions(&mut wb)?;
+        Ok(wb)
+    };
+    xlsx::save(&mut build(None)?, &args.output)?;
+    // Check the workbook as written, so that findings name its real cells.
+    let mapping = checked(
+        &args.output,
+        TargetScheme::Code,
+        args.target_metadata.as_deref(),
+    )?;
+    if args.target_metadata.is_some() || !mapping.findings.is_empty() {
+        xlsx::save(&mut build(Some(&mapping.findings))?, &args.output)?;
+    }
+    let errors = mapping.errors().count();
+    eprintln!(
+        "pi2de: wrote {}: {} program indicators mapped, {} without a target (sheet `not transferred`){}",
+        args.output,
+        rows.len(),
+        without.len(),
+        if args.target_metadata.is_some() || !mapping.findings.is_empty() {
+            format!(
+                "; {} error(s) and {} warning(s) on sheet `findings`",
+                errors,
+                mapping.findings.len() - errors
+            )
+        } else {
+            String::new()
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,5 @@
+//! The subcommands: each turns parsed options into work and an exit code.
+
+pub mod convert;
+pub mod inspect;
+pub mod mapping;

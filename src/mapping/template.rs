@@ -1,0 +1,69 @@
+//! Workbook layout shared by `mapping template` and `mapping from-metadata`: the mapping sheet
+//! with its header, data validation for `enabled` and `valueType`, and the instructions sheet.
+
+use anyhow::Result;
+use rust_xlsxwriter::{DataValidation, Formula, Workbook};
+
+use super::COLUMNS;
+use crate::value::VALUE_TYPES;
+use crate::xlsx::{Cell, add_table};
+
+/// Rows of the mapping sheet that get data validation.
+const VALIDATED_ROWS: u32 = 5_000;
+
+/// Adds the `mapping` sheet holding `rows` (cells in [`COLUMNS`] order), with validation lists
+/// on `enabled` and `valueType`.
+pub fn add_mapping_sheet(workbook: &mut Workbook, rows: Vec<Vec<Cell>>) -> Result<()> {
+    let headers: Vec<&str> = COLUMNS.iter().map(|c| c.0).collect();
+    let n = rows.len() as u32;
+    let sheet = add_table(workbook, "mapping", &headers, rows, usize::MAX)?;
+    let col = |name: &str| COLUMNS.iter().position(|c| c.0 == name).unwrap_or(0) as u16;
+    let last = VALIDATED_ROWS.max(n + 100);
+    let enabled = DataValidation::new()
+        .allow_list_strings(&["yes", "no"])?
+        .set_input_message("yes, no, or blank (yes)")?;
+    sheet.add_data_validation(1, col("enabled"), last, col("enabled"), &enabled)?;
+    let types = DataValidation::new().allow_list_formula(Formula::new(format!(
+        "=lists!$A$1:$A${}",
+        VALUE_TYPES.len()
+    )));
+    sheet.add_data_validation(1, col("valueType"), last, col("valueType"), &types)?;
+    Ok(())
+}
+
+/// Adds the instructions sheet and the hidden `lists` sheet the validation refers to.
+pub fn add_instructions(workbook: &mut Workbook) -> Result<()> {
+    let mut rows: Vec<Vec<Cell>> = COLUMNS
+        .iter()
+        .map(|(name, required, meaning, example)| {
+            vec![
+                (*name).into(),
+                (if *required { "yes" } else { "no" }).into(),
+                (*meaning).into(),
+                (*example).into(),
+            ]
+        })
+        .collect();
+    for line in [
+        "The header row may sit below title rows; names match ignoring case, spaces, _ and -.",
+        "Optional sheet orgUnits with columns source and target translates org-unit ids; values of org units not on it are left out.",
+        "One row per source: the same programIndicator (with the same source COC/AOC) on two enabled rows is an error.",
+        "Check the workbook with: pi2de mapping check FILE.xlsx --target-metadata AGG.json",
+    ] {
+        rows.push(vec![Cell::Empty, Cell::Empty, line.into(), Cell::Empty]);
+    }
+    add_table(
+        workbook,
+        "instructions",
+        &["column", "required", "meaning", "example"],
+        rows,
+        usize::MAX,
+    )?;
+    let lists = workbook.add_worksheet();
+    lists.set_name("lists")?;
+    for (i, t) in VALUE_TYPES.iter().enumerate() {
+        lists.write_string(i as u32, 0, *t)?;
+    }
+    lists.set_hidden(true);
+    Ok(())
+}

@@ -1,0 +1,314 @@
+//! DHIS2 metadata JSON exports (e.g. the WHO packages): program indicators with their export
+//! attribute and `aggregateExport*` fields, data elements, category combos and option combos,
+//! data sets, organisation units and attributes. Read through serde in one pass: only these
+//! collections are kept, and only the fields pi2de uses; everything else is skipped unparsed.
+
+use std::fmt;
+use std::fs::File;
+use std::io::BufReader;
+
+use anyhow::{Context, Result, anyhow, bail};
+use rustc_hash::FxHashMap;
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+
+use crate::read::json::text;
+
+/// DHIS2's "Data element for aggregate data export" attribute, which packages use to name the
+/// target data element of a program indicator.
+pub const EXPORT_ATTRIBUTE: &str = "vudyDP7jUy5";
+
+/// A reference to another object: `{"id": "…"}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Ref {
+    #[serde(default)]
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttributeValue {
+    #[serde(default)]
+    pub attribute: Ref,
+    #[serde(default, deserialize_with = "text")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ProgramIndicator {
+    pub id: String,
+    pub name: String,
+    pub code: Option<String>,
+    pub program: Option<Ref>,
+    pub attribute_values: Vec<AttributeValue>,
+    pub aggregate_export_category_option_combo: Option<String>,
+    pub aggregate_export_attribute_option_combo: Option<String>,
+    pub aggregate_export_data_element: Option<String>,
+}
+
+impl ProgramIndicator {
+    /// The value of attribute `attribute`, when set and not blank.
+    pub fn attribute(&self, attribute: &str) -> Option<&str> {
+        self.attribute_values
+            .iter()
+            .find(|a| a.attribute.id == attribute)
+            .and_then(|a| a.value.as_deref())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DataElement {
+    pub id: String,
+    pub name: String,
+    pub code: Option<String>,
+    pub value_type: Option<String>,
+    pub category_combo: Option<Ref>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CategoryCombo {
+    pub id: String,
+    pub name: String,
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CategoryOptionCombo {
+    pub id: String,
+    pub name: String,
+    pub code: Option<String>,
+    pub category_combo: Option<Ref>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DataSetElement {
+    pub data_element: Ref,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DataSet {
+    pub id: String,
+    pub name: String,
+    pub code: Option<String>,
+    pub period_type: Option<String>,
+    pub data_set_elements: Vec<DataSetElement>,
+    pub organisation_units: Vec<Ref>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Named {
+    pub id: String,
+    pub name: String,
+    pub code: Option<String>,
+}
+
+/// The collections of a metadata export that pi2de reads.
+#[derive(Debug, Default)]
+pub struct Metadata {
+    pub path: String,
+    pub program_indicators: Vec<ProgramIndicator>,
+    pub data_elements: Vec<DataElement>,
+    pub category_combos: Vec<CategoryCombo>,
+    pub category_option_combos: Vec<CategoryOptionCombo>,
+    pub data_sets: Vec<DataSet>,
+    pub organisation_units: Vec<Named>,
+    pub attributes: Vec<Named>,
+    /// Whether the file had an `organisationUnits` collection at all.
+    pub has_organisation_units: bool,
+    index: Index,
+}
+
+/// Lookups by UID and code, built once after loading.
+#[derive(Debug, Default)]
+struct Index {
+    data_element: FxHashMap<String, usize>,
+    category_combo: FxHashMap<String, usize>,
+    category_option_combo: FxHashMap<String, usize>,
+    data_set: FxHashMap<String, usize>,
+    data_sets_of: FxHashMap<String, Vec<usize>>,
+}
+
+/// Which property an id is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdKind {
+    Uid,
+    Code,
+}
+
+struct Top<'m>(&'m mut Metadata);
+
+impl<'de> DeserializeSeed<'de> for Top<'_> {
+    type Value = ();
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Top<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a DHIS2 metadata export object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let m = self.0;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "programIndicators" => m.program_indicators = map.next_value()?,
+                "dataElements" => m.data_elements = map.next_value()?,
+                "categoryCombos" => m.category_combos = map.next_value()?,
+                "categoryOptionCombos" => m.category_option_combos = map.next_value()?,
+                "dataSets" => m.data_sets = map.next_value()?,
+                "organisationUnits" => {
+                    m.has_organisation_units = true;
+                    m.organisation_units = map.next_value()?;
+                }
+                "attributes" => m.attributes = map.next_value()?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Metadata {
+    /// Reads a metadata export. A file that is not one (no metadata collection at all) is an
+    /// error naming the file.
+    pub fn load(path: &str) -> Result<Metadata> {
+        let file =
+            File::open(path).with_context(|| format!("{path}: cannot open the metadata file"))?;
+        let mut m = Metadata {
+            path: path.to_string(),
+            ..Default::default()
+        };
+        let mut de =
+            serde_json::Deserializer::from_reader(BufReader::with_capacity(256 * 1024, file));
+        Top(&mut m)
+            .deserialize(&mut de)
+            .and_then(|()| de.end())
+            .map_err(|e| {
+                anyhow!(
+                    "{path}: line {}, column {}: not a DHIS2 metadata export: {e}",
+                    e.line(),
+                    e.column()
+                )
+            })?;
+        if m.program_indicators.is_empty()
+            && m.data_elements.is_empty()
+            && m.category_option_combos.is_empty()
+            && m.data_sets.is_empty()
+        {
+            bail!(
+                "{path}: not a DHIS2 metadata export: it has no programIndicators, dataElements, \
+                 categoryOptionCombos or dataSets (export it with /api/metadata or the Import/Export app)"
+            );
+        }
+        m.build_index();
+        Ok(m)
+    }
+
+    fn build_index(&mut self) {
+        fn add(map: &mut FxHashMap<String, usize>, id: &str, code: &Option<String>, i: usize) {
+            map.insert(id.to_string(), i);
+            if let Some(c) = code.as_deref().filter(|c| !c.is_empty()) {
+                map.entry(c.to_string()).or_insert(i);
+            }
+        }
+        let mut ix = Index::default();
+        for (i, d) in self.data_elements.iter().enumerate() {
+            add(&mut ix.data_element, &d.id, &d.code, i);
+        }
+        for (i, c) in self.category_combos.iter().enumerate() {
+            add(&mut ix.category_combo, &c.id, &c.code, i);
+        }
+        for (i, c) in self.category_option_combos.iter().enumerate() {
+            add(&mut ix.category_option_combo, &c.id, &c.code, i);
+        }
+        for (i, ds) in self.data_sets.iter().enumerate() {
+            add(&mut ix.data_set, &ds.id, &ds.code, i);
+            for e in &ds.data_set_elements {
+                ix.data_sets_of
+                    .entry(e.data_element.id.clone())
+                    .or_default()
+                    .push(i);
+            }
+        }
+        self.index = ix;
+    }
+
+    /// A data element by UID or code, and which of the two matched.
+    pub fn data_element(&self, id: &str) -> Option<(&DataElement, IdKind)> {
+        let d = &self.data_elements[*self.index.data_element.get(id)?];
+        Some((
+            d,
+            if d.id == id {
+                IdKind::Uid
+            } else {
+                IdKind::Code
+            },
+        ))
+    }
+
+    pub fn category_option_combo(&self, id: &str) -> Option<(&CategoryOptionCombo, IdKind)> {
+        let c = &self.category_option_combos[*self.index.category_option_combo.get(id)?];
+        Some((
+            c,
+            if c.id == id {
+                IdKind::Uid
+            } else {
+                IdKind::Code
+            },
+        ))
+    }
+
+    pub fn category_combo(&self, id: &str) -> Option<&CategoryCombo> {
+        Some(&self.category_combos[*self.index.category_combo.get(id)?])
+    }
+
+    pub fn data_set(&self, id: &str) -> Option<(&DataSet, IdKind)> {
+        let d = &self.data_sets[*self.index.data_set.get(id)?];
+        Some((
+            d,
+            if d.id == id {
+                IdKind::Uid
+            } else {
+                IdKind::Code
+            },
+        ))
+    }
+
+    /// The data sets that hold a data element (by its UID).
+    pub fn data_sets_of(&self, data_element_uid: &str) -> Vec<&DataSet> {
+        self.index
+            .data_sets_of
+            .get(data_element_uid)
+            .map(|v| v.iter().map(|&i| &self.data_sets[i]).collect())
+            .unwrap_or_default()
+    }
+
+    /// True when the category combo (by UID) is DHIS2's `default`.
+    pub fn is_default_combo(&self, uid: &str) -> bool {
+        self.category_combo(uid).is_none_or(|c| {
+            c.name == "default" || c.code.as_deref() == Some("default") || uid == "bjDvmb4bfuf"
+        })
+    }
+}
+
+/// The id to write for an object under a scheme: its code (falling back to the UID when it has
+/// none) or its UID.
+pub fn id_for<'a>(uid: &'a str, code: &'a Option<String>, want_code: bool) -> &'a str {
+    match code.as_deref() {
+        Some(c) if want_code && !c.is_empty() => c,
+        _ => uid,
+    }
+}

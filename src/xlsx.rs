@@ -1,0 +1,138 @@
+//! Writing reviewable workbooks: sheets of tables with a bold frozen header, autofilter and
+//! readable widths. Text is always written as a string cell, so ids such as `=1+1`, `+5`, `-x`
+//! or `@a` from a mapping or an export are never taken for formulas.
+
+use anyhow::{Context, Result};
+use rust_xlsxwriter::{Format, Workbook, Worksheet};
+
+/// Excel's longest cell text.
+const MAX_CELL: usize = 32_767;
+
+/// A cell value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Number(f64),
+    Empty,
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Cell {
+        if s.is_empty() {
+            Cell::Empty
+        } else {
+            Cell::Text(s.to_string())
+        }
+    }
+}
+
+impl From<String> for Cell {
+    fn from(s: String) -> Cell {
+        if s.is_empty() {
+            Cell::Empty
+        } else {
+            Cell::Text(s)
+        }
+    }
+}
+
+impl From<&String> for Cell {
+    fn from(s: &String) -> Cell {
+        Cell::from(s.as_str())
+    }
+}
+
+impl From<u64> for Cell {
+    fn from(n: u64) -> Cell {
+        Cell::Number(n as f64)
+    }
+}
+
+impl From<Option<&str>> for Cell {
+    fn from(s: Option<&str>) -> Cell {
+        s.map_or(Cell::Empty, Cell::from)
+    }
+}
+
+/// Writes one cell; text longer than Excel allows is cut with a visible mark.
+pub fn write_cell(sheet: &mut Worksheet, row: u32, col: u16, cell: &Cell) -> Result<usize> {
+    match cell {
+        Cell::Empty => Ok(0),
+        Cell::Number(n) => {
+            sheet.write_number(row, col, *n)?;
+            Ok(n.to_string().len())
+        }
+        Cell::Text(s) => {
+            let text = if s.chars().count() > MAX_CELL {
+                let cut: String = s.chars().take(MAX_CELL - 20).collect();
+                format!("{cut}… (cut for Excel)")
+            } else {
+                s.clone()
+            };
+            sheet.write_string(row, col, &text)?;
+            Ok(text.chars().count())
+        }
+    }
+}
+
+/// Adds a sheet holding a table. At most `cap` rows are written; when there are more, a last
+/// row says how many were left off.
+pub fn add_table<'w, I>(
+    workbook: &'w mut Workbook,
+    name: &str,
+    headers: &[&str],
+    rows: I,
+    cap: usize,
+) -> Result<&'w mut Worksheet>
+where
+    I: IntoIterator<Item = Vec<Cell>>,
+{
+    let bold = Format::new().set_bold();
+    let sheet = workbook.add_worksheet();
+    sheet
+        .set_name(name)
+        .with_context(|| format!("sheet name {name}"))?;
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for (c, h) in headers.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    let mut written = 0u32;
+    let mut left_off = 0u64;
+    for row in rows {
+        if written as usize >= cap {
+            left_off += 1;
+            continue;
+        }
+        written += 1;
+        for (c, cell) in row.iter().enumerate() {
+            let w = write_cell(sheet, written, c as u16, cell)?;
+            if c < widths.len() {
+                widths[c] = widths[c].max(w);
+            }
+        }
+    }
+    if left_off > 0 {
+        sheet.write_string_with_format(
+            written + 1,
+            0,
+            format!("… {left_off} more rows are not shown: this sheet is capped at {cap} rows (the run summary JSON has the counts)"),
+            &bold,
+        )?;
+    }
+    for (c, w) in widths.iter().enumerate() {
+        sheet.set_column_width(c as u16, (*w as f64 + 2.0).clamp(8.0, 60.0))?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    if !headers.is_empty() {
+        sheet.autofilter(0, 0, written.max(1), headers.len() as u16 - 1)?;
+    }
+    Ok(sheet)
+}
+
+/// Saves a workbook atomically (temporary file, then rename).
+pub fn save(workbook: &mut Workbook, path: &str) -> Result<()> {
+    let bytes = workbook
+        .save_to_buffer()
+        .with_context(|| format!("{path}: cannot build the workbook"))?;
+    crate::write::write_atomic(path, &bytes)
+}
