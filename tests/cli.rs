@@ -1521,6 +1521,14 @@ const MAPPING_HEADER: [&str; 12] = [
     "notes",
 ];
 
+/// A tracker package and its aggregate package from the shared WHO packages, when present.
+fn who_pair(tracker: &str, aggregate: &str) -> Option<(PathBuf, PathBuf)> {
+    Some((
+        shared(&format!("who-packages/{tracker}"))?,
+        shared(&format!("who-packages/{aggregate}"))?,
+    ))
+}
+
 fn from_metadata(dir: &TempDir, tracker: &Path, target: Option<&Path>, name: &str) -> PathBuf {
     let out = dir.path().join(name);
     let mut cmd = pi2de();
@@ -1534,9 +1542,9 @@ fn from_metadata(dir: &TempDir, tracker: &Path, target: Option<&Path>, name: &st
 
 #[test]
 fn from_metadata_covid_registry() {
-    let (Some(trk), Some(agg)) = (
-        shared("who-packages/CVC_EIR_TRK_2.38_COMPLETE.json"),
-        shared("who-packages/CVC_EIR_AGG_2.38_AGG.json"),
+    let Some((trk, agg)) = who_pair(
+        "CVC_EIR_TRK_2.38_COMPLETE.json",
+        "CVC_EIR_AGG_2.38_AGG.json",
     ) else {
         return;
     };
@@ -1587,10 +1595,8 @@ fn from_metadata_covid_registry() {
 
 #[test]
 fn from_metadata_and_check_tb_case_surveillance() {
-    let (Some(trk), Some(agg)) = (
-        shared("who-packages/TB_CS_TRK_2.41_COMPLETE.json"),
-        shared("who-packages/TB_AGG_2.41_COMPLETE.json"),
-    ) else {
+    let Some((trk, agg)) = who_pair("TB_CS_TRK_2.41_COMPLETE.json", "TB_AGG_2.41_COMPLETE.json")
+    else {
         return;
     };
     let dir = TempDir::new().unwrap();
@@ -1832,9 +1838,9 @@ fn mapping_template_is_documented_and_validated() {
 
 #[test]
 fn workbook_from_metadata_converts_an_export_carrying_those_pis() {
-    let (Some(trk), Some(agg)) = (
-        shared("who-packages/CVC_EIR_TRK_2.38_COMPLETE.json"),
-        shared("who-packages/CVC_EIR_AGG_2.38_AGG.json"),
+    let Some((trk, agg)) = who_pair(
+        "CVC_EIR_TRK_2.38_COMPLETE.json",
+        "CVC_EIR_AGG_2.38_AGG.json",
     ) else {
         return;
     };

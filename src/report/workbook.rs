@@ -9,6 +9,7 @@ use rust_xlsxwriter::Workbook;
 
 use super::Run;
 use super::import::instructions;
+use crate::mapping::COLUMNS;
 use crate::period::Date;
 use crate::pipeline::DETAIL_CAP;
 use crate::value::canonical_number;
@@ -176,28 +177,10 @@ pub fn write(path: &str, run: &Run) -> Result<()> {
                 .collect()
         })
         .unwrap_or_default();
-    add_table(
-        &mut wb,
-        "Mapping",
-        &[
-            "row",
-            "programIndicator",
-            "programIndicatorName",
-            "sourceCategoryOptionCombo",
-            "sourceAttributeOptionCombo",
-            "dataElement",
-            "dataElementName",
-            "categoryOptionCombo",
-            "attributeOptionCombo",
-            "dataSet",
-            "valueType",
-            "enabled",
-            "values",
-            "note",
-        ],
-        rows,
-        SHEET_CAP,
-    )?;
+    let mut headers = vec!["row"];
+    headers.extend(COLUMNS.iter().map(|c| c.0).filter(|&c| c != "notes"));
+    headers.extend(["values", "note"]);
+    add_table(&mut wb, "Mapping", &headers, rows, SHEET_CAP)?;
 
     // Unmapped.
     let rows = p.unmapped().into_iter().map(|u| {
