@@ -27,7 +27,7 @@ pub enum Command {
     /// Example:
     ///   pi2de convert samples/immunisation.json -m mappings/immunisation.xlsx -o hmis.json --summary run.json
     #[command(verbatim_doc_comment)]
-    Convert(ConvertArgs),
+    Convert(Box<ConvertArgs>),
     /// Show what is in an export: format, values, data items, periods, org units, value
     /// statistics and keys that repeat.
     ///
@@ -121,6 +121,13 @@ pub enum UnmappedPolicy {
     Fail,
 }
 
+/// How to split the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SplitBy {
+    /// One file per target data set.
+    DataSet,
+}
+
 /// What the output's org-unit ids are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OrgUnitScheme {
@@ -180,6 +187,50 @@ pub struct ConvertArgs {
     /// A comment written on every value (at most 5,000 characters).
     #[arg(long, value_name = "TEXT")]
     pub comment: Option<String>,
+
+    /// Keep only values whose period lies inside FROM..TO, by its dates: period ids of any type
+    /// or dates (2024-01-31); either end may be open (202401..). Others are left out as
+    /// outsidePeriod.
+    #[arg(long, value_name = "FROM..TO")]
+    pub periods: Option<String>,
+
+    /// Leave out values whose period has not ended (currentPeriod): an unfinished period is
+    /// incomplete.
+    #[arg(long)]
+    pub exclude_current: bool,
+
+    /// The date --exclude-current judges by (yyyy-mm-dd) [default: today]
+    #[arg(long, value_name = "DATE", requires = "exclude_current")]
+    pub as_of: Option<String>,
+
+    /// A DHIS2 metadata export (JSON) of the target aggregate instance: checks every value
+    /// against it (unknownTarget, wrongPeriodType, orgUnitNotAssigned), takes value types from
+    /// its data elements, and knows the data sets.
+    #[arg(long, value_name = "AGG.json")]
+    pub target_metadata: Option<String>,
+
+    /// Earlier pi2de outputs of the same transfer. A value in them for a target this run maps,
+    /// in a period of this run's scope, that this run no longer writes, is written as a deletion.
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub previous: Vec<String>,
+
+    /// Write one file per target data set into the folder given by -o, each with dataSet in
+    /// its payload.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub split_by: Option<SplitBy>,
+
+    /// With --split-by: at most N values per file (numbered files).
+    #[arg(long, value_name = "N", requires = "split_by", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_values: Option<u64>,
+
+    /// Write a completeDataSetRegistrations payload (JSON) for every data set × period × org
+    /// unit that received values.
+    #[arg(long, value_name = "FILE.json")]
+    pub complete: Option<String>,
+
+    /// With --complete: the values a data set × period × org unit needs to be registered.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub complete_min: u64,
 
     /// Do everything but write the output file (the summary is still written).
     #[arg(long)]

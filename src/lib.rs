@@ -7,6 +7,7 @@ pub mod metadata;
 pub mod model;
 pub mod period;
 pub mod pipeline;
+pub mod preflight;
 pub mod read;
 pub mod report;
 pub mod value;

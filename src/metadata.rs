@@ -135,6 +135,9 @@ struct Index {
     category_option_combo: FxHashMap<String, usize>,
     data_set: FxHashMap<String, usize>,
     data_sets_of: FxHashMap<String, Vec<usize>>,
+    organisation_unit: FxHashMap<String, usize>,
+    /// Per data set, the UIDs of the org units it is assigned to.
+    data_set_org_units: Vec<rustc_hash::FxHashSet<String>>,
 }
 
 /// Which property an id is.
@@ -242,6 +245,11 @@ impl Metadata {
                     .or_default()
                     .push(i);
             }
+            ix.data_set_org_units
+                .push(ds.organisation_units.iter().map(|o| o.id.clone()).collect());
+        }
+        for (i, o) in self.organisation_units.iter().enumerate() {
+            add(&mut ix.organisation_unit, &o.id, &o.code, i);
         }
         self.index = ix;
     }
@@ -285,6 +293,33 @@ impl Metadata {
                 IdKind::Code
             },
         ))
+    }
+
+    /// An org unit by UID or code.
+    pub fn organisation_unit(&self, id: &str) -> Option<&Named> {
+        Some(&self.organisation_units[*self.index.organisation_unit.get(id)?])
+    }
+
+    /// Whether data set number `data_set` (an index into `data_sets`) is assigned to the org
+    /// unit with this UID.
+    pub fn data_set_assigned(&self, data_set: usize, org_unit_uid: &str) -> bool {
+        self.index
+            .data_set_org_units
+            .get(data_set)
+            .is_some_and(|s| s.contains(org_unit_uid))
+    }
+
+    /// The index of a data set in `data_sets`.
+    pub fn data_set_index(&self, id: &str) -> Option<usize> {
+        self.index.data_set.get(id).copied()
+    }
+
+    /// The indexes of the data sets that hold a data element (by its UID).
+    pub fn data_set_indexes_of(&self, data_element_uid: &str) -> &[usize] {
+        self.index
+            .data_sets_of
+            .get(data_element_uid)
+            .map_or(&[], |v| v.as_slice())
     }
 
     /// The data sets that hold a data element (by its UID).

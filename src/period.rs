@@ -357,6 +357,62 @@ pub fn parse(id: &str) -> Result<Period, InvalidPeriod> {
     invalid(format!("`{s}` is not a DHIS2 period id"))
 }
 
+/// A window of dates (`--periods FROM..TO`): either end may be open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Window {
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+}
+
+impl Window {
+    /// Parses `FROM..TO` where each end is a period id of any type or a date (`2024-01-01`);
+    /// a period as FROM counts from its first day, as TO up to its last day.
+    pub fn parse(s: &str) -> Result<Window, String> {
+        let Some((from, to)) = s.split_once("..") else {
+            return Err(format!(
+                "`{s}`: write the window as FROM..TO (either end may be left open: 202401..)"
+            ));
+        };
+        let end = |text: &str, first: bool| -> Result<Option<Date>, String> {
+            let text = text.trim();
+            if text.is_empty() {
+                return Ok(None);
+            }
+            if let Some(d) = Date::parse(text) {
+                return Ok(Some(d));
+            }
+            let p = parse(text).map_err(|e| {
+                format!("`{text}` is neither a date (2024-01-31) nor a period id: {e}")
+            })?;
+            Ok(Some(if first { p.start } else { p.end }))
+        };
+        let window = Window {
+            from: end(from, true)?,
+            to: end(to, false)?,
+        };
+        if let (Some(f), Some(t)) = (window.from, window.to)
+            && f > t
+        {
+            return Err(format!(
+                "`{s}`: the window ends ({t}) before it starts ({f})"
+            ));
+        }
+        Ok(window)
+    }
+
+    /// True when the period lies wholly inside the window.
+    pub fn contains(&self, p: &Period) -> bool {
+        self.from.is_none_or(|f| p.start >= f) && self.to.is_none_or(|t| p.end <= t)
+    }
+}
+
+impl fmt::Display for Window {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let show = |d: Option<Date>| d.map(|d| d.to_string()).unwrap_or_default();
+        write!(f, "{}..{}", show(self.from), show(self.to))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -559,6 +615,31 @@ mod tests {
         ] {
             bad(id);
         }
+    }
+
+    #[test]
+    fn windows() {
+        let w = Window::parse("202402..202403").unwrap();
+        assert_eq!(w.to_string(), "2024-02-01..2024-03-31");
+        assert!(!w.contains(&ok("202401")));
+        assert!(w.contains(&ok("202402")) && w.contains(&ok("202403")));
+        assert!(
+            !w.contains(&ok("2024Q1")),
+            "a quarter sticks out of a two-month window"
+        );
+        assert!(w.contains(&ok("2024W10")));
+        let open = Window::parse("202401..").unwrap();
+        assert!(open.contains(&ok("2030")) && !open.contains(&ok("2023W52")));
+        let dates = Window::parse("..2024-01-31").unwrap();
+        assert!(dates.contains(&ok("202401")) && !dates.contains(&ok("2024Q1")));
+        assert!(
+            Window::parse("2024NovQ1..2024NovQ1")
+                .unwrap()
+                .contains(&ok("202312"))
+        );
+        assert!(Window::parse("202401").is_err());
+        assert!(Window::parse("202403..202401").is_err());
+        assert!(Window::parse("2024-13-01..").is_err());
     }
 
     #[test]

@@ -5,11 +5,12 @@
 use std::fmt;
 
 use anyhow::{Result, ensure};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::mapping::{Lookup, Mapping};
+use crate::mapping::{Lookup, Mapping, TargetScheme};
 use crate::model::{DataValue, Interner, Place};
-use crate::period;
+use crate::period::{self, Date, PeriodType, Window};
+use crate::preflight::{DataSetId, Placement, Preflight};
 use crate::read::Sink;
 use crate::value::{self, ValueType};
 use crate::write::OutputValue;
@@ -24,20 +25,30 @@ pub enum Reason {
     UnmappedOrgUnit,
     Unmapped,
     Disabled,
+    UnknownTarget,
     InvalidValue,
     InvalidPeriod,
+    OutsidePeriod,
+    CurrentPeriod,
+    WrongPeriodType,
+    OrgUnitNotAssigned,
     DuplicateMerged,
     DuplicateRejected,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 8] = [
+    pub const ALL: [Reason; 13] = [
         Reason::Incomplete,
         Reason::UnmappedOrgUnit,
         Reason::Unmapped,
         Reason::Disabled,
+        Reason::UnknownTarget,
         Reason::InvalidValue,
         Reason::InvalidPeriod,
+        Reason::OutsidePeriod,
+        Reason::CurrentPeriod,
+        Reason::WrongPeriodType,
+        Reason::OrgUnitNotAssigned,
         Reason::DuplicateMerged,
         Reason::DuplicateRejected,
     ];
@@ -49,8 +60,13 @@ impl Reason {
             Reason::UnmappedOrgUnit => "unmappedOrgUnit",
             Reason::Unmapped => "unmapped",
             Reason::Disabled => "disabled",
+            Reason::UnknownTarget => "unknownTarget",
             Reason::InvalidValue => "invalidValue",
             Reason::InvalidPeriod => "invalidPeriod",
+            Reason::OutsidePeriod => "outsidePeriod",
+            Reason::CurrentPeriod => "currentPeriod",
+            Reason::WrongPeriodType => "wrongPeriodType",
+            Reason::OrgUnitNotAssigned => "orgUnitNotAssigned",
             Reason::DuplicateMerged => "duplicateMerged",
             Reason::DuplicateRejected => "duplicateRejected",
         }
@@ -179,6 +195,8 @@ struct Slot {
     /// Boxed so that the common case (no duplicate) costs 8 bytes.
     more: Option<Box<More>>,
     rejected: bool,
+    /// The data set the value goes to (interned id; 0 when none is known).
+    data_set: u32,
 }
 
 /// What a key received beyond its first value.
@@ -193,21 +211,87 @@ struct More {
     last: (u32, u32),
 }
 
+/// How a run treats values: the options of `convert` that the rules need.
+pub struct Rules<'m> {
+    pub mapping: Option<&'m Mapping>,
+    pub policy: DuplicatePolicy,
+    /// Refuse values that the CSV writer cannot write safely for DHIS2 2.43+.
+    pub csv_output: bool,
+    /// `--periods`: values whose period lies outside are left out.
+    pub window: Option<Window>,
+    /// `--exclude-current`: periods that have not ended before this date are left out.
+    pub as_of: Option<Date>,
+    /// `--target-metadata`: checks per value against the target instance.
+    pub preflight: Option<Preflight<'m>>,
+    /// What the mapping's targets are (the scheme of a mapping row's data set).
+    pub target_scheme: TargetScheme,
+}
+
+/// A period as the pipeline remembers it.
+#[derive(Debug, Clone, Copy)]
+struct PeriodInfo {
+    id: u32,
+    period_type: PeriodType,
+    start: Date,
+    end: Date,
+}
+
+/// A value written again as deleted: it was in an earlier output and is gone at the source.
+#[derive(Debug, Clone, Copy)]
+struct Deletion {
+    key: [u32; 5],
+    value: (u32, u32),
+    data_set: u32,
+}
+
+/// One output file's worth of values: written keys and deletions of one data set.
+#[derive(Debug, Default)]
+pub struct Group {
+    pub data_set: Option<DataSetId>,
+    slots: Vec<u32>,
+    deletions: Vec<u32>,
+}
+
+impl Group {
+    pub fn values(&self) -> u64 {
+        self.slots.len() as u64
+    }
+    pub fn deletions(&self) -> u64 {
+        self.deletions.len() as u64
+    }
+}
+
 /// The conversion state: a [`Sink`] for the readers, then [`Pipeline::finish`].
 pub struct Pipeline<'m> {
     mapping: Option<&'m Mapping>,
     policy: DuplicatePolicy,
-    /// Refuse values that the CSV writer cannot write safely for DHIS2 2.43+.
     csv_output: bool,
+    window: Option<Window>,
+    as_of: Option<Date>,
+    preflight: Option<Preflight<'m>>,
+    target_scheme: TargetScheme,
+    /// Pre-flight results per (data element, COC, AOC, data set column).
+    resolved: FxHashMap<[u32; 4], u32>,
+    /// Data set ids (interned) and their id scheme.
+    data_set_schemes: FxHashMap<u32, &'static str>,
+    /// Keys that received a value this run that was left out after its key was known: an
+    /// earlier output's value for them has not disappeared at the source.
+    touched: FxHashSet<[u32; 5]>,
+    /// Periods of the values in scope (valid, inside the window, not current).
+    periods_in_scope: FxHashSet<u32>,
+    deletions: Vec<Deletion>,
+    deleted_keys: FxHashSet<[u32; 5]>,
+    /// Targets this run covers, built when the first earlier output value is considered.
+    target_rows: Option<FxHashMap<[u32; 3], u32>>,
     ids: Interner,
     arena: String,
     slots: Vec<Slot>,
     index: FxHashMap<[u32; 5], u32>,
-    periods: FxHashMap<Box<str>, Result<u32, String>>,
+    periods: FxHashMap<Box<str>, Result<PeriodInfo, String>>,
     input: u32,
     inputs: Vec<String>,
     pub read: u64,
-    left: [u64; 8],
+    left: [u64; 13],
     /// Values merged because another value with the same key and value was written.
     pub identical_merged: u64,
     unmapped: FxHashMap<[u32; 3], (u64, String)>,
@@ -220,11 +304,23 @@ pub struct Pipeline<'m> {
 }
 
 impl<'m> Pipeline<'m> {
-    pub fn new(mapping: Option<&'m Mapping>, policy: DuplicatePolicy, csv_output: bool) -> Self {
+    pub fn new(rules: Rules<'m>) -> Self {
+        let mapping = rules.mapping;
         Pipeline {
             mapping,
-            policy,
-            csv_output,
+            policy: rules.policy,
+            csv_output: rules.csv_output,
+            window: rules.window,
+            as_of: rules.as_of,
+            preflight: rules.preflight,
+            target_scheme: rules.target_scheme,
+            resolved: FxHashMap::default(),
+            data_set_schemes: FxHashMap::default(),
+            touched: FxHashSet::default(),
+            periods_in_scope: FxHashSet::default(),
+            deletions: Vec::new(),
+            deleted_keys: FxHashSet::default(),
+            target_rows: None,
             ids: Interner::default(),
             arena: String::new(),
             slots: Vec::new(),
@@ -233,7 +329,7 @@ impl<'m> Pipeline<'m> {
             input: 0,
             inputs: Vec::new(),
             read: 0,
-            left: [0; 8],
+            left: [0; 13],
             identical_merged: 0,
             unmapped: FxHashMap::default(),
             row_counts: vec![0; mapping.map_or(0, |m| m.rows.len())],
@@ -306,15 +402,110 @@ impl<'m> Pipeline<'m> {
         format!("{}: {place}", self.inputs[self.input as usize])
     }
 
-    fn period_id(&mut self, raw: &str) -> Result<u32, String> {
+    fn period(&mut self, raw: &str) -> Result<PeriodInfo, String> {
         if let Some(p) = self.periods.get(raw) {
             return p.clone();
         }
         let parsed = period::parse(raw)
-            .map(|p| self.ids.intern(&p.id))
+            .map(|p| PeriodInfo {
+                id: self.ids.intern(&p.id),
+                period_type: p.period_type,
+                start: p.start,
+                end: p.end,
+            })
             .map_err(|e| e.to_string());
         self.periods.insert(raw.into(), parsed.clone());
         parsed
+    }
+
+    /// Why a valid period is out of this run's scope (`--periods`, `--exclude-current`).
+    fn out_of_scope(&self, p: &PeriodInfo) -> Option<(Reason, String)> {
+        let as_period = || period::Period {
+            period_type: p.period_type,
+            id: String::new(),
+            start: p.start,
+            end: p.end,
+        };
+        if let Some(w) = &self.window
+            && !w.contains(&as_period())
+        {
+            return Some((
+                Reason::OutsidePeriod,
+                format!("{} .. {} is outside --periods {w}", p.start, p.end),
+            ));
+        }
+        if let Some(as_of) = self.as_of
+            && p.end >= as_of
+        {
+            return Some((
+                Reason::CurrentPeriod,
+                format!("the period ends {}: it has not ended before {as_of}", p.end),
+            ));
+        }
+        None
+    }
+
+    /// The interned id of a data set, remembering its scheme.
+    fn data_set_id(&mut self, ds: Option<DataSetId>) -> u32 {
+        match ds {
+            None => 0,
+            Some(d) => {
+                let id = self.ids.intern(&d.id);
+                self.data_set_schemes.insert(id, d.scheme);
+                id
+            }
+        }
+    }
+
+    /// The data set a mapping row names, as an output id.
+    fn row_data_set(&self, row: u32) -> Option<DataSetId> {
+        let m = self.mapping?;
+        let r = m.rows.get(row as usize)?;
+        (!r.data_set.is_empty()).then(|| DataSetId {
+            id: r.data_set.clone(),
+            scheme: match self.target_scheme {
+                TargetScheme::Code => "CODE",
+                TargetScheme::Uid => "UID",
+            },
+        })
+    }
+
+    /// Checks a target against the target metadata and places the value in a data set.
+    /// `Err` is the reason and detail for leaving the value out.
+    fn place(
+        &mut self,
+        target: [&str; 4],
+        period: &PeriodInfo,
+        org_unit: &str,
+        row: u32,
+    ) -> Result<(Option<ValueType>, Option<DataSetId>), (Reason, String)> {
+        let Some(pf) = self.preflight.as_mut() else {
+            return Ok((None, self.row_data_set(row)));
+        };
+        let key = [
+            self.ids.intern(target[0]),
+            self.ids.intern(target[1]),
+            self.ids.intern(target[2]),
+            self.ids.intern(target[3]),
+        ];
+        let index = match self.resolved.get(&key) {
+            Some(&i) => i,
+            None => {
+                let i = pf.resolve(target[0], target[1], target[2], target[3]);
+                self.resolved.insert(key, i);
+                i
+            }
+        };
+        let resolved = pf.get(index);
+        if let Some(e) = &resolved.error {
+            return Err((Reason::UnknownTarget, e.clone()));
+        }
+        let value_type = resolved.value_type;
+        match pf.place(resolved, period.period_type, org_unit) {
+            Placement::DataSet(ds) => Ok((value_type, ds)),
+            Placement::WrongPeriodType(e) => Err((Reason::WrongPeriodType, e)),
+            Placement::OrgUnitNotAssigned(e) => Err((Reason::OrgUnitNotAssigned, e)),
+        }
     }
 
     fn text(&self, span: (u32, u32)) -> &str {
@@ -450,25 +641,253 @@ impl<'m> Pipeline<'m> {
         }
     }
 
-    /// Passes every written value, in the order its key was first read, to `f`.
+    fn output_value<'a>(
+        &'a self,
+        k: &[u32; 5],
+        value: (u32, u32),
+        comment: Option<&'a str>,
+        deleted: bool,
+    ) -> OutputValue<'a> {
+        OutputValue {
+            data_element: self.ids.get(k[0]),
+            period: self.ids.get(k[1]),
+            org_unit: self.ids.get(k[2]),
+            category_option_combo: self.ids.get(k[3]),
+            attribute_option_combo: self.ids.get(k[4]),
+            value: self.text(value),
+            comment,
+            deleted,
+        }
+    }
+
+    /// Passes every written value (not the deletions), in the order its key was first read.
     pub fn for_each_output(
         &self,
         comment: Option<&str>,
         mut f: impl FnMut(&OutputValue) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
         for slot in self.slots.iter().filter(|s| !s.rejected) {
-            let k = &slot.key;
-            f(&OutputValue {
-                data_element: self.ids.get(k[0]),
-                period: self.ids.get(k[1]),
-                org_unit: self.ids.get(k[2]),
-                category_option_combo: self.ids.get(k[3]),
-                attribute_option_combo: self.ids.get(k[4]),
-                value: self.text(slot.first.value),
-                comment,
-            })?;
+            f(&self.output_value(&slot.key, slot.first.value, comment, false))?;
         }
         Ok(())
+    }
+
+    /// The values and deletions to write: one group, or one per data set (`--split-by
+    /// data-set`), each cut into parts of at most `max` entries.
+    pub fn groups(&self, split: bool, max: Option<usize>) -> Vec<Group> {
+        let mut by_set: Vec<(u32, Group)> = Vec::new();
+        let mut position: FxHashMap<u32, usize> = FxHashMap::default();
+        let mut group = |ds: u32, by_set: &mut Vec<(u32, Group)>| -> usize {
+            let ds = if split { ds } else { 0 };
+            *position.entry(ds).or_insert_with(|| {
+                by_set.push((ds, Group::default()));
+                by_set.len() - 1
+            })
+        };
+        if !split {
+            group(0, &mut by_set);
+        }
+        for (i, slot) in self.slots.iter().enumerate().filter(|(_, s)| !s.rejected) {
+            let g = group(slot.data_set, &mut by_set);
+            by_set[g].1.slots.push(i as u32);
+        }
+        for (i, d) in self.deletions.iter().enumerate() {
+            let g = group(d.data_set, &mut by_set);
+            by_set[g].1.deletions.push(i as u32);
+        }
+        let mut out = Vec::new();
+        for (ds, g) in by_set {
+            let data_set = (ds != 0).then(|| DataSetId {
+                id: self.ids.get(ds).to_string(),
+                scheme: self.data_set_schemes.get(&ds).copied().unwrap_or("CODE"),
+            });
+            let Some(max) = max.filter(|&m| g.slots.len() + g.deletions.len() > m) else {
+                out.push(Group { data_set, ..g });
+                continue;
+            };
+            let entries: Vec<(bool, u32)> = g
+                .slots
+                .iter()
+                .map(|&i| (false, i))
+                .chain(g.deletions.iter().map(|&i| (true, i)))
+                .collect();
+            for chunk in entries.chunks(max) {
+                out.push(Group {
+                    data_set: data_set.clone(),
+                    slots: chunk.iter().filter(|e| !e.0).map(|e| e.1).collect(),
+                    deletions: chunk.iter().filter(|e| e.0).map(|e| e.1).collect(),
+                });
+            }
+        }
+        out
+    }
+
+    /// Writes a group's values, then its deletions.
+    pub fn write_group(
+        &self,
+        group: &Group,
+        comment: Option<&str>,
+        mut f: impl FnMut(&OutputValue) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        for &i in &group.slots {
+            let slot = &self.slots[i as usize];
+            f(&self.output_value(&slot.key, slot.first.value, comment, false))?;
+        }
+        for &i in &group.deletions {
+            let d = &self.deletions[i as usize];
+            f(&self.output_value(&d.key, d.value, comment, true))?;
+        }
+        Ok(())
+    }
+
+    /// Data set × period × org unit × AOC that received at least `min` written values, with
+    /// their counts (`--complete`).
+    pub fn registrations(&self, min: u64) -> Vec<(DataSetId, OutputKey, u64)> {
+        let mut counts: FxHashMap<[u32; 4], u64> = FxHashMap::default();
+        let mut order = Vec::new();
+        for slot in self.slots.iter().filter(|s| !s.rejected && s.data_set != 0) {
+            let k = [slot.data_set, slot.key[1], slot.key[2], slot.key[4]];
+            let n = counts.entry(k).or_insert(0);
+            if *n == 0 {
+                order.push(k);
+            }
+            *n += 1;
+        }
+        order
+            .into_iter()
+            .filter(|k| counts[k] >= min)
+            .map(|k| {
+                let ds = DataSetId {
+                    id: self.ids.get(k[0]).to_string(),
+                    scheme: self.data_set_schemes.get(&k[0]).copied().unwrap_or("CODE"),
+                };
+                let key = OutputKey {
+                    data_element: String::new(),
+                    period: self.ids.get(k[1]).to_string(),
+                    org_unit: self.ids.get(k[2]).to_string(),
+                    category_option_combo: String::new(),
+                    attribute_option_combo: self.ids.get(k[3]).to_string(),
+                };
+                (ds, key, counts[&k])
+            })
+            .collect()
+    }
+
+    /// True when any written value has a data set.
+    pub fn has_data_sets(&self) -> bool {
+        self.slots.iter().any(|s| s.data_set != 0)
+    }
+
+    /// Deletions: values of earlier outputs (`--previous`) that this run does not write.
+    pub fn deletion_count(&self) -> u64 {
+        self.deletions.len() as u64
+    }
+
+    /// The deletions as output keys with their previous values, for reports.
+    pub fn deletion_list(&self) -> Vec<(OutputKey, String, Option<String>)> {
+        self.deletions
+            .iter()
+            .map(|d| {
+                let ds = (d.data_set != 0).then(|| self.ids.get(d.data_set).to_string());
+                (self.output_key(&d.key), self.text(d.value).to_string(), ds)
+            })
+            .collect()
+    }
+
+    /// Considers one value of an earlier output: it becomes a deletion when its target is one
+    /// this run maps, its period is in this run's scope, and this run has no value for its key.
+    pub fn previous_value(&mut self, v: &DataValue) {
+        let Some(value) = v.value else { return };
+        let Ok(p) = self.period(v.period) else { return };
+        let in_scope = match &self.window {
+            Some(w) => {
+                let period = period::Period {
+                    period_type: p.period_type,
+                    id: String::new(),
+                    start: p.start,
+                    end: p.end,
+                };
+                w.contains(&period) && self.out_of_scope(&p).is_none()
+            }
+            None => self.periods_in_scope.contains(&p.id),
+        };
+        if !in_scope {
+            return;
+        }
+        let key = [
+            self.ids.intern(v.data_element),
+            p.id,
+            self.ids.intern(v.org_unit),
+            self.ids.intern(v.category_option_combo),
+            self.ids.intern(v.attribute_option_combo),
+        ];
+        if self.index.contains_key(&key)
+            || self.touched.contains(&key)
+            || self.deleted_keys.contains(&key)
+        {
+            return;
+        }
+        let target = [key[0], key[3], key[4]];
+        let Some(row) = self.target_row(target) else {
+            return;
+        };
+        let data_set = match self.place(
+            [
+                v.data_element,
+                v.category_option_combo,
+                v.attribute_option_combo,
+                &self.row_data_set_text(row),
+            ],
+            &p,
+            v.org_unit,
+            row,
+        ) {
+            Ok((_, ds)) => self.data_set_id(ds),
+            Err(_) => 0,
+        };
+        let value = self.push_text(value);
+        self.deleted_keys.insert(key);
+        self.deletions.push(Deletion {
+            key,
+            value,
+            data_set,
+        });
+    }
+
+    fn row_data_set_text(&self, row: u32) -> String {
+        self.mapping
+            .and_then(|m| m.rows.get(row as usize))
+            .map(|r| r.data_set.clone())
+            .unwrap_or_default()
+    }
+
+    /// The mapping row (or, without a mapping, `NO_ROW`) of a target this run covers: the
+    /// targets of the enabled mapping rows, or without a mapping the targets this run saw.
+    fn target_row(&mut self, target: [u32; 3]) -> Option<u32> {
+        if self.target_rows.is_none() {
+            let mut rows: FxHashMap<[u32; 3], u32> = FxHashMap::default();
+            match self.mapping {
+                Some(m) => {
+                    for (i, r) in m.rows.iter().enumerate().filter(|(_, r)| r.enabled) {
+                        let t = [
+                            self.ids.intern(&r.data_element),
+                            self.ids.intern(&r.category_option_combo),
+                            self.ids.intern(&r.attribute_option_combo),
+                        ];
+                        rows.entry(t).or_insert(i as u32);
+                    }
+                }
+                None => {
+                    for k in self.slots.iter().map(|s| &s.key).chain(self.touched.iter()) {
+                        rows.insert([k[0], k[3], k[4]], NO_ROW);
+                    }
+                }
+            }
+            self.target_rows = Some(rows);
+        }
+        self.target_rows
+            .as_ref()
+            .and_then(|r| r.get(&target).copied())
     }
 }
 
@@ -571,38 +990,73 @@ impl Sink for Pipeline<'_> {
                 }
             },
         };
-        // 3. Value.
-        let value = match value::prepare(v.value, value_type) {
-            Ok(value) => value,
-            Err(e) => {
-                self.leave(Reason::InvalidValue, &v, e.to_string());
-                return Ok(());
-            }
-        };
-        if let Some(what) = unsafe_character(&value.text, self.csv_output) {
-            self.leave(
-                Reason::InvalidValue,
-                &v,
-                format!("the value contains {what}"),
-            );
-            return Ok(());
-        }
-        // 4. Period.
-        let period = match self.period_id(v.period) {
+        // 4 (early). The period and the output key, so that a value left out from here on
+        // still marks its key as seen this run.
+        let period = match self.period(v.period) {
             Ok(p) => p,
             Err(e) => {
-                self.leave(Reason::InvalidPeriod, &v, e);
+                match value::prepare(v.value, value_type) {
+                    Err(ve) => self.leave(Reason::InvalidValue, &v, ve.to_string()),
+                    Ok(_) => self.leave(Reason::InvalidPeriod, &v, e),
+                }
                 return Ok(());
             }
         };
-        // 5. Output key.
         let key = [
             self.ids.intern(data_element),
-            period,
+            period.id,
             self.ids.intern(org_unit),
             self.ids.intern(coc),
             self.ids.intern(aoc),
         ];
+        let row_data_set = self.row_data_set_text(row);
+        let leave = |p: &mut Self, reason: Reason, detail: String| {
+            p.touched.insert(key);
+            p.leave(reason, &v, detail);
+            Ok(())
+        };
+        // 2b. The target instance: the target exists, its value type, its data set.
+        // A wrong period type or unassigned org unit counts only after the value and period
+        // checks, which come first.
+        let mut pending = None;
+        let (target_type, data_set) = match self.place(
+            [data_element, coc, aoc, &row_data_set],
+            &period,
+            org_unit,
+            row,
+        ) {
+            Ok(placed) => placed,
+            Err((Reason::UnknownTarget, e)) => return leave(self, Reason::UnknownTarget, e),
+            Err(other) => {
+                pending = Some(other);
+                (None, None)
+            }
+        };
+        let value_type = value_type.or(target_type);
+        // 3. Value.
+        let value = match value::prepare(v.value, value_type) {
+            Ok(value) => value,
+            Err(e) => {
+                return leave(self, Reason::InvalidValue, e.to_string());
+            }
+        };
+        if let Some(what) = unsafe_character(&value.text, self.csv_output) {
+            return leave(
+                self,
+                Reason::InvalidValue,
+                format!("the value contains {what}"),
+            );
+        }
+        // 4. Period scope, then the data set's period type and org units.
+        if let Some((reason, detail)) = self.out_of_scope(&period) {
+            return leave(self, reason, detail);
+        }
+        self.periods_in_scope.insert(period.id);
+        if let Some((reason, detail)) = pending {
+            return leave(self, reason, detail);
+        }
+        let data_set = self.data_set_id(data_set);
+        // 5. Output key.
         let source = [
             self.ids.intern(v.data_element),
             self.ids.intern(v.category_option_combo),
@@ -649,6 +1103,7 @@ impl Sink for Pipeline<'_> {
             first: contribution,
             more: None,
             rejected: false,
+            data_set,
         });
         Ok(())
     }

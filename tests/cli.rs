@@ -1896,7 +1896,8 @@ fn audit_workbook_shows_the_whole_transfer() {
             "Unmapped",
             "Duplicates",
             "Left out",
-            "Totals"
+            "Totals",
+            "Deletions"
         ]
     );
     let summary = sheet(&wb, "Summary");

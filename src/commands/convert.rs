@@ -1,23 +1,34 @@
-//! `pi2de convert`: loads the mapping, streams every input through the pipeline, resolves
-//! duplicates, writes the output atomically, then the run summary and the console report.
+//! `pi2de convert`: loads the mapping (and target metadata), streams every input through the
+//! pipeline, resolves duplicates, finds deletions against earlier outputs, writes the output
+//! file(s) atomically, then completeness, the run summary, the audit workbook and the console
+//! report.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 
 use crate::cli::{ConvertArgs, OrgUnitScheme, UnmappedPolicy};
-use crate::mapping::{Mapping, TargetScheme};
-use crate::model::Header;
-use crate::pipeline::{DuplicatePolicy, Pipeline};
-use crate::read::{self, Format, InputInfo};
-use crate::report::{self, Run};
+use crate::mapping::{Mapping, TargetScheme, target};
+use crate::metadata::Metadata;
+use crate::model::{DataValue, Header};
+use crate::period::{Date, Window};
+use crate::pipeline::{DuplicatePolicy, Pipeline, Rules};
+use crate::preflight::Preflight;
+use crate::read::{self, Format, InputInfo, Sink};
+use crate::report::{self, OutputFile, Run};
 use crate::write::{self, Output, Schemes};
 
 /// The longest comment DHIS2 2.43+ accepts (E8125).
 const MAX_COMMENT: usize = 5_000;
 
 pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
-    let (format, gzip) = output_format(&args.output, args.to)?;
+    let split = args.split_by.is_some();
+    let (format, gzip) = if split {
+        (args.to.unwrap_or(Format::Json), false)
+    } else {
+        output_format(&args.output, args.to)?
+    };
     if let Some(c) = &args.comment {
         if c.chars().count() > MAX_COMMENT {
             bail!("--comment is longer than the {MAX_COMMENT} characters DHIS2 accepts");
@@ -28,14 +39,139 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
             );
         }
     }
-    let mapping = match &args.mapping {
-        Some(path) => Some(load_mapping(
-            path,
-            args.target_scheme.unwrap_or(TargetScheme::Code),
-        )?),
+    let window = args
+        .periods
+        .as_deref()
+        .map(Window::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--periods {e}"))?;
+    let as_of = match (&args.as_of, args.exclude_current) {
+        (Some(d), _) => Some(
+            Date::parse(d).with_context(|| format!("--as-of `{d}` is not a date (yyyy-mm-dd)"))?,
+        ),
+        (None, true) => Some(today()),
+        (None, false) => None,
+    };
+    check_paths(args, split)?;
+    let scheme = args.target_scheme.unwrap_or(TargetScheme::Code);
+    let meta = args
+        .target_metadata
+        .as_deref()
+        .map(Metadata::load)
+        .transpose()?;
+    let mut mapping = match &args.mapping {
+        Some(path) => Some(load_mapping(path, scheme)?),
         None => None,
     };
-    if args.output != "-" && !args.dry_run {
+    if let (Some(m), Some(meta)) = (mapping.as_mut(), meta.as_ref()) {
+        let findings = target::check(m, meta, scheme);
+        m.add_findings(findings);
+    }
+    if args.complete.is_some()
+        && meta.is_none()
+        && !mapping
+            .as_ref()
+            .is_some_and(|m| m.rows.iter().any(|r| !r.data_set.is_empty()))
+    {
+        bail!(
+            "--complete needs to know the data sets: fill the mapping's dataSet column or give --target-metadata"
+        );
+    }
+    if split
+        && meta.is_none()
+        && !mapping
+            .as_ref()
+            .is_some_and(|m| m.rows.iter().any(|r| !r.data_set.is_empty()))
+    {
+        bail!(
+            "--split-by data-set needs to know the data sets: fill the mapping's dataSet column or give --target-metadata"
+        );
+    }
+    let org_units_by_code = args.org_unit_scheme == Some(OrgUnitScheme::Code);
+    let hash = args.summary.is_some() || args.report.is_some();
+    let (mut pipeline, inputs) = read::read_inputs(&args.inputs, args.from, hash, || {
+        Pipeline::new(Rules {
+            mapping: mapping.as_ref(),
+            policy: args.on_duplicate,
+            csv_output: format == Format::Csv,
+            window,
+            as_of,
+            preflight: meta
+                .as_ref()
+                .map(|m| Preflight::new(m, scheme, org_units_by_code)),
+            target_scheme: scheme,
+        })
+    })?;
+    pipeline.finish()?;
+    let schemes = output_schemes(args, mapping.as_ref(), &inputs)?;
+    if !args.previous.is_empty() {
+        read_previous(args, &schemes, &mut pipeline)?;
+    }
+
+    let mut run = Run {
+        args,
+        mapping: mapping.as_ref(),
+        inputs: &inputs,
+        pipeline: &pipeline,
+        format,
+        gzip,
+        schemes: &schemes,
+        files: Vec::new(),
+        complete: None,
+        exit_code: 0,
+        failure: None,
+    };
+    run.failure = policy_failure(args, &pipeline);
+    if let Some(failure) = run.failure.clone() {
+        run.exit_code = 2;
+        write_reports(&run)?;
+        bail!(failure);
+    }
+    if !args.dry_run {
+        run.files = write_outputs(args, &pipeline, format, gzip, &schemes)?;
+        if let Some(path) = &args.complete {
+            run.complete = Some((
+                path.clone(),
+                write_complete(path, &pipeline, args.complete_min)?,
+            ));
+        }
+    }
+    run.exit_code = if pipeline.left_out_total() == pipeline.identical_merged {
+        0
+    } else {
+        1
+    };
+    write_reports(&run)?;
+    if !args.quiet {
+        report::console::print(&run);
+    }
+    Ok(ExitCode::from(run.exit_code))
+}
+
+fn today() -> Date {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 86_400);
+    Date::from_days(days as i64)
+}
+
+/// Checks output, summary and report paths before anything is read.
+fn check_paths(args: &ConvertArgs, split: bool) -> Result<()> {
+    if split {
+        if args.output == "-" {
+            bail!("--split-by writes several files: give a folder with -o, not -");
+        }
+        let dir = Path::new(&args.output);
+        if dir.exists() && !dir.is_dir() {
+            bail!(
+                "{}: --split-by writes into a folder, and this is a file",
+                args.output
+            );
+        }
+        if !dir.exists() {
+            write::check_output(&args.output, &args.inputs)?;
+        }
+    } else if args.output != "-" && !args.dry_run {
         write::check_output(&args.output, &args.inputs)?;
     }
     if let Some(summary) = &args.summary {
@@ -54,25 +190,14 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
         }
         write::check_output(report, &args.inputs).context("--report")?;
     }
-    let hash = args.summary.is_some() || args.report.is_some();
-    let (mut pipeline, inputs) = read::read_inputs(&args.inputs, args.from, hash, || {
-        Pipeline::new(mapping.as_ref(), args.on_duplicate, format == Format::Csv)
-    })?;
-    pipeline.finish()?;
-    let schemes = output_schemes(args, mapping.as_ref(), &inputs)?;
+    if let Some(complete) = &args.complete {
+        write::check_output(complete, &args.inputs).context("--complete")?;
+    }
+    Ok(())
+}
 
-    let mut run = Run {
-        args,
-        mapping: mapping.as_ref(),
-        inputs: &inputs,
-        pipeline: &pipeline,
-        format,
-        gzip,
-        schemes: &schemes,
-        output_sha256: None,
-        exit_code: 0,
-        failure: None,
-    };
+/// The failure a `fail` policy calls for, if any.
+fn policy_failure(args: &ConvertArgs, pipeline: &Pipeline) -> Option<String> {
     let unmapped = pipeline.unmapped();
     if args.on_unmapped == UnmappedPolicy::Fail && !unmapped.is_empty() {
         let items: Vec<String> = unmapped
@@ -80,20 +205,21 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
             .take(10)
             .map(|u| format!("{} (×{})", u.data_element, u.count))
             .collect();
-        run.failure = Some(format!(
+        return Some(format!(
             "{} source item(s) have no mapping row (--on-unmapped fail): {}{}; nothing was written",
             unmapped.len(),
             items.join(", "),
             if unmapped.len() > 10 { ", …" } else { "" }
         ));
-    } else if args.on_duplicate == DuplicatePolicy::Fail && pipeline.conflict_count > 0 {
+    }
+    if args.on_duplicate == DuplicatePolicy::Fail && pipeline.conflict_count > 0 {
         let keys: Vec<String> = pipeline
             .conflicts
             .iter()
             .take(5)
             .map(|c| format!("{} ← {}", c.key, c.values.join(" / ")))
             .collect();
-        run.failure = Some(format!(
+        return Some(format!(
             "{} output key(s) received different values (--on-duplicate fail): {}{}; nothing was written",
             pipeline.conflict_count,
             keys.join("; "),
@@ -104,32 +230,171 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
             }
         ));
     }
-    if let Some(failure) = run.failure.clone() {
-        run.exit_code = 2;
-        write_reports(&run)?;
-        bail!(failure);
+    None
+}
+
+/// Values of earlier outputs, kept to compare with this run.
+#[derive(Default)]
+struct Previous(Vec<[String; 6]>);
+
+impl Sink for Previous {
+    fn begin_input(&mut self, _: usize, _: &str) {}
+    fn data_value(&mut self, v: DataValue<'_>) -> Result<()> {
+        self.0.push([
+            v.data_element.into(),
+            v.period.into(),
+            v.org_unit.into(),
+            v.category_option_combo.into(),
+            v.attribute_option_combo.into(),
+            v.value.unwrap_or("").into(),
+        ]);
+        Ok(())
     }
-    if !args.dry_run {
-        let mut output = Output::create(&args.output, gzip, &args.inputs)?;
+}
+
+/// Reads the `--previous` outputs and turns what disappeared into deletions.
+fn read_previous(args: &ConvertArgs, schemes: &Schemes, pipeline: &mut Pipeline) -> Result<()> {
+    let (previous, infos) = read::read_inputs(&args.previous, None, false, Previous::default)?;
+    for info in &infos {
+        let h = &info.header;
+        for (what, declared, ours) in [
+            (
+                "data element",
+                h.data_element_scheme(),
+                &schemes.data_element,
+            ),
+            (
+                "category option combo",
+                h.category_option_combo_scheme(),
+                &schemes.category_option_combo,
+            ),
+            ("org unit", h.org_unit_scheme(), &schemes.org_unit),
+        ] {
+            if let Some(d) = declared
+                && d != *ours
+            {
+                bail!(
+                    "{}: declares {what} id scheme {d}, but this run writes {ours}: the ids cannot be compared",
+                    info.path
+                );
+            }
+        }
+    }
+    for [de, pe, ou, coc, aoc, value] in &previous.0 {
+        let v = DataValue {
+            data_element: de,
+            period: pe,
+            org_unit: ou,
+            category_option_combo: coc,
+            attribute_option_combo: aoc,
+            value: (!value.is_empty()).then_some(value.as_str()),
+            place: Default::default(),
+        };
+        pipeline.previous_value(&v);
+    }
+    Ok(())
+}
+
+/// A file name for a data set id: letters, digits, `.`, `_` and `-` kept, the rest `_`.
+fn file_stem(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Writes the output: one file, or one per data set (and part) into the output folder. All
+/// files are complete on disk before any is moved into place.
+fn write_outputs(
+    args: &ConvertArgs,
+    pipeline: &Pipeline,
+    format: Format,
+    gzip: bool,
+    schemes: &Schemes,
+) -> Result<Vec<OutputFile>> {
+    let split = args.split_by.is_some();
+    let groups = pipeline.groups(split, args.max_values.map(|n| n as usize));
+    if split && !Path::new(&args.output).exists() {
+        std::fs::create_dir(&args.output)
+            .with_context(|| format!("{}: cannot create the output folder", args.output))?;
+    }
+    let ext = format.name().to_ascii_lowercase();
+    let mut parts: std::collections::HashMap<Option<String>, usize> = Default::default();
+    for g in &groups {
+        *parts
+            .entry(g.data_set.as_ref().map(|d| d.id.clone()))
+            .or_default() += 1;
+    }
+    let mut seen: std::collections::HashMap<Option<String>, usize> = Default::default();
+    let mut pending = Vec::new();
+    for g in &groups {
+        let path = if split {
+            let key = g.data_set.as_ref().map(|d| d.id.clone());
+            let stem = key.as_deref().map_or("no-data-set".to_string(), file_stem);
+            let n = seen.entry(key.clone()).or_default();
+            *n += 1;
+            let name = if parts[&key] > 1 {
+                format!("{stem}-{n}.{ext}")
+            } else {
+                format!("{stem}.{ext}")
+            };
+            Path::new(&args.output)
+                .join(name)
+                .to_string_lossy()
+                .to_string()
+        } else {
+            args.output.clone()
+        };
+        let mut output = Output::create(&path, gzip, &args.inputs)?;
         let comment = args.comment.as_deref();
-        let result = (|| {
-            let mut w = write::writer(format, output.stream(), &schemes)?;
-            pipeline.for_each_output(comment, |v| w.value(v))?;
+        (|| {
+            let mut w = write::writer(format, output.stream(), schemes, g.data_set.as_ref())?;
+            pipeline.write_group(g, comment, |v| w.value(v))?;
             w.finish()
-        })();
-        result.with_context(|| format!("{}: cannot write the output", args.output))?;
-        run.output_sha256 = Some(output.commit()?.sha256);
+        })()
+        .with_context(|| format!("{path}: cannot write the output"))?;
+        pending.push((path, output, g));
     }
-    run.exit_code = if pipeline.left_out_total() == pipeline.identical_merged {
-        0
-    } else {
-        1
-    };
-    write_reports(&run)?;
-    if !args.quiet {
-        report::console::print(&run);
+    let mut files = Vec::new();
+    for (path, output, g) in pending {
+        let sha256 = output.commit()?.sha256;
+        files.push(OutputFile {
+            path,
+            data_set: g.data_set.clone(),
+            values: g.values(),
+            deletions: g.deletions(),
+            sha256,
+        });
     }
-    Ok(ExitCode::from(run.exit_code))
+    Ok(files)
+}
+
+/// Writes the completeDataSetRegistrations payload; returns how many registrations it holds.
+fn write_complete(path: &str, pipeline: &Pipeline, min: u64) -> Result<usize> {
+    let registrations: Vec<serde_json::Value> = pipeline
+        .registrations(min)
+        .into_iter()
+        .map(|(ds, key, _)| {
+            let mut r = serde_json::json!({
+                "dataSet": ds.id, "period": key.period, "organisationUnit": key.org_unit, "completed": true,
+            });
+            if !key.attribute_option_combo.is_empty() {
+                r["attributeOptionCombo"] = key.attribute_option_combo.into();
+            }
+            r
+        })
+        .collect();
+    let n = registrations.len();
+    let text = serde_json::to_string_pretty(
+        &serde_json::json!({ "completeDataSetRegistrations": registrations }),
+    )? + "\n";
+    write::write_atomic(path, text.as_bytes()).context("--complete")?;
+    Ok(n)
 }
 
 /// Writes the run summary and the audit workbook, where asked for.
@@ -262,5 +527,11 @@ mod tests {
         );
         assert_eq!(output_format("-", None).unwrap(), (Format::Json, false));
         assert!(output_format("a.txt", None).is_err());
+    }
+
+    #[test]
+    fn file_stems() {
+        assert_eq!(file_stem("DS_MONTHLY"), "DS_MONTHLY");
+        assert_eq!(file_stem("a/b c"), "a_b_c");
     }
 }

@@ -1,7 +1,6 @@
 //! The short summary printed on stderr after a conversion (SPEC §6.4).
 
 use super::Run;
-use super::import::instructions;
 use crate::pipeline::Reason;
 
 pub fn print(run: &Run) {
@@ -96,10 +95,35 @@ pub fn lines(run: &Run) -> Vec<String> {
             }
         ));
     }
+    if p.deletion_count() > 0 {
+        out.push(format!(
+            "  deletions  {:>9}  (values of --previous outputs that are gone at the source, written with deleted=true)",
+            p.deletion_count()
+        ));
+    }
+    if let Some((path, n)) = &run.complete {
+        out.push(format!(
+            "  completeness: {n} data set registrations → {path}"
+        ));
+    }
     if run.wrote_output() && args.output != "-" {
-        out.push(format!("To import {}:", args.output));
-        for line in instructions(&args.output, run.format, run.gzip, run.schemes) {
-            out.push(format!("  {line}"));
+        for f in &run.files {
+            let ds = f
+                .data_set
+                .as_ref()
+                .map_or(String::new(), |d| format!(", data set {}", d.id));
+            let deletions = if f.deletions > 0 {
+                format!(", {} deletions", f.deletions)
+            } else {
+                String::new()
+            };
+            out.push(format!(
+                "To import {} ({} values{deletions}{ds}):",
+                f.path, f.values
+            ));
+            for line in run.instructions(f) {
+                out.push(format!("  {line}"));
+            }
         }
     }
     out

@@ -1,6 +1,7 @@
 //! How to import an output: the Import/Export app options and the `/api/dataValueSets` call
 //! with its id-scheme parameters (dhis2-formats §2.1, §2.6).
 
+use crate::preflight::DataSetId;
 use crate::read::Format;
 use crate::write::Schemes;
 
@@ -16,20 +17,33 @@ fn label(scheme: &str) -> String {
 }
 
 /// Lines telling how to import `path`.
-pub fn instructions(path: &str, format: Format, gzip: bool, schemes: &Schemes) -> Vec<String> {
+pub fn instructions(
+    path: &str,
+    format: Format,
+    gzip: bool,
+    schemes: &Schemes,
+    data_set: Option<&DataSetId>,
+) -> Vec<String> {
     let content_type = match format {
         Format::Json => "application/json",
         Format::Xml => "application/xml",
         Format::Csv => "application/csv",
     };
     let general = &schemes.data_element;
-    let params = format!(
+    let mut params = format!(
         "idScheme={general}&dataElementIdScheme={}&categoryOptionComboIdScheme={}&attributeOptionComboIdScheme={}&orgUnitIdScheme={}",
         schemes.data_element,
         schemes.category_option_combo,
         schemes.attribute_option_combo,
         schemes.org_unit
     );
+    if let Some(ds) = data_set {
+        // CSV has no payload: the data set goes in the URL (JSON and XML carry it in the file).
+        if format == Format::Csv {
+            params.push_str(&format!("&dataSet={}", ds.id));
+        }
+        params.push_str(&format!("&dataSetIdScheme={}", ds.scheme));
+    }
     let mut lines = vec![format!(
         "Import/Export app → Data import: file {path}, format {}{}, ID scheme {}, data element ID scheme {}, org unit ID scheme {}; run with \"Dry run\" first.",
         format.name(),

@@ -9,8 +9,19 @@ pub mod workbook;
 use crate::cli::ConvertArgs;
 use crate::mapping::Mapping;
 use crate::pipeline::Pipeline;
+use crate::preflight::DataSetId;
 use crate::read::{Format, InputInfo};
 use crate::write::Schemes;
+
+/// One output file as written.
+#[derive(Debug, Clone)]
+pub struct OutputFile {
+    pub path: String,
+    pub data_set: Option<DataSetId>,
+    pub values: u64,
+    pub deletions: u64,
+    pub sha256: String,
+}
 
 /// Everything known about a finished (or failed) conversion.
 pub struct Run<'a> {
@@ -21,16 +32,29 @@ pub struct Run<'a> {
     pub format: Format,
     pub gzip: bool,
     pub schemes: &'a Schemes,
-    /// Set once the output file is in place.
-    pub output_sha256: Option<String>,
+    /// The output files, once in place.
+    pub files: Vec<OutputFile>,
+    /// The completeness payload written, and its registrations.
+    pub complete: Option<(String, usize)>,
     pub exit_code: u8,
     /// Why the run stopped without output, for a failing policy.
     pub failure: Option<String>,
 }
 
 impl Run<'_> {
-    /// True when an output was (or, for `--dry-run`, would be) written.
+    /// True when output was written.
     pub fn wrote_output(&self) -> bool {
-        self.output_sha256.is_some()
+        !self.files.is_empty()
+    }
+
+    /// How to import one output file.
+    pub fn instructions(&self, file: &OutputFile) -> Vec<String> {
+        import::instructions(
+            &file.path,
+            self.format,
+            self.gzip,
+            self.schemes,
+            file.data_set.as_ref(),
+        )
     }
 }

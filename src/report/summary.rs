@@ -4,7 +4,6 @@ use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
 use super::Run;
-use super::import::instructions;
 use crate::pipeline::DETAIL_CAP;
 
 /// Builds the summary object.
@@ -24,13 +23,31 @@ pub fn build(run: &Run) -> Value {
             })
         })
         .collect();
-    let output = run.output_sha256.as_ref().map(|sha| {
-        json!({
-            "path": run.args.output, "format": run.format, "gzip": run.gzip, "sha256": sha,
-            "values": p.written, "idSchemes": run.schemes,
-            "import": instructions(&run.args.output, run.format, run.gzip, run.schemes),
+    let files: Vec<Value> = run
+        .files
+        .iter()
+        .map(|f| {
+            json!({
+                "path": f.path, "format": run.format, "gzip": run.gzip, "sha256": f.sha256,
+                "values": f.values, "deletions": f.deletions,
+                "dataSet": f.data_set.as_ref().map(|d| &d.id), "idSchemes": run.schemes,
+                "import": run.instructions(f),
+            })
         })
-    });
+        .collect();
+    let output = match files.as_slice() {
+        [] => Value::Null,
+        [one] if run.args.split_by.is_none() => one.clone(),
+        _ => {
+            json!({ "path": run.args.output, "format": run.format, "values": p.written, "files": files.len() })
+        }
+    };
+    let deletions: Vec<Value> = p
+        .deletion_list()
+        .into_iter()
+        .take(DETAIL_CAP)
+        .map(|(key, value, ds)| json!({ "key": key, "previousValue": value, "dataSet": ds }))
+        .collect();
     let mapping = run.mapping.map(|m| {
         let rows: Vec<Value> = m
             .rows
@@ -55,6 +72,10 @@ pub fn build(run: &Run) -> Value {
         "inputs": inputs,
         "mapping": mapping,
         "output": output,
+        "outputs": files,
+        "deletions": p.deletion_count(),
+        "deletedValues": deletions,
+        "completeness": run.complete.as_ref().map(|(path, n)| json!({ "path": path, "registrations": n, "minValues": run.args.complete_min })),
         "dryRun": args.dry_run,
         "options": {
             "onDuplicate": format!("{:?}", args.on_duplicate).to_lowercase(),
@@ -62,6 +83,13 @@ pub fn build(run: &Run) -> Value {
             "targetScheme": args.target_scheme.map(|s| format!("{s:?}").to_lowercase()),
             "orgUnitScheme": args.org_unit_scheme.map(|s| format!("{s:?}").to_lowercase()),
             "comment": args.comment,
+            "periods": args.periods,
+            "excludeCurrent": args.exclude_current,
+            "asOf": args.as_of,
+            "targetMetadata": args.target_metadata,
+            "previous": args.previous,
+            "splitBy": args.split_by.map(|_| "data-set"),
+            "maxValues": args.max_values,
         },
         "counts": { "read": p.read, "written": p.written, "leftOut": left },
         "duplicates": p.conflicts,

@@ -8,7 +8,6 @@ use anyhow::Result;
 use rust_xlsxwriter::Workbook;
 
 use super::Run;
-use super::import::instructions;
 use crate::mapping::COLUMNS;
 use crate::period::Date;
 use crate::pipeline::DETAIL_CAP;
@@ -114,32 +113,48 @@ pub fn write(path: &str, run: &Run) -> Result<()> {
         ),
     );
     kv(&mut s, "keys with different values", p.conflict_count);
-    match &run.output_sha256 {
-        Some(sha) => {
-            kv(&mut s, "output", &args.output);
-            kv(
-                &mut s,
-                "  format",
-                format!(
-                    "{}{}",
-                    run.format.name(),
-                    if run.gzip { " (gzip)" } else { "" }
-                ),
-            );
-            kv(&mut s, "  sha256", sha);
-            kv(&mut s, "  values", p.written);
-            for line in instructions(&args.output, run.format, run.gzip, run.schemes) {
-                kv(&mut s, "how to import", line);
-            }
-        }
-        None => kv(
+    if run.files.is_empty() {
+        kv(
             &mut s,
             "output",
             match &run.failure {
                 Some(f) => format!("none: {f}"),
                 None => "none (dry run)".to_string(),
             },
-        ),
+        );
+    }
+    for f in &run.files {
+        kv(&mut s, "output", &f.path);
+        kv(
+            &mut s,
+            "  format",
+            format!(
+                "{}{}",
+                run.format.name(),
+                if run.gzip { " (gzip)" } else { "" }
+            ),
+        );
+        if let Some(ds) = &f.data_set {
+            kv(&mut s, "  data set", &ds.id);
+        }
+        kv(&mut s, "  sha256", &f.sha256);
+        kv(&mut s, "  values", f.values);
+        kv(&mut s, "  deletions", f.deletions);
+        for line in run.instructions(f) {
+            kv(&mut s, "how to import", line);
+        }
+    }
+    kv(
+        &mut s,
+        "deletions (outside the reconciliation)",
+        p.deletion_count(),
+    );
+    if let Some((path, n)) = &run.complete {
+        kv(
+            &mut s,
+            "completeness",
+            format!("{n} registrations in {path}"),
+        );
     }
     kv(&mut s, "exit code", u64::from(run.exit_code));
     add_table(&mut wb, "Summary", &["item", "value"], s, usize::MAX)?;
@@ -330,6 +345,34 @@ pub fn write(path: &str, run: &Run) -> Result<()> {
             "values",
             "sum",
             "non-numeric values",
+        ],
+        rows,
+        SHEET_CAP,
+    )?;
+
+    // Deletions.
+    let rows = p.deletion_list().into_iter().map(|(k, value, ds)| {
+        vec![
+            k.data_element.into(),
+            k.period.into(),
+            k.org_unit.into(),
+            k.category_option_combo.into(),
+            k.attribute_option_combo.into(),
+            value.into(),
+            ds.as_deref().into(),
+        ]
+    });
+    add_table(
+        &mut wb,
+        "Deletions",
+        &[
+            "dataElement",
+            "period",
+            "orgUnit",
+            "categoryOptionCombo",
+            "attributeOptionCombo",
+            "previous value",
+            "dataSet",
         ],
         rows,
         SHEET_CAP,

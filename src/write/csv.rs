@@ -47,10 +47,14 @@ impl DataValueWriter for Writer<'_> {
             }
             self.field(f)?;
         }
-        // storedby, lastupdated: empty; comment; followup and deleted: false.
+        // storedby, lastupdated: empty; comment; followup false; deleted.
         self.out.write_all(b",,,")?;
         self.field(v.comment.unwrap_or(""))?;
-        self.out.write_all(b",false,false\n")
+        self.out.write_all(if v.deleted {
+            b",false,true\n"
+        } else {
+            b",false,false\n"
+        })
     }
 
     fn finish(&mut self) -> io::Result<()> {

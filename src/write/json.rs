@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 
 use super::{DataValueWriter, OutputValue, Schemes, json_escape};
+use crate::preflight::DataSetId;
 
 pub struct Writer<'w> {
     out: &'w mut dyn Write,
@@ -11,8 +12,17 @@ pub struct Writer<'w> {
 }
 
 impl<'w> Writer<'w> {
-    pub fn new(out: &'w mut dyn Write, schemes: &Schemes) -> io::Result<Self> {
+    pub fn new(
+        out: &'w mut dyn Write,
+        schemes: &Schemes,
+        data_set: Option<&DataSetId>,
+    ) -> io::Result<Self> {
         out.write_all(b"{")?;
+        if let Some(ds) = data_set {
+            out.write_all(b"\"dataSet\":\"")?;
+            json_escape(out, &ds.id)?;
+            write!(out, "\",\"dataSetIdScheme\":\"{}\",", ds.scheme)?;
+        }
         for (key, scheme) in [
             ("dataElementIdScheme", &schemes.data_element),
             (
@@ -59,6 +69,9 @@ impl DataValueWriter for Writer<'_> {
         self.field("value", v.value)?;
         if let Some(c) = v.comment {
             self.field("comment", c)?;
+        }
+        if v.deleted {
+            self.out.write_all(b",\"deleted\":true")?;
         }
         self.out.write_all(b"}")
     }

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
+use crate::preflight::DataSetId;
 use crate::read::{Format, hex};
 
 /// One value as written.
@@ -26,6 +27,8 @@ pub struct OutputValue<'a> {
     pub attribute_option_combo: &'a str,
     pub value: &'a str,
     pub comment: Option<&'a str>,
+    /// A value of an earlier output that is gone at the source: written as a deletion.
+    pub deleted: bool,
 }
 
 /// The id schemes the output's ids follow (`UID`, `CODE`, `ATTRIBUTE:…`).
@@ -45,15 +48,17 @@ pub trait DataValueWriter {
     fn finish(&mut self) -> io::Result<()>;
 }
 
-/// Creates the writer for `format`, writing the document's opening to `out`.
+/// Creates the writer for `format`, writing the document's opening to `out`. `data_set` goes
+/// into the payload (JSON, XML); CSV carries it in the import URL instead.
 pub fn writer<'w>(
     format: Format,
     out: &'w mut dyn Write,
     schemes: &Schemes,
+    data_set: Option<&DataSetId>,
 ) -> io::Result<Box<dyn DataValueWriter + 'w>> {
     Ok(match format {
-        Format::Json => Box::new(json::Writer::new(out, schemes)?),
-        Format::Xml => Box::new(xml::Writer::new(out, schemes)?),
+        Format::Json => Box::new(json::Writer::new(out, schemes, data_set)?),
+        Format::Xml => Box::new(xml::Writer::new(out, schemes, data_set)?),
         Format::Csv => Box::new(csv::Writer::new(out)?),
     })
 }

@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 
 use super::{DataValueWriter, OutputValue, Schemes};
+use crate::preflight::DataSetId;
 
 pub struct Writer<'w> {
     out: &'w mut dyn Write,
@@ -33,10 +34,18 @@ fn escape(out: &mut dyn Write, s: &str) -> io::Result<()> {
 }
 
 impl<'w> Writer<'w> {
-    pub fn new(out: &'w mut dyn Write, schemes: &Schemes) -> io::Result<Self> {
+    pub fn new(
+        out: &'w mut dyn Write,
+        schemes: &Schemes,
+        data_set: Option<&DataSetId>,
+    ) -> io::Result<Self> {
         out.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
         out.write_all(b"<dataValueSet xmlns=\"http://dhis2.org/schema/dxf/2.0\"")?;
         let mut w = Writer { out };
+        if let Some(ds) = data_set {
+            w.attribute("dataSet", &ds.id)?;
+            w.attribute("dataSetIdScheme", ds.scheme)?;
+        }
         w.attribute("dataElementIdScheme", &schemes.data_element)?;
         w.attribute(
             "categoryOptionComboIdScheme",
@@ -73,6 +82,9 @@ impl DataValueWriter for Writer<'_> {
         self.attribute("value", v.value)?;
         if let Some(c) = v.comment {
             self.attribute("comment", c)?;
+        }
+        if v.deleted {
+            self.attribute("deleted", "true")?;
         }
         self.out.write_all(b"/>\n")
     }

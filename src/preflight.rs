@@ -1,0 +1,210 @@
+//! Pre-flight against the target instance (`convert --target-metadata`): per value, whether its
+//! target exists (`unknownTarget`), which data set it goes to, whether the period type fits that
+//! data set (`wrongPeriodType`) and whether the org unit is assigned to it (`orgUnitNotAssigned`).
+//! Without metadata, the data set comes from the mapping's `dataSet` column.
+
+use crate::mapping::TargetScheme;
+use crate::metadata::{IdKind, Metadata, id_for};
+use crate::period::PeriodType;
+use crate::value::ValueType;
+
+/// What the target metadata says about a target (data element, COC, AOC, data set column).
+#[derive(Debug, Clone, Default)]
+pub struct Resolved {
+    /// Why the target cannot be imported.
+    pub error: Option<String>,
+    /// The data element's value type.
+    pub value_type: Option<ValueType>,
+    /// Candidate data sets (indexes into the metadata's data sets).
+    pub data_sets: Vec<usize>,
+}
+
+/// A data set as written in an output payload.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DataSetId {
+    pub id: String,
+    /// `CODE` or `UID`.
+    pub scheme: &'static str,
+}
+
+/// The decision for one value.
+pub enum Placement {
+    /// Goes to this data set (or to none known).
+    DataSet(Option<DataSetId>),
+    WrongPeriodType(String),
+    OrgUnitNotAssigned(String),
+}
+
+pub struct Preflight<'m> {
+    pub meta: &'m Metadata,
+    scheme: TargetScheme,
+    org_units_by_code: bool,
+    results: Vec<Resolved>,
+}
+
+impl<'m> Preflight<'m> {
+    pub fn new(meta: &'m Metadata, scheme: TargetScheme, org_units_by_code: bool) -> Self {
+        Preflight {
+            meta,
+            scheme,
+            org_units_by_code,
+            results: Vec::new(),
+        }
+    }
+
+    /// Resolves a target and returns the index of the result (see [`Preflight::get`]). The
+    /// caller keeps the index per distinct target, so each is resolved once.
+    pub fn resolve(&mut self, de: &str, coc: &str, aoc: &str, data_set: &str) -> u32 {
+        let r = self.compute(de, coc, aoc, data_set);
+        self.results.push(r);
+        self.results.len() as u32 - 1
+    }
+
+    pub fn get(&self, index: u32) -> &Resolved {
+        &self.results[index as usize]
+    }
+
+    fn compute(&self, de: &str, coc: &str, aoc: &str, data_set: &str) -> Resolved {
+        let meta = self.meta;
+        let fail = |e: String| Resolved {
+            error: Some(e),
+            ..Default::default()
+        };
+        let wrong_kind = |kind: IdKind| match (kind, self.scheme) {
+            (IdKind::Uid, TargetScheme::Code) => true,
+            (IdKind::Code, TargetScheme::Uid) => !crate::model::is_uid(de),
+            _ => false,
+        };
+        let Some((element, kind)) = meta.data_element(de) else {
+            return fail(format!(
+                "data element `{de}` does not exist in the target metadata"
+            ));
+        };
+        if wrong_kind(kind) {
+            return fail(format!(
+                "data element `{de}` is found only by its {}",
+                if kind == IdKind::Uid {
+                    "UID; targets are codes"
+                } else {
+                    "code; targets are UIDs"
+                }
+            ));
+        }
+        let combo = element
+            .category_combo
+            .as_ref()
+            .map_or("", |c| c.id.as_str());
+        if coc.is_empty() {
+            if !meta.is_default_combo(combo) {
+                return fail(format!("data element `{de}` needs a category option combo"));
+            }
+        } else {
+            match meta.category_option_combo(coc) {
+                None => {
+                    return fail(format!(
+                        "category option combo `{coc}` does not exist in the target metadata"
+                    ));
+                }
+                Some((c, _))
+                    if c.category_combo.as_ref().map_or("", |r| r.id.as_str()) != combo =>
+                {
+                    return fail(format!(
+                        "category option combo `{coc}` is not in the category combo of `{de}`"
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        if !aoc.is_empty() && meta.category_option_combo(aoc).is_none() {
+            return fail(format!(
+                "attribute option combo `{aoc}` does not exist in the target metadata"
+            ));
+        }
+        let holding = meta.data_set_indexes_of(&element.id);
+        let data_sets = if data_set.is_empty() {
+            holding.to_vec()
+        } else {
+            match meta.data_set_index(data_set) {
+                Some(i) if holding.contains(&i) => vec![i],
+                Some(_) => {
+                    return fail(format!(
+                        "data element `{de}` is not in data set `{data_set}`"
+                    ));
+                }
+                None => {
+                    return fail(format!(
+                        "data set `{data_set}` does not exist in the target metadata"
+                    ));
+                }
+            }
+        };
+        Resolved {
+            error: None,
+            value_type: element.value_type.as_deref().and_then(ValueType::parse),
+            data_sets,
+        }
+    }
+
+    /// Chooses the data set for a value: the first candidate of the value's period type (and,
+    /// when the metadata has org units, one assigned to its org unit).
+    pub fn place(&self, resolved: &Resolved, period_type: PeriodType, org_unit: &str) -> Placement {
+        let meta = self.meta;
+        if resolved.data_sets.is_empty() {
+            return Placement::DataSet(None);
+        }
+        let name = period_type.to_string();
+        let fitting: Vec<usize> = resolved
+            .data_sets
+            .iter()
+            .copied()
+            .filter(|&i| meta.data_sets[i].period_type.as_deref() == Some(name.as_str()))
+            .collect();
+        if fitting.is_empty() {
+            let types: Vec<String> = resolved
+                .data_sets
+                .iter()
+                .map(|&i| {
+                    let ds = &meta.data_sets[i];
+                    format!(
+                        "{} is {}",
+                        id_for(&ds.id, &ds.code, true),
+                        ds.period_type.as_deref().unwrap_or("?")
+                    )
+                })
+                .collect();
+            return Placement::WrongPeriodType(format!(
+                "a {name} period, but {}",
+                types.join(", ")
+            ));
+        }
+        let mut chosen = fitting[0];
+        if meta.has_organisation_units {
+            let ou = match (self.org_units_by_code, meta.organisation_unit(org_unit)) {
+                (_, Some(o)) if o.id == org_unit || self.org_units_by_code => Some(o.id.clone()),
+                _ => None,
+            };
+            if let Some(uid) = ou {
+                match fitting
+                    .iter()
+                    .copied()
+                    .find(|&i| meta.data_set_assigned(i, &uid))
+                {
+                    Some(i) => chosen = i,
+                    None => {
+                        let ds = &meta.data_sets[chosen];
+                        return Placement::OrgUnitNotAssigned(format!(
+                            "org unit `{org_unit}` is not assigned to data set {}",
+                            id_for(&ds.id, &ds.code, true)
+                        ));
+                    }
+                }
+            }
+        }
+        let ds = &meta.data_sets[chosen];
+        let by_code = ds.code.as_deref().is_some_and(|c| !c.is_empty());
+        Placement::DataSet(Some(DataSetId {
+            id: id_for(&ds.id, &ds.code, true).to_string(),
+            scheme: if by_code { "CODE" } else { "UID" },
+        }))
+    }
+}
