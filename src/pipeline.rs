@@ -183,7 +183,8 @@ struct Contribution {
     source: [u32; 4],
     mapping_row: u32,
     input: u32,
-    record: u64,
+    /// The value's number in its input (u32 keeps the struct at 36 bytes).
+    record: u32,
 }
 
 /// One output key and everything read for it.
@@ -279,6 +280,10 @@ pub struct Pipeline<'m> {
     touched: FxHashSet<[u32; 5]>,
     /// Periods of the values in scope (valid, inside the window, not current).
     periods_in_scope: FxHashSet<u32>,
+    /// Each mapping row's data set (interned), filled on first use.
+    row_data_sets: Vec<u32>,
+    /// The period last added to `periods_in_scope` (most inputs repeat one period for long runs).
+    last_in_scope: u32,
     deletions: Vec<Deletion>,
     deleted_keys: FxHashSet<[u32; 5]>,
     /// Targets this run covers, built when the first earlier output value is considered.
@@ -318,6 +323,8 @@ impl<'m> Pipeline<'m> {
             data_set_schemes: FxHashMap::default(),
             touched: FxHashSet::default(),
             periods_in_scope: FxHashSet::default(),
+            last_in_scope: 0,
+            row_data_sets: Vec::new(),
             deletions: Vec::new(),
             deleted_keys: FxHashSet::default(),
             target_rows: None,
@@ -458,16 +465,29 @@ impl<'m> Pipeline<'m> {
     }
 
     /// The data set a mapping row names, as an output id.
-    fn row_data_set(&self, row: u32) -> Option<DataSetId> {
-        let m = self.mapping?;
-        let r = m.rows.get(row as usize)?;
-        (!r.data_set.is_empty()).then(|| DataSetId {
-            id: r.data_set.clone(),
-            scheme: match self.target_scheme {
+    /// The interned data set a mapping row names (0 for none), computed once per row.
+    fn row_data_set(&mut self, row: u32) -> u32 {
+        if self.row_data_sets.is_empty()
+            && let Some(m) = self.mapping
+        {
+            let scheme = match self.target_scheme {
                 TargetScheme::Code => "CODE",
                 TargetScheme::Uid => "UID",
-            },
-        })
+            };
+            let ids: Vec<u32> = m
+                .rows
+                .iter()
+                .map(|r| {
+                    let ds = (!r.data_set.is_empty()).then(|| DataSetId {
+                        id: r.data_set.clone(),
+                        scheme,
+                    });
+                    self.data_set_id(ds)
+                })
+                .collect();
+            self.row_data_sets = ids;
+        }
+        self.row_data_sets.get(row as usize).copied().unwrap_or(0)
     }
 
     /// Checks a target against the target metadata and places the value in a data set.
@@ -478,9 +498,12 @@ impl<'m> Pipeline<'m> {
         period: &PeriodInfo,
         org_unit: &str,
         row: u32,
-    ) -> Result<(Option<ValueType>, Option<DataSetId>), (Reason, String)> {
-        let Some(pf) = self.preflight.as_mut() else {
+    ) -> Result<(Option<ValueType>, u32), (Reason, String)> {
+        if self.preflight.is_none() {
             return Ok((None, self.row_data_set(row)));
+        }
+        let Some(pf) = self.preflight.as_mut() else {
+            return Ok((None, 0));
         };
         let key = [
             self.ids.intern(target[0]),
@@ -502,7 +525,7 @@ impl<'m> Pipeline<'m> {
         }
         let value_type = resolved.value_type;
         match pf.place(resolved, period.period_type, org_unit) {
-            Placement::DataSet(ds) => Ok((value_type, ds)),
+            Placement::DataSet(ds) => Ok((value_type, self.data_set_id(ds))),
             Placement::WrongPeriodType(e) => Err((Reason::WrongPeriodType, e)),
             Placement::OrgUnitNotAssigned(e) => Err((Reason::OrgUnitNotAssigned, e)),
         }
@@ -637,7 +660,7 @@ impl<'m> Pipeline<'m> {
             org_unit: self.ids.get(c.source[3]).to_string(),
             value: self.text(c.value).to_string(),
             input: self.inputs[c.input as usize].clone(),
-            record: c.record,
+            record: u64::from(c.record),
         }
     }
 
@@ -836,13 +859,13 @@ impl<'m> Pipeline<'m> {
                 v.data_element,
                 v.category_option_combo,
                 v.attribute_option_combo,
-                &self.row_data_set_text(row),
+                self.row_data_set_text(row),
             ],
             &p,
             v.org_unit,
             row,
         ) {
-            Ok((_, ds)) => self.data_set_id(ds),
+            Ok((_, ds)) => ds,
             Err(_) => 0,
         };
         let value = self.push_text(value);
@@ -854,11 +877,10 @@ impl<'m> Pipeline<'m> {
         });
     }
 
-    fn row_data_set_text(&self, row: u32) -> String {
+    fn row_data_set_text(&self, row: u32) -> &'m str {
         self.mapping
             .and_then(|m| m.rows.get(row as usize))
-            .map(|r| r.data_set.clone())
-            .unwrap_or_default()
+            .map_or("", |r| r.data_set.as_str())
     }
 
     /// The mapping row (or, without a mapping, `NO_ROW`) of a target this run covers: the
@@ -1020,7 +1042,7 @@ impl Sink for Pipeline<'_> {
         // checks, which come first.
         let mut pending = None;
         let (target_type, data_set) = match self.place(
-            [data_element, coc, aoc, &row_data_set],
+            [data_element, coc, aoc, row_data_set],
             &period,
             org_unit,
             row,
@@ -1029,7 +1051,7 @@ impl Sink for Pipeline<'_> {
             Err((Reason::UnknownTarget, e)) => return leave(self, Reason::UnknownTarget, e),
             Err(other) => {
                 pending = Some(other);
-                (None, None)
+                (None, 0)
             }
         };
         let value_type = value_type.or(target_type);
@@ -1051,11 +1073,13 @@ impl Sink for Pipeline<'_> {
         if let Some((reason, detail)) = self.out_of_scope(&period) {
             return leave(self, reason, detail);
         }
-        self.periods_in_scope.insert(period.id);
+        if self.last_in_scope != period.id {
+            self.periods_in_scope.insert(period.id);
+            self.last_in_scope = period.id;
+        }
         if let Some((reason, detail)) = pending {
             return leave(self, reason, detail);
         }
-        let data_set = self.data_set_id(data_set);
         // 5. Output key.
         let source = [
             self.ids.intern(v.data_element),
@@ -1085,7 +1109,7 @@ impl Sink for Pipeline<'_> {
                     source,
                     mapping_row: row,
                     input: self.input,
-                    record: v.place.record,
+                    record: v.place.record as u32,
                 });
             }
             return Ok(());
@@ -1095,7 +1119,7 @@ impl Sink for Pipeline<'_> {
             source,
             mapping_row: row,
             input: self.input,
-            record: v.place.record,
+            record: v.place.record as u32,
         };
         self.index.insert(key, self.slots.len() as u32);
         self.slots.push(Slot {
