@@ -106,6 +106,20 @@ pub fn lines(run: &Run) -> Vec<String> {
             "  completeness: {n} data set registrations → {path}"
         ));
     }
+    if args.split_by.is_some() {
+        let homeless: u64 = run
+            .files
+            .iter()
+            .filter(|f| f.data_set.is_none())
+            .map(|f| f.values)
+            .sum();
+        if homeless > 0 {
+            out.push(format!(
+                "  {homeless} value{} belong to no known data set: they are in a file of their own (no-data-set); DHIS2 2.43+ needs a data set to import them",
+                if homeless == 1 { "" } else { "s" }
+            ));
+        }
+    }
     if run.wrote_output() && args.output != "-" {
         for f in &run.files {
             let ds = f
