@@ -2429,6 +2429,10 @@ fn split_by_data_set_writes_one_file_per_data_set() {
         stderr.contains("To import") && stderr.contains("data set DS_OTHER"),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("1 value belong to no known data set"),
+        "{stderr}"
+    );
     // --max-values splits further into numbered files.
     let parts = dir.path().join("parts");
     convert(
