@@ -2430,7 +2430,7 @@ fn split_by_data_set_writes_one_file_per_data_set() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("1 value belong to no known data set"),
+        stderr.contains("1 value belongs to no known data set"),
         "{stderr}"
     );
     // --max-values splits further into numbered files.

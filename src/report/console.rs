@@ -115,8 +115,8 @@ pub fn lines(run: &Run) -> Vec<String> {
             .sum();
         if homeless > 0 {
             out.push(format!(
-                "  {homeless} value{} belong to no known data set: they are in a file of their own (no-data-set); DHIS2 2.43+ needs a data set to import them",
-                if homeless == 1 { "" } else { "s" }
+                "  {homeless} {} to no known data set: in a file of their own (no-data-set); DHIS2 2.43+ needs a data set to import them",
+                if homeless == 1 { "value belongs".to_string() } else { "values belong".to_string() }
             ));
         }
     }
