@@ -2798,3 +2798,134 @@ PiAAAAAAAAA,202402,OuElsewhere,6
         );
     }
 }
+
+// ---------------------------------------------------------------- outputs stay byte-identical
+
+/// A deterministic, varied 30,000-value export and its mapping: Java-double forms, text with
+/// escapes, empty values, COC/AOC, several period types, invalid periods, identical duplicates
+/// and conflicts between indicators mapped to one target.
+fn generated_export(dir: &TempDir) -> (PathBuf, PathBuf) {
+    let forms = [
+        "12.0", "1.0E7", "-0.0", "0.5", "3", "1.5e-3", "Positive", "a\"b\\c", "ünï", "", "7.25",
+        "-4.0", "100.0",
+    ];
+    let periods = [
+        "202401",
+        "202402",
+        "202403",
+        "2024W5",
+        "2024Q1",
+        "2024-05",
+        "202413",
+        "2024NovQ1",
+        "20240315",
+    ];
+    let mut state: u64 = 7;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as usize
+    };
+    let mut rows = Vec::new();
+    for i in 0..30_000 {
+        let pi = next() % 40;
+        let coc = if pi % 7 == 0 {
+            format!(",\"categoryOptionCombo\":\"Coc{:08}\"", next() % 3)
+        } else {
+            String::new()
+        };
+        let aoc = if pi % 11 == 0 {
+            ",\"attributeOptionCombo\":\"AocPartnerA\"".to_string()
+        } else {
+            String::new()
+        };
+        let value = forms[next() % forms.len()]
+            .replace('\\', "\\\\")
+            .replace('"', "\\\"");
+        let row = format!(
+            "{{\"dataElement\":\"Pi{pi:09}\",\"period\":\"{}\",\"orgUnit\":\"Ou{:09}\"{coc}{aoc},\"value\":\"{value}\",\"created\":\"2025-11-25\",\"comment\":\"[aggregated]\",\"followup\":false}}",
+            periods[next() % periods.len()],
+            next() % 400
+        );
+        rows.push(row.clone());
+        if i % 97 == 0 {
+            rows.push(row);
+        }
+    }
+    let export = write(
+        dir,
+        "export.json",
+        &format!("{{\"dataValues\":[\n{}\n]}}\n", rows.join(",\n")),
+    );
+    let mut mapping = String::from("programIndicator,dataElement,categoryOptionCombo,valueType\n");
+    for pi in 0..35 {
+        let target = if pi == 34 { 33 } else { pi };
+        let value_type = if pi % 5 == 0 { "INTEGER" } else { "" };
+        let coc = if pi % 9 == 0 { "SEX_F" } else { "" };
+        mapping.push_str(&format!("Pi{pi:09},DE_{target:03},{coc},{value_type}\n"));
+    }
+    (export, write(dir, "mapping.csv", &mapping))
+}
+
+fn sha256_hex(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(fs::read(path).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn outputs_stay_byte_identical() {
+    let dir = TempDir::new().unwrap();
+    let (export, mapping) = generated_export(&dir);
+    let mut digests = Vec::new();
+    for (name, policy) in [
+        ("out.json", "reject"),
+        ("out.csv", "sum"),
+        ("out.xml", "last"),
+    ] {
+        let out = dir.path().join(name);
+        let (code, summary, stderr) = convert(
+            &dir,
+            &[
+                s(&export),
+                "-m",
+                s(&mapping),
+                "-o",
+                s(&out),
+                "--on-duplicate",
+                policy,
+            ],
+        );
+        assert_eq!(code, 1, "{stderr}");
+        digests.push((name, summary["counts"].clone(), sha256_hex(&out)));
+    }
+    // Captured before any performance work: every optimisation must leave the bytes alone.
+    let expected = [
+        (
+            "out.json",
+            16145,
+            "008350d6fe9be81e9308ced5ef6486358e663bfea9f4a156e9eb29cc27a82827",
+        ),
+        (
+            "out.csv",
+            15974,
+            "9ee58b4dbe2c15f8fbc957d680cd26fc64477453a1f1c67a5134d05a3efd06bc",
+        ),
+        (
+            "out.xml",
+            17639,
+            "6e0440ba9fc52e9300c77521e7ac7dee797251a9b5b2c7c8aa8fc92d9115d616",
+        ),
+    ];
+    for ((name, counts, digest), (want_name, written, want)) in digests.iter().zip(expected) {
+        assert_eq!(
+            (*name, counts["written"].as_u64().unwrap()),
+            (want_name, written)
+        );
+        assert_eq!(counts["read"], 30310);
+        assert_eq!(digest, want, "{name} changed");
+    }
+}
