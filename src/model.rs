@@ -158,17 +158,20 @@ pub struct Interner {
 
 impl Default for Interner {
     fn default() -> Self {
-        let mut i = Interner {
-            ids: FxHashMap::default(),
-            names: Vec::new(),
-        };
-        i.intern("");
-        i
+        let mut ids = FxHashMap::default();
+        ids.insert("".into(), 0);
+        Interner {
+            ids,
+            names: vec!["".into()],
+        }
     }
 }
 
 impl Interner {
     pub fn intern(&mut self, s: &str) -> u32 {
+        if s.is_empty() {
+            return 0;
+        }
         if let Some(&id) = self.ids.get(s) {
             return id;
         }
@@ -228,6 +231,16 @@ mod tests {
         assert_eq!(v.period, "202401");
         assert_eq!(v.org_unit, "OU_B");
         assert_eq!(v.attribute_option_combo, "");
+    }
+
+    #[test]
+    fn interner_reserves_zero_for_the_empty_string() {
+        let mut i = Interner::default();
+        assert_eq!(i.intern(""), 0);
+        let a = i.intern("a");
+        assert_ne!(a, 0);
+        assert_eq!(i.intern("a"), a);
+        assert_eq!((i.get(0), i.get(a)), ("", "a"));
     }
 
     #[test]

@@ -282,6 +282,8 @@ pub struct Pipeline<'m> {
     periods_in_scope: FxHashSet<u32>,
     /// Each mapping row's data set (interned), filled on first use.
     row_data_sets: Vec<u32>,
+    /// Each mapping row's target data element, COC, AOC and source (interned), on first use.
+    row_ids: Vec<[u32; 4]>,
     /// The period last added to `periods_in_scope` (most inputs repeat one period for long runs).
     last_in_scope: u32,
     deletions: Vec<Deletion>,
@@ -325,6 +327,7 @@ impl<'m> Pipeline<'m> {
             periods_in_scope: FxHashSet::default(),
             last_in_scope: 0,
             row_data_sets: Vec::new(),
+            row_ids: Vec::new(),
             deletions: Vec::new(),
             deleted_keys: FxHashSet::default(),
             target_rows: None,
@@ -465,6 +468,34 @@ impl<'m> Pipeline<'m> {
     }
 
     /// The data set a mapping row names, as an output id.
+    /// The interned target ids (data element, COC, AOC) and the interned source of a value:
+    /// computed once per mapping row, or interned from the value without a mapping.
+    fn target_ids(&mut self, row: u32, de: &str, coc: &str, aoc: &str) -> ([u32; 3], u32) {
+        if row == NO_ROW {
+            let d = self.ids.intern(de);
+            return ([d, self.ids.intern(coc), self.ids.intern(aoc)], d);
+        }
+        if self.row_ids.is_empty()
+            && let Some(m) = self.mapping
+        {
+            let ids: Vec<[u32; 4]> = m
+                .rows
+                .iter()
+                .map(|r| {
+                    [
+                        self.ids.intern(&r.data_element),
+                        self.ids.intern(&r.category_option_combo),
+                        self.ids.intern(&r.attribute_option_combo),
+                        self.ids.intern(&r.source),
+                    ]
+                })
+                .collect();
+            self.row_ids = ids;
+        }
+        let ids = self.row_ids[row as usize];
+        ([ids[0], ids[1], ids[2]], ids[3])
+    }
+
     /// The interned data set a mapping row names (0 for none), computed once per row.
     fn row_data_set(&mut self, row: u32) -> u32 {
         if self.row_data_sets.is_empty()
@@ -1024,12 +1055,14 @@ impl Sink for Pipeline<'_> {
                 return Ok(());
             }
         };
+        let (target_ids, source_data_element) = self.target_ids(row, data_element, coc, aoc);
+        let org_unit_id = self.ids.intern(org_unit);
         let key = [
-            self.ids.intern(data_element),
+            target_ids[0],
             period.id,
-            self.ids.intern(org_unit),
-            self.ids.intern(coc),
-            self.ids.intern(aoc),
+            org_unit_id,
+            target_ids[1],
+            target_ids[2],
         ];
         let row_data_set = self.row_data_set_text(row);
         let leave = |p: &mut Self, reason: Reason, detail: String| {
@@ -1082,10 +1115,14 @@ impl Sink for Pipeline<'_> {
         }
         // 5. Output key.
         let source = [
-            self.ids.intern(v.data_element),
+            source_data_element,
             self.ids.intern(v.category_option_combo),
             self.ids.intern(v.attribute_option_combo),
-            self.ids.intern(v.org_unit),
+            if std::ptr::eq(org_unit, v.org_unit) {
+                org_unit_id
+            } else {
+                self.ids.intern(v.org_unit)
+            },
         ];
         let existing = self.index.get(&key).map(|&i| i as usize);
         if let Some(i) = existing {

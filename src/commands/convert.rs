@@ -350,7 +350,8 @@ fn write_outputs(
         } else {
             args.output.clone()
         };
-        let mut output = Output::create(&path, gzip, &args.inputs)?;
+        let hash = args.summary.is_some() || args.report.is_some();
+        let mut output = Output::create(&path, gzip, hash, &args.inputs)?;
         let comment = args.comment.as_deref();
         (|| {
             let mut w = write::writer(format, output.stream(), schemes, g.data_set.as_ref())?;

@@ -1,18 +1,25 @@
-//! The JSON reader: `{"dataValues":[{…}]}` streamed value by value through serde, with the
-//! payload keys (`dataSet`, `period`, `orgUnit`, `attributeOptionCombo`, id schemes) honoured
-//! as defaults wherever they appear.
+//! The JSON reader: `{"dataValues":[{…}]}` streamed value by value, with the payload keys
+//! (`dataSet`, `period`, `orgUnit`, `attributeOptionCombo`, id schemes) honoured as defaults
+//! wherever they appear.
+//!
+//! A scanner reads the input in large blocks and frames one value at a time without recursion
+//! (deep nesting cannot overflow the stack; unknown keys are skipped without being kept). Each
+//! `dataValue` object is parsed by a flat fast path when it holds only strings, booleans and
+//! nulls without escapes (what DHIS2 writes); any other object goes through serde_json, so the
+//! two paths give the same values.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::BufRead;
 
 use anyhow::{Result, anyhow};
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Visitor};
 
-use super::{ReadOutcome, Sink};
+use super::{ReadOutcome, Sink, line_column};
 use crate::model::{DataValue, Header, Place};
 
-/// One `dataValue` object; unknown keys (`created`, `comment`, `followup`, …) are skipped.
+/// One `dataValue` object (the serde path); unknown keys (`created`, `comment`, …) are skipped.
 #[derive(Deserialize, Default)]
 #[serde(default, rename_all = "camelCase", expecting = "a dataValue object")]
 struct JsonDataValue {
@@ -66,32 +73,322 @@ pub(crate) fn text<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<String>
     d.deserialize_any(Text)
 }
 
-/// Reading state shared by the visitors.
-struct Ctx<'a> {
+/// Block size for reading.
+const BLOCK: usize = 1 << 20;
+
+/// A scanner over the input: a buffer of unread bytes, and their offset in the file.
+struct Scanner<'r> {
+    reader: &'r mut dyn BufRead,
+    path: &'r str,
+    buf: Vec<u8>,
+    pos: usize,
+    /// File offset of `buf[0]`.
+    base: u64,
+    eof: bool,
+}
+
+/// How a scan ended badly.
+enum ScanError {
+    Eof,
+    Syntax(&'static str),
+    Io(std::io::Error),
+}
+
+impl<'r> Scanner<'r> {
+    /// Reads another block. Bytes before `keep_from` may be dropped (moving the rest to the
+    /// front); returns how far the buffer moved, or `None` at the end of the input.
+    fn fill(&mut self, keep_from: usize) -> Result<Option<usize>, ScanError> {
+        if self.eof {
+            return Ok(None);
+        }
+        let shift = keep_from.min(self.buf.len());
+        if shift > 0 {
+            self.buf.drain(..shift);
+            self.base += shift as u64;
+            self.pos -= shift.min(self.pos);
+        }
+        let before = self.buf.len();
+        loop {
+            let chunk = match self.reader.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(ScanError::Io(e)),
+            };
+            if chunk.is_empty() {
+                self.eof = true;
+                break;
+            }
+            let n = chunk.len();
+            self.buf.extend_from_slice(chunk);
+            self.reader.consume(n);
+            if self.buf.len() - before >= BLOCK {
+                break;
+            }
+        }
+        if self.buf.len() == before {
+            return Ok(None);
+        }
+        Ok(Some(shift))
+    }
+
+    /// The next byte that is not white space, without consuming it.
+    fn peek(&mut self) -> Result<u8, ScanError> {
+        loop {
+            while self.pos < self.buf.len() {
+                let b = self.buf[self.pos];
+                if matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                    self.pos += 1;
+                } else {
+                    return Ok(b);
+                }
+            }
+            if self.fill(self.pos)?.is_none() {
+                return Err(ScanError::Eof);
+            }
+        }
+    }
+
+    fn expect(&mut self, byte: u8, what: &'static str) -> Result<(), ScanError> {
+        if self.peek()? != byte {
+            return Err(ScanError::Syntax(what));
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
+    /// Frames the value starting at the next non-space byte: returns its span in `buf` (which
+    /// stays valid until the next call). With `keep` false the bytes are dropped as they are
+    /// scanned (for values that are skipped) and the span is empty.
+    fn value(&mut self, keep: bool) -> Result<(usize, usize), ScanError> {
+        self.peek()?;
+        let start = self.pos;
+        let mut i = start;
+        let mut depth = 0usize;
+        let mut in_string = false;
+        let mut scalar = false;
+        // Bytes before `start + dropped` were discarded (keep == false).
+        let mut origin = start;
+        loop {
+            if i >= self.buf.len() {
+                let keep_from = if keep { origin } else { i };
+                match self.fill(keep_from)? {
+                    Some(shift) => {
+                        i -= shift;
+                        origin -= shift.min(origin);
+                        if !keep {
+                            origin = i;
+                        }
+                        continue;
+                    }
+                    None if scalar && depth == 0 => break,
+                    None => return Err(ScanError::Eof),
+                }
+            }
+            if in_string {
+                match memchr::memchr2(b'"', b'\\', &self.buf[i..]) {
+                    None => i = self.buf.len(),
+                    Some(k) => {
+                        i += k;
+                        if self.buf[i] == b'\\' {
+                            if i + 1 >= self.buf.len() {
+                                // Need the escaped byte: read more first.
+                                let keep_from = if keep { origin } else { i };
+                                match self.fill(keep_from)? {
+                                    Some(shift) => {
+                                        i -= shift;
+                                        origin -= shift.min(origin);
+                                        continue;
+                                    }
+                                    None => return Err(ScanError::Eof),
+                                }
+                            }
+                            i += 2;
+                        } else {
+                            i += 1;
+                            in_string = false;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                    }
+                }
+                continue;
+            }
+            let b = self.buf[i];
+            if scalar {
+                if matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                    break;
+                }
+                i += 1;
+                continue;
+            }
+            match b {
+                b'"' => in_string = true,
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    if depth == 0 {
+                        return Err(ScanError::Syntax("a value"));
+                    }
+                    depth -= 1;
+                    if depth == 0 {
+                        i += 1;
+                        break;
+                    }
+                }
+                b' ' | b'\t' | b'\n' | b'\r' | b',' | b':' if depth > 0 => {}
+                _ if depth == 0 => scalar = true,
+                _ => {}
+            }
+            i += 1;
+        }
+        self.pos = i;
+        Ok(if keep { (origin, i) } else { (i, i) })
+    }
+
+    fn offset(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    /// An error at the scanner's position, with line and column where the input can be read
+    /// again.
+    fn error(&self, offset: u64, what: &str) -> anyhow::Error {
+        match line_column(self.path, offset) {
+            Some((line, column)) => anyhow!(
+                "{}: line {line}, column {column}: invalid JSON: {what}",
+                self.path
+            ),
+            None => anyhow!("{}: byte {offset}: invalid JSON: {what}", self.path),
+        }
+    }
+
+    fn fail(&self, e: ScanError, expected: &str) -> anyhow::Error {
+        match e {
+            ScanError::Eof => self.error(self.offset(), "the file ends early (is it truncated?)"),
+            ScanError::Syntax(what) => self.error(
+                self.offset(),
+                &format!("expected {}", if what.is_empty() { expected } else { what }),
+            ),
+            ScanError::Io(e) => anyhow!("{}: cannot read the input: {e}", self.path),
+        }
+    }
+}
+
+/// The fields of one `dataValue` object.
+#[derive(Default)]
+struct Fields<'a> {
+    data_element: Option<Cow<'a, str>>,
+    period: Option<Cow<'a, str>>,
+    org_unit: Option<Cow<'a, str>>,
+    category_option_combo: Option<Cow<'a, str>>,
+    attribute_option_combo: Option<Cow<'a, str>>,
+    value: Option<Cow<'a, str>>,
+}
+
+fn skip_ws(s: &[u8], mut i: usize) -> usize {
+    while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | b'\r') {
+        i += 1;
+    }
+    i
+}
+
+/// A string without escapes starting at `s[i] == '"'`: its text and the index after it.
+fn plain_string(s: &[u8], i: usize) -> Option<(&str, usize)> {
+    if s.get(i) != Some(&b'"') {
+        return None;
+    }
+    let k = memchr::memchr2(b'"', b'\\', &s[i + 1..])?;
+    if s[i + 1 + k] != b'"' {
+        return None;
+    }
+    let text = std::str::from_utf8(&s[i + 1..i + 1 + k]).ok()?;
+    if text.bytes().any(|b| b < 0x20) {
+        return None;
+    }
+    Some((text, i + 2 + k))
+}
+
+/// The fast path: an object of plain strings, booleans and nulls. `None` means "use serde".
+fn flat_object(s: &[u8]) -> Option<Fields<'_>> {
+    let mut f = Fields::default();
+    let mut i = skip_ws(s, 0);
+    if s.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = skip_ws(s, i + 1);
+    if s.get(i) == Some(&b'}') {
+        return (skip_ws(s, i + 1) == s.len()).then_some(f);
+    }
+    loop {
+        let (key, next) = plain_string(s, i)?;
+        i = skip_ws(s, next);
+        if s.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(s, i + 1);
+        let value: Option<&str> = match s.get(i)? {
+            b'"' => {
+                let (text, next) = plain_string(s, i)?;
+                i = next;
+                Some(text)
+            }
+            b't' if s[i..].starts_with(b"true") => {
+                i += 4;
+                Some("true")
+            }
+            b'f' if s[i..].starts_with(b"false") => {
+                i += 5;
+                Some("false")
+            }
+            b'n' if s[i..].starts_with(b"null") => {
+                i += 4;
+                None
+            }
+            _ => return None,
+        };
+        // Length and first byte rule out the other keys (created, comment, …) without a
+        // string comparison.
+        let slot = match (key.len(), key.as_bytes().first().copied().unwrap_or(0)) {
+            (11, b'd') if key == "dataElement" => &mut f.data_element,
+            (6, b'p') if key == "period" => &mut f.period,
+            (7, b'o') if key == "orgUnit" => &mut f.org_unit,
+            (19, b'c') if key == "categoryOptionCombo" => &mut f.category_option_combo,
+            (20, b'a') if key == "attributeOptionCombo" => &mut f.attribute_option_combo,
+            (5, b'v') if key == "value" => &mut f.value,
+            _ => &mut None,
+        };
+        *slot = value.map(Cow::Borrowed);
+        i = skip_ws(s, i);
+        match s.get(i)? {
+            b',' => i = skip_ws(s, i + 1),
+            b'}' => return (skip_ws(s, i + 1) == s.len()).then_some(f),
+            _ => return None,
+        }
+    }
+}
+
+/// Reading state: the defaults known so far and what was passed on.
+struct Ctx<'s> {
     header: Header,
-    sink: &'a mut dyn Sink,
+    sink: &'s mut dyn Sink,
     values: u64,
-    saw_data_values: bool,
     /// Values passed on without period / orgUnit / attributeOptionCombo.
     lacking: [bool; 3],
     late_defaults: bool,
-    /// The sink's error, kept here while serde unwinds.
-    sink_error: Option<anyhow::Error>,
 }
 
 impl Ctx<'_> {
-    fn emit(&mut self, row: JsonDataValue) -> Result<()> {
+    fn emit(&mut self, f: &Fields) -> Result<()> {
         self.values += 1;
-        fn s(o: &Option<String>) -> &str {
+        fn s<'a>(o: &'a Option<Cow<'a, str>>) -> &'a str {
             o.as_deref().unwrap_or("")
         }
         let mut v = DataValue {
-            data_element: s(&row.data_element),
-            period: s(&row.period),
-            org_unit: s(&row.org_unit),
-            category_option_combo: s(&row.category_option_combo),
-            attribute_option_combo: s(&row.attribute_option_combo),
-            value: row.value.as_deref(),
+            data_element: s(&f.data_element),
+            period: s(&f.period),
+            org_unit: s(&f.org_unit),
+            category_option_combo: s(&f.category_option_combo),
+            attribute_option_combo: s(&f.attribute_option_combo),
+            value: f.value.as_deref(),
             place: Place {
                 record: self.values,
                 line: None,
@@ -107,91 +404,35 @@ impl Ctx<'_> {
         }
         self.sink.data_value(v)
     }
-}
 
-struct TopLevel<'c, 'a>(&'c mut Ctx<'a>);
-
-impl<'de> DeserializeSeed<'de> for TopLevel<'_, '_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for TopLevel<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a dataValueSet object: {\"dataValues\": [...]}")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "dataValues" {
-                self.0.saw_data_values = true;
-                map.next_value_seed(Values(&mut *self.0))?;
-                continue;
-            }
-            let field = match key.as_str() {
-                "period" => Some(0),
-                "orgUnit" => Some(1),
-                "attributeOptionCombo" => Some(2),
+    /// A payload key's value: text for a string, number or boolean; `None` for null or a
+    /// structure.
+    fn header_value(slice: &[u8]) -> Option<String> {
+        serde_json::from_slice::<serde_json::Value>(slice)
+            .ok()
+            .and_then(|v| match v {
+                serde_json::Value::String(s) => Some(s),
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                serde_json::Value::Bool(b) => Some(b.to_string()),
                 _ => None,
-            };
-            let is_header = Header::default().set(&key, String::new());
-            if !is_header {
-                map.next_value::<IgnoredAny>()?;
-                continue;
-            }
-            let value = map.next_value_seed(TextSeed)?;
-            if let Some(value) = value {
-                if let Some(i) = field {
-                    // A default arriving after values that lacked it: read again.
-                    let known = match i {
-                        0 => &self.0.header.period,
-                        1 => &self.0.header.org_unit,
-                        _ => &self.0.header.attribute_option_combo,
-                    };
-                    if self.0.lacking[i] && known.as_deref() != Some(value.as_str()) {
-                        self.0.late_defaults = true;
-                    }
-                }
-                self.0.header.set(&key, value);
-            }
+            })
+    }
+
+    fn set_header(&mut self, key: &str, value: String) {
+        let field = match key {
+            "period" => Some((0, &self.header.period)),
+            "orgUnit" => Some((1, &self.header.org_unit)),
+            "attributeOptionCombo" => Some((2, &self.header.attribute_option_combo)),
+            _ => None,
+        };
+        if let Some((i, known)) = field
+            && self.lacking[i]
+            && known.as_deref() != Some(value.as_str())
+        {
+            // A default arriving after values that lacked it: read again.
+            self.late_defaults = true;
         }
-        Ok(())
-    }
-}
-
-struct TextSeed;
-
-impl<'de> DeserializeSeed<'de> for TextSeed {
-    type Value = Option<String>;
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        text(d)
-    }
-}
-
-struct Values<'c, 'a>(&'c mut Ctx<'a>);
-
-impl<'de> DeserializeSeed<'de> for Values<'_, '_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Values<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("`dataValues` to be an array of dataValue objects")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(row) = seq.next_element::<JsonDataValue>()? {
-            if let Err(e) = self.0.emit(row) {
-                self.0.sink_error = Some(e);
-                return Err(de::Error::custom("stopped"));
-            }
-        }
-        Ok(())
+        self.header.set(key, value);
     }
 }
 
@@ -203,24 +444,71 @@ pub fn read(
     hint: &Header,
     sink: &mut dyn Sink,
 ) -> Result<ReadOutcome> {
+    let mut sc = Scanner {
+        reader,
+        path,
+        buf: Vec::with_capacity(2 * BLOCK),
+        pos: 0,
+        base: 0,
+        eof: false,
+    };
     let mut ctx = Ctx {
         header: hint.clone(),
         sink,
         values: 0,
-        saw_data_values: false,
         lacking: [false; 3],
         late_defaults: false,
-        sink_error: None,
     };
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    let parsed = TopLevel(&mut ctx)
-        .deserialize(&mut de)
-        .and_then(|()| de.end());
-    if let Some(e) = ctx.sink_error.take() {
-        return Err(e);
+    let mut saw_data_values = false;
+    sc.expect(b'{', "").map_err(|e| match e {
+        ScanError::Syntax(_) => sc.error(
+            sc.offset(),
+            "expected a dataValueSet object: {\"dataValues\": [...]}",
+        ),
+        other => sc.fail(other, ""),
+    })?;
+    if sc.peek().map_err(|e| sc.fail(e, "a key"))? == b'}' {
+        sc.pos += 1;
+    } else {
+        loop {
+            let key_offset = sc.offset();
+            let (ks, ke) = sc.value(true).map_err(|e| sc.fail(e, "a key"))?;
+            let key: String = serde_json::from_slice(&sc.buf[ks..ke])
+                .map_err(|_| sc.error(key_offset, "expected a key in quotes"))?;
+            sc.expect(b':', "`:` after a key")
+                .map_err(|e| sc.fail(e, ""))?;
+            if key == "dataValues" {
+                saw_data_values = true;
+                read_values(&mut sc, &mut ctx)?;
+            } else if Header::default().set(&key, String::new()) {
+                let (vs, ve) = sc.value(true).map_err(|e| sc.fail(e, "a value"))?;
+                if let Some(value) = Ctx::header_value(&sc.buf[vs..ve]) {
+                    ctx.set_header(&key, value);
+                }
+            } else {
+                sc.value(false).map_err(|e| sc.fail(e, "a value"))?;
+            }
+            match sc.peek().map_err(|e| sc.fail(e, "`,` or `}`"))? {
+                b',' => sc.pos += 1,
+                b'}' => {
+                    sc.pos += 1;
+                    break;
+                }
+                _ => return Err(sc.error(sc.offset(), "expected `,` or `}`")),
+            }
+        }
     }
-    parsed.map_err(|e| json_error(path, &e))?;
-    if !ctx.saw_data_values {
+    match sc.peek() {
+        Err(ScanError::Eof) => {}
+        Err(e) => return Err(sc.fail(e, "")),
+        Ok(_) => {
+            return Err(sc.error(
+                sc.offset(),
+                "trailing characters after the dataValueSet object",
+            ));
+        }
+    }
+    if !saw_data_values {
         return Err(anyhow!(
             "{path}: this JSON has no `dataValues` array; is it a dataValueSet export \
              (/api/analytics/dataValueSet.json)?"
@@ -233,20 +521,105 @@ pub fn read(
     })
 }
 
-/// A serde_json error as `path: line L, column C: what`, with a hint for truncated files.
-fn json_error(path: &str, e: &serde_json::Error) -> anyhow::Error {
+/// Reads the `dataValues` array.
+fn read_values(sc: &mut Scanner, ctx: &mut Ctx) -> Result<()> {
+    let at = sc.offset();
+    match sc.peek() {
+        Ok(b'[') => sc.pos += 1,
+        Ok(_) => return Err(sc.error(at, "`dataValues` must be an array of dataValue objects")),
+        Err(e) => return Err(sc.fail(e, "")),
+    }
+    if sc.peek().map_err(|e| sc.fail(e, ""))? == b']' {
+        sc.pos += 1;
+        return Ok(());
+    }
+    loop {
+        let at = sc.offset();
+        if sc.peek().map_err(|e| sc.fail(e, ""))? != b'{' {
+            return Err(sc.error(at, "`dataValues` must hold dataValue objects"));
+        }
+        let (s, e) = sc
+            .value(true)
+            .map_err(|e| sc.fail(e, "a dataValue object"))?;
+        let slice = &sc.buf[s..e];
+        match flat_object(slice) {
+            Some(fields) => ctx.emit(&fields)?,
+            None => {
+                let parsed: JsonDataValue =
+                    serde_json::from_slice(slice).map_err(|err| object_error(sc, at, &err))?;
+                let fields = Fields {
+                    data_element: parsed.data_element.map(Cow::Owned),
+                    period: parsed.period.map(Cow::Owned),
+                    org_unit: parsed.org_unit.map(Cow::Owned),
+                    category_option_combo: parsed.category_option_combo.map(Cow::Owned),
+                    attribute_option_combo: parsed.attribute_option_combo.map(Cow::Owned),
+                    value: parsed.value.map(Cow::Owned),
+                };
+                ctx.emit(&fields)?;
+            }
+        }
+        match sc.peek().map_err(|e| sc.fail(e, "`,` or `]`"))? {
+            b',' => sc.pos += 1,
+            b']' => {
+                sc.pos += 1;
+                return Ok(());
+            }
+            _ => return Err(sc.error(sc.offset(), "expected `,` or `]` between dataValue objects")),
+        }
+    }
+}
+
+/// A serde error inside one object, placed in the file.
+fn object_error(sc: &Scanner, object_offset: u64, e: &serde_json::Error) -> anyhow::Error {
     let text = e.to_string();
     let what = text
         .rsplit_once(" at line ")
-        .map_or(text.as_str(), |(what, _)| what);
-    let hint = match e.classify() {
-        serde_json::error::Category::Eof => " (the file ends early: is it truncated?)",
-        serde_json::error::Category::Io => " (the file could not be read to its end)",
-        _ => "",
-    };
-    anyhow!(
-        "{path}: line {}, column {}: invalid JSON: {what}{hint}",
-        e.line(),
-        e.column()
-    )
+        .map_or(text.as_str(), |(w, _)| w);
+    match line_column(sc.path, object_offset) {
+        Some((line, column)) => {
+            let (line, column) = if e.line() <= 1 {
+                (line, column + e.column() as u64 - 1)
+            } else {
+                (line + e.line() as u64 - 1, e.column() as u64)
+            };
+            anyhow!(
+                "{}: line {line}, column {column}: invalid JSON: {what}",
+                sc.path
+            )
+        }
+        None => anyhow!("{}: byte {object_offset}: invalid JSON: {what}", sc.path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flat_objects() {
+        let f = flat_object(br#"{ "dataElement" : "A", "period":"202401","orgUnit":"O","value":"12.0","followup":false,"comment":null }"#).unwrap();
+        assert_eq!(
+            (
+                f.data_element.as_deref(),
+                f.value.as_deref(),
+                f.category_option_combo.as_deref()
+            ),
+            (Some("A"), Some("12.0"), None)
+        );
+        assert!(
+            flat_object(br#"{"value":12}"#).is_none(),
+            "numbers take the serde path"
+        );
+        assert!(
+            flat_object(br#"{"value":"a\"b"}"#).is_none(),
+            "escapes take the serde path"
+        );
+        assert!(flat_object(br#"{"value":"x"} x"#).is_none());
+        assert!(flat_object(br#"{"value":{"a":1}}"#).is_none());
+        assert!(flat_object(b"{}").is_some());
+        assert!(
+            flat_object(br#"{"":"x","value":"1"}"#).is_some(),
+            "an empty key is just another key"
+        );
+    }
 }

@@ -20,7 +20,8 @@ pub struct OutputFile {
     pub data_set: Option<DataSetId>,
     pub values: u64,
     pub deletions: u64,
-    pub sha256: String,
+    /// Computed when a summary or report asks for it.
+    pub sha256: Option<String>,
 }
 
 /// Everything known about a finished (or failed) conversion.

@@ -137,7 +137,7 @@ pub fn write(path: &str, run: &Run) -> Result<()> {
         if let Some(ds) = &f.data_set {
             kv(&mut s, "  data set", &ds.id);
         }
-        kv(&mut s, "  sha256", &f.sha256);
+        kv(&mut s, "  sha256", f.sha256.as_deref());
         kv(&mut s, "  values", f.values);
         kv(&mut s, "  deletions", f.deletions);
         for line in run.instructions(f) {

@@ -44,7 +44,9 @@ impl<'w> Writer<'w> {
     }
 
     fn field(&mut self, key: &str, value: &str) -> io::Result<()> {
-        write!(self.out, ",\"{key}\":\"")?;
+        self.out.write_all(b",\"")?;
+        self.out.write_all(key.as_bytes())?;
+        self.out.write_all(b"\":\"")?;
         json_escape(self.out, value)?;
         self.out.write_all(b"\"")
     }

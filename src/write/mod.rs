@@ -63,16 +63,18 @@ pub fn writer<'w>(
     })
 }
 
-/// A writer that feeds the bytes it passes on into a SHA-256 digest and counts them.
+/// A writer that feeds the bytes it passes on into a SHA-256 digest, when there is one.
 struct Hashing<W> {
     inner: W,
-    digest: Sha256,
+    digest: Option<Sha256>,
 }
 
 impl<W: Write> Write for Hashing<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(buf)?;
-        self.digest.update(&buf[..n]);
+        if let Some(d) = self.digest.as_mut() {
+            d.update(&buf[..n]);
+        }
         Ok(n)
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -83,7 +85,8 @@ impl<W: Write> Write for Hashing<W> {
 /// What was written.
 #[derive(Debug, Clone)]
 pub struct Written {
-    pub sha256: String,
+    /// The file's SHA-256, when asked for.
+    pub sha256: Option<String>,
 }
 
 /// The output file being written: a temporary file beside the target (or stdout for `-`).
@@ -102,8 +105,9 @@ enum Stream {
 }
 
 impl Output {
-    /// Checks the target and opens a temporary file beside it. `gzip` compresses the output.
-    pub fn create(path: &str, gzip: bool, inputs: &[String]) -> Result<Output> {
+    /// Checks the target and opens a temporary file beside it. `gzip` compresses the output;
+    /// `hash` computes its SHA-256.
+    pub fn create(path: &str, gzip: bool, hash: bool, inputs: &[String]) -> Result<Output> {
         let (sink, temp): (Box<dyn Write>, _) = if path == "-" {
             (Box::new(io::stdout().lock()), None)
         } else {
@@ -120,7 +124,7 @@ impl Output {
             256 * 1024,
             Hashing {
                 inner: sink,
-                digest: Sha256::new(),
+                digest: hash.then(Sha256::new),
             },
         );
         let stream = if gzip {
@@ -171,7 +175,7 @@ impl Output {
                 .with_context(|| format!("{path}: cannot move the finished output into place"))?;
         }
         Ok(Written {
-            sha256: hex(&digest.finalize()),
+            sha256: digest.map(|d| hex(&d.finalize())),
         })
     }
 }

@@ -61,7 +61,9 @@ impl<'w> Writer<'w> {
     }
 
     fn attribute(&mut self, name: &str, value: &str) -> io::Result<()> {
-        write!(self.out, " {name}=\"")?;
+        self.out.write_all(b" ")?;
+        self.out.write_all(name.as_bytes())?;
+        self.out.write_all(b"=\"")?;
         escape(self.out, value)?;
         self.out.write_all(b"\"")
     }

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The pi2de benchmark: generates an N-value analytics export (JSON, XML, CSV) with its mapping,
+# then times `pi2de convert` for five format pairs and prints values/s, MB/s of input, wall time
+# and peak memory (GNU time). Usage: bench/run.sh [N] [FOLDER]   (default 1000000 /tmp/pi2de-bench)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-1000000}
+dir=${2:-/tmp/pi2de-bench}
+[ -x /usr/bin/time ] || { echo "bench: needs GNU time (/usr/bin/time; apt-get install time)" >&2; exit 2; }
+cargo build --release --quiet --bin pi2de --example generate_export
+./target/release/examples/generate_export "$n" "$dir" 2>/dev/null
+echo "pi2de $(./target/release/pi2de --version | cut -d' ' -f2), $n values, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo
+echo "| pair | input MB | wall s | values/s | MB/s | peak MB |"
+echo "|---|---|---|---|---|---|"
+for pair in json:json json:csv csv:json xml:json json:xml; do
+    from=${pair%:*}; to=${pair#*:}
+    input="$dir/export.$from"
+    size=$(stat -c %s "$input")
+    stats=$( { /usr/bin/time -f "%e %M" ./target/release/pi2de convert "$input" -m "$dir/mapping.csv" \
+        -o "$dir/out.$to" -q --no-progress; } 2>&1 >/dev/null | tail -1)
+    wall=${stats% *}; kb=${stats#* }
+    awk -v p="$from → $to" -v n="$n" -v s="$size" -v w="$wall" -v k="$kb" 'BEGIN {
+        if (w < 0.01) w = 0.01;
+        printf "| %s | %.0f | %.2f | %.0f | %.0f | %.0f |\n", p, s/1e6, w, n/w, s/1e6/w, k/1024 }'
+done
