@@ -10,6 +10,7 @@ pub mod pipeline;
 pub mod preflight;
 pub mod read;
 pub mod report;
+pub mod store;
 pub mod value;
 pub mod write;
 pub mod xlsx;

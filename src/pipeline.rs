@@ -5,13 +5,17 @@
 use std::fmt;
 
 use anyhow::{Result, ensure};
-use rustc_hash::{FxHashMap, FxHashSet};
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use crate::mapping::{Lookup, Mapping, TargetScheme};
 use crate::model::{DataValue, Interner, Place};
 use crate::period::{self, Date, PeriodType, Window};
 use crate::preflight::{DataSetId, Placement, Preflight};
 use crate::read::Sink;
+use crate::store::Chunked;
 use crate::value::{self, ValueType};
 use crate::write::OutputValue;
 
@@ -292,8 +296,10 @@ pub struct Pipeline<'m> {
     target_rows: Option<FxHashMap<[u32; 3], u32>>,
     ids: Interner,
     arena: String,
-    slots: Vec<Slot>,
-    index: FxHashMap<[u32; 5], u32>,
+    slots: Chunked<Slot>,
+    /// Slot numbers by output key (the key itself lives in the slot).
+    index: HashTable<u32>,
+    hasher: FxBuildHasher,
     periods: FxHashMap<Box<str>, Result<PeriodInfo, String>>,
     input: u32,
     inputs: Vec<String>,
@@ -333,8 +339,9 @@ impl<'m> Pipeline<'m> {
             target_rows: None,
             ids: Interner::default(),
             arena: String::new(),
-            slots: Vec::new(),
-            index: FxHashMap::default(),
+            slots: Chunked::default(),
+            index: HashTable::new(),
+            hasher: FxBuildHasher,
             periods: FxHashMap::default(),
             input: 0,
             inputs: Vec::new(),
@@ -562,6 +569,15 @@ impl<'m> Pipeline<'m> {
         }
     }
 
+    /// The slot holding an output key.
+    fn find_slot(&self, key: &[u32; 5]) -> Option<usize> {
+        self.index
+            .find(self.hasher.hash_one(key), |&i| {
+                self.slots[i as usize].key == *key
+            })
+            .map(|&i| i as usize)
+    }
+
     fn text(&self, span: (u32, u32)) -> &str {
         &self.arena[span.0 as usize..(span.0 + span.1) as usize]
     }
@@ -617,8 +633,10 @@ impl<'m> Pipeline<'m> {
                 DuplicatePolicy::Sum => {
                     let sum = value::sum_decimals(distinct.iter().map(|d| self.text(d.value)));
                     let vt = self.value_type(distinct[0].mapping_row);
-                    match sum.map(|s| value::prepare(Some(&s), vt)) {
-                        Some(Ok(v)) => (Some(v.text), format!("summed {} values", distinct.len())),
+                    let checked =
+                        sum.map(|s| value::prepare(Some(&s), vt).map(|v| v.text.into_owned()));
+                    match checked {
+                        Some(Ok(v)) => (Some(v), format!("summed {} values", distinct.len())),
                         Some(Err(e)) => (None, format!("rejected: the sum is invalid: {e}")),
                         None => (
                             None,
@@ -875,7 +893,7 @@ impl<'m> Pipeline<'m> {
             self.ids.intern(v.category_option_combo),
             self.ids.intern(v.attribute_option_combo),
         ];
-        if self.index.contains_key(&key)
+        if self.find_slot(&key).is_some()
             || self.touched.contains(&key)
             || self.deleted_keys.contains(&key)
         {
@@ -1124,7 +1142,7 @@ impl Sink for Pipeline<'_> {
                 self.ids.intern(v.org_unit)
             },
         ];
-        let existing = self.index.get(&key).map(|&i| i as usize);
+        let existing = self.find_slot(&key);
         if let Some(i) = existing {
             let slot = &self.slots[i];
             let same = |c: &Contribution| c.source == source && self.text(c.value) == value.text;
@@ -1158,7 +1176,11 @@ impl Sink for Pipeline<'_> {
             input: self.input,
             record: v.place.record as u32,
         };
-        self.index.insert(key, self.slots.len() as u32);
+        let (slots, hasher) = (&self.slots, &self.hasher);
+        self.index
+            .insert_unique(hasher.hash_one(key), slots.len() as u32, |&i| {
+                hasher.hash_one(slots[i as usize].key)
+            });
         self.slots.push(Slot {
             key,
             first: contribution,

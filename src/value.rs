@@ -1,6 +1,7 @@
 //! Data values: canonical plain decimals from any Java-double form (`12.0` → `12`, `1.0E7` →
 //! `10000000`, `-0.0` → `0`) and the checks of DHIS2 value types (dhis2-formats §1.5, §5.3).
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// DHIS2's maximum length of a data value (dhis2-formats §5.3).
@@ -100,14 +101,48 @@ fn invalid<T>(msg: impl Into<String>) -> Result<T, InvalidValue> {
 
 /// A value ready to write: `numeric` tells whether it is a canonical decimal.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Value {
-    pub text: String,
+pub struct Value<'a> {
+    pub text: Cow<'a, str>,
     pub numeric: bool,
 }
 
 /// Rewrites a number in any Java-double form as a canonical plain decimal: no exponent, no `+`,
-/// no leading or trailing zeros, no `-0`. Returns `None` when `s` is not a number.
-pub fn canonical_number(s: &str) -> Option<String> {
+/// no leading or trailing zeros, no `-0`. Returns `None` when `s` is not a number. The result
+/// borrows from `s` when it is a part of it (`12.0` → `12`), which is the common case.
+pub fn canonical_number(s: &str) -> Option<Cow<'_, str>> {
+    match plain_canonical(s) {
+        Some(c) => Some(Cow::Borrowed(c)),
+        None => general_canonical(s).map(Cow::Owned),
+    }
+}
+
+/// The canonical form of `-?digits(.digits)?` (no leading zeros, no exponent) as a slice of
+/// `s`; `None` for every other form.
+fn plain_canonical(s: &str) -> Option<&str> {
+    let negative = s.starts_with('-');
+    let body = &s[usize::from(negative)..];
+    let (int, frac) = match body.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (body, ""),
+    };
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || !digits(int) || !digits(frac) || (int.len() > 1 && int.starts_with('0')) {
+        return None;
+    }
+    let frac = frac.trim_end_matches('0');
+    if int == "0" && frac.is_empty() {
+        return Some("0");
+    }
+    let sign = usize::from(negative);
+    Some(if frac.is_empty() {
+        &s[..sign + int.len()]
+    } else {
+        &s[..sign + int.len() + 1 + frac.len()]
+    })
+}
+
+/// The general rewrite: signs, exponents, leading zeros, surrounding blanks.
+fn general_canonical(s: &str) -> Option<String> {
     let s = s.trim();
     let b = s.as_bytes();
     let mut i = 0;
@@ -213,7 +248,10 @@ const FALSE_VARIANTS: &[&str] = &["false", "False", "FALSE", "f", "F", "0"];
 /// Prepares a raw value for output: empty values are refused, numbers are canonicalised, and
 /// the value type's rule (when known) is applied. `NaN` and `Infinity` are refused: they are what
 /// an indicator gives on a division by zero and are never importable numbers.
-pub fn prepare(raw: Option<&str>, value_type: Option<ValueType>) -> Result<Value, InvalidValue> {
+pub fn prepare(
+    raw: Option<&str>,
+    value_type: Option<ValueType>,
+) -> Result<Value<'_>, InvalidValue> {
     let Some(raw) = raw else {
         return invalid("no value");
     };
@@ -247,7 +285,7 @@ pub fn prepare(raw: Option<&str>, value_type: Option<ValueType>) -> Result<Value
                 numeric: true,
             },
             None => Value {
-                text: raw.to_string(),
+                text: Cow::Borrowed(raw),
                 numeric: false,
             },
         });
@@ -278,7 +316,7 @@ pub fn prepare(raw: Option<&str>, value_type: Option<ValueType>) -> Result<Value
                 return invalid(format!("`{raw}`: a TRUE_ONLY data element takes only true"));
             }
             Ok(Value {
-                text: truth.to_string(),
+                text: Cow::Borrowed(if truth { "true" } else { "false" }),
                 numeric: false,
             })
         }
@@ -288,7 +326,7 @@ pub fn prepare(raw: Option<&str>, value_type: Option<ValueType>) -> Result<Value
                 numeric: true,
             },
             None => Value {
-                text: raw.to_string(),
+                text: Cow::Borrowed(raw),
                 numeric: false,
             },
         }),
@@ -363,7 +401,7 @@ pub fn sum_decimals<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<Str
         let (i, f) = digits.split_at(digits.len() - scale as usize);
         format!("{i}.{f}")
     };
-    let text = canonical_number(&text)?;
+    let text = canonical_number(&text)?.into_owned();
     Some(if negative && text != "0" {
         format!("-{text}")
     } else {
@@ -434,10 +472,39 @@ mod tests {
     }
 
     #[test]
+    fn the_fast_path_borrows_and_agrees_with_the_general_one() {
+        for input in [
+            "12.0",
+            "12",
+            "-4.0",
+            "-0.0",
+            "0",
+            "0.50",
+            "100.000",
+            "7.25",
+            "-0.5",
+            "3.",
+            "10000000.0",
+        ] {
+            let fast =
+                plain_canonical(input).unwrap_or_else(|| panic!("{input} takes the fast path"));
+            assert_eq!(Some(fast.to_string()), general_canonical(input), "{input}");
+            assert!(matches!(canonical_number(input), Some(Cow::Borrowed(_))));
+        }
+        for input in ["007", "+5", ".5", "1e3", " 3", "-", "", "1.2.3", "-.5"] {
+            assert_eq!(
+                plain_canonical(input),
+                None,
+                "{input} takes the general path"
+            );
+        }
+    }
+
+    #[test]
     fn prepare_without_type_passes_text_through() {
         assert_eq!(prepare(Some("12.0"), None).unwrap().text, "12");
         let v = prepare(Some("Positive"), None).unwrap();
-        assert_eq!((v.text.as_str(), v.numeric), ("Positive", false));
+        assert_eq!((&*v.text, v.numeric), ("Positive", false));
         assert!(prepare(None, None).is_err());
         assert!(prepare(Some(""), None).is_err());
         assert!(prepare(Some("  "), None).is_err());

@@ -79,7 +79,8 @@ impl Sink for Stats {
             v.category_option_combo.to_string(),
             v.attribute_option_combo.to_string(),
         ];
-        let canonical = value.map(|raw| canonical_number(raw).unwrap_or_else(|| raw.to_string()));
+        let canonical = value
+            .map(|raw| canonical_number(raw).map_or_else(|| raw.to_string(), |c| c.into_owned()));
         let entry = self
             .keys
             .entry(key)
