@@ -297,8 +297,9 @@ pub struct Pipeline<'m> {
     ids: Interner,
     arena: String,
     slots: Chunked<Slot>,
-    /// Slot numbers by output key (the key itself lives in the slot).
-    index: HashTable<u32>,
+    /// Slot numbers by output key (the key itself lives in the slot), each with the key's
+    /// hash so that growing the table never has to visit the slots.
+    index: HashTable<(u32, u32)>,
     hasher: FxBuildHasher,
     periods: FxHashMap<Box<str>, Result<PeriodInfo, String>>,
     input: u32,
@@ -569,13 +570,17 @@ impl<'m> Pipeline<'m> {
         }
     }
 
+    /// A key's 32-bit hash.
+    fn key_hash(&self, key: &[u32; 5]) -> u32 {
+        (self.hasher.hash_one(key) >> 32) as u32
+    }
+
     /// The slot holding an output key.
     fn find_slot(&self, key: &[u32; 5]) -> Option<usize> {
+        let h = self.key_hash(key);
         self.index
-            .find(self.hasher.hash_one(key), |&i| {
-                self.slots[i as usize].key == *key
-            })
-            .map(|&i| i as usize)
+            .find(spread(h), |&(i, kh)| kh == h && self.slots[i as usize].key == *key)
+            .map(|&(i, _)| i as usize)
     }
 
     fn text(&self, span: (u32, u32)) -> &str {
@@ -962,6 +967,12 @@ impl<'m> Pipeline<'m> {
     }
 }
 
+/// A 32-bit hash as the 64 bits the table wants: repeated, so that the high bits the table
+/// uses for its control bytes vary too.
+fn spread(h: u32) -> u64 {
+    (u64::from(h) << 32) | u64::from(h)
+}
+
 /// Characters DHIS2 cannot take in a value of a CSV file (2.43+ reads no `""` escapes nor line
 /// breaks in fields), and control characters XML cannot carry.
 fn unsafe_character(value: &str, csv: bool) -> Option<&'static str> {
@@ -1176,11 +1187,9 @@ impl Sink for Pipeline<'_> {
             input: self.input,
             record: v.place.record as u32,
         };
-        let (slots, hasher) = (&self.slots, &self.hasher);
+        let h = self.key_hash(&key);
         self.index
-            .insert_unique(hasher.hash_one(key), slots.len() as u32, |&i| {
-                hasher.hash_one(slots[i as usize].key)
-            });
+            .insert_unique(spread(h), (self.slots.len() as u32, h), |&(_, h)| spread(h));
         self.slots.push(Slot {
             key,
             first: contribution,

@@ -47,6 +47,29 @@ impl<R: BufRead> Records<R> {
             }
             self.line += 1;
             let start_line = self.line;
+            if memchr::memchr(b'"', &self.raw).is_none() {
+                // The common case: no quoting, so fields are the text between commas.
+                let mut line: &[u8] = &self.raw;
+                while let [rest @ .., b'\n' | b'\r'] = line {
+                    line = rest;
+                }
+                if line.iter().all(|c| c.is_ascii_whitespace()) {
+                    continue;
+                }
+                let text = std::str::from_utf8(line).map_err(|e| utf8_error(start_line, line, e.valid_up_to()))?;
+                self.text.clear();
+                self.text.push_str(text);
+                self.ends.clear();
+                let mut start = 0;
+                for comma in memchr::memchr_iter(b',', line).chain(std::iter::once(line.len())) {
+                    let field = &self.text[start..comma];
+                    let s = start + (field.len() - field.trim_start().len());
+                    let e = comma - (field.len() - field.trim_end().len());
+                    self.ends.push((s, e.max(s)));
+                    start = comma + 1;
+                }
+                return Ok(Some(start_line));
+            }
             self.bytes.clear();
             let mut field_ranges: Vec<(usize, usize, bool)> = Vec::new();
             let mut field_start = 0usize;
@@ -123,12 +146,7 @@ impl<R: BufRead> Records<R> {
                         Err(e) => e.valid_up_to(),
                         Ok(_) => 0,
                     };
-                    let column = String::from_utf8_lossy(&self.raw[..valid]).chars().count() + 1;
-                    return Err(format!(
-                        "line {start_line}, column {column}: not UTF-8 text; pi2de reads UTF-8 \
-                         (a file saved by Excel as \"CSV\" is often Windows-1252: save it as \
-                         \"CSV UTF-8\")"
-                    ));
+                    return Err(utf8_error(start_line, &self.raw, valid));
                 }
             }
             self.ends.clear();
@@ -161,6 +179,15 @@ impl<R: BufRead> Records<R> {
     pub fn fields(&self) -> Vec<String> {
         (0..self.len()).map(|i| self.field(i).to_string()).collect()
     }
+}
+
+/// The message for a line that is not UTF-8, with the column of the first bad byte.
+fn utf8_error(line: u64, bytes: &[u8], valid_up_to: usize) -> String {
+    let column = String::from_utf8_lossy(&bytes[..valid_up_to]).chars().count() + 1;
+    format!(
+        "line {line}, column {column}: not UTF-8 text; pi2de reads UTF-8 (a file saved by Excel as \
+         \"CSV\" is often Windows-1252: save it as \"CSV UTF-8\")"
+    )
 }
 
 /// Column positions of the fields pi2de reads.
