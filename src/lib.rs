@@ -9,6 +9,7 @@ pub mod period;
 pub mod pipeline;
 pub mod preflight;
 pub mod read;
+pub mod relay;
 pub mod report;
 pub mod store;
 pub mod value;

@@ -579,7 +579,9 @@ impl<'m> Pipeline<'m> {
     fn find_slot(&self, key: &[u32; 5]) -> Option<usize> {
         let h = self.key_hash(key);
         self.index
-            .find(spread(h), |&(i, kh)| kh == h && self.slots[i as usize].key == *key)
+            .find(spread(h), |&(i, kh)| {
+                kh == h && self.slots[i as usize].key == *key
+            })
             .map(|&(i, _)| i as usize)
     }
 

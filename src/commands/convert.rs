@@ -16,6 +16,7 @@ use crate::period::{Date, Window};
 use crate::pipeline::{DuplicatePolicy, Pipeline, Rules};
 use crate::preflight::Preflight;
 use crate::read::{self, Format, InputInfo, Sink};
+use crate::relay;
 use crate::report::{self, OutputFile, Run};
 use crate::write::{self, Output, Schemes};
 
@@ -89,19 +90,23 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
     }
     let org_units_by_code = args.org_unit_scheme == Some(OrgUnitScheme::Code);
     let hash = args.summary.is_some() || args.report.is_some();
-    let (mut pipeline, inputs) = read::read_inputs(&args.inputs, args.from, hash, || {
-        Pipeline::new(Rules {
-            mapping: mapping.as_ref(),
-            policy: args.on_duplicate,
-            csv_output: format == Format::Csv,
-            window,
-            as_of,
-            preflight: meta
-                .as_ref()
-                .map(|m| Preflight::new(m, scheme, org_units_by_code)),
-            target_scheme: scheme,
-        })
-    })?;
+    // Reading on this thread, the conversion rules on another.
+    let (mut pipeline, inputs) = relay::run(
+        || {
+            Pipeline::new(Rules {
+                mapping: mapping.as_ref(),
+                policy: args.on_duplicate,
+                csv_output: format == Format::Csv,
+                window,
+                as_of,
+                preflight: meta
+                    .as_ref()
+                    .map(|m| Preflight::new(m, scheme, org_units_by_code)),
+                target_scheme: scheme,
+            })
+        },
+        |new_sender| read::read_inputs(&args.inputs, args.from, hash, new_sender),
+    )?;
     pipeline.finish()?;
     let schemes = output_schemes(args, mapping.as_ref(), &inputs)?;
     if !args.previous.is_empty() {

@@ -56,7 +56,8 @@ impl<R: BufRead> Records<R> {
                 if line.iter().all(|c| c.is_ascii_whitespace()) {
                     continue;
                 }
-                let text = std::str::from_utf8(line).map_err(|e| utf8_error(start_line, line, e.valid_up_to()))?;
+                let text = std::str::from_utf8(line)
+                    .map_err(|e| utf8_error(start_line, line, e.valid_up_to()))?;
                 self.text.clear();
                 self.text.push_str(text);
                 self.ends.clear();
@@ -183,7 +184,10 @@ impl<R: BufRead> Records<R> {
 
 /// The message for a line that is not UTF-8, with the column of the first bad byte.
 fn utf8_error(line: u64, bytes: &[u8], valid_up_to: usize) -> String {
-    let column = String::from_utf8_lossy(&bytes[..valid_up_to]).chars().count() + 1;
+    let column = String::from_utf8_lossy(&bytes[..valid_up_to])
+        .chars()
+        .count()
+        + 1;
     format!(
         "line {line}, column {column}: not UTF-8 text; pi2de reads UTF-8 (a file saved by Excel as \
          \"CSV\" is often Windows-1252: save it as \"CSV UTF-8\")"

@@ -1,0 +1,153 @@
+//! Runs a sink on its own thread: the reader fills batches of values (one text buffer per
+//! batch, no allocation per value) and sends them over a bounded channel, so reading and the
+//! conversion rules use both cores.
+
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use anyhow::{Result, anyhow};
+
+use crate::model::{DataValue, Place};
+use crate::read::Sink;
+
+/// Values per batch.
+const BATCH: usize = 4096;
+/// Batches in flight.
+const IN_FLIGHT: usize = 8;
+
+/// A value whose fields are spans of its batch's text.
+#[derive(Clone, Copy)]
+struct Packed {
+    fields: [(u32, u32); 5],
+    value: Option<(u32, u32)>,
+    place: Place,
+}
+
+#[derive(Default)]
+struct Batch {
+    text: String,
+    values: Vec<Packed>,
+}
+
+enum Message {
+    Begin(usize, String),
+    Batch(Batch),
+    /// The read starts again (late JSON defaults): a fresh sink.
+    Reset,
+}
+
+/// The reading side: a [`Sink`] that sends what it receives to the other thread.
+pub struct Sender {
+    tx: SyncSender<Message>,
+    batch: Batch,
+}
+
+impl Sender {
+    fn push(&mut self, s: &str) -> (u32, u32) {
+        let start = self.batch.text.len() as u32;
+        self.batch.text.push_str(s);
+        (start, s.len() as u32)
+    }
+
+    fn send(&mut self, m: Message) -> Result<()> {
+        self.tx
+            .send(m)
+            .map_err(|_| anyhow!("the conversion stopped"))
+    }
+
+    /// Sends what is pending.
+    pub fn flush(&mut self) -> Result<()> {
+        if !self.batch.values.is_empty() {
+            let batch = std::mem::take(&mut self.batch);
+            self.send(Message::Batch(batch))?;
+        }
+        Ok(())
+    }
+}
+
+impl Sink for Sender {
+    fn begin_input(&mut self, index: usize, path: &str) {
+        // A failed send means the other side stopped; its error is reported when it is joined.
+        let _ = self.flush();
+        let _ = self.send(Message::Begin(index, path.to_string()));
+    }
+
+    fn data_value(&mut self, v: DataValue<'_>) -> Result<()> {
+        let fields = [
+            self.push(v.data_element),
+            self.push(v.period),
+            self.push(v.org_unit),
+            self.push(v.category_option_combo),
+            self.push(v.attribute_option_combo),
+        ];
+        let value = v.value.map(|s| self.push(s));
+        self.batch.values.push(Packed {
+            fields,
+            value,
+            place: v.place,
+        });
+        if self.batch.values.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+}
+
+/// Feeds every message to a sink made by `make`, making a new one on a reset.
+fn receive<S: Sink>(rx: Receiver<Message>, mut make: impl FnMut() -> S) -> Result<S> {
+    let mut sink = make();
+    for message in rx {
+        match message {
+            Message::Begin(i, path) => sink.begin_input(i, &path),
+            Message::Reset => sink = make(),
+            Message::Batch(b) => {
+                let text = |(s, n): (u32, u32)| &b.text[s as usize..(s + n) as usize];
+                for p in &b.values {
+                    sink.data_value(DataValue {
+                        data_element: text(p.fields[0]),
+                        period: text(p.fields[1]),
+                        org_unit: text(p.fields[2]),
+                        category_option_combo: text(p.fields[3]),
+                        attribute_option_combo: text(p.fields[4]),
+                        value: p.value.map(text),
+                        place: p.place,
+                    })?;
+                }
+            }
+        }
+    }
+    Ok(sink)
+}
+
+/// Runs `read` (which feeds the senders it makes) on this thread and the sinks made by `make`
+/// on another; returns what `read` returned and the last sink.
+pub fn run<S: Sink + Send, T>(
+    make: impl FnMut() -> S + Send,
+    read: impl FnOnce(&mut dyn FnMut() -> Sender) -> Result<(Sender, T)>,
+) -> Result<(S, T)> {
+    let (tx, rx) = sync_channel(IN_FLIGHT);
+    std::thread::scope(|scope| {
+        let worker = scope.spawn(move || receive(rx, make));
+        let mut first = true;
+        let mut new_sender = || {
+            if !first {
+                let _ = tx.send(Message::Reset);
+            }
+            first = false;
+            Sender {
+                tx: tx.clone(),
+                batch: Batch::default(),
+            }
+        };
+        let read_result = read(&mut new_sender).and_then(|(mut sender, t)| {
+            sender.flush()?;
+            Ok(t)
+        });
+        drop(tx);
+        let sink = worker
+            .join()
+            .map_err(|_| anyhow!("internal error: the conversion thread stopped"))?;
+        // The reader's error comes first: a sink error is then only its consequence.
+        let t = read_result?;
+        Ok((sink?, t))
+    })
+}
