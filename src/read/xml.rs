@@ -90,19 +90,38 @@ fn emit(
         place: Place { record, line: None },
         ..Default::default()
     };
-    let attrs = attributes(e, path, position)?;
-    for (key, value) in &attrs {
-        let value: &str = value;
-        match key.as_str() {
-            "dataElement" => v.data_element = value,
-            "period" => v.period = value,
-            "orgUnit" => v.org_unit = value,
-            "categoryOptionCombo" => v.category_option_combo = value,
-            "attributeOptionCombo" => v.attribute_option_combo = value,
-            "value" => v.value = Some(value),
-            _ => {}
-        }
+    // Only the attributes pi2de reads are decoded; names are matched in place.
+    let mut fields: [Option<Cow<str>>; 6] = Default::default();
+    for attr in e.attributes() {
+        let attr =
+            attr.map_err(|err| at(path, position, &format!("invalid XML attribute: {err}")))?;
+        let slot = match attr.key.local_name().as_ref() {
+            "dataElement" => 0,
+            "period" => 1,
+            "orgUnit" => 2,
+            "categoryOptionCombo" => 3,
+            "attributeOptionCombo" => 4,
+            "value" => 5,
+            _ => continue,
+        };
+        let value = attr
+            .normalized_value(XmlVersion::Implicit1_0)
+            .map_err(|err| {
+                at(
+                    path,
+                    position,
+                    &format!("attribute `{}`: {err}", attr.key.local_name().as_ref()),
+                )
+            })?;
+        fields[slot] = Some(value);
     }
+    let f = |i: usize| fields[i].as_deref().unwrap_or("");
+    v.data_element = f(0);
+    v.period = f(1);
+    v.org_unit = f(2);
+    v.category_option_combo = f(3);
+    v.attribute_option_combo = f(4);
+    v.value = fields[5].as_deref();
     header.apply(&mut v);
     sink.data_value(v)
 }
