@@ -191,6 +191,10 @@ fn samples_convert_identically_from_json_xml_and_csv() {
         assert_eq!(summary["unmapped"][0]["dataElement"], "aEfiCases1l");
         assert_eq!(summary["unmapped"][0]["count"], 9);
         assert!(stderr.contains("unmapped"), "{stderr}");
+        assert!(
+            !stderr.contains(['\r', '\u{1b}']),
+            "no progress bar when stderr is not a terminal"
+        );
         outputs.push(fs::read(&out).unwrap());
     }
     assert_eq!(

@@ -90,6 +90,7 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
     }
     let org_units_by_code = args.org_unit_scheme == Some(OrgUnitScheme::Code);
     let hash = args.summary.is_some() || args.report.is_some();
+    let progress = read::progress_bar(&args.inputs, !args.quiet && !args.no_progress);
     // Reading on this thread, the conversion rules on another.
     let (mut pipeline, inputs) = relay::run(
         || {
@@ -105,8 +106,13 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
                 target_scheme: scheme,
             })
         },
-        |new_sender| read::read_inputs(&args.inputs, args.from, hash, new_sender),
+        |new_sender| {
+            read::read_inputs(&args.inputs, args.from, hash, progress.as_ref(), new_sender)
+        },
     )?;
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
     pipeline.finish()?;
     let schemes = output_schemes(args, mapping.as_ref(), &inputs)?;
     if !args.previous.is_empty() {
@@ -259,7 +265,8 @@ impl Sink for Previous {
 
 /// Reads the `--previous` outputs and turns what disappeared into deletions.
 fn read_previous(args: &ConvertArgs, schemes: &Schemes, pipeline: &mut Pipeline) -> Result<()> {
-    let (previous, infos) = read::read_inputs(&args.previous, None, false, Previous::default)?;
+    let (previous, infos) =
+        read::read_inputs(&args.previous, None, false, None, Previous::default)?;
     for info in &infos {
         let h = &info.header;
         for (what, declared, ours) in [

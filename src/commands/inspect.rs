@@ -94,7 +94,7 @@ impl Sink for Stats {
 }
 
 pub fn run(args: &InspectArgs) -> Result<ExitCode> {
-    let (stats, inputs) = read::read_inputs(&args.inputs, args.from, false, Stats::default)?;
+    let (stats, inputs) = read::read_inputs(&args.inputs, args.from, false, None, Stats::default)?;
     let mut out = Vec::new();
     for i in &inputs {
         let compression = match i.compression {

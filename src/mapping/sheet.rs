@@ -144,7 +144,7 @@ fn load_csv(path: &str) -> Result<Sheet> {
         .unwrap_or(path)
         .to_string();
     let digest = std::rc::Rc::new(std::cell::RefCell::new(None));
-    let (rows, _) = read::with_input(path, digest, |reader, _| {
+    let (rows, _) = read::with_input(path, digest, None, |reader, _| {
         let mut records = read::csv::Records::new(reader);
         let mut rows = Vec::new();
         while let Some(line) = records.next_record().map_err(|e| anyhow!("{path}: {e}"))? {

@@ -13,6 +13,7 @@ use std::path::Path;
 use std::rc::Rc;
 
 use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sha2::{Digest, Sha256};
 
 use crate::model::{DataValue, Header};
@@ -94,6 +95,7 @@ pub fn read_inputs<S: Sink>(
     inputs: &[String],
     from: Option<Format>,
     hash: bool,
+    progress: Option<&ProgressBar>,
     mut make_sink: impl FnMut() -> S,
 ) -> Result<(S, Vec<InputInfo>)> {
     let mut hints: Vec<Header> = vec![Header::default(); inputs.len()];
@@ -111,7 +113,7 @@ pub fn read_inputs<S: Sink>(
         let mut infos = Vec::with_capacity(inputs.len());
         for (index, path) in inputs.iter().enumerate() {
             sink.begin_input(index, path);
-            let (info, late) = read_one(path, from, hash, &hints[index], &mut sink)?;
+            let (info, late) = read_one(path, from, hash, progress, &hints[index], &mut sink)?;
             if late {
                 if path == "-" || attempt > 0 {
                     bail!(
@@ -134,23 +136,25 @@ fn read_one(
     path: &str,
     from: Option<Format>,
     hash: bool,
+    progress: Option<&ProgressBar>,
     hint: &Header,
     sink: &mut dyn Sink,
 ) -> Result<(InputInfo, bool)> {
     let digest = Rc::new(RefCell::new(hash.then(Sha256::new)));
-    let (outcome, format, compression) = with_input(path, digest.clone(), |reader, entry| {
-        let format = match from {
-            Some(f) => f,
-            None => detect_format(path, entry, reader)?,
-        };
-        let outcome = match format {
-            Format::Json => json::read(reader, path, hint, sink)?,
-            Format::Xml => xml::read(reader, path, sink)?,
-            Format::Csv => csv::read(reader, path, sink)?,
-        };
-        Ok((outcome, format))
-    })
-    .map(|((outcome, format), compression)| (outcome, format, compression))?;
+    let (outcome, format, compression) =
+        with_input(path, digest.clone(), progress, |reader, entry| {
+            let format = match from {
+                Some(f) => f,
+                None => detect_format(path, entry, reader)?,
+            };
+            let outcome = match format {
+                Format::Json => json::read(reader, path, hint, sink)?,
+                Format::Xml => xml::read(reader, path, sink)?,
+                Format::Csv => csv::read(reader, path, sink)?,
+            };
+            Ok((outcome, format))
+        })
+        .map(|((outcome, format), compression)| (outcome, format, compression))?;
     let sha256 = digest.borrow_mut().take().map(|d| hex(&d.finalize()));
     let late = outcome.late_defaults;
     Ok((
@@ -170,10 +174,12 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A reader that feeds every byte it passes through into a SHA-256 digest.
+/// A reader that feeds every byte it passes through into a SHA-256 digest, and moves the
+/// progress bar.
 struct Hashing<R> {
     inner: R,
     digest: Rc<RefCell<Option<Sha256>>>,
+    progress: Option<ProgressBar>,
 }
 
 impl<R: Read> Read for Hashing<R> {
@@ -182,7 +188,38 @@ impl<R: Read> Read for Hashing<R> {
         if let Some(d) = self.digest.borrow_mut().as_mut() {
             d.update(&buf[..n]);
         }
+        if let Some(bar) = &self.progress {
+            advance(bar, n as u64);
+        }
         Ok(n)
+    }
+}
+
+/// A progress bar for reading `inputs` on stderr, or `None` when stderr is not a terminal or
+/// `enabled` is false. It stays hidden until reading has taken a second.
+pub fn progress_bar(inputs: &[String], enabled: bool) -> Option<ProgressBar> {
+    use std::io::IsTerminal;
+    if !enabled || !io::stderr().is_terminal() {
+        return None;
+    }
+    let total: u64 = inputs
+        .iter()
+        .filter(|p| *p != "-")
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
+    let style =
+        ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {bytes_per_sec} {eta} left")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    Some(bar)
+}
+
+fn advance(bar: &ProgressBar, n: u64) {
+    bar.inc(n);
+    if bar.is_hidden() && bar.elapsed() > std::time::Duration::from_secs(1) {
+        bar.set_draw_target(ProgressDrawTarget::stderr());
     }
 }
 
@@ -191,6 +228,7 @@ impl<R: Read> Read for Hashing<R> {
 pub fn with_input<T>(
     path: &str,
     digest: Rc<RefCell<Option<Sha256>>>,
+    progress: Option<&ProgressBar>,
     f: impl FnOnce(&mut dyn BufRead, Option<&str>) -> Result<T>,
 ) -> Result<(T, Compression)> {
     let raw: Box<dyn Read> = if path == "-" {
@@ -208,6 +246,7 @@ pub fn with_input<T>(
         Hashing {
             inner: raw,
             digest: digest.clone(),
+            progress: progress.cloned(),
         },
     );
     let magic = raw
@@ -307,7 +346,7 @@ pub fn line_column(path: &str, offset: u64) -> Option<(u64, u64)> {
         return None;
     }
     let digest = Rc::new(RefCell::new(None));
-    with_input(path, digest, |reader, _| {
+    with_input(path, digest, None, |reader, _| {
         let (mut line, mut column, mut seen) = (1u64, 1u64, 0u64);
         let mut buf = Vec::new();
         while seen < offset {
