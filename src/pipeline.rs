@@ -249,6 +249,18 @@ struct Deletion {
     data_set: u32,
 }
 
+/// Written values of one data element × category option combo × period.
+#[derive(Debug, Clone)]
+pub struct Total {
+    pub data_element: String,
+    pub category_option_combo: String,
+    pub period: String,
+    pub values: u64,
+    /// The sum of the numeric values.
+    pub sum: f64,
+    pub non_numeric: u64,
+}
+
 /// One output file's worth of values: written keys and deletions of one data set.
 #[derive(Debug, Default)]
 pub struct Group {
@@ -749,6 +761,40 @@ impl<'m> Pipeline<'m> {
             f(&self.output_value(&slot.key, slot.first.value, comment, false))?;
         }
         Ok(())
+    }
+
+    /// Written values per data element × category option combo × period, sorted.
+    pub fn totals(&self) -> Vec<Total> {
+        let mut sums: FxHashMap<[u32; 3], (u64, f64, u64)> = FxHashMap::default();
+        for slot in self.slots.iter().filter(|s| !s.rejected) {
+            let t = sums
+                .entry([slot.key[0], slot.key[3], slot.key[1]])
+                .or_default();
+            t.0 += 1;
+            match self.text(slot.first.value).parse::<f64>() {
+                Ok(n) if n.is_finite() => t.1 += n,
+                _ => t.2 += 1,
+            }
+        }
+        let mut out: Vec<Total> = sums
+            .into_iter()
+            .map(|(k, (values, sum, non_numeric))| Total {
+                data_element: self.ids.get(k[0]).to_string(),
+                category_option_combo: self.ids.get(k[1]).to_string(),
+                period: self.ids.get(k[2]).to_string(),
+                values,
+                sum,
+                non_numeric,
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            (&a.data_element, &a.category_option_combo, &a.period).cmp(&(
+                &b.data_element,
+                &b.category_option_combo,
+                &b.period,
+            ))
+        });
+        out
     }
 
     /// The values and deletions to write: one group, or one per data set (`--split-by

@@ -1,7 +1,6 @@
 //! The audit workbook of a conversion (`--report`, SPEC §6.2): Summary, Mapping, Unmapped,
 //! Duplicates, Left out, Totals. Every text cell is a string cell, never a formula.
 
-use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Result;
@@ -11,7 +10,6 @@ use super::Run;
 use crate::mapping::COLUMNS;
 use crate::period::Date;
 use crate::pipeline::DETAIL_CAP;
-use crate::value::canonical_number;
 use crate::xlsx::{self, Cell, add_table};
 
 /// Rows per sheet at most (the Left out sheet holds at most the pipeline's detail cap).
@@ -309,30 +307,15 @@ pub fn write(path: &str, run: &Run) -> Result<()> {
     )?;
 
     // Totals.
-    let mut totals: BTreeMap<(String, String, String), (u64, f64, u64)> = BTreeMap::new();
-    p.for_each_output(None, |v| {
-        let t = totals
-            .entry((
-                v.data_element.to_string(),
-                v.category_option_combo.to_string(),
-                v.period.to_string(),
-            ))
-            .or_default();
-        t.0 += 1;
-        match canonical_number(v.value).and_then(|n| n.parse::<f64>().ok()) {
-            Some(n) => t.1 += n,
-            None => t.2 += 1,
-        }
-        Ok(())
-    })?;
-    let rows = totals.into_iter().map(|((de, coc, pe), (n, sum, text))| {
+    let totals = p.totals();
+    let rows = totals.into_iter().map(|t| {
         vec![
-            de.into(),
-            coc.into(),
-            pe.into(),
-            n.into(),
-            Cell::Number(sum),
-            text.into(),
+            t.data_element.into(),
+            t.category_option_combo.into(),
+            t.period.into(),
+            t.values.into(),
+            Cell::Number(t.sum),
+            t.non_numeric.into(),
         ]
     });
     add_table(
