@@ -197,23 +197,31 @@ struct Slot {
     /// Data element, period, org unit, COC, AOC (interned).
     key: [u32; 5],
     first: Contribution,
-    /// Boxed so that the common case (no duplicate) costs 8 bytes.
+    /// Other values for the key; boxed so that the common case (none) costs 8 bytes.
     more: Option<Box<More>>,
-    rejected: bool,
     /// The data set the value goes to (interned id; 0 when none is known).
     data_set: u32,
+    /// Values read again with the same source and value: counted, not stored, so memory grows
+    /// with distinct keys and contributions only.
+    repeats: u32,
 }
 
-/// What a key received beyond its first value.
+impl Slot {
+    /// Only a key with different values can be rejected, and those have a `More`.
+    fn rejected(&self) -> bool {
+        self.more.as_ref().is_some_and(|m| m.rejected)
+    }
+}
+
+/// What a key received beyond its first value, when some of it differs.
 #[derive(Debug, Default)]
 struct More {
     /// Further contributions, each different from all before it in source or value.
     distinct: Vec<Contribution>,
-    /// Values read again with the same source and value: counted, not stored, so memory
-    /// grows with distinct contributions only.
-    repeats: u64,
     /// The value read last.
     last: (u32, u32),
+    /// The key is left out (a conflict the policy rejects).
+    rejected: bool,
 }
 
 /// How a run treats values: the options of `convert` that the rules need.
@@ -613,10 +621,13 @@ impl<'m> Pipeline<'m> {
         let mut merged_folded = 0u64;
         let mut rejected = 0u64;
         for i in 0..self.slots.len() {
-            let Some(more) = self.slots[i].more.take() else {
+            let slot = &self.slots[i];
+            let repeats = u64::from(slot.repeats);
+            let Some(more) = slot.more.as_deref() else {
+                merged_identical += repeats;
                 continue;
             };
-            let slot = &self.slots[i];
+            let last = more.last;
             // Distinct (source, value) contributions; identical ones were counted as repeats.
             let distinct: Vec<Contribution> = std::iter::once(slot.first)
                 .chain(more.distinct.iter().copied())
@@ -630,7 +641,6 @@ impl<'m> Pipeline<'m> {
             }
             let conflict =
                 values.len() > 1 || (self.policy == DuplicatePolicy::Sum && distinct.len() > 1);
-            let repeats = more.repeats;
             let n = distinct.len() as u64 + repeats;
             if !conflict {
                 merged_identical += n - 1;
@@ -646,7 +656,7 @@ impl<'m> Pipeline<'m> {
                     "kept the value read first".into(),
                 ),
                 DuplicatePolicy::Last => (
-                    Some(self.text(more.last).to_string()),
+                    Some(self.text(last).to_string()),
                     "kept the value read last".into(),
                 ),
                 DuplicatePolicy::Sum => {
@@ -674,7 +684,9 @@ impl<'m> Pipeline<'m> {
                 }
                 None => {
                     rejected += n;
-                    self.slots[i].rejected = true;
+                    if let Some(m) = self.slots[i].more.as_mut() {
+                        m.rejected = true;
+                    }
                 }
             }
             self.conflict_count += 1;
@@ -692,7 +704,7 @@ impl<'m> Pipeline<'m> {
         self.left[Reason::DuplicateMerged as usize] += merged_identical + merged_folded;
         self.left[Reason::DuplicateRejected as usize] += rejected;
         self.identical_merged = merged_identical;
-        self.written = self.slots.iter().filter(|s| !s.rejected).count() as u64;
+        self.written = self.slots.iter().filter(|s| !s.rejected()).count() as u64;
         ensure!(
             self.read == self.written + self.left_out_total(),
             "internal error: {} values read, but {} written and {} left out",
@@ -757,7 +769,7 @@ impl<'m> Pipeline<'m> {
         comment: Option<&str>,
         mut f: impl FnMut(&OutputValue) -> std::io::Result<()>,
     ) -> std::io::Result<()> {
-        for slot in self.slots.iter().filter(|s| !s.rejected) {
+        for slot in self.slots.iter().filter(|s| !s.rejected()) {
             f(&self.output_value(&slot.key, slot.first.value, comment, false))?;
         }
         Ok(())
@@ -766,7 +778,7 @@ impl<'m> Pipeline<'m> {
     /// Written values per data element × category option combo × period, sorted.
     pub fn totals(&self) -> Vec<Total> {
         let mut sums: FxHashMap<[u32; 3], (u64, f64, u64)> = FxHashMap::default();
-        for slot in self.slots.iter().filter(|s| !s.rejected) {
+        for slot in self.slots.iter().filter(|s| !s.rejected()) {
             let t = sums
                 .entry([slot.key[0], slot.key[3], slot.key[1]])
                 .or_default();
@@ -812,7 +824,7 @@ impl<'m> Pipeline<'m> {
         if !split {
             group(0, &mut by_set);
         }
-        for (i, slot) in self.slots.iter().enumerate().filter(|(_, s)| !s.rejected) {
+        for (i, slot) in self.slots.iter().enumerate().filter(|(_, s)| !s.rejected()) {
             let g = group(slot.data_set, &mut by_set);
             by_set[g].1.slots.push(i as u32);
         }
@@ -870,7 +882,11 @@ impl<'m> Pipeline<'m> {
     pub fn registrations(&self, min: u64) -> Vec<(DataSetId, OutputKey, u64)> {
         let mut counts: FxHashMap<[u32; 4], u64> = FxHashMap::default();
         let mut order = Vec::new();
-        for slot in self.slots.iter().filter(|s| !s.rejected && s.data_set != 0) {
+        for slot in self
+            .slots
+            .iter()
+            .filter(|s| !s.rejected() && s.data_set != 0)
+        {
             let k = [slot.data_set, slot.key[1], slot.key[2], slot.key[4]];
             let n = counts.entry(k).or_insert(0);
             if *n == 0 {
@@ -1209,22 +1225,27 @@ impl Sink for Pipeline<'_> {
                 .chain(slot.more.iter().flat_map(|m| m.distinct.iter()))
                 .find(|c| same(c))
                 .map(|c| c.value);
-            let span = match repeat {
-                Some(span) => span,
-                None => self.push_text(&value.text),
-            };
-            let more = self.slots[i].more.get_or_insert_with(Default::default);
-            more.last = span;
-            if repeat.is_some() {
-                more.repeats += 1;
-            } else {
-                more.distinct.push(Contribution {
-                    value: span,
-                    source,
-                    mapping_row: row,
-                    input: self.input,
-                    record: v.place.record as u32,
-                });
+            match repeat {
+                Some(span) => {
+                    let slot = &mut self.slots[i];
+                    slot.repeats = slot.repeats.saturating_add(1);
+                    if let Some(more) = slot.more.as_mut() {
+                        more.last = span;
+                    }
+                }
+                None => {
+                    let span = self.push_text(&value.text);
+                    let input = self.input;
+                    let more = self.slots[i].more.get_or_insert_with(Default::default);
+                    more.last = span;
+                    more.distinct.push(Contribution {
+                        value: span,
+                        source,
+                        mapping_row: row,
+                        input,
+                        record: v.place.record as u32,
+                    });
+                }
             }
             return Ok(());
         }
@@ -1242,8 +1263,8 @@ impl Sink for Pipeline<'_> {
             key,
             first: contribution,
             more: None,
-            rejected: false,
             data_set,
+            repeats: 0,
         });
         Ok(())
     }
