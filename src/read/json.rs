@@ -291,59 +291,81 @@ fn skip_ws(s: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// A string without escapes starting at `s[i] == '"'`: its text and the index after it.
-fn plain_string(s: &[u8], i: usize) -> Option<(&str, usize)> {
-    if s.get(i) != Some(&b'"') {
-        return None;
-    }
-    let k = memchr::memchr2(b'"', b'\\', &s[i + 1..])?;
-    if s[i + 1 + k] != b'"' {
-        return None;
-    }
-    let text = std::str::from_utf8(&s[i + 1..i + 1 + k]).ok()?;
-    if text.bytes().any(|b| b < 0x20) {
-        return None;
-    }
-    Some((text, i + 2 + k))
+/// Why the fast path did not parse an object.
+#[derive(Debug, PartialEq, Eq)]
+enum Flat {
+    /// The buffer ends inside the object: read more and try again.
+    Short,
+    /// Something the fast path does not handle (numbers, escapes, nesting, bad syntax).
+    Other,
 }
 
-/// The fast path: an object of plain strings, booleans and nulls. `None` means "use serde".
-fn flat_object(s: &[u8]) -> Option<Fields<'_>> {
+/// A string without escapes starting at `s[i] == '"'`: its text and the index after it.
+fn plain_string(s: &[u8], i: usize) -> Result<(&str, usize), Flat> {
+    if s.get(i).ok_or(Flat::Short)? != &b'"' {
+        return Err(Flat::Other);
+    }
+    let k = memchr::memchr2(b'"', b'\\', &s[i + 1..]).ok_or(Flat::Short)?;
+    if s[i + 1 + k] != b'"' {
+        return Err(Flat::Other);
+    }
+    let text = std::str::from_utf8(&s[i + 1..i + 1 + k]).map_err(|_| Flat::Other)?;
+    if text.bytes().any(|b| b < 0x20) {
+        return Err(Flat::Other);
+    }
+    Ok((text, i + 2 + k))
+}
+
+/// The fast path: an object of plain strings, booleans and nulls at the start of `s`, and the
+/// number of bytes it takes.
+fn flat_object(s: &[u8]) -> Result<(Fields<'_>, usize), Flat> {
+    let at = |i: usize| s.get(i).copied().ok_or(Flat::Short);
     let mut f = Fields::default();
     let mut i = skip_ws(s, 0);
-    if s.get(i) != Some(&b'{') {
-        return None;
+    if at(i)? != b'{' {
+        return Err(Flat::Other);
     }
     i = skip_ws(s, i + 1);
-    if s.get(i) == Some(&b'}') {
-        return (skip_ws(s, i + 1) == s.len()).then_some(f);
+    if at(i)? == b'}' {
+        return Ok((f, i + 1));
     }
     loop {
         let (key, next) = plain_string(s, i)?;
         i = skip_ws(s, next);
-        if s.get(i) != Some(&b':') {
-            return None;
+        if at(i)? != b':' {
+            return Err(Flat::Other);
         }
         i = skip_ws(s, i + 1);
-        let value: Option<&str> = match s.get(i)? {
+        let literal = |word: &[u8], i: usize| -> Result<bool, Flat> {
+            let rest = &s[i..];
+            if rest.len() < word.len() {
+                return if word.starts_with(rest) {
+                    Err(Flat::Short)
+                } else {
+                    Ok(false)
+                };
+            }
+            Ok(rest.starts_with(word))
+        };
+        let value: Option<&str> = match at(i)? {
             b'"' => {
                 let (text, next) = plain_string(s, i)?;
                 i = next;
                 Some(text)
             }
-            b't' if s[i..].starts_with(b"true") => {
+            b't' if literal(b"true", i)? => {
                 i += 4;
                 Some("true")
             }
-            b'f' if s[i..].starts_with(b"false") => {
+            b'f' if literal(b"false", i)? => {
                 i += 5;
                 Some("false")
             }
-            b'n' if s[i..].starts_with(b"null") => {
+            b'n' if literal(b"null", i)? => {
                 i += 4;
                 None
             }
-            _ => return None,
+            _ => return Err(Flat::Other),
         };
         // Length and first byte rule out the other keys (created, comment, …) without a
         // string comparison.
@@ -358,10 +380,10 @@ fn flat_object(s: &[u8]) -> Option<Fields<'_>> {
         };
         *slot = value.map(Cow::Borrowed);
         i = skip_ws(s, i);
-        match s.get(i)? {
+        match at(i)? {
             b',' => i = skip_ws(s, i + 1),
-            b'}' => return (skip_ws(s, i + 1) == s.len()).then_some(f),
-            _ => return None,
+            b'}' => return Ok((f, i + 1)),
+            _ => return Err(Flat::Other),
         }
     }
 }
@@ -538,25 +560,38 @@ fn read_values(sc: &mut Scanner, ctx: &mut Ctx) -> Result<()> {
         if sc.peek().map_err(|e| sc.fail(e, ""))? != b'{' {
             return Err(sc.error(at, "`dataValues` must hold dataValue objects"));
         }
-        let (s, e) = sc
-            .value(true)
-            .map_err(|e| sc.fail(e, "a dataValue object"))?;
-        let slice = &sc.buf[s..e];
-        match flat_object(slice) {
-            Some(fields) => ctx.emit(&fields)?,
-            None => {
-                let parsed: JsonDataValue =
-                    serde_json::from_slice(slice).map_err(|err| object_error(sc, at, &err))?;
-                let fields = Fields {
-                    data_element: parsed.data_element.map(Cow::Owned),
-                    period: parsed.period.map(Cow::Owned),
-                    org_unit: parsed.org_unit.map(Cow::Owned),
-                    category_option_combo: parsed.category_option_combo.map(Cow::Owned),
-                    attribute_option_combo: parsed.attribute_option_combo.map(Cow::Owned),
-                    value: parsed.value.map(Cow::Owned),
-                };
-                ctx.emit(&fields)?;
+        // The fast path straight on the buffer; when the object runs past it, read more first.
+        let fast = loop {
+            match flat_object(&sc.buf[sc.pos..]) {
+                // A giant object would be rescanned after every block: frame it instead.
+                Err(Flat::Short) if sc.buf.len() - sc.pos > 4 * BLOCK => break None,
+                Err(Flat::Short) => match sc.fill(sc.pos) {
+                    Ok(Some(_)) => continue,
+                    Ok(None) => break None,
+                    Err(e) => return Err(sc.fail(e, "")),
+                },
+                Err(Flat::Other) => break None,
+                Ok((fields, len)) => break Some((fields, len)),
             }
+        };
+        if let Some((fields, len)) = fast {
+            ctx.emit(&fields)?;
+            sc.pos += len;
+        } else {
+            let (s, e) = sc
+                .value(true)
+                .map_err(|e| sc.fail(e, "a dataValue object"))?;
+            let parsed: JsonDataValue =
+                serde_json::from_slice(&sc.buf[s..e]).map_err(|err| object_error(sc, at, &err))?;
+            let fields = Fields {
+                data_element: parsed.data_element.map(Cow::Owned),
+                period: parsed.period.map(Cow::Owned),
+                org_unit: parsed.org_unit.map(Cow::Owned),
+                category_option_combo: parsed.category_option_combo.map(Cow::Owned),
+                attribute_option_combo: parsed.attribute_option_combo.map(Cow::Owned),
+                value: parsed.value.map(Cow::Owned),
+            };
+            ctx.emit(&fields)?;
         }
         match sc.peek().map_err(|e| sc.fail(e, "`,` or `]`"))? {
             b',' => sc.pos += 1,
@@ -597,7 +632,8 @@ mod tests {
 
     #[test]
     fn flat_objects() {
-        let f = flat_object(br#"{ "dataElement" : "A", "period":"202401","orgUnit":"O","value":"12.0","followup":false,"comment":null }"#).unwrap();
+        let text = br#"{ "dataElement" : "A", "period":"202401","orgUnit":"O","value":"12.0","followup":false,"comment":null },{"#;
+        let (f, len) = flat_object(text).unwrap();
         assert_eq!(
             (
                 f.data_element.as_deref(),
@@ -606,19 +642,30 @@ mod tests {
             ),
             (Some("A"), Some("12.0"), None)
         );
-        assert!(
-            flat_object(br#"{"value":12}"#).is_none(),
+        assert_eq!(&text[len..], b",{", "stops after the object");
+        assert_eq!(
+            flat_object(br#"{"value":12}"#).err(),
+            Some(Flat::Other),
             "numbers take the serde path"
         );
-        assert!(
-            flat_object(br#"{"value":"a\"b"}"#).is_none(),
+        assert_eq!(
+            flat_object(br#"{"value":"a\"b"}"#).err(),
+            Some(Flat::Other),
             "escapes take the serde path"
         );
-        assert!(flat_object(br#"{"value":"x"} x"#).is_none());
-        assert!(flat_object(br#"{"value":{"a":1}}"#).is_none());
-        assert!(flat_object(b"{}").is_some());
+        assert_eq!(
+            flat_object(br#"{"value":{"a":1}}"#).err(),
+            Some(Flat::Other)
+        );
+        assert_eq!(
+            flat_object(br#"{"value":"1","follow"#).err(),
+            Some(Flat::Short)
+        );
+        assert_eq!(flat_object(br#"{"followup":fal"#).err(), Some(Flat::Short));
+        assert_eq!(flat_object(br#"{"followup":fax}"#).err(), Some(Flat::Other));
+        assert_eq!(flat_object(b"{}").map(|(_, n)| n), Ok(2));
         assert!(
-            flat_object(br#"{"":"x","value":"1"}"#).is_some(),
+            flat_object(br#"{"":"x","value":"1"}"#).is_ok(),
             "an empty key is just another key"
         );
     }

@@ -3,19 +3,22 @@
 
 use std::io::{self, Write};
 
-use super::{DataValueWriter, OutputValue};
+use super::{Buffer, DataValueWriter, OutputValue};
 
 pub const HEADER: &str = "dataelement,period,orgunit,categoryoptioncombo,attributeoptioncombo,value,storedby,lastupdated,comment,followup,deleted";
 
 pub struct Writer<'w> {
-    out: &'w mut dyn Write,
+    out: Buffer<'w>,
 }
 
 impl<'w> Writer<'w> {
     pub fn new(out: &'w mut dyn Write) -> io::Result<Self> {
-        out.write_all(HEADER.as_bytes())?;
-        out.write_all(b"\n")?;
-        Ok(Writer { out })
+        let mut w = Writer {
+            out: Buffer::new(out),
+        };
+        w.out.write_all(HEADER.as_bytes())?;
+        w.out.write_all(b"\n")?;
+        Ok(w)
     }
 
     fn field(&mut self, s: &str) -> io::Result<()> {
@@ -58,6 +61,6 @@ impl DataValueWriter for Writer<'_> {
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        Ok(())
+        self.out.flush()
     }
 }

@@ -3,11 +3,11 @@
 
 use std::io::{self, Write};
 
-use super::{DataValueWriter, OutputValue, Schemes, json_escape};
+use super::{Buffer, DataValueWriter, OutputValue, Schemes, json_escape};
 use crate::preflight::DataSetId;
 
 pub struct Writer<'w> {
-    out: &'w mut dyn Write,
+    out: Buffer<'w>,
     first: bool,
 }
 
@@ -17,37 +17,43 @@ impl<'w> Writer<'w> {
         schemes: &Schemes,
         data_set: Option<&DataSetId>,
     ) -> io::Result<Self> {
-        out.write_all(b"{")?;
+        let mut w = Writer {
+            out: Buffer::new(out),
+            first: true,
+        };
+        w.out.write_all(b"{")?;
         if let Some(ds) = data_set {
-            out.write_all(b"\"dataSet\":\"")?;
-            json_escape(out, &ds.id)?;
-            write!(out, "\",\"dataSetIdScheme\":\"{}\",", ds.scheme)?;
+            w.key_value("dataSet", &ds.id)?;
+            w.key_value("dataSetIdScheme", ds.scheme)?;
         }
-        for (key, scheme) in [
-            ("dataElementIdScheme", &schemes.data_element),
-            (
-                "categoryOptionComboIdScheme",
-                &schemes.category_option_combo,
-            ),
-            (
-                "attributeOptionComboIdScheme",
-                &schemes.attribute_option_combo,
-            ),
-            ("orgUnitIdScheme", &schemes.org_unit),
-        ] {
-            write!(out, "\"{key}\":\"")?;
-            json_escape(out, scheme)?;
-            out.write_all(b"\",")?;
-        }
-        out.write_all(b"\"dataValues\":[")?;
-        Ok(Writer { out, first: true })
+        w.key_value("dataElementIdScheme", &schemes.data_element)?;
+        w.key_value(
+            "categoryOptionComboIdScheme",
+            &schemes.category_option_combo,
+        )?;
+        w.key_value(
+            "attributeOptionComboIdScheme",
+            &schemes.attribute_option_combo,
+        )?;
+        w.key_value("orgUnitIdScheme", &schemes.org_unit)?;
+        w.out.write_all(b"\"dataValues\":[")?;
+        Ok(w)
+    }
+
+    /// `"key":"value",` at the top of the payload.
+    fn key_value(&mut self, key: &str, value: &str) -> io::Result<()> {
+        self.out.write_all(b"\"")?;
+        self.out.write_all(key.as_bytes())?;
+        self.out.write_all(b"\":\"")?;
+        json_escape(&mut self.out, value)?;
+        self.out.write_all(b"\",")
     }
 
     fn field(&mut self, key: &str, value: &str) -> io::Result<()> {
         self.out.write_all(b",\"")?;
         self.out.write_all(key.as_bytes())?;
         self.out.write_all(b"\":\"")?;
-        json_escape(self.out, value)?;
+        json_escape(&mut self.out, value)?;
         self.out.write_all(b"\"")
     }
 }
@@ -58,7 +64,7 @@ impl DataValueWriter for Writer<'_> {
             .write_all(if self.first { b"\n{" } else { b",\n{" })?;
         self.first = false;
         self.out.write_all(b"\"dataElement\":\"")?;
-        json_escape(self.out, v.data_element)?;
+        json_escape(&mut self.out, v.data_element)?;
         self.out.write_all(b"\"")?;
         self.field("period", v.period)?;
         self.field("orgUnit", v.org_unit)?;
@@ -75,10 +81,12 @@ impl DataValueWriter for Writer<'_> {
         if v.deleted {
             self.out.write_all(b",\"deleted\":true")?;
         }
-        self.out.write_all(b"}")
+        self.out.write_all(b"}")?;
+        self.out.spill_if_full()
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        self.out.write_all(b"\n]}\n")
+        self.out.write_all(b"\n]}\n")?;
+        self.out.flush()
     }
 }

@@ -257,9 +257,59 @@ fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
     a.len() == b.len() && a.modified().ok() == b.modified().ok()
 }
 
+/// A byte buffer in front of the output: writers format into it (statically dispatched, so
+/// each small write is a copy) and it is handed on in large pieces.
+pub struct Buffer<'w> {
+    out: &'w mut dyn Write,
+    buf: Vec<u8>,
+}
+
+impl<'w> Buffer<'w> {
+    const SIZE: usize = 1 << 18;
+
+    pub fn new(out: &'w mut dyn Write) -> Self {
+        Buffer {
+            out,
+            buf: Vec::with_capacity(Self::SIZE + 4096),
+        }
+    }
+
+    /// Hands the buffer on once it is full.
+    pub fn spill_if_full(&mut self) -> io::Result<()> {
+        if self.buf.len() >= Self::SIZE {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+}
+
+impl Write for Buffer<'_> {
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(b);
+        Ok(b.len())
+    }
+
+    fn write_all(&mut self, b: &[u8]) -> io::Result<()> {
+        self.buf.extend_from_slice(b);
+        Ok(())
+    }
+
+    /// Hands everything buffered on (the layers below are flushed when the output is
+    /// committed).
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
+    }
+}
+
 /// Escapes `s` for a JSON string body.
-pub fn json_escape(out: &mut dyn Write, s: &str) -> io::Result<()> {
+pub fn json_escape<W: Write + ?Sized>(out: &mut W, s: &str) -> io::Result<()> {
     let bytes = s.as_bytes();
+    if !bytes.iter().any(|&b| b == b'"' || b == b'\\' || b < 0x20) {
+        return out.write_all(bytes);
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escaped: Option<&[u8]> = match b {

@@ -3,16 +3,22 @@
 
 use std::io::{self, Write};
 
-use super::{DataValueWriter, OutputValue, Schemes};
+use super::{Buffer, DataValueWriter, OutputValue, Schemes};
 use crate::preflight::DataSetId;
 
 pub struct Writer<'w> {
-    out: &'w mut dyn Write,
+    out: Buffer<'w>,
 }
 
 /// Escapes `s` for a double-quoted XML attribute.
-fn escape(out: &mut dyn Write, s: &str) -> io::Result<()> {
+fn escape<W: Write + ?Sized>(out: &mut W, s: &str) -> io::Result<()> {
     let bytes = s.as_bytes();
+    if !bytes
+        .iter()
+        .any(|&b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | b'\t' | b'\n' | b'\r'))
+    {
+        return out.write_all(bytes);
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escaped: &[u8] = match b {
@@ -39,9 +45,13 @@ impl<'w> Writer<'w> {
         schemes: &Schemes,
         data_set: Option<&DataSetId>,
     ) -> io::Result<Self> {
-        out.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
-        out.write_all(b"<dataValueSet xmlns=\"http://dhis2.org/schema/dxf/2.0\"")?;
-        let mut w = Writer { out };
+        let mut w = Writer {
+            out: Buffer::new(out),
+        };
+        w.out
+            .write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
+        w.out
+            .write_all(b"<dataValueSet xmlns=\"http://dhis2.org/schema/dxf/2.0\"")?;
         if let Some(ds) = data_set {
             w.attribute("dataSet", &ds.id)?;
             w.attribute("dataSetIdScheme", ds.scheme)?;
@@ -64,7 +74,7 @@ impl<'w> Writer<'w> {
         self.out.write_all(b" ")?;
         self.out.write_all(name.as_bytes())?;
         self.out.write_all(b"=\"")?;
-        escape(self.out, value)?;
+        escape(&mut self.out, value)?;
         self.out.write_all(b"\"")
     }
 }
@@ -88,11 +98,13 @@ impl DataValueWriter for Writer<'_> {
         if v.deleted {
             self.attribute("deleted", "true")?;
         }
-        self.out.write_all(b"/>\n")
+        self.out.write_all(b"/>\n")?;
+        self.out.spill_if_full()
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        self.out.write_all(b"</dataValueSet>\n")
+        self.out.write_all(b"</dataValueSet>\n")?;
+        self.out.flush()
     }
 }
 
