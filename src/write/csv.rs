@@ -57,7 +57,8 @@ impl DataValueWriter for Writer<'_> {
             b",false,true\n"
         } else {
             b",false,false\n"
-        })
+        })?;
+        self.out.spill_if_full()
     }
 
     fn finish(&mut self) -> io::Result<()> {
