@@ -1,7 +1,9 @@
 //! pi2de as a library: the binary's commands, and the readers, rules and writers behind them.
 
+pub mod cleanup;
 pub mod cli;
 pub mod commands;
+pub mod fuzzing;
 pub mod mapping;
 pub mod metadata;
 pub mod model;

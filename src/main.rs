@@ -6,6 +6,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = pi2de::cli::Cli::parse();
+    pi2de::cleanup::install();
     match pi2de::run(cli) {
         Ok(code) => code,
         Err(e) => {

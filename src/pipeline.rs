@@ -1188,6 +1188,19 @@ impl Sink for Pipeline<'_> {
                 return leave(self, Reason::InvalidValue, e.to_string());
             }
         };
+        if let Some(id) = [data_element, org_unit, coc, aoc]
+            .into_iter()
+            .find(|id| id.chars().any(char::is_control))
+        {
+            return leave(
+                self,
+                Reason::InvalidValue,
+                format!(
+                    "the id `{}` holds a control character, which DHIS2 cannot take",
+                    id.escape_debug()
+                ),
+            );
+        }
         if let Some(what) = unsafe_character(&value.text, self.csv_output) {
             return leave(
                 self,

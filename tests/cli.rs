@@ -2933,3 +2933,443 @@ fn outputs_stay_byte_identical() {
         assert_eq!(digest, want, "{name} changed");
     }
 }
+
+// ---------------------------------------------------------------- hostile and broken input
+
+/// Converts `input` (optionally with a mapping) in a fresh folder and expects exit 2, a message
+/// holding every one of `expect`, and no file written.
+fn assert_refused(input: &Path, mapping: Option<&Path>, expect: &[&str]) {
+    let dir = TempDir::new().unwrap();
+    let mut cmd = pi2de();
+    cmd.current_dir(dir.path())
+        .args(["convert", s(input), "-o", "out.json"]);
+    if let Some(m) = mapping {
+        cmd.args(["-m", s(m)]);
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{}: {stderr}", input.display());
+    assert!(stderr.starts_with("pi2de: error: "), "{stderr}");
+    for e in expect {
+        assert!(
+            stderr.contains(e),
+            "{}: expected `{e}` in: {stderr}",
+            input.display()
+        );
+    }
+    assert_only(&dir, &[]);
+}
+
+#[test]
+fn the_broken_input_corpus_is_refused_with_file_and_place() {
+    let corpus = repo("tests/corpus");
+    let c = |name: &str| corpus.join(name);
+    for (file, expect) in [
+        (
+            "truncated.json",
+            &["truncated.json: line 3, column 1", "truncated"][..],
+        ),
+        (
+            "truncated.csv.gz",
+            &["truncated.csv.gz: line ", "damaged or cut short"],
+        ),
+        (
+            "invalid-utf8.json",
+            &["invalid-utf8.json: line 2, column 55", "not UTF-8"],
+        ),
+        (
+            "windows-1252.csv",
+            &["windows-1252.csv: line 2, column 14", "CSV UTF-8"],
+        ),
+        ("utf16-bom.json", &["utf16-bom.json", "UTF-16"]),
+        ("utf16-no-bom.csv", &["utf16-no-bom.csv", "not UTF-8 text"]),
+        (
+            "data-values-object.json",
+            &[
+                "data-values-object.json: line 1, column 15",
+                "must be an array",
+            ],
+        ),
+        (
+            "data-values-strings.json",
+            &[
+                "data-values-strings.json: line 1, column 16",
+                "dataValue objects",
+            ],
+        ),
+        (
+            "not-an-object.json",
+            &[
+                "not-an-object.json: line 1, column 1",
+                "dataValueSet object",
+            ],
+        ),
+        (
+            "doctype-entities.xml",
+            &["doctype-entities.xml: line 9", "unrecognized entity `lol9`"],
+        ),
+        (
+            "missing-columns.csv",
+            &["missing-columns.csv: line 1", "no orgunit column"],
+        ),
+        ("empty.json", &["empty.json", "empty"]),
+        ("empty.csv", &["empty.csv", "empty"]),
+        ("no-entry.zip", &["no-entry.zip", "holds 0"]),
+        ("two-entries.zip", &["two-entries.zip", "holds 2"]),
+        ("double.csv.gz", &["double.csv.gz", "compressed twice"]),
+    ] {
+        assert_refused(&c(file), None, expect);
+    }
+    let sample = repo(SAMPLES[0]);
+    assert_refused(
+        &sample,
+        Some(&c("not-a-workbook.xlsx")),
+        &["not-a-workbook.xlsx", "is not a workbook"],
+    );
+    assert_refused(
+        &sample,
+        Some(&c("encrypted.xlsx")),
+        &["encrypted.xlsx", "password-protected"],
+    );
+}
+
+#[test]
+fn deeply_nested_json_never_overflows_the_stack() {
+    let dir = TempDir::new().unwrap();
+    let depth = 200_000;
+    let deep = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    // Where an id is expected: refused, with its place.
+    let as_id = write(
+        &dir,
+        "as-id.json",
+        &format!("{{\"dataValues\":[{{\"dataElement\":{deep}}}]}}"),
+    );
+    assert_refused(
+        &as_id,
+        None,
+        &[
+            "as-id.json: line 1, column",
+            "expected a string or a number",
+        ],
+    );
+    // Under keys pi2de skips, in a value or at the top: read past without recursion.
+    let skipped = write(
+        &dir,
+        "skipped.json",
+        &format!(
+            "{{\"x\":{deep},\"dataValues\":[{{\"dataElement\":\"DE_A\",\"period\":\"202401\",\"orgUnit\":\"OU_A\",\"value\":\"1\",\"y\":{deep}}}]}}"
+        ),
+    );
+    let out = dir.path().join("out.json");
+    let (code, summary, stderr) = convert(&dir, &[s(&skipped), "-o", s(&out)]);
+    assert_eq!(
+        (code, summary["counts"]["written"].as_u64()),
+        (0, Some(1)),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_gzip_bomb_is_stopped_and_named() {
+    let dir = TempDir::new().unwrap();
+    let bomb = dir.path().join("bomb.json.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        fs::File::create(&bomb).unwrap(),
+        flate2::Compression::default(),
+    );
+    enc.write_all(b"{\"dataValues\":[").unwrap();
+    let zeros = vec![b' '; 1 << 20];
+    for _ in 0..300 {
+        enc.write_all(&zeros).unwrap();
+    }
+    enc.finish().unwrap();
+    assert!(
+        fs::metadata(&bomb).unwrap().len() < 2_000_000,
+        "a small file"
+    );
+    assert_refused(&bomb, None, &["bomb.json.gz", "decompression bomb"]);
+}
+
+#[test]
+fn workbooks_without_a_header_row_and_huge_mappings() {
+    let dir = TempDir::new().unwrap();
+    let mut wb = Workbook::new();
+    let sheet = wb.add_worksheet();
+    sheet.write_string(0, 0, "just some notes").unwrap();
+    sheet.write_string(1, 0, "PiAAAAAAAAA").unwrap();
+    let no_header = dir.path().join("no-header.xlsx");
+    wb.save(&no_header).unwrap();
+    pi2de()
+        .args(["mapping", "check", s(&no_header)])
+        .assert()
+        .code(1)
+        .stdout(
+            predicate::str::contains("Sheet1!A1").and(predicate::str::contains("no header row")),
+        );
+    assert_refused(
+        &repo(SAMPLES[0]),
+        Some(&no_header),
+        &["no-header.xlsx", "Sheet1!A1"],
+    );
+    // 100,000 mapping rows work (and the one that matters is found).
+    let mut big = String::from("programIndicator,dataElement\n");
+    for i in 0..100_000 {
+        big.push_str(&format!("Pi{i:09},DE_{i}\n"));
+    }
+    let mapping = write(&dir, "big.csv", &big);
+    let input = write(
+        &dir,
+        "in.csv",
+        "dataelement,period,orgunit,value\nPi000099999,202401,OU_A,1\n",
+    );
+    let out = dir.path().join("out.json");
+    let (code, _, stderr) = convert(&dir, &[s(&input), "-m", s(&mapping), "-o", s(&out)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        keyed(&json_values(&out)),
+        vec!["DE_99999 202401 OU_A   = 1"]
+    );
+}
+
+// ---------------------------------------------------------------- faults
+
+/// Files in `dir`, including hidden temporary ones.
+fn files_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+fn many_values(dir: &TempDir, n: usize) -> PathBuf {
+    let mut csv = String::from("dataelement,period,orgunit,value\n");
+    for i in 0..n {
+        csv.push_str(&format!("DE_{:03},202401,Ou{i:09},{i}.0\n", i % 100));
+    }
+    write(dir, "many.csv", &csv)
+}
+
+#[test]
+fn an_output_folder_that_cannot_take_files_is_named() {
+    let dir = TempDir::new().unwrap();
+    let input = write(
+        &dir,
+        "in.csv",
+        "dataelement,period,orgunit,value\nDE_A,202401,OU_A,1\n",
+    );
+    // /proc takes no new files, even for root (which ignores permission bits).
+    pi2de()
+        .args(["convert", s(&input), "-o", "/proc/pi2de-out.json"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("/proc/pi2de-out.json")
+                .and(predicate::str::contains("cannot create a file in /proc")),
+        );
+    pi2de()
+        .args([
+            "convert",
+            s(&input),
+            "-o",
+            s(&dir.path().join("missing/out.json")),
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("does not exist"));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_disk_that_fills_up_leaves_nothing_behind() {
+    if std::process::Command::new("prlimit")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: prlimit (util-linux) is not installed");
+        return;
+    }
+    let dir = TempDir::new().unwrap();
+    let input = many_values(&dir, 5_000);
+    let bin = assert_cmd::cargo::cargo_bin("pi2de");
+    // A child whose files may not grow past 20 kB, with SIGXFSZ ignored: writes fail (EFBIG).
+    let out = std::process::Command::new("sh")
+        .current_dir(dir.path())
+        .arg("-c")
+        .arg(format!(
+            "trap '' XFSZ; exec prlimit --fsize=20000 {} convert many.csv -o out.json",
+            bin.display()
+        ))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("out.json: cannot write the output") && stderr.contains("too large"),
+        "{stderr}"
+    );
+    assert_eq!(
+        files_in(dir.path()),
+        ["many.csv"],
+        "no output, no temporary file"
+    );
+    drop(input);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn standard_output_on_a_full_device_fails_cleanly() {
+    let dir = TempDir::new().unwrap();
+    let input = many_values(&dir, 5_000);
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("pi2de"))
+        .args(["convert", s(&input), "-o", "-", "--to", "json"])
+        .stdout(fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("-: cannot write the output") && stderr.contains("No space left"),
+        "{stderr}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_and_sigint_mid_run_leave_no_files() {
+    for signal in ["TERM", "INT"] {
+        let dir = TempDir::new().unwrap();
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("pi2de"))
+            .current_dir(dir.path())
+            .args(["convert", "-", "--from", "csv", "-o", "out.json"])
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Half an input, then nothing: the run is under way and waits for more.
+        let mut stdin = child.stdin.take().unwrap();
+        stdin
+            .write_all(b"dataelement,period,orgunit,value\nDE_A,202401,OU_A,1\n")
+            .unwrap();
+        stdin.flush().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while !files_in(dir.path())
+            .iter()
+            .any(|f| f.starts_with(".pi2de-"))
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the temporary output never appeared"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        drop(stdin);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(130), "{signal}: {stderr}");
+        assert!(stderr.contains("interrupted"), "{stderr}");
+        assert!(
+            files_in(dir.path()).is_empty(),
+            "{signal}: {:?}",
+            files_in(dir.path())
+        );
+    }
+}
+
+// ---------------------------------------------------------------- limits
+
+#[test]
+fn limits_dhis2_would_enforce_are_reported() {
+    let dir = TempDir::new().unwrap();
+    let long_value = "x".repeat(50_001);
+    let input = write(
+        &dir,
+        "in.json",
+        &format!(
+            "{{\"dataValues\":[{{\"dataElement\":\"DE_A\",\"period\":\"202401\",\"orgUnit\":\"OU_A\",\"value\":\"{long_value}\"}},\
+         {{\"dataElement\":\"DE_B\",\"period\":\"202401\",\"orgUnit\":\"OU_A\",\"value\":\"{}\"}},\
+         {{\"dataElement\":\"DE\\nC\",\"period\":\"202401\",\"orgUnit\":\"OU_A\",\"value\":\"1\"}}]}}",
+            "x".repeat(50_000)
+        ),
+    );
+    let out = dir.path().join("out.json");
+    let (code, summary, _) = convert(&dir, &[s(&input), "-o", s(&out)]);
+    assert_eq!(code, 1);
+    assert_eq!(left(&summary, "invalidValue"), 2);
+    let details: Vec<&str> = summary["leftOutValues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["detail"].as_str().unwrap())
+        .collect();
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("50001 characters long; DHIS2 accepts at most 50000")),
+        "{details:?}"
+    );
+    assert!(
+        details.iter().any(|d| d.contains("control character")),
+        "{details:?}"
+    );
+    assert_eq!(
+        json_values(&out).len(),
+        1,
+        "a value of exactly 50,000 characters is fine"
+    );
+    // In a mapping: codes longer than 50 characters, and ids DHIS2 cannot take.
+    let code51 = "C".repeat(51);
+    let mapping = write(
+        &dir,
+        "m.csv",
+        &format!(
+            "programIndicator,dataElement\nPiAAAAAAAAA,{code51}\nPiBBBBBBBBB,\"DE \"\"B\"\"\"\n"
+        ),
+    );
+    pi2de()
+        .args(["mapping", "check", s(&mapping)])
+        .assert()
+        .code(0)
+        .stdout(
+            predicate::str::contains("m.csv!B2").and(predicate::str::contains(
+                "longer than DHIS2's 50-character codes",
+            )),
+        )
+        .stdout(predicate::str::contains("m.csv!B3").and(predicate::str::contains("double quote")));
+}
+
+// ---------------------------------------------------------------- fuzz regressions
+
+#[test]
+fn fuzz_regressions_replay() {
+    let root = repo("tests/fuzz-regressions");
+    let mut replayed = 0;
+    for (target, run) in [
+        ("read_json", pi2de::fuzzing::read_json as fn(&[u8])),
+        ("read_xml", pi2de::fuzzing::read_xml),
+        ("read_csv", pi2de::fuzzing::read_csv),
+        ("read_file", pi2de::fuzzing::read_file),
+        ("period", pi2de::fuzzing::period),
+        ("value", pi2de::fuzzing::value),
+        ("mapping", pi2de::fuzzing::mapping),
+    ] {
+        for entry in fs::read_dir(root.join(target)).unwrap() {
+            let path = entry.unwrap().path();
+            run(&fs::read(&path).unwrap());
+            replayed += 1;
+        }
+    }
+    // The committed corpus of broken exports goes through the file reader too.
+    for entry in fs::read_dir(repo("tests/corpus")).unwrap() {
+        pi2de::fuzzing::read_file(&fs::read(entry.unwrap().path()).unwrap());
+        replayed += 1;
+    }
+    assert!(replayed >= 30, "{replayed} inputs replayed");
+}

@@ -90,6 +90,19 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
     }
     let org_units_by_code = args.org_unit_scheme == Some(OrgUnitScheme::Code);
     let hash = args.summary.is_some() || args.report.is_some();
+    // The output's temporary file exists from the start, so an interrupted run is cleaned up
+    // by the same path as a finished one.
+    let hash_output = args.summary.is_some() || args.report.is_some();
+    let mut prepared = if !split && !args.dry_run && args.output != "-" {
+        Some(Output::create(
+            &args.output,
+            gzip,
+            hash_output,
+            &args.inputs,
+        )?)
+    } else {
+        None
+    };
     let progress = read::progress_bar(&args.inputs, !args.quiet && !args.no_progress);
     // Reading on this thread, the conversion rules on another.
     let (mut pipeline, inputs) = relay::run(
@@ -139,7 +152,7 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
         bail!(failure);
     }
     if !args.dry_run {
-        run.files = write_outputs(args, &pipeline, format, gzip, &schemes)?;
+        run.files = write_outputs(args, &pipeline, format, gzip, &schemes, prepared.take())?;
         if let Some(path) = &args.complete {
             run.complete = Some((
                 path.clone(),
@@ -328,6 +341,7 @@ fn write_outputs(
     format: Format,
     gzip: bool,
     schemes: &Schemes,
+    mut prepared: Option<Output>,
 ) -> Result<Vec<OutputFile>> {
     let split = args.split_by.is_some();
     let groups = pipeline.groups(split, args.max_values.map(|n| n as usize));
@@ -363,7 +377,10 @@ fn write_outputs(
             args.output.clone()
         };
         let hash = args.summary.is_some() || args.report.is_some();
-        let mut output = Output::create(&path, gzip, hash, &args.inputs)?;
+        let mut output = match prepared.take() {
+            Some(o) => o,
+            None => Output::create(&path, gzip, hash, &args.inputs)?,
+        };
         let comment = args.comment.as_deref();
         (|| {
             let mut w = write::writer(format, output.stream(), schemes, g.data_set.as_ref())?;

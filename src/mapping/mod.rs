@@ -449,11 +449,19 @@ impl Mapping {
                     );
             }
             for (c, id) in [
+                (Col::Source, &r.source),
                 (Col::DataElement, &r.data_element),
                 (Col::Coc, &r.category_option_combo),
                 (Col::Aoc, &r.attribute_option_combo),
+                (Col::DataSet, &r.data_set),
             ] {
-                if id.is_empty() {
+                if let Some(what) = id_trouble(id) {
+                    findings.warning(
+                        sheet.cell(col(c), r.row),
+                        format!("`{}` holds {what}", id.escape_debug()),
+                    );
+                }
+                if id.is_empty() || c == Col::Source || c == Col::DataSet {
                     continue;
                 }
                 match target_scheme {
@@ -539,6 +547,18 @@ fn best(
                 !r.source_attribute_option_combo.is_empty(),
             )
         })
+}
+
+/// What in an id DHIS2 cannot take: control characters (line breaks, tabs…) anywhere, and
+/// double quotes, which DHIS2 2.43+ cannot read in CSV.
+pub fn id_trouble(id: &str) -> Option<&'static str> {
+    if id.chars().any(char::is_control) {
+        Some("a control character (a line break or tab?), which DHIS2 cannot take in an id")
+    } else if id.contains('"') {
+        Some("a double quote, which DHIS2 2.43+ cannot read in a CSV import")
+    } else {
+        None
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

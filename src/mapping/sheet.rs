@@ -75,6 +75,27 @@ pub fn load(path: &str) -> Result<Workbook> {
     if meta.is_dir() {
         bail!("{path}: is a folder, not a mapping workbook");
     }
+    let mut head = [0u8; 8];
+    let head_len = std::io::Read::read(
+        &mut std::fs::File::open(path)
+            .with_context(|| format!("{path}: cannot open the mapping"))?,
+        &mut head,
+    )
+    .unwrap_or(0);
+    let head = &head[..head_len];
+    let is_ole = head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
+    if matches!(ext.as_str(), "xlsx" | "xlsm") && is_ole {
+        bail!(
+            "{path}: the workbook is password-protected (encrypted), or an old .xls file named \
+             .xlsx: remove the password in Excel (File → Info → Protect Workbook) or save it again \
+             as .xlsx"
+        );
+    }
+    if matches!(ext.as_str(), "xlsx" | "xlsm" | "ods") && !head.starts_with(b"PK") {
+        bail!(
+            "{path}: is not a workbook (an .{ext} file is a zip archive; this one is not): is it a CSV or another file renamed?"
+        );
+    }
     let mut wb = calamine::open_workbook_auto(path).map_err(|e| {
         anyhow!(
             "{path}: cannot open the mapping workbook: {e} (is it a real, unprotected spreadsheet?)"

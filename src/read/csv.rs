@@ -41,7 +41,7 @@ impl<R: BufRead> Records<R> {
             let n = self
                 .inner
                 .read_until(b'\n', &mut self.raw)
-                .map_err(|e| format!("cannot read: {e}"))?;
+                .map_err(|e| format!("line {}: cannot read: {e}", self.line + 1))?;
             if n == 0 {
                 return Ok(None);
             }

@@ -581,6 +581,13 @@ fn read_values(sc: &mut Scanner, ctx: &mut Ctx) -> Result<()> {
             let (s, e) = sc
                 .value(true)
                 .map_err(|e| sc.fail(e, "a dataValue object"))?;
+            if let Err(bad) = std::str::from_utf8(&sc.buf[s..e]) {
+                let offset = sc.base + (s + bad.valid_up_to()) as u64;
+                return Err(sc.error(
+                    offset,
+                    "not UTF-8 text; pi2de reads UTF-8 (save the export as UTF-8)",
+                ));
+            }
             let parsed: JsonDataValue =
                 serde_json::from_slice(&sc.buf[s..e]).map_err(|err| object_error(sc, at, &err))?;
             let fields = Fields {

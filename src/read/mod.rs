@@ -6,7 +6,7 @@ pub mod csv;
 pub mod json;
 pub mod xml;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
@@ -180,16 +180,53 @@ struct Hashing<R> {
     inner: R,
     digest: Rc<RefCell<Option<Sha256>>>,
     progress: Option<ProgressBar>,
+    /// Bytes read so far (what a decompressor has consumed).
+    count: Rc<Cell<u64>>,
 }
 
 impl<R: Read> Read for Hashing<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
         if let Some(d) = self.digest.borrow_mut().as_mut() {
             d.update(&buf[..n]);
         }
         if let Some(bar) = &self.progress {
             advance(bar, n as u64);
+        }
+        Ok(n)
+    }
+}
+
+/// Decompressed bytes beyond which the ratio to the compressed bytes is watched.
+const BOMB_FLOOR: u64 = 256 << 20;
+/// The most a compressed export may expand (real exports expand about 10 to 30 times).
+const BOMB_RATIO: u64 = 100;
+
+/// A decompressing reader that stops a decompression bomb: past [`BOMB_FLOOR`] bytes, output
+/// may not exceed [`BOMB_RATIO`] times the compressed bytes read.
+struct Bounded<R> {
+    inner: R,
+    compressed: Rc<Cell<u64>>,
+    out: u64,
+}
+
+impl<R: Read> Read for Bounded<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("the compressed data is damaged or cut short ({e})"),
+            )
+        })?;
+        self.out += n as u64;
+        if self.out > BOMB_FLOOR && self.out > BOMB_RATIO * self.compressed.get().max(1) {
+            return Err(io::Error::other(format!(
+                "decompression stopped after {} MB from {} KB: more than {BOMB_RATIO} times its compressed size, \
+                 this looks like a decompression bomb, not an export",
+                self.out >> 20,
+                self.compressed.get() >> 10
+            )));
         }
         Ok(n)
     }
@@ -241,19 +278,25 @@ pub fn with_input<T>(
         }
         Box::new(File::open(path).with_context(|| format!("{path}: cannot open the input"))?)
     };
+    let compressed = Rc::new(Cell::new(0u64));
     let mut raw = BufReader::with_capacity(
         BUFFER,
         Hashing {
             inner: raw,
             digest: digest.clone(),
             progress: progress.cloned(),
+            count: compressed.clone(),
         },
     );
     let magic = raw
         .fill_buf()
         .with_context(|| format!("{path}: cannot read the input"))?;
     if magic.starts_with(&[0x1f, 0x8b]) {
-        let gz = flate2::read::MultiGzDecoder::new(raw);
+        let gz = Bounded {
+            inner: flate2::read::MultiGzDecoder::new(raw),
+            compressed,
+            out: 0,
+        };
         let mut reader = BufReader::with_capacity(BUFFER, gz);
         let result = decoded(path, &mut reader, None, f)?;
         return Ok((result, Compression::Gzip));
@@ -288,7 +331,13 @@ pub fn with_input<T>(
             .name()
             .map(|n| n.to_string())
             .with_context(|| format!("{path}: cannot read the zip entry's name"))?;
-        let mut reader = BufReader::with_capacity(BUFFER, entry);
+        let entry_size = Rc::new(Cell::new(entry.compressed_size()));
+        let bounded = Bounded {
+            inner: entry,
+            compressed: entry_size,
+            out: 0,
+        };
+        let mut reader = BufReader::with_capacity(BUFFER, bounded);
         let result = decoded(path, &mut reader, Some(&name), f)?;
         return Ok((result, Compression::Zip));
     }
@@ -306,10 +355,21 @@ fn decoded<T>(
     let head = reader
         .fill_buf()
         .with_context(|| format!("{path}: cannot read the input"))?;
+    let what = entry.map_or(String::new(), |e| format!(" (zip entry {e})"));
+    if head.is_empty() {
+        bail!("{path}{what}: the file is empty");
+    }
     if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
         reader.consume(3);
     } else if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-        bail!("{path}: the file is UTF-16; pi2de reads UTF-8 (save it again as UTF-8)");
+        bail!("{path}{what}: the file is UTF-16; pi2de reads UTF-8 (save it again as UTF-8)");
+    } else if head.starts_with(&[0x1f, 0x8b]) || head.starts_with(b"PK\x03\x04") {
+        bail!("{path}{what}: the export is compressed twice; unpack the outer layer first");
+    } else if head.iter().take(4096).any(|&b| b == 0) {
+        bail!(
+            "{path}{what}: holds NUL bytes, so it is not UTF-8 text (UTF-16 without a byte-order \
+             mark, or a binary file); save the export as UTF-8"
+        );
     }
     f(reader, entry)
 }

@@ -92,7 +92,7 @@ pub struct Written {
 /// The output file being written: a temporary file beside the target (or stdout for `-`).
 pub struct Output {
     path: String,
-    temp: Option<tempfile::TempPath>,
+    temp: Option<Temp>,
     stream: Stream,
 }
 
@@ -118,7 +118,8 @@ impl Output {
                 .tempfile_in(&dir)
                 .with_context(|| format!("{path}: cannot create a file in {}", dir.display()))?;
             let (file, temp) = file.into_parts();
-            (Box::new(file) as Box<dyn Write>, Some(temp))
+            crate::cleanup::register(&temp);
+            (Box::new(file) as Box<dyn Write>, Some(Temp(Some(temp))))
         };
         let hashing = BufWriter::with_capacity(
             256 * 1024,
@@ -168,8 +169,9 @@ impl Output {
             .flush()
             .with_context(|| format!("{path}: cannot write the output"))?;
         drop(inner);
-        if let Some(temp) = self.temp {
+        if let Some(temp) = self.temp.and_then(|mut t| t.0.take()) {
             sync(&temp).with_context(|| format!("{path}: cannot write the output"))?;
+            crate::cleanup::unregister(&temp);
             temp.persist(&path)
                 .map_err(|e| e.error)
                 .with_context(|| format!("{path}: cannot move the finished output into place"))?;
@@ -192,9 +194,14 @@ pub fn write_atomic(path: &str, bytes: &[u8]) -> Result<()> {
         .and_then(|()| readable(file.as_file()))
         .and_then(|()| file.as_file().sync_all())
         .with_context(|| format!("{path}: cannot write"))?;
-    file.persist(path)
+    crate::cleanup::register(file.path());
+    let temp = file.path().to_path_buf();
+    let persisted = file
+        .persist(path)
         .map_err(|e| e.error)
-        .with_context(|| format!("{path}: cannot move the finished file into place"))?;
+        .with_context(|| format!("{path}: cannot move the finished file into place"));
+    crate::cleanup::unregister(&temp);
+    persisted?;
     Ok(())
 }
 
@@ -215,6 +222,18 @@ fn readable(file: &File) -> io::Result<()> {
 #[cfg(not(unix))]
 fn readable(_: &File) -> io::Result<()> {
     Ok(())
+}
+
+/// A temporary output file known to the interrupt handler until it is renamed into place or
+/// dropped (which deletes it).
+struct Temp(Option<tempfile::TempPath>);
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        if let Some(t) = &self.0 {
+            crate::cleanup::unregister(t);
+        }
+    }
 }
 
 /// Checks an output path before anything is read: its folder must exist, and it must not be

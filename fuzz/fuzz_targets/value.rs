@@ -1,0 +1,8 @@
+//! The number canonicaliser and value-type checks on arbitrary text.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    pi2de::fuzzing::value(data);
+});
