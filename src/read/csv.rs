@@ -152,6 +152,14 @@ impl<R: BufRead> Records<R> {
             }
             self.ends.clear();
             for (s, e, _) in field_ranges {
+                // The bytes were checked as a whole; a character split by a comma
+                // (`\xDA,\x8E`) is valid there but not in its field.
+                if !self.text.is_char_boundary(s) || !self.text.is_char_boundary(e) {
+                    let valid = std::str::from_utf8(&self.raw)
+                        .err()
+                        .map_or(0, |e| e.valid_up_to());
+                    return Err(utf8_error(start_line, &self.raw, valid));
+                }
                 let field = &self.text[s..e];
                 let trimmed_start = s + (field.len() - field.trim_start().len());
                 let trimmed_end = e - (field.len() - field.trim_end().len());
@@ -365,6 +373,14 @@ mod tests {
         assert!(r.next_record().unwrap().is_some());
         let err = r.next_record().unwrap_err();
         assert!(err.contains("line 2, column 4"), "{err}");
+    }
+
+    #[test]
+    fn a_character_split_by_a_comma_is_not_utf8() {
+        // Found by fuzzing (read_csv): this panicked on slicing inside the character.
+        let mut r = Records::new(&b"B\",,\xda,\x8e,,,\n"[..]);
+        let err = r.next_record().unwrap_err();
+        assert!(err.contains("not UTF-8"), "{err}");
     }
 
     #[test]
