@@ -22,20 +22,9 @@ impl<'w> Writer<'w> {
             first: true,
         };
         w.out.write_all(b"{")?;
-        if let Some(ds) = data_set {
-            w.key_value("dataSet", &ds.id)?;
-            w.key_value("dataSetIdScheme", ds.scheme)?;
+        for (key, value) in schemes.payload(data_set) {
+            w.key_value(key, value)?;
         }
-        w.key_value("dataElementIdScheme", &schemes.data_element)?;
-        w.key_value(
-            "categoryOptionComboIdScheme",
-            &schemes.category_option_combo,
-        )?;
-        w.key_value(
-            "attributeOptionComboIdScheme",
-            &schemes.attribute_option_combo,
-        )?;
-        w.key_value("orgUnitIdScheme", &schemes.org_unit)?;
         w.out.write_all(b"\"dataValues\":[")?;
         Ok(w)
     }

@@ -41,6 +41,31 @@ pub struct Schemes {
     pub org_unit: String,
 }
 
+impl Schemes {
+    /// The payload-level keys of a JSON or XML output, in order: the data set (when the file
+    /// is for one) and the id schemes (dhis2-formats §2.6).
+    pub fn payload<'a>(&'a self, data_set: Option<&'a DataSetId>) -> Vec<(&'static str, &'a str)> {
+        let mut keys = Vec::with_capacity(6);
+        if let Some(ds) = data_set {
+            keys.push(("dataSet", ds.id.as_str()));
+            keys.push(("dataSetIdScheme", ds.scheme));
+        }
+        keys.extend([
+            ("dataElementIdScheme", self.data_element.as_str()),
+            (
+                "categoryOptionComboIdScheme",
+                self.category_option_combo.as_str(),
+            ),
+            (
+                "attributeOptionComboIdScheme",
+                self.attribute_option_combo.as_str(),
+            ),
+            ("orgUnitIdScheme", self.org_unit.as_str()),
+        ]);
+        keys
+    }
+}
+
 /// A writer of one format: a sink for output values.
 pub trait DataValueWriter {
     fn value(&mut self, v: &OutputValue) -> io::Result<()>;

@@ -52,20 +52,9 @@ impl<'w> Writer<'w> {
             .write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
         w.out
             .write_all(b"<dataValueSet xmlns=\"http://dhis2.org/schema/dxf/2.0\"")?;
-        if let Some(ds) = data_set {
-            w.attribute("dataSet", &ds.id)?;
-            w.attribute("dataSetIdScheme", ds.scheme)?;
+        for (name, value) in schemes.payload(data_set) {
+            w.attribute(name, value)?;
         }
-        w.attribute("dataElementIdScheme", &schemes.data_element)?;
-        w.attribute(
-            "categoryOptionComboIdScheme",
-            &schemes.category_option_combo,
-        )?;
-        w.attribute(
-            "attributeOptionComboIdScheme",
-            &schemes.attribute_option_combo,
-        )?;
-        w.attribute("orgUnitIdScheme", &schemes.org_unit)?;
         w.out.write_all(b">\n")?;
         Ok(w)
     }
