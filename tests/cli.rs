@@ -1409,6 +1409,27 @@ fn schemes_follow_the_options() {
 
 #[test]
 fn usage_errors_exit_2() {
+    let sample = repo(SAMPLES[0]);
+    pi2de()
+        .args([
+            "convert",
+            s(&sample),
+            "-o",
+            "o.json",
+            "--report",
+            "audit.csv",
+        ])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("--report audit.csv")
+                .and(predicate::str::contains("FILE.xlsx")),
+        );
+    pi2de()
+        .args(["mapping", "from-metadata", s(&sample), "-o", "m.csv"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("m.csv").and(predicate::str::contains(".xlsx")));
     pi2de().args(["convert", "x.json"]).assert().code(2);
     pi2de()
         .args(["convert", "x.json", "-o", "out.txt"])

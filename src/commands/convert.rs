@@ -89,17 +89,12 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
         );
     }
     let org_units_by_code = args.org_unit_scheme == Some(OrgUnitScheme::Code);
+    // Inputs and outputs are hashed only for the summary and the report, which show it.
     let hash = args.summary.is_some() || args.report.is_some();
     // The output's temporary file exists from the start, so an interrupted run is cleaned up
     // by the same path as a finished one.
-    let hash_output = args.summary.is_some() || args.report.is_some();
     let mut prepared = if !split && !args.dry_run && args.output != "-" {
-        Some(Output::create(
-            &args.output,
-            gzip,
-            hash_output,
-            &args.inputs,
-        )?)
+        Some(Output::create(&args.output, gzip, hash, &args.inputs)?)
     } else {
         None
     };
@@ -152,7 +147,15 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
         bail!(failure);
     }
     if !args.dry_run {
-        run.files = write_outputs(args, &pipeline, format, gzip, &schemes, prepared.take())?;
+        run.files = write_outputs(
+            args,
+            &pipeline,
+            format,
+            gzip,
+            &schemes,
+            hash,
+            prepared.take(),
+        )?;
         if let Some(path) = &args.complete {
             run.complete = Some((
                 path.clone(),
@@ -341,6 +344,7 @@ fn write_outputs(
     format: Format,
     gzip: bool,
     schemes: &Schemes,
+    hash: bool,
     mut prepared: Option<Output>,
 ) -> Result<Vec<OutputFile>> {
     let split = args.split_by.is_some();
@@ -376,7 +380,6 @@ fn write_outputs(
         } else {
             args.output.clone()
         };
-        let hash = args.summary.is_some() || args.report.is_some();
         let mut output = match prepared.take() {
             Some(o) => o,
             None => Output::create(&path, gzip, hash, &args.inputs)?,
