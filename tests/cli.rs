@@ -1328,6 +1328,15 @@ fn output_safety_dry_run_stdout_and_gzip() {
         original,
         "the input is untouched"
     );
+    // A device is never replaced either.
+    #[cfg(unix)]
+    pi2de()
+        .args(["convert", s(&input), "-o", "/dev/null", "--to", "json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "/dev/null: exists and is not a regular file",
+        ));
     // Dry run: summary, no output.
     let out = dir.path().join("out.json");
     let (code, summary, stderr) = convert(&dir, &[s(&input), "-o", s(&out), "--dry-run"]);
