@@ -52,6 +52,22 @@ pub struct Header {
 }
 
 impl Header {
+    /// True for the payload keys a header holds.
+    pub fn is_key(key: &str) -> bool {
+        matches!(
+            key,
+            "dataSet"
+                | "period"
+                | "orgUnit"
+                | "attributeOptionCombo"
+                | "idScheme"
+                | "dataElementIdScheme"
+                | "orgUnitIdScheme"
+                | "categoryOptionComboIdScheme"
+                | "attributeOptionComboIdScheme"
+        )
+    }
+
     /// Sets a header field from a payload key (JSON key or XML root attribute). Returns false for
     /// keys that are not header fields.
     pub fn set(&mut self, key: &str, value: String) -> bool {
@@ -241,6 +257,30 @@ mod tests {
         assert_ne!(a, 0);
         assert_eq!(i.intern("a"), a);
         assert_eq!((i.get(0), i.get(a)), ("", "a"));
+    }
+
+    #[test]
+    fn is_key_names_exactly_the_keys_set_takes() {
+        for key in [
+            "dataSet",
+            "period",
+            "orgUnit",
+            "attributeOptionCombo",
+            "idScheme",
+            "dataElementIdScheme",
+            "orgUnitIdScheme",
+            "categoryOptionComboIdScheme",
+            "attributeOptionComboIdScheme",
+            "completeDate",
+            "dataValues",
+            "strategy",
+        ] {
+            assert_eq!(
+                Header::is_key(key),
+                Header::default().set(key, String::new()),
+                "{key}"
+            );
+        }
     }
 
     #[test]

@@ -402,7 +402,12 @@ impl Window {
 
     /// True when the period lies wholly inside the window.
     pub fn contains(&self, p: &Period) -> bool {
-        self.from.is_none_or(|f| p.start >= f) && self.to.is_none_or(|t| p.end <= t)
+        self.contains_dates(p.start, p.end)
+    }
+
+    /// True when the days `start..=end` lie wholly inside the window.
+    pub fn contains_dates(&self, start: Date, end: Date) -> bool {
+        self.from.is_none_or(|f| start >= f) && self.to.is_none_or(|t| end <= t)
     }
 }
 

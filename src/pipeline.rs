@@ -458,14 +458,8 @@ impl<'m> Pipeline<'m> {
 
     /// Why a valid period is out of this run's scope (`--periods`, `--exclude-current`).
     fn out_of_scope(&self, p: &PeriodInfo) -> Option<(Reason, String)> {
-        let as_period = || period::Period {
-            period_type: p.period_type,
-            id: String::new(),
-            start: p.start,
-            end: p.end,
-        };
         if let Some(w) = &self.window
-            && !w.contains(&as_period())
+            && !w.contains_dates(p.start, p.end)
         {
             return Some((
                 Reason::OutsidePeriod,
@@ -558,11 +552,8 @@ impl<'m> Pipeline<'m> {
         org_unit: &str,
         row: u32,
     ) -> Result<(Option<ValueType>, u32), (Reason, String)> {
-        if self.preflight.is_none() {
-            return Ok((None, self.row_data_set(row)));
-        }
         let Some(pf) = self.preflight.as_mut() else {
-            return Ok((None, 0));
+            return Ok((None, self.row_data_set(row)));
         };
         let key = [
             self.ids.intern(target[0]),
@@ -941,15 +932,7 @@ impl<'m> Pipeline<'m> {
         let Some(value) = v.value else { return };
         let Ok(p) = self.period(v.period) else { return };
         let in_scope = match &self.window {
-            Some(w) => {
-                let period = period::Period {
-                    period_type: p.period_type,
-                    id: String::new(),
-                    start: p.start,
-                    end: p.end,
-                };
-                w.contains(&period) && self.out_of_scope(&p).is_none()
-            }
+            Some(_) => self.out_of_scope(&p).is_none(),
             None => self.periods_in_scope.contains(&p.id),
         };
         if !in_scope {

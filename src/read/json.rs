@@ -502,7 +502,7 @@ pub fn read(
             if key == "dataValues" {
                 saw_data_values = true;
                 read_values(&mut sc, &mut ctx)?;
-            } else if Header::default().set(&key, String::new()) {
+            } else if Header::is_key(&key) {
                 let (vs, ve) = sc.value(true).map_err(|e| sc.fail(e, "a value"))?;
                 if let Some(value) = Ctx::header_value(&sc.buf[vs..ve]) {
                     ctx.set_header(&key, value);
