@@ -4,7 +4,8 @@
 //! Without metadata, the data set comes from the mapping's `dataSet` column.
 
 use crate::mapping::TargetScheme;
-use crate::metadata::{IdKind, Metadata, id_for};
+use crate::mapping::target::judge;
+use crate::metadata::{Metadata, id_for};
 use crate::period::PeriodType;
 use crate::value::ValueType;
 
@@ -64,84 +65,23 @@ impl<'m> Preflight<'m> {
         &self.results[index as usize]
     }
 
+    /// The pre-flight view of [`crate::mapping::target::judge`]: its first error, the data
+    /// element's value type, the candidate data sets.
     fn compute(&self, de: &str, coc: &str, aoc: &str, data_set: &str) -> Resolved {
-        let meta = self.meta;
-        let fail = |e: String| Resolved {
-            error: Some(e),
-            ..Default::default()
-        };
-        let wrong_kind = |kind: IdKind| match (kind, self.scheme) {
-            (IdKind::Uid, TargetScheme::Code) => true,
-            (IdKind::Code, TargetScheme::Uid) => !crate::model::is_uid(de),
-            _ => false,
-        };
-        let Some((element, kind)) = meta.data_element(de) else {
-            return fail(format!(
-                "data element `{de}` does not exist in the target metadata"
-            ));
-        };
-        if wrong_kind(kind) {
-            return fail(format!(
-                "data element `{de}` is found only by its {}",
-                if kind == IdKind::Uid {
-                    "UID; targets are codes"
-                } else {
-                    "code; targets are UIDs"
-                }
-            ));
-        }
-        let combo = element
-            .category_combo
-            .as_ref()
-            .map_or("", |c| c.id.as_str());
-        if coc.is_empty() {
-            if !meta.is_default_combo(combo) {
-                return fail(format!("data element `{de}` needs a category option combo"));
-            }
-        } else {
-            match meta.category_option_combo(coc) {
-                None => {
-                    return fail(format!(
-                        "category option combo `{coc}` does not exist in the target metadata"
-                    ));
-                }
-                Some((c, _))
-                    if c.category_combo.as_ref().map_or("", |r| r.id.as_str()) != combo =>
-                {
-                    return fail(format!(
-                        "category option combo `{coc}` is not in the category combo of `{de}`"
-                    ));
-                }
-                Some(_) => {}
-            }
-        }
-        if !aoc.is_empty() && meta.category_option_combo(aoc).is_none() {
-            return fail(format!(
-                "attribute option combo `{aoc}` does not exist in the target metadata"
-            ));
-        }
-        let holding = meta.data_set_indexes_of(&element.id);
-        let data_sets = if data_set.is_empty() {
-            holding.to_vec()
-        } else {
-            match meta.data_set_index(data_set) {
-                Some(i) if holding.contains(&i) => vec![i],
-                Some(_) => {
-                    return fail(format!(
-                        "data element `{de}` is not in data set `{data_set}`"
-                    ));
-                }
-                None => {
-                    return fail(format!(
-                        "data set `{data_set}` does not exist in the target metadata"
-                    ));
-                }
-            }
-        };
-        Resolved {
-            error: None,
-            value_type: element.value_type.as_deref().and_then(ValueType::parse),
-            data_sets,
+        let verdict = judge(self.meta, self.scheme, de, coc, aoc, data_set);
+        match verdict.error() {
+            Some(e) => Resolved {
+                error: Some(e.to_string()),
+                ..Default::default()
+            },
+            None => Resolved {
+                error: None,
+                value_type: verdict
+                    .element
+                    .and_then(|d| d.value_type.as_deref())
+                    .and_then(ValueType::parse),
+                data_sets: verdict.data_sets,
+            },
         }
     }
 

@@ -3403,3 +3403,57 @@ fn fuzz_regressions_replay() {
     }
     assert!(replayed >= 30, "{replayed} inputs replayed");
 }
+
+#[test]
+fn pre_flight_and_mapping_check_judge_targets_alike() {
+    let dir = TempDir::new().unwrap();
+    let agg = write(&dir, "agg.json", AGG_METADATA);
+    let mapping = write(
+        &dir,
+        "m.csv",
+        "programIndicator,dataElement,categoryOptionCombo\nPiAAAAAAAAA,DE_TOTAL,F\nPiBBBBBBBBB,DE_SEX,F\n",
+    );
+    let input = write(
+        &dir,
+        "in.csv",
+        "dataelement,period,orgunit,value\nPiAAAAAAAAA,202401,OU_A,1\nPiBBBBBBBBB,202401,OU_A,2\n",
+    );
+    let out = dir.path().join("out.json");
+    let (_, summary, _) = convert(
+        &dir,
+        &[
+            s(&input),
+            "-m",
+            s(&mapping),
+            "-o",
+            s(&out),
+            "--target-metadata",
+            s(&agg),
+        ],
+    );
+    let left_out = &summary["leftOutValues"][0];
+    assert_eq!(
+        (
+            left_out["reason"].as_str(),
+            left_out["dataElement"].as_str()
+        ),
+        (Some("unknownTarget"), Some("PiAAAAAAAAA"))
+    );
+    let detail = left_out["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("`F` is not in the category combo `default` of data element `DE_TOTAL`"),
+        "{detail}"
+    );
+    assert_eq!(keyed(&json_values(&out)), vec!["DE_SEX 202401 OU_A F  = 2"]);
+    pi2de()
+        .args([
+            "mapping",
+            "check",
+            s(&mapping),
+            "--target-metadata",
+            s(&agg),
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("m.csv!C2").and(predicate::str::contains(detail)));
+}
