@@ -754,18 +754,6 @@ impl<'m> Pipeline<'m> {
         }
     }
 
-    /// Passes every written value (not the deletions), in the order its key was first read.
-    pub fn for_each_output(
-        &self,
-        comment: Option<&str>,
-        mut f: impl FnMut(&OutputValue) -> std::io::Result<()>,
-    ) -> std::io::Result<()> {
-        for slot in self.slots.iter().filter(|s| !s.rejected()) {
-            f(&self.output_value(&slot.key, slot.first.value, comment, false))?;
-        }
-        Ok(())
-    }
-
     /// Written values per data element × category option combo × period, sorted.
     pub fn totals(&self) -> Vec<Total> {
         let mut sums: FxHashMap<[u32; 3], (u64, f64, u64)> = FxHashMap::default();
@@ -903,11 +891,6 @@ impl<'m> Pipeline<'m> {
                 (ds, key, counts[&k])
             })
             .collect()
-    }
-
-    /// True when any written value has a data set.
-    pub fn has_data_sets(&self) -> bool {
-        self.slots.iter().any(|s| s.data_set != 0)
     }
 
     /// Deletions: values of earlier outputs (`--previous`) that this run does not write.
