@@ -71,18 +71,8 @@ pub fn value(data: &[u8]) {
         assert_eq!(value::canonical_number(&c).as_deref(), Some(&*c), "{s:?}");
         let _ = value::sum_decimals([&*c, &*c]);
     }
-    for vt in [
-        "NUMBER",
-        "INTEGER",
-        "INTEGER_POSITIVE",
-        "INTEGER_NEGATIVE",
-        "INTEGER_ZERO_OR_POSITIVE",
-        "PERCENTAGE",
-        "UNIT_INTERVAL",
-        "BOOLEAN",
-        "TRUE_ONLY",
-        "TEXT",
-    ] {
+    let _ = value::prepare(Some(s), None);
+    for vt in value::VALUE_TYPES {
         let _ = value::prepare(Some(s), ValueType::parse(vt));
     }
 }

@@ -654,7 +654,7 @@ impl<'m> Pipeline<'m> {
                     let sum = value::sum_decimals(distinct.iter().map(|d| self.text(d.value)));
                     let vt = self.value_type(distinct[0].mapping_row);
                     let checked =
-                        sum.map(|s| value::prepare(Some(&s), vt).map(|v| v.text.into_owned()));
+                        sum.map(|s| value::prepare(Some(&s), vt).map(|v| v.into_owned()));
                     match checked {
                         Some(Ok(v)) => (Some(v), format!("summed {} values", distinct.len())),
                         Some(Err(e)) => (None, format!("rejected: the sum is invalid: {e}")),
@@ -1167,7 +1167,7 @@ impl Sink for Pipeline<'_> {
                 ),
             );
         }
-        if let Some(what) = unsafe_character(&value.text, self.csv_output) {
+        if let Some(what) = unsafe_character(&value, self.csv_output) {
             return leave(
                 self,
                 Reason::InvalidValue,
@@ -1199,7 +1199,7 @@ impl Sink for Pipeline<'_> {
         let existing = self.find_slot(&key);
         if let Some(i) = existing {
             let slot = &self.slots[i];
-            let same = |c: &Contribution| c.source == source && self.text(c.value) == value.text;
+            let same = |c: &Contribution| c.source == source && self.text(c.value) == value;
             let repeat = std::iter::once(&slot.first)
                 .chain(slot.more.iter().flat_map(|m| m.distinct.iter()))
                 .find(|c| same(c))
@@ -1213,7 +1213,7 @@ impl Sink for Pipeline<'_> {
                     }
                 }
                 None => {
-                    let span = self.push_text(&value.text);
+                    let span = self.push_text(&value);
                     let input = self.input;
                     let more = self.slots[i].more.get_or_insert_with(Default::default);
                     more.last = span;
@@ -1229,7 +1229,7 @@ impl Sink for Pipeline<'_> {
             return Ok(());
         }
         let contribution = Contribution {
-            value: self.push_text(&value.text),
+            value: self.push_text(&value),
             source,
             mapping_row: row,
             input: self.input,

@@ -836,7 +836,9 @@ fn exit_code_zero_when_everything_is_written_or_identical() {
         vec![
             "DE_A 202401 OU_A   = 10000000",
             "DE_B 2024W5 OU_A   = 0",
-            "DE_C 2024NovQ1 OU_A   = 0.0015",
+            // Not the form analytics writes (Java writes `E`): with no value type known, kept
+            // as read.
+            "DE_C 2024NovQ1 OU_A   = 1.5e-3",
             "DE_D 20240315 OU_A   = Positive",
         ]
     );
