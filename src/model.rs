@@ -14,6 +14,8 @@ pub struct DataValue<'a> {
     pub attribute_option_combo: &'a str,
     /// `None` when the value is absent or null.
     pub value: Option<&'a str>,
+    /// Marked `deleted=true`: a deletion of the value at this key, not a value.
+    pub deleted: bool,
     /// Where the value was read: record number (1-based) and, where known, the line.
     pub place: Place,
 }

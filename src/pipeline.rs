@@ -187,8 +187,10 @@ struct Contribution {
     source: [u32; 4],
     mapping_row: u32,
     input: u32,
-    /// The value's number in its input (u32 keeps the struct at 36 bytes).
+    /// The value's number in its input.
     record: u32,
+    /// Read with `deleted=true`: a deletion of the key, carried through as one.
+    deleted: bool,
 }
 
 /// One output key and everything read for it.
@@ -218,8 +220,8 @@ impl Slot {
 struct More {
     /// Further contributions, each different from all before it in source or value.
     distinct: Vec<Contribution>,
-    /// The value read last.
-    last: (u32, u32),
+    /// The value read last, and whether it was a deletion.
+    last: ((u32, u32), bool),
     /// The key is left out (a conflict the policy rejects).
     rejected: bool,
 }
@@ -275,15 +277,30 @@ pub struct Group {
     pub data_set: Option<DataSetId>,
     slots: Vec<u32>,
     deletions: Vec<u32>,
+    /// Of `slots`, those written as deletions (read with `deleted=true`).
+    deleted_slots: u64,
 }
 
 impl Group {
+    /// Values written (not deletions).
     pub fn values(&self) -> u64 {
-        self.slots.len() as u64
+        self.slots.len() as u64 - self.deleted_slots
     }
+    /// Deletions written: read as such, or found against `--previous`.
     pub fn deletions(&self) -> u64 {
-        self.deletions.len() as u64
+        self.deletions.len() as u64 + self.deleted_slots
     }
+}
+
+/// A value written as a deletion, for reports.
+#[derive(Debug, Clone)]
+pub struct DeletionRow {
+    pub key: OutputKey,
+    /// The value written with it (the earlier output's value for `--previous`).
+    pub value: String,
+    pub data_set: Option<String>,
+    /// `input` (read with deleted=true) or `previous` (gone since an earlier output).
+    pub source: &'static str,
 }
 
 /// The conversion state: a [`Sink`] for the readers, then [`Pipeline::finish`].
@@ -623,9 +640,15 @@ impl<'m> Pipeline<'m> {
             let distinct: Vec<Contribution> = std::iter::once(slot.first)
                 .chain(more.distinct.iter().copied())
                 .collect();
-            let mut values: Vec<&str> = Vec::new();
+            // Values as shown: a deletion is marked, so it never equals a value.
+            let shown = |c: &Contribution| match (c.deleted, self.text(c.value)) {
+                (false, t) => t.to_string(),
+                (true, "") => "(deleted)".to_string(),
+                (true, t) => format!("{t} (deleted)"),
+            };
+            let mut values: Vec<String> = Vec::new();
             for d in &distinct {
-                let t = self.text(d.value);
+                let t = shown(d);
                 if !values.contains(&t) {
                     values.push(t);
                 }
@@ -637,26 +660,34 @@ impl<'m> Pipeline<'m> {
                 merged_identical += n - 1;
                 continue;
             }
-            let values: Vec<String> = values.iter().map(|s| s.to_string()).collect();
-            let (kept, resolution): (Option<String>, String) = match self.policy {
+            let (kept, resolution): (Option<(String, bool)>, String) = match self.policy {
                 DuplicatePolicy::Reject | DuplicatePolicy::Fail => {
                     (None, "rejected: the key is left out".into())
                 }
                 DuplicatePolicy::First => (
-                    Some(self.text(distinct[0].value).to_string()),
+                    Some((
+                        self.text(distinct[0].value).to_string(),
+                        distinct[0].deleted,
+                    )),
                     "kept the value read first".into(),
                 ),
                 DuplicatePolicy::Last => (
-                    Some(self.text(last).to_string()),
+                    Some((self.text(last.0).to_string(), last.1)),
                     "kept the value read last".into(),
+                ),
+                DuplicatePolicy::Sum if distinct.iter().any(|d| d.deleted) => (
+                    None,
+                    "rejected: a deletion cannot be summed with values".into(),
                 ),
                 DuplicatePolicy::Sum => {
                     let sum = value::sum_decimals(distinct.iter().map(|d| self.text(d.value)));
                     let vt = self.value_type(distinct[0].mapping_row);
-                    let checked =
-                        sum.map(|s| value::prepare(Some(&s), vt).map(|v| v.into_owned()));
+                    let checked = sum.map(|s| value::prepare(Some(&s), vt).map(|v| v.into_owned()));
                     match checked {
-                        Some(Ok(v)) => (Some(v), format!("summed {} values", distinct.len())),
+                        Some(Ok(v)) => (
+                            Some((v, false)),
+                            format!("summed {} values", distinct.len()),
+                        ),
                         Some(Err(e)) => (None, format!("rejected: the sum is invalid: {e}")),
                         None => (
                             None,
@@ -667,11 +698,12 @@ impl<'m> Pipeline<'m> {
                 }
             };
             match &kept {
-                Some(v) => {
+                Some((v, deleted)) => {
                     merged_identical += repeats;
                     merged_folded += n - 1 - repeats;
                     let span = self.push_text(v);
                     self.slots[i].first.value = span;
+                    self.slots[i].first.deleted = *deleted;
                 }
                 None => {
                     rejected += n;
@@ -687,7 +719,11 @@ impl<'m> Pipeline<'m> {
                     sources: distinct.iter().map(|c| self.conflict_source(c)).collect(),
                     values,
                     resolution,
-                    written: kept,
+                    written: kept.map(
+                        |(v, deleted)| {
+                            if deleted { format!("{v} (deleted)") } else { v }
+                        },
+                    ),
                 };
                 self.conflicts.push(conflict);
             }
@@ -729,7 +765,11 @@ impl<'m> Pipeline<'m> {
             category_option_combo: self.ids.get(c.source[1]).to_string(),
             attribute_option_combo: self.ids.get(c.source[2]).to_string(),
             org_unit: self.ids.get(c.source[3]).to_string(),
-            value: self.text(c.value).to_string(),
+            value: if c.deleted {
+                format!("{} (deleted)", self.text(c.value))
+            } else {
+                self.text(c.value).to_string()
+            },
             input: self.inputs[c.input as usize].clone(),
             record: u64::from(c.record),
         }
@@ -757,7 +797,7 @@ impl<'m> Pipeline<'m> {
     /// Written values per data element × category option combo × period, sorted.
     pub fn totals(&self) -> Vec<Total> {
         let mut sums: FxHashMap<[u32; 3], (u64, f64, u64)> = FxHashMap::default();
-        for slot in self.slots.iter().filter(|s| !s.rejected()) {
+        for slot in self.written_slots().filter(|s| !s.first.deleted) {
             let t = sums
                 .entry([slot.key[0], slot.key[3], slot.key[1]])
                 .or_default();
@@ -811,6 +851,12 @@ impl<'m> Pipeline<'m> {
             let g = group(d.data_set, &mut by_set);
             by_set[g].1.deletions.push(i as u32);
         }
+        let deleted = |slots: &[u32]| {
+            slots
+                .iter()
+                .filter(|&&i| self.slots[i as usize].first.deleted)
+                .count() as u64
+        };
         let mut out = Vec::new();
         for (ds, g) in by_set {
             let data_set = (ds != 0).then(|| DataSetId {
@@ -818,7 +864,12 @@ impl<'m> Pipeline<'m> {
                 scheme: self.data_set_schemes.get(&ds).copied().unwrap_or("CODE"),
             });
             let Some(max) = max.filter(|&m| g.slots.len() + g.deletions.len() > m) else {
-                out.push(Group { data_set, ..g });
+                let deleted_slots = deleted(&g.slots);
+                out.push(Group {
+                    data_set,
+                    deleted_slots,
+                    ..g
+                });
                 continue;
             };
             let entries: Vec<(bool, u32)> = g
@@ -828,9 +879,11 @@ impl<'m> Pipeline<'m> {
                 .chain(g.deletions.iter().map(|&i| (true, i)))
                 .collect();
             for chunk in entries.chunks(max) {
+                let slots: Vec<u32> = chunk.iter().filter(|e| !e.0).map(|e| e.1).collect();
                 out.push(Group {
                     data_set: data_set.clone(),
-                    slots: chunk.iter().filter(|e| !e.0).map(|e| e.1).collect(),
+                    deleted_slots: deleted(&slots),
+                    slots,
                     deletions: chunk.iter().filter(|e| e.0).map(|e| e.1).collect(),
                 });
             }
@@ -847,7 +900,8 @@ impl<'m> Pipeline<'m> {
     ) -> std::io::Result<()> {
         for &i in &group.slots {
             let slot = &self.slots[i as usize];
-            f(&self.output_value(&slot.key, slot.first.value, comment, false))?;
+            let first = &slot.first;
+            f(&self.output_value(&slot.key, first.value, comment, first.deleted))?;
         }
         for &i in &group.deletions {
             let d = &self.deletions[i as usize];
@@ -864,7 +918,7 @@ impl<'m> Pipeline<'m> {
         for slot in self
             .slots
             .iter()
-            .filter(|s| !s.rejected() && s.data_set != 0)
+            .filter(|s| !s.rejected() && !s.first.deleted && s.data_set != 0)
         {
             let k = [slot.data_set, slot.key[1], slot.key[2], slot.key[4]];
             let n = counts.entry(k).or_insert(0);
@@ -898,15 +952,36 @@ impl<'m> Pipeline<'m> {
         self.deletions.len() as u64
     }
 
-    /// The deletions as output keys with their previous values, for reports.
-    pub fn deletion_list(&self) -> Vec<(OutputKey, String, Option<String>)> {
-        self.deletions
-            .iter()
-            .map(|d| {
-                let ds = (d.data_set != 0).then(|| self.ids.get(d.data_set).to_string());
-                (self.output_key(&d.key), self.text(d.value).to_string(), ds)
-            })
-            .collect()
+    /// Deletions read from the inputs and written (they count as written).
+    pub fn input_deletions(&self) -> u64 {
+        self.written_slots().filter(|s| s.first.deleted).count() as u64
+    }
+
+    /// Every deletion written: those read from the inputs, then those found against
+    /// `--previous`.
+    pub fn deletion_list(&self) -> Vec<DeletionRow> {
+        let data_set = |ds: u32| (ds != 0).then(|| self.ids.get(ds).to_string());
+        let read = self
+            .written_slots()
+            .filter(|s| s.first.deleted)
+            .map(|s| DeletionRow {
+                key: self.output_key(&s.key),
+                value: self.text(s.first.value).to_string(),
+                data_set: data_set(s.data_set),
+                source: "input",
+            });
+        let previous = self.deletions.iter().map(|d| DeletionRow {
+            key: self.output_key(&d.key),
+            value: self.text(d.value).to_string(),
+            data_set: data_set(d.data_set),
+            source: "previous",
+        });
+        read.chain(previous).collect()
+    }
+
+    /// The slots written (not rejected as conflicts).
+    fn written_slots(&self) -> impl Iterator<Item = &Slot> {
+        self.slots.iter().filter(|s| !s.rejected())
     }
 
     /// Considers one value of an earlier output: it becomes a deletion when its target is one
@@ -1003,18 +1078,37 @@ fn spread(h: u32) -> u64 {
     (u64::from(h) << 32) | u64::from(h)
 }
 
-/// Characters DHIS2 cannot take in a value of a CSV file (2.43+ reads no `""` escapes nor line
-/// breaks in fields), and control characters XML cannot carry.
-fn unsafe_character(value: &str, csv: bool) -> Option<&'static str> {
+/// The text to write for a value. A deletion needs none (DHIS2 exempts deletions from "value
+/// required"), but a value it carries must be valid (both importers check it).
+fn prepared<'v>(
+    v: &DataValue<'v>,
+    value_type: Option<ValueType>,
+) -> Result<std::borrow::Cow<'v, str>, value::InvalidValue> {
+    match v.value {
+        None if v.deleted => Ok("".into()),
+        Some(raw) if v.deleted && raw.trim().is_empty() => Ok("".into()),
+        raw => value::prepare(raw, value_type),
+    }
+}
+
+/// Values an output format cannot carry: control characters (XML cannot), and in CSV a quote or
+/// line break (2.43+ `LineBuffer` reads no `""` escapes nor line breaks in fields) or the text
+/// `null`, which 2.43+ reads as no value, quoted or not (dhis2-core 2.43 `CSV.java`).
+fn unsafe_value(value: &str, csv: bool) -> Option<&'static str> {
     if value
         .chars()
         .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
     {
-        return Some("a control character");
+        return Some("the value contains a control character");
     }
     if csv && value.contains(['"', '\n', '\r']) {
         return Some(
-            "a quote or line break, which DHIS2 2.43+ cannot read in CSV (write JSON or XML instead)",
+            "the value contains a quote or line break, which DHIS2 2.43+ cannot read in CSV (write JSON or XML instead)",
+        );
+    }
+    if csv && value == "null" {
+        return Some(
+            "the value is the text `null`, which DHIS2 2.43+ reads as no value in CSV (write JSON or XML instead)",
         );
     }
     None
@@ -1107,7 +1201,7 @@ impl Sink for Pipeline<'_> {
         let period = match self.period(v.period) {
             Ok(p) => p,
             Err(e) => {
-                match value::prepare(v.value, value_type) {
+                match prepared(&v, value_type) {
                     Err(ve) => self.leave(Reason::InvalidValue, &v, ve.to_string()),
                     Ok(_) => self.leave(Reason::InvalidPeriod, &v, e),
                 }
@@ -1148,7 +1242,7 @@ impl Sink for Pipeline<'_> {
         };
         let value_type = value_type.or(target_type);
         // 3. Value.
-        let value = match value::prepare(v.value, value_type) {
+        let value = match prepared(&v, value_type) {
             Ok(value) => value,
             Err(e) => {
                 return leave(self, Reason::InvalidValue, e.to_string());
@@ -1167,12 +1261,8 @@ impl Sink for Pipeline<'_> {
                 ),
             );
         }
-        if let Some(what) = unsafe_character(&value, self.csv_output) {
-            return leave(
-                self,
-                Reason::InvalidValue,
-                format!("the value contains {what}"),
-            );
+        if let Some(detail) = unsafe_value(&value, self.csv_output) {
+            return leave(self, Reason::InvalidValue, detail.to_string());
         }
         // 4. Period scope, then the data set's period type and org units.
         if let Some((reason, detail)) = self.out_of_scope(&period) {
@@ -1199,7 +1289,9 @@ impl Sink for Pipeline<'_> {
         let existing = self.find_slot(&key);
         if let Some(i) = existing {
             let slot = &self.slots[i];
-            let same = |c: &Contribution| c.source == source && self.text(c.value) == value;
+            let same = |c: &Contribution| {
+                c.source == source && c.deleted == v.deleted && self.text(c.value) == value
+            };
             let repeat = std::iter::once(&slot.first)
                 .chain(slot.more.iter().flat_map(|m| m.distinct.iter()))
                 .find(|c| same(c))
@@ -1209,20 +1301,21 @@ impl Sink for Pipeline<'_> {
                     let slot = &mut self.slots[i];
                     slot.repeats = slot.repeats.saturating_add(1);
                     if let Some(more) = slot.more.as_mut() {
-                        more.last = span;
+                        more.last = (span, v.deleted);
                     }
                 }
                 None => {
                     let span = self.push_text(&value);
                     let input = self.input;
                     let more = self.slots[i].more.get_or_insert_with(Default::default);
-                    more.last = span;
+                    more.last = (span, v.deleted);
                     more.distinct.push(Contribution {
                         value: span,
                         source,
                         mapping_row: row,
                         input,
                         record: v.place.record as u32,
+                        deleted: v.deleted,
                     });
                 }
             }
@@ -1234,6 +1327,7 @@ impl Sink for Pipeline<'_> {
             mapping_row: row,
             input: self.input,
             record: v.place.record as u32,
+            deleted: v.deleted,
         };
         let h = self.key_hash(&key);
         self.index

@@ -19,6 +19,7 @@ const IN_FLIGHT: usize = 8;
 struct Packed {
     fields: [(u32, u32); 5],
     value: Option<(u32, u32)>,
+    deleted: bool,
     place: Place,
 }
 
@@ -83,6 +84,7 @@ impl Sink for Sender {
         self.batch.values.push(Packed {
             fields,
             value,
+            deleted: v.deleted,
             place: v.place,
         });
         if self.batch.values.len() >= BATCH {
@@ -109,6 +111,7 @@ fn receive<S: Sink>(rx: Receiver<Message>, mut make: impl FnMut() -> S) -> Resul
                         category_option_combo: text(p.fields[3]),
                         attribute_option_combo: text(p.fields[4]),
                         value: p.value.map(text),
+                        deleted: p.deleted,
                         place: p.place,
                     })?;
                 }

@@ -379,7 +379,7 @@ fn csv_output_is_import_ready() {
     let lines: Vec<&str> = text.strip_suffix('\n').unwrap().split('\n').collect();
     assert_eq!(
         lines[0],
-        "dataelement,period,orgunit,categoryoptioncombo,attributeoptioncombo,value,storedby,lastupdated,comment,followup,deleted"
+        "dataElement,period,orgUnit,categoryOptionCombo,attributeOptionCombo,value,storedBy,lastUpdated,comment,followUp,deleted"
     );
     assert_eq!(lines.len(), 100);
     assert!(lines.iter().all(|l| !l.is_empty()), "no blank lines");
@@ -424,6 +424,153 @@ fn csv_output_refuses_values_it_cannot_carry() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--comment"));
+}
+
+#[test]
+fn csv_text_values_keep_their_meaning() {
+    let dir = TempDir::new().unwrap();
+    let input = write(
+        &dir,
+        "in.json",
+        r#"{"dataValues":[
+        {"dataElement":"DE_A","period":"202401","orgUnit":"OU_A","value":" padded "},
+        {"dataElement":"DE_B","period":"202401","orgUnit":"OU_A","value":"null"},
+        {"dataElement":"DE_C","period":"202401","orgUnit":"OU_A","value":"0712345678"},
+        {"dataElement":"DE_D","period":"202401","orgUnit":"OU_A","value":"a, b"}]}"#,
+    );
+    let mapping = write(
+        &dir,
+        "mapping.csv",
+        "programIndicator,dataElement,valueType\nDE_A,T_A,TEXT\nDE_B,T_B,TEXT\nDE_C,T_C,PHONE_NUMBER\nDE_D,T_D,TEXT\n",
+    );
+    let out = dir.path().join("out.csv");
+    let (code, summary, _) = convert(&dir, &[s(&input), "-m", s(&mapping), "-o", s(&out)]);
+    assert_eq!(code, 1);
+    // `null` would read as no value in 2.43+: left out, CSV output only.
+    assert_eq!(left(&summary, "invalidValue"), 1);
+    let detail = summary["leftOutValues"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("`null`") && detail.contains("CSV"),
+        "{detail}"
+    );
+    let text = fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[1..],
+        [
+            "T_A,202401,OU_A,,,\" padded \",,,,false,false",
+            "T_C,202401,OU_A,,,0712345678,,,,false,false",
+            "T_D,202401,OU_A,,,\"a, b\",,,,false,false",
+        ]
+    );
+    // Read back, the quoted spaces are still there.
+    let back = dir.path().join("back.json");
+    convert(&dir, &[s(&out), "-o", s(&back)]);
+    let values: Vec<String> = json_values(&back)
+        .iter()
+        .map(|v| v["value"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(values, [" padded ", "0712345678", "a, b"]);
+    // JSON carries `null` as text.
+    let json = dir.path().join("out.json");
+    let (code, _, _) = convert(&dir, &[s(&input), "-m", s(&mapping), "-o", s(&json)]);
+    assert_eq!(code, 0);
+    pi2de()
+        .args(["convert", s(&input), "-o", s(&out), "--comment", "null"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`null`"));
+}
+
+#[test]
+fn values_marked_deleted_are_carried_through_as_deletions() {
+    let dir = TempDir::new().unwrap();
+    let inputs = [
+        (
+            "in.json",
+            r#"{"dataValues":[
+            {"dataElement":"DE_A","period":"202401","orgUnit":"OU_A","value":"12.0","deleted":true},
+            {"dataElement":"DE_B","period":"202401","orgUnit":"OU_A","value":"3","deleted":false},
+            {"dataElement":"DE_C","period":"202401","orgUnit":"OU_A","deleted":"true"}]}"#,
+        ),
+        (
+            "in.xml",
+            r#"<dataValueSet xmlns="http://dhis2.org/schema/dxf/2.0">
+            <dataValue dataElement="DE_A" period="202401" orgUnit="OU_A" value="12.0" deleted="true"/>
+            <dataValue dataElement="DE_B" period="202401" orgUnit="OU_A" value="3" deleted="false"/>
+            <dataValue dataElement="DE_C" period="202401" orgUnit="OU_A" deleted="TRUE"/>
+            </dataValueSet>"#,
+        ),
+        (
+            "named.csv",
+            "deleted,dataElement,period,orgUnit,value\ntrue,DE_A,202401,OU_A,12.0\nfalse,DE_B,202401,OU_A,3\nTrue,DE_C,202401,OU_A,\n",
+        ),
+        (
+            "positional.csv",
+            "DE_A,202401,OU_A,,,12.0,,,,false,true\nDE_B,202401,OU_A,,,3,,,,false,false\nDE_C,202401,OU_A,,,,,,,false,true\n",
+        ),
+    ];
+    for (name, content) in inputs {
+        let input = write(&dir, name, content);
+        let out = dir.path().join("out.json");
+        let (code, summary, stderr) = convert(&dir, &[s(&input), "-o", s(&out)]);
+        assert_eq!(code, 0, "{name}: {stderr}");
+        let c = &summary["counts"];
+        assert_eq!(
+            (c["read"].as_u64(), c["written"].as_u64()),
+            (Some(3), Some(3)),
+            "{name}"
+        );
+        assert_eq!(c["deleted"], 2, "{name}");
+        let listed: Vec<(String, String)> = summary["deletedValues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["key"]["dataElement"].as_str().unwrap().into(),
+                    d["source"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("DE_A".into(), "input".into()),
+                ("DE_C".into(), "input".into())
+            ],
+            "{name}"
+        );
+        let values = json_values(&out);
+        assert_eq!(values[0]["deleted"], true, "{name}");
+        assert_eq!(
+            values[0]["value"], "12",
+            "{name}: a deletion's value is still rewritten"
+        );
+        assert!(values[1].get("deleted").is_none(), "{name}");
+        assert_eq!(values[2]["deleted"], true, "{name}");
+        assert!(
+            values[2].get("value").is_none(),
+            "{name}: no value, none written"
+        );
+        assert!(stderr.contains("2 deletions"), "{name}: {stderr}");
+    }
+    // A deletion and a value for the same key are a conflict, like two different values.
+    let both = write(
+        &dir,
+        "both.json",
+        r#"{"dataValues":[
+        {"dataElement":"DE_A","period":"202401","orgUnit":"OU_A","value":"5","deleted":true},
+        {"dataElement":"DE_A","period":"202401","orgUnit":"OU_A","value":"5"}]}"#,
+    );
+    let out = dir.path().join("both.json.out.json");
+    let (code, summary, _) = convert(&dir, &[s(&both), "-o", s(&out)]);
+    assert_eq!(code, 1);
+    assert_eq!(left(&summary, "duplicateRejected"), 2);
+    assert_eq!(
+        summary["duplicates"][0]["values"],
+        serde_json::json!(["5 (deleted)", "5"])
+    );
 }
 
 // ---------------------------------------------------------------- DHIS2 fixtures
@@ -1353,7 +1500,7 @@ fn output_safety_dry_run_stdout_and_gzip() {
         .code(0);
     assert_eq!(
         String::from_utf8_lossy(&assert.get_output().stdout),
-        "dataelement,period,orgunit,categoryoptioncombo,attributeoptioncombo,value,storedby,lastupdated,comment,followup,deleted\nDE_A,202401,OU_A,,,1,,,,false,false\n"
+        "dataElement,period,orgUnit,categoryOptionCombo,attributeOptionCombo,value,storedBy,lastUpdated,comment,followUp,deleted\nDE_A,202401,OU_A,,,1,,,,false,false\n"
     );
     // Gzip.
     let gz = dir.path().join("out.xml.gz");

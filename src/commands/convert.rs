@@ -34,9 +34,9 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
         if c.chars().count() > MAX_COMMENT {
             bail!("--comment is longer than the {MAX_COMMENT} characters DHIS2 accepts");
         }
-        if format == Format::Csv && c.contains(['"', '\n', '\r']) {
+        if format == Format::Csv && (c.contains(['"', '\n', '\r']) || c == "null") {
             bail!(
-                "--comment: DHIS2 2.43+ cannot read quotes or line breaks in a CSV field; remove them or write JSON"
+                "--comment: DHIS2 2.43+ cannot read quotes, line breaks or the text `null` in a CSV field; change it or write JSON"
             );
         }
     }
@@ -267,6 +267,10 @@ struct Previous(Vec<[String; 6]>);
 impl Sink for Previous {
     fn begin_input(&mut self, _: usize, _: &str) {}
     fn data_value(&mut self, v: DataValue<'_>) -> Result<()> {
+        // A deletion in an earlier output is not a value that can disappear.
+        if v.deleted {
+            return Ok(());
+        }
         self.0.push([
             v.data_element.into(),
             v.period.into(),
@@ -316,6 +320,7 @@ fn read_previous(args: &ConvertArgs, schemes: &Schemes, pipeline: &mut Pipeline)
             category_option_combo: coc,
             attribute_option_combo: aoc,
             value: (!value.is_empty()).then_some(value.as_str()),
+            deleted: false,
             place: Default::default(),
         };
         pipeline.previous_value(&v);

@@ -7,11 +7,12 @@ use std::io::BufRead;
 
 use anyhow::{Result, anyhow, bail};
 
-use super::{ReadOutcome, Sink};
+use super::{ReadOutcome, Sink, is_true};
 use crate::model::{DataValue, Place, normalise_name};
 
 /// A streaming CSV record parser with line numbers: `"` quoting with `""` escapes, LF or CRLF,
-/// fields trimmed, blank lines skipped. A quote left open at the end of the file is an error.
+/// unquoted fields trimmed (quoted ones keep their white space), blank lines skipped. A quote
+/// left open at the end of the file is an error.
 pub struct Records<R> {
     inner: R,
     line: u64,
@@ -72,9 +73,10 @@ impl<R: BufRead> Records<R> {
                 return Ok(Some(start_line));
             }
             self.bytes.clear();
-            let mut field_ranges: Vec<(usize, usize, bool)> = Vec::new();
+            // Each field's start and end in `bytes`, and where its quoted text closed.
+            let mut field_ranges: Vec<(usize, usize, Option<usize>)> = Vec::new();
             let mut field_start = 0usize;
-            let mut quoted = false;
+            let mut quoted: Option<usize> = None;
             let mut in_quotes = false;
             let mut i = 0usize;
             loop {
@@ -106,6 +108,7 @@ impl<R: BufRead> Records<R> {
                             continue;
                         }
                         in_quotes = false;
+                        quoted = Some(self.bytes.len());
                     } else {
                         self.bytes.push(b);
                     }
@@ -119,12 +122,11 @@ impl<R: BufRead> Records<R> {
                     {
                         self.bytes.truncate(field_start);
                         in_quotes = true;
-                        quoted = true;
                     }
                     b',' => {
                         field_ranges.push((field_start, self.bytes.len(), quoted));
                         field_start = self.bytes.len();
-                        quoted = false;
+                        quoted = None;
                     }
                     b'\n' => break,
                     b'\r' if self.raw.get(i + 1).is_none_or(|&c| c == b'\n') => break,
@@ -135,7 +137,7 @@ impl<R: BufRead> Records<R> {
             field_ranges.push((field_start, self.bytes.len(), quoted));
             if field_ranges.len() == 1
                 && self.bytes.iter().all(|c| c.is_ascii_whitespace())
-                && !quoted
+                && quoted.is_none()
             {
                 continue;
             }
@@ -151,7 +153,7 @@ impl<R: BufRead> Records<R> {
                 }
             }
             self.ends.clear();
-            for (s, e, _) in field_ranges {
+            for (s, e, closed) in field_ranges {
                 // The bytes were checked as a whole; a character split by a comma
                 // (`\xDA,\x8E`) is valid there but not in its field.
                 if !self.text.is_char_boundary(s) || !self.text.is_char_boundary(e) {
@@ -159,6 +161,12 @@ impl<R: BufRead> Records<R> {
                         .err()
                         .map_or(0, |e| e.valid_up_to());
                     return Err(utf8_error(start_line, &self.raw, valid));
+                }
+                // A quoted field keeps its white space (as DHIS2 2.43 reads it), unless text
+                // follows its closing quote.
+                if let Some(c) = closed.filter(|&c| self.text[c..e].trim().is_empty()) {
+                    self.ends.push((s, c));
+                    continue;
                 }
                 let field = &self.text[s..e];
                 let trimmed_start = s + (field.len() - field.trim_start().len());
@@ -211,9 +219,11 @@ struct Columns {
     category_option_combo: Option<usize>,
     attribute_option_combo: Option<usize>,
     value: usize,
+    deleted: Option<usize>,
 }
 
-/// DHIS2's import positions, for a file with no header row.
+/// DHIS2's import positions, for a file with no header row (≤ 2.42 `CsvDataValueSetReader`:
+/// `deleted` is column 11).
 const POSITIONAL: Columns = Columns {
     data_element: 0,
     period: 1,
@@ -221,6 +231,7 @@ const POSITIONAL: Columns = Columns {
     category_option_combo: Some(3),
     attribute_option_combo: Some(4),
     value: 5,
+    deleted: Some(10),
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -231,6 +242,7 @@ enum Role {
     CategoryOptionCombo,
     AttributeOptionCombo,
     Value,
+    Deleted,
 }
 
 /// The role of a header name, compared ignoring case, spaces, `_` and `-`.
@@ -242,6 +254,7 @@ fn role(name: &str) -> Option<Role> {
         "categoryoptioncombo" | "catoptcombo" | "coc" | "co" => Role::CategoryOptionCombo,
         "attributeoptioncombo" | "attroptcombo" | "aoc" | "ao" => Role::AttributeOptionCombo,
         "value" => Role::Value,
+        "deleted" => Role::Deleted,
         _ => return None,
     })
 }
@@ -280,6 +293,7 @@ fn header_columns<R: BufRead>(
         value: need(Role::Value, "value"),
         category_option_combo: find(Role::CategoryOptionCombo),
         attribute_option_combo: find(Role::AttributeOptionCombo),
+        deleted: find(Role::Deleted),
     };
     if !missing.is_empty() {
         bail!(
@@ -309,15 +323,18 @@ pub fn read(reader: &mut dyn BufRead, path: &str, sink: &mut dyn Sink) -> Result
             }
         };
         values += 1;
-        let opt = |i: Option<usize>| i.map_or("", |i| records.field(i));
+        // Ids are trimmed even when quoted; a quoted value keeps its white space.
+        let id = |i: usize| records.field(i).trim();
+        let opt = |i: Option<usize>| i.map_or("", id);
         let value = records.field(c.value);
         let v = DataValue {
-            data_element: records.field(c.data_element),
-            period: records.field(c.period),
-            org_unit: records.field(c.org_unit),
+            data_element: id(c.data_element),
+            period: id(c.period),
+            org_unit: id(c.org_unit),
             category_option_combo: opt(c.category_option_combo),
             attribute_option_combo: opt(c.attribute_option_combo),
             value: (!value.is_empty()).then_some(value),
+            deleted: c.deleted.is_some_and(|i| is_true(records.field(i))),
             place: Place {
                 record: values,
                 line: Some(line),
@@ -351,6 +368,12 @@ mod tests {
         assert_eq!(rows[0], (1, vec!["a".into(), "b,c".into(), "d\"e".into()]));
         assert_eq!(rows[1], (3, vec!["x".into(), "".into(), "".into()]));
         assert_eq!(rows.len(), 2);
+    }
+
+    #[test]
+    fn quoted_fields_keep_their_white_space() {
+        let rows = parse("a, \" b \" ,\"c\"d\n").unwrap();
+        assert_eq!(rows[0].1, vec!["a".to_string(), " b ".into(), "cd".into()]);
     }
 
     #[test]

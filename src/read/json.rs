@@ -16,7 +16,7 @@ use anyhow::{Result, anyhow};
 use serde::Deserialize;
 use serde::de::{self, Visitor};
 
-use super::{ReadOutcome, Sink, line_column};
+use super::{ReadOutcome, Sink, is_true, line_column};
 use crate::model::{DataValue, Header, Place};
 
 /// One `dataValue` object (the serde path); unknown keys (`created`, `comment`, …) are skipped.
@@ -35,6 +35,8 @@ struct JsonDataValue {
     attribute_option_combo: Option<String>,
     #[serde(deserialize_with = "text")]
     value: Option<String>,
+    #[serde(deserialize_with = "text")]
+    deleted: Option<String>,
 }
 
 /// A JSON string, number or boolean as text; `null` as `None`.
@@ -282,6 +284,7 @@ struct Fields<'a> {
     category_option_combo: Option<Cow<'a, str>>,
     attribute_option_combo: Option<Cow<'a, str>>,
     value: Option<Cow<'a, str>>,
+    deleted: Option<Cow<'a, str>>,
 }
 
 fn skip_ws(s: &[u8], mut i: usize) -> usize {
@@ -376,6 +379,7 @@ fn flat_object(s: &[u8]) -> Result<(Fields<'_>, usize), Flat> {
             (19, b'c') if key == "categoryOptionCombo" => &mut f.category_option_combo,
             (20, b'a') if key == "attributeOptionCombo" => &mut f.attribute_option_combo,
             (5, b'v') if key == "value" => &mut f.value,
+            (7, b'd') if key == "deleted" => &mut f.deleted,
             _ => &mut None,
         };
         *slot = value.map(Cow::Borrowed);
@@ -411,6 +415,7 @@ impl Ctx<'_> {
             category_option_combo: s(&f.category_option_combo),
             attribute_option_combo: s(&f.attribute_option_combo),
             value: f.value.as_deref(),
+            deleted: f.deleted.as_deref().is_some_and(is_true),
             place: Place {
                 record: self.values,
                 line: None,
@@ -597,6 +602,7 @@ fn read_values(sc: &mut Scanner, ctx: &mut Ctx) -> Result<()> {
                 category_option_combo: parsed.category_option_combo.map(Cow::Owned),
                 attribute_option_combo: parsed.attribute_option_combo.map(Cow::Owned),
                 value: parsed.value.map(Cow::Owned),
+                deleted: parsed.deleted.map(Cow::Owned),
             };
             ctx.emit(&fields)?;
         }

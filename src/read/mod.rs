@@ -170,6 +170,12 @@ fn read_one(
     ))
 }
 
+/// A `deleted` field read as DHIS2 reads it: `true` in any case (Java's `Boolean.parseBoolean`,
+/// a JSON `true`).
+pub fn is_true(s: &str) -> bool {
+    s.trim().eq_ignore_ascii_case("true")
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

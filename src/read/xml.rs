@@ -9,7 +9,7 @@ use anyhow::{Result, anyhow, bail};
 use quick_xml::XmlVersion;
 use quick_xml::events::{BytesStart, Event};
 
-use super::{ReadOutcome, Sink, line_column};
+use super::{ReadOutcome, Sink, is_true, line_column};
 use crate::model::{DataValue, Header, Place};
 
 /// Streams the data values of a DXF2 XML dataValueSet into `sink`.
@@ -91,7 +91,7 @@ fn emit(
         ..Default::default()
     };
     // Only the attributes pi2de reads are decoded; names are matched in place.
-    let mut fields: [Option<Cow<str>>; 6] = Default::default();
+    let mut fields: [Option<Cow<str>>; 7] = Default::default();
     for attr in e.attributes() {
         let attr =
             attr.map_err(|err| at(path, position, &format!("invalid XML attribute: {err}")))?;
@@ -102,6 +102,7 @@ fn emit(
             "categoryOptionCombo" => 3,
             "attributeOptionCombo" => 4,
             "value" => 5,
+            "deleted" => 6,
             _ => continue,
         };
         let value = attr
@@ -122,6 +123,7 @@ fn emit(
     v.category_option_combo = f(3);
     v.attribute_option_combo = f(4);
     v.value = fields[5].as_deref();
+    v.deleted = fields[6].as_deref().is_some_and(is_true);
     header.apply(&mut v);
     sink.data_value(v)
 }

@@ -26,6 +26,13 @@ pub fn lines(run: &Run) -> Vec<String> {
         format!("→ {}", args.output)
     };
     out.push(format!("  written    {:>9}  {target}", p.written));
+    let read_deletions = p.input_deletions();
+    if read_deletions > 0 {
+        out.push(format!(
+            "    of which {read_deletions} deletion{} (read with deleted=true, written as such)",
+            if read_deletions == 1 { "" } else { "s" }
+        ));
+    }
     let left = p.left_out_total();
     if left > 0 {
         out.push(format!("  left out   {left:>9}"));

@@ -46,7 +46,7 @@ pub fn build(run: &Run) -> Value {
         .deletion_list()
         .into_iter()
         .take(DETAIL_CAP)
-        .map(|(key, value, ds)| json!({ "key": key, "previousValue": value, "dataSet": ds }))
+        .map(|d| json!({ "key": d.key, "value": d.value, "dataSet": d.data_set, "source": d.source }))
         .collect();
     let mapping = run.mapping.map(|m| {
         let rows: Vec<Value> = m
@@ -91,7 +91,7 @@ pub fn build(run: &Run) -> Value {
             "splitBy": args.split_by.map(|_| "data-set"),
             "maxValues": args.max_values,
         },
-        "counts": { "read": p.read, "written": p.written, "leftOut": left },
+        "counts": { "read": p.read, "written": p.written, "deleted": p.input_deletions(), "leftOut": left },
         "duplicates": p.conflicts,
         "duplicateKeys": p.conflict_count,
         "unmapped": p.unmapped(),

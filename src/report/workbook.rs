@@ -334,15 +334,17 @@ pub fn write(path: &str, run: &Run) -> Result<()> {
     )?;
 
     // Deletions.
-    let rows = p.deletion_list().into_iter().map(|(k, value, ds)| {
+    let rows = p.deletion_list().into_iter().map(|d| {
+        let k = d.key;
         vec![
             k.data_element.into(),
             k.period.into(),
             k.org_unit.into(),
             k.category_option_combo.into(),
             k.attribute_option_combo.into(),
-            value.into(),
-            ds.as_deref().into(),
+            d.value.into(),
+            d.data_set.as_deref().into(),
+            d.source.into(),
         ]
     });
     add_table(
@@ -354,8 +356,9 @@ pub fn write(path: &str, run: &Run) -> Result<()> {
             "orgUnit",
             "categoryOptionCombo",
             "attributeOptionCombo",
-            "previous value",
+            "value",
             "dataSet",
+            "source",
         ],
         rows,
         SHEET_CAP,

@@ -158,7 +158,10 @@ pub fn java_length(s: &str) -> usize {
 /// rewritten as canonical decimals for numeric types (any Java-double form) or, when the type is
 /// unknown, only in the form analytics writes; booleans are written `true`/`false`; every type's
 /// DHIS2 rule is applied. Text is returned exactly as read.
-pub fn prepare(raw: Option<&str>, value_type: Option<ValueType>) -> Result<Cow<'_, str>, InvalidValue> {
+pub fn prepare(
+    raw: Option<&str>,
+    value_type: Option<ValueType>,
+) -> Result<Cow<'_, str>, InvalidValue> {
     let Some(raw) = raw else {
         return invalid("no value");
     };
@@ -184,7 +187,11 @@ pub fn prepare(raw: Option<&str>, value_type: Option<ValueType>) -> Result<Cow<'
 fn unknown_type(raw: &str) -> Result<Cow<'_, str>, InvalidValue> {
     if number::is_analytics_form(raw) {
         return canonical_number(raw).map_or_else(
-            || invalid(format!("`{raw}` is too large or too small to write as a plain decimal")),
+            || {
+                invalid(format!(
+                    "`{raw}` is too large or too small to write as a plain decimal"
+                ))
+            },
             Ok,
         );
     }
@@ -210,15 +217,18 @@ fn numeric(raw: &str, vt: ValueType) -> Result<Cow<'_, str>, InvalidValue> {
                 "`{raw}` is too large or too small to write as a plain decimal"
             ));
         }
-        return invalid(format!("`{raw}` is not numeric, but the data element is {vt} (value_not_numeric)"));
+        return invalid(format!(
+            "`{raw}` is not numeric, but the data element is {vt} (value_not_numeric)"
+        ));
     };
     let negative = text.starts_with('-');
     let fail = |rule: &str, key: &str| invalid(format!("`{text}` is not {rule} ({vt}: {key})"));
     use ValueType::*;
     match vt {
-        Integer if !number::fits_int(&text) => {
-            fail("a whole number from -2147483648 to 2147483647", "value_not_integer")
-        }
+        Integer if !number::fits_int(&text) => fail(
+            "a whole number from -2147483648 to 2147483647",
+            "value_not_integer",
+        ),
         IntegerPositive if !number::fits_int(&text) || negative || text == "0" => fail(
             "a whole number from 1 to 2147483647",
             "value_not_positive_integer",
@@ -283,7 +293,11 @@ fn text_rule(raw: &str, vt: ValueType) -> Result<(), InvalidValue> {
             "6 to 50 digits, spaces and + ( ) # . / - e x t",
             "value_not_phone_number",
         ),
-        Email => (text::is_email(raw), "an e-mail address", "value_not_valid_email"),
+        Email => (
+            text::is_email(raw),
+            "an e-mail address",
+            "value_not_valid_email",
+        ),
         Date => (
             text::is_date(raw),
             "a real calendar date yyyy-MM-dd",
@@ -299,7 +313,11 @@ fn text_rule(raw: &str, vt: ValueType) -> Result<(), InvalidValue> {
             "a date and time such as 2024-01-31T10:00:00.000",
             "value_not_valid_datetime",
         ),
-        Time => (text::is_time(raw), "a time from 0:00 to 23:59", "value_not_valid_time"),
+        Time => (
+            text::is_time(raw),
+            "a time from 0:00 to 23:59",
+            "value_not_valid_time",
+        ),
         Username => (
             text::is_username(raw),
             "4 to 255 letters, digits and . _ - @, not starting, ending or doubling those",
@@ -330,7 +348,9 @@ fn text_rule(raw: &str, vt: ValueType) -> Result<(), InvalidValue> {
     if ok {
         Ok(())
     } else {
-        invalid(format!("`{raw}` is not a valid {vt}: DHIS2 takes {rule} ({key})"))
+        invalid(format!(
+            "`{raw}` is not a valid {vt}: DHIS2 takes {rule} ({key})"
+        ))
     }
 }
 

@@ -39,11 +39,7 @@ pub fn is_analytics_form(s: &str) -> bool {
     // Double.toString writes the shortest fraction: `0`, or digits not ending in 0.
     let shortest = |f: &[u8]| digits(f) && (f == b"0" || f.last() != Some(&b'0'));
     match exponent {
-        None => {
-            digits(int)
-                && (int == b"0" || int[0] != b'0')
-                && frac.is_none_or(shortest)
-        }
+        None => digits(int) && (int == b"0" || int[0] != b'0') && frac.is_none_or(shortest),
         Some(exp) => {
             let exp = exp.strip_prefix(b"-").unwrap_or(exp);
             int.len() == 1
@@ -348,14 +344,46 @@ mod tests {
     #[test]
     fn the_forms_analytics_writes() {
         for s in [
-            "12", "-3", "0", "12.0", "0.5", "-0.0", "1.0E7", "1.2345E7", "-1.0E7", "1.0E-4",
-            "12.35", "10000000.0", "0.3333333333", "4.9E-324",
+            "12",
+            "-3",
+            "0",
+            "12.0",
+            "0.5",
+            "-0.0",
+            "1.0E7",
+            "1.2345E7",
+            "-1.0E7",
+            "1.0E-4",
+            "12.35",
+            "10000000.0",
+            "0.3333333333",
+            "4.9E-324",
         ] {
             assert!(is_analytics_form(s), "{s}");
         }
         for s in [
-            "007", "0712345678", "+5", ".5", "5.", "1e3", "1.5e-3", "12.50", "1.0E+7", "10.0E7",
-            "1.E7", "1.0E07", " 3", "3 ", "--1", "-", "", "1,5", "0x10", "NaN", "12a", "1.0E",
+            "007",
+            "0712345678",
+            "+5",
+            ".5",
+            "5.",
+            "1e3",
+            "1.5e-3",
+            "12.50",
+            "1.0E+7",
+            "10.0E7",
+            "1.E7",
+            "1.0E07",
+            " 3",
+            "3 ",
+            "--1",
+            "-",
+            "",
+            "1,5",
+            "0x10",
+            "NaN",
+            "12a",
+            "1.0E",
         ] {
             assert!(!is_analytics_form(s), "{s}");
         }

@@ -60,8 +60,14 @@ fn text_is_never_rewritten() {
             }
         }
     }
-    assert_eq!(prepare(Some("007"), ValueType::parse("TEXT")).unwrap(), "007");
-    assert_eq!(prepare(Some("1.0E7"), ValueType::parse("TEXT")).unwrap(), "1.0E7");
+    assert_eq!(
+        prepare(Some("007"), ValueType::parse("TEXT")).unwrap(),
+        "007"
+    );
+    assert_eq!(
+        prepare(Some("1.0E7"), ValueType::parse("TEXT")).unwrap(),
+        "1.0E7"
+    );
 }
 
 #[test]
@@ -87,9 +93,15 @@ fn empty_and_missing_values_are_refused() {
 #[test]
 fn details_name_the_type_and_the_rule() {
     let err = prepare(Some("2024-02-30"), ValueType::parse("DATE")).unwrap_err();
-    assert!(err.0.contains("DATE") && err.0.contains("value_not_valid_date"), "{err}");
+    assert!(
+        err.0.contains("DATE") && err.0.contains("value_not_valid_date"),
+        "{err}"
+    );
     let err = prepare(Some("2147483648"), ValueType::parse("INTEGER_POSITIVE")).unwrap_err();
-    assert!(err.0.contains("INTEGER_POSITIVE") && err.0.contains("2147483647"), "{err}");
+    assert!(
+        err.0.contains("INTEGER_POSITIVE") && err.0.contains("2147483647"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -71,9 +71,9 @@ fn digits(b: &[u8], i: &mut usize, max: usize) -> Option<u32> {
         *i += 1;
     }
     (*i > start).then(|| {
-        b[start..*i]
-            .iter()
-            .fold(0u32, |n, d| n.saturating_mul(10).saturating_add(u32::from(d - b'0')))
+        b[start..*i].iter().fold(0u32, |n, d| {
+            n.saturating_mul(10).saturating_add(u32::from(d - b'0'))
+        })
     })
 }
 
@@ -155,7 +155,11 @@ pub fn is_datetime(s: &str) -> bool {
         let Some(n) = digits(b, &mut i, 2) else {
             return false;
         };
-        if fields == 1 { minute = n } else { second = n }
+        if fields == 1 {
+            minute = n
+        } else {
+            second = n
+        }
         fields += 1;
     }
     let mut fraction = 0;
@@ -197,7 +201,10 @@ pub fn is_time(s: &str) -> bool {
     };
     let hour_ok = match h.as_bytes() {
         [d] => d.is_ascii_digit(),
-        [a, d] => matches!(a, b'0' | b'1') && d.is_ascii_digit() || *a == b'2' && (b'0'..=b'3').contains(d),
+        [a, d] => {
+            matches!(a, b'0' | b'1') && d.is_ascii_digit()
+                || *a == b'2' && (b'0'..=b'3').contains(d)
+        }
         _ => false,
     };
     hour_ok && matches!(m.as_bytes(), [t, u] if (b'0'..=b'5').contains(t) && u.is_ascii_digit())
@@ -207,9 +214,8 @@ pub fn is_time(s: &str) -> bool {
 pub fn is_phone_number(s: &str) -> bool {
     let n = s.chars().count();
     (6..=50).contains(&n)
-        && s.chars().all(|c| {
-            c.is_ascii_digit() || is_java_space(c) || "+()#./ext-".contains(c)
-        })
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || is_java_space(c) || "+()#./ext-".contains(c))
 }
 
 /// USERNAME: `^(?=.{4,255}$)(?![-_.@])(?!.*[-_.@]{2})[-_.@a-zA-Z0-9]+(?<![-_.@])$`.
@@ -352,7 +358,10 @@ fn is_email_user(u: &str) -> bool {
             while j < c.len() {
                 if c[j] == '"' {
                     let body = &c[i + 1..j];
-                    let escaped = body.iter().enumerate().all(|(k, &ch)| ch != '"' || k > 0 && body[k - 1] == '\\');
+                    let escaped = body
+                        .iter()
+                        .enumerate()
+                        .all(|(k, &ch)| ch != '"' || k > 0 && body[k - 1] == '\\');
                     if escaped && after_word(c, j + 1) {
                         return true;
                     }
@@ -406,7 +415,8 @@ pub fn is_email(s: &str) -> bool {
 pub fn is_url(s: &str) -> bool {
     // What java.net.URI refuses: spaces, control characters, `"<>\^`{|}`, a second `#`, a `%`
     // that does not start an escape.
-    if s.chars().any(|c| c.is_control() || c == ' ' || "\"<>\\^`{|}".contains(c))
+    if s.chars()
+        .any(|c| c.is_control() || c == ' ' || "\"<>\\^`{|}".contains(c))
         || s.matches('#').count() > 1
         || s.match_indices('%').any(|(i, _)| {
             !s.as_bytes()
@@ -425,17 +435,19 @@ pub fn is_url(s: &str) -> bool {
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(end);
     let (before_fragment, _fragment) = tail.split_once('#').unwrap_or((tail, ""));
-    let (path, query) = before_fragment.split_once('?').unwrap_or((before_fragment, ""));
-    is_authority(authority)
-        && is_url_path(path)
-        && !query.chars().any(char::is_whitespace)
+    let (path, query) = before_fragment
+        .split_once('?')
+        .unwrap_or((before_fragment, ""));
+    is_authority(authority) && is_url_path(path) && !query.chars().any(char::is_whitespace)
 }
 
 fn is_authority(a: &str) -> bool {
     let host_port = a.rsplit_once('@').map_or(a, |(user, hp)| {
         if !user.is_empty()
             && user
-                .chars().all(|c| c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:%".contains(c)) {
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:%".contains(c))
+        {
             hp
         } else {
             "\u{0}"
@@ -443,7 +455,12 @@ fn is_authority(a: &str) -> bool {
     });
     let (host, port) = if let Some(v6) = host_port.strip_prefix('[') {
         match v6.split_once(']') {
-            Some((ip, rest)) => (ip, rest.strip_prefix(':').map(Some).unwrap_or(if rest.is_empty() { None } else { Some("x") })),
+            Some((ip, rest)) => (
+                ip,
+                rest.strip_prefix(':')
+                    .map(Some)
+                    .unwrap_or(if rest.is_empty() { None } else { Some("x") }),
+            ),
             None => return false,
         }
     } else {
@@ -453,7 +470,10 @@ fn is_authority(a: &str) -> bool {
         }
     };
     let port_ok = port.is_none_or(|p| {
-        p.is_empty() || p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u32>().is_ok_and(|n| n <= 65_535)
+        p.is_empty()
+            || p.len() <= 5
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && p.parse::<u32>().is_ok_and(|n| n <= 65_535)
     });
     let host_ok = if host_port.starts_with('[') {
         host.parse::<std::net::Ipv6Addr>().is_ok()
@@ -468,7 +488,8 @@ fn is_url_path(p: &str) -> bool {
         return true;
     }
     let chars_ok = p.starts_with('/')
-        && p.chars().all(|c| c.is_alphanumeric() || "-_:@&?=+,.!/~*'%$;()".contains(c));
+        && p.chars()
+            .all(|c| c.is_alphanumeric() || "-_:@&?=+,.!/~*'%$;()".contains(c));
     let mut depth: i64 = 0;
     for segment in p.split('/').skip(1) {
         match segment {
@@ -490,8 +511,14 @@ mod tests {
     #[test]
     fn dates_follow_dhis2s_regex_and_calendar() {
         assert!(is_date("2024-02-29") && !is_date("2023-02-29"));
-        assert!(is_date("2024-01-31T10:00"), "DHIS2 accepts text after the date");
-        assert!(!is_date("2024-01-31 "), "…but it must end in a letter or digit");
+        assert!(
+            is_date("2024-01-31T10:00"),
+            "DHIS2 accepts text after the date"
+        );
+        assert!(
+            !is_date("2024-01-31 "),
+            "…but it must end in a letter or digit"
+        );
         assert!(!is_date("2024-1-31") && !is_date("2024-01-32") && !is_date("0000-01-01"));
     }
 
@@ -500,8 +527,14 @@ mod tests {
         assert!(is_datetime("2024-01-31T10:00:00.000"));
         assert!(is_datetime("2024-01-31T10"));
         assert!(is_datetime("2024-01-31 10:00:00Z"));
-        assert!(!is_datetime("2024-01-31 10:00:00"), "the spaced pattern needs a zone");
-        assert!(!is_datetime("2024-01-31T10:00:00.1234567"), "seven digits need a zone");
+        assert!(
+            !is_datetime("2024-01-31 10:00:00"),
+            "the spaced pattern needs a zone"
+        );
+        assert!(
+            !is_datetime("2024-01-31T10:00:00.1234567"),
+            "seven digits need a zone"
+        );
         assert!(is_datetime("2024-01-31T10:00:00.123456789Z"));
         assert!(!is_datetime("2024-01-31T24:00"));
         assert!(!is_datetime("2024-02-30T10:00"));

@@ -1,11 +1,15 @@
-//! The CSV dataValueSet writer: the 11-column import header both DHIS2 generations accept
-//! (dhis2-formats §2.4), LF line ends, no BOM, a field quoted only when it holds a comma.
+//! The CSV dataValueSet writer: the 11-column import header both DHIS2 generations read
+//! (docs/dhis2-rules.md, "CSV"), LF line ends, no BOM, a field quoted only when it holds a comma
+//! or starts or ends with white space.
 
 use std::io::{self, Write};
 
 use super::{Buffer, DataValueWriter, OutputValue};
 
-pub const HEADER: &str = "dataelement,period,orgunit,categoryoptioncombo,attributeoptioncombo,value,storedby,lastupdated,comment,followup,deleted";
+/// ≤ 2.42 reads the columns by position (`CsvDataValueSetReader`); 2.43+ by name, and treats any
+/// column it does not know as a category option unless the header holds `categoryOptionCombo`
+/// spelt exactly so (dhis2-core 2.43 `CSV.java#isSkipAny`): hence camelCase.
+pub const HEADER: &str = "dataElement,period,orgUnit,categoryOptionCombo,attributeOptionCombo,value,storedBy,lastUpdated,comment,followUp,deleted";
 
 pub struct Writer<'w> {
     out: Buffer<'w>,
@@ -21,8 +25,14 @@ impl<'w> Writer<'w> {
         Ok(w)
     }
 
+    /// Both importers trim unquoted fields (Java's `trim`: every character up to U+0020); a quoted
+    /// field keeps its white space (2.43 `LineBuffer.split`).
     fn field(&mut self, s: &str) -> io::Result<()> {
-        if s.contains([',', '"', '\n', '\r']) {
+        let padded = |c: Option<char>| c.is_some_and(|c| c <= ' ');
+        if s.contains([',', '"', '\n', '\r'])
+            || padded(s.chars().next())
+            || padded(s.chars().last())
+        {
             self.out.write_all(b"\"")?;
             self.out.write_all(s.replace('"', "\"\"").as_bytes())?;
             self.out.write_all(b"\"")

@@ -63,7 +63,10 @@ impl DataValueWriter for Writer<'_> {
         if !v.attribute_option_combo.is_empty() {
             self.field("attributeOptionCombo", v.attribute_option_combo)?;
         }
-        self.field("value", v.value)?;
+        // A deletion read without a value is written without one.
+        if !(v.deleted && v.value.is_empty()) {
+            self.field("value", v.value)?;
+        }
         if let Some(c) = v.comment {
             self.field("comment", c)?;
         }

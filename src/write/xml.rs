@@ -80,7 +80,10 @@ impl DataValueWriter for Writer<'_> {
         if !v.attribute_option_combo.is_empty() {
             self.attribute("attributeOptionCombo", v.attribute_option_combo)?;
         }
-        self.attribute("value", v.value)?;
+        // A deletion read without a value is written without one.
+        if !(v.deleted && v.value.is_empty()) {
+            self.attribute("value", v.value)?;
+        }
         if let Some(c) = v.comment {
             self.attribute("comment", c)?;
         }
