@@ -199,13 +199,25 @@ pub struct ConvertArgs {
     #[arg(long)]
     pub exclude_current: bool,
 
-    /// The date --exclude-current judges by (yyyy-mm-dd) [default: today]
-    #[arg(long, value_name = "DATE", requires = "exclude_current")]
+    /// The import date (yyyy-mm-dd) that --exclude-current and, with --target-metadata, the
+    /// data sets' open periods are judged by [default: today]
+    #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
 
-    /// A DHIS2 metadata export (JSON) of the target aggregate instance: checks every value
-    /// against it (unknownTarget, wrongPeriodType, orgUnitNotAssigned), takes value types from
-    /// its data elements, and knows the data sets.
+    /// The DHIS2 version of the target instance, such as 2.41.6 or 2.43.1: the rules of its
+    /// importer apply [default: system.version of --target-metadata, else the newest rules]
+    #[arg(long, value_name = "VERSION")]
+    pub target_version: Option<String>,
+
+    /// The importing user may edit expired periods (authority F_EDIT_EXPIRED, or a superuser):
+    /// DHIS2 then skips the expiry-days check, and from 2.43 the future-periods check too.
+    #[arg(long)]
+    pub edit_expired: bool,
+
+    /// A DHIS2 metadata export (JSON) of the target aggregate instance: checks every value as
+    /// its importer would on the import date (unknownTarget, wrongPeriodType,
+    /// orgUnitNotAssigned, orgUnitClosed, periodClosed, attributeOptionClosed), takes value types
+    /// from its data elements, and knows the data sets. The rules: docs/dhis2-rules.md.
     #[arg(long, value_name = "AGG.json")]
     pub target_metadata: Option<String>,
 

@@ -20,7 +20,7 @@ pub mod xlsx;
 
 use std::process::ExitCode;
 
-/// Runs a parsed command line and returns the process exit code (SPEC §7).
+/// Runs a parsed command line and returns the process exit code (README, "Exit codes").
 pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         cli::Command::Convert(args) => commands::convert::run(&args),

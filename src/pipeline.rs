@@ -1,4 +1,4 @@
-//! The conversion rules (SPEC §5): for every value read, org-unit translation, mapping
+//! The conversion rules (README, "What happens to each value"): for every value read, org-unit translation, mapping
 //! lookup, canonical value and value-type check, period validation, then duplicate handling by
 //! output key. Every value read ends up written or counted under exactly one [`Reason`].
 
@@ -13,7 +13,7 @@ use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 use crate::mapping::{Lookup, Mapping, TargetScheme};
 use crate::model::{DataValue, Interner, Place};
 use crate::period::{self, Date, PeriodType, Window};
-use crate::preflight::{DataSetId, Placement, Preflight};
+use crate::preflight::{DataSetId, Placement, Preflight, entry};
 use crate::read::Sink;
 use crate::store::Chunked;
 use crate::value::{self, ValueType};
@@ -36,12 +36,15 @@ pub enum Reason {
     CurrentPeriod,
     WrongPeriodType,
     OrgUnitNotAssigned,
+    OrgUnitClosed,
+    PeriodClosed,
+    AttributeOptionClosed,
     DuplicateMerged,
     DuplicateRejected,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 13] = [
+    pub const ALL: [Reason; 16] = [
         Reason::Incomplete,
         Reason::UnmappedOrgUnit,
         Reason::Unmapped,
@@ -53,6 +56,9 @@ impl Reason {
         Reason::CurrentPeriod,
         Reason::WrongPeriodType,
         Reason::OrgUnitNotAssigned,
+        Reason::OrgUnitClosed,
+        Reason::PeriodClosed,
+        Reason::AttributeOptionClosed,
         Reason::DuplicateMerged,
         Reason::DuplicateRejected,
     ];
@@ -71,6 +77,9 @@ impl Reason {
             Reason::CurrentPeriod => "currentPeriod",
             Reason::WrongPeriodType => "wrongPeriodType",
             Reason::OrgUnitNotAssigned => "orgUnitNotAssigned",
+            Reason::OrgUnitClosed => "orgUnitClosed",
+            Reason::PeriodClosed => "periodClosed",
+            Reason::AttributeOptionClosed => "attributeOptionClosed",
             Reason::DuplicateMerged => "duplicateMerged",
             Reason::DuplicateRejected => "duplicateRejected",
         }
@@ -342,7 +351,7 @@ pub struct Pipeline<'m> {
     input: u32,
     inputs: Vec<String>,
     pub read: u64,
-    left: [u64; 13],
+    left: [u64; 16],
     /// Values merged because another value with the same key and value was written.
     pub identical_merged: u64,
     unmapped: FxHashMap<[u32; 3], (u64, String)>,
@@ -384,7 +393,7 @@ impl<'m> Pipeline<'m> {
             input: 0,
             inputs: Vec::new(),
             read: 0,
-            left: [0; 13],
+            left: [0; 16],
             identical_merged: 0,
             unmapped: FxHashMap::default(),
             row_counts: vec![0; mapping.map_or(0, |m| m.rows.len())],
@@ -560,17 +569,23 @@ impl<'m> Pipeline<'m> {
         self.row_data_sets.get(row as usize).copied().unwrap_or(0)
     }
 
-    /// Checks a target against the target metadata and places the value in a data set.
-    /// `Err` is the reason and detail for leaving the value out.
+    /// Checks a target against the target metadata and places the value in a data set. `Err` is
+    /// an unknown target; a reason that must wait for the value and period checks comes back in
+    /// [`Placed::pending`].
     fn place(
         &mut self,
         target: [&str; 4],
         period: &PeriodInfo,
         org_unit: &str,
         row: u32,
-    ) -> Result<(Option<ValueType>, u32), (Reason, String)> {
+    ) -> Result<Placed, String> {
         let Some(pf) = self.preflight.as_mut() else {
-            return Ok((None, self.row_data_set(row)));
+            let data_set = self.row_data_set(row);
+            return Ok(Placed {
+                value_type: None,
+                data_set,
+                pending: None,
+            });
         };
         let key = [
             self.ids.intern(target[0]),
@@ -588,14 +603,43 @@ impl<'m> Pipeline<'m> {
         };
         let resolved = pf.get(index);
         if let Some(e) = &resolved.error {
-            return Err((Reason::UnknownTarget, e.clone()));
+            return Err(e.clone());
         }
         let value_type = resolved.value_type;
-        match pf.place(resolved, period.period_type, org_unit) {
-            Placement::DataSet(ds) => Ok((value_type, self.data_set_id(ds))),
-            Placement::WrongPeriodType(e) => Err((Reason::WrongPeriodType, e)),
-            Placement::OrgUnitNotAssigned(e) => Err((Reason::OrgUnitNotAssigned, e)),
-        }
+        let (chosen, pending) = match pf.place(resolved, period.period_type, org_unit) {
+            Placement::DataSet(ds) => (ds, None),
+            Placement::WrongPeriodType(e) => (None, Some((Reason::WrongPeriodType, e))),
+            Placement::OrgUnitNotAssigned(e) => (None, Some((Reason::OrgUnitNotAssigned, e))),
+        };
+        let Some((ds_index, ds)) = chosen else {
+            return Ok(Placed {
+                value_type,
+                data_set: 0,
+                pending,
+            });
+        };
+        let element = pf.get(index).element.clone();
+        let ou_key = self.ids.intern(org_unit);
+        let facts = entry::Facts {
+            data_set: ds_index,
+            data_element: &element,
+            period: &entry::PeriodFacts {
+                key: period.id,
+                id: self.ids.get(period.id),
+                period_type: period.period_type,
+                start: period.start,
+                end: period.end,
+            },
+            org_unit: (org_unit, ou_key),
+            aoc: (target[2], key[2]),
+        };
+        let pending = pf.entry.check(&facts);
+        let data_set = self.data_set_id(Some(ds));
+        Ok(Placed {
+            value_type,
+            data_set,
+            pending,
+        })
     }
 
     /// A key's 32-bit hash.
@@ -979,6 +1023,14 @@ impl<'m> Pipeline<'m> {
         read.chain(previous).collect()
     }
 
+    /// The ids of the data sets written values go to.
+    pub fn data_sets_written(&self) -> FxHashSet<&str> {
+        self.written_slots()
+            .filter(|s| s.data_set != 0)
+            .map(|s| self.ids.get(s.data_set))
+            .collect()
+    }
+
     /// The slots written (not rejected as conflicts).
     fn written_slots(&self) -> impl Iterator<Item = &Slot> {
         self.slots.iter().filter(|s| !s.rejected())
@@ -1024,7 +1076,7 @@ impl<'m> Pipeline<'m> {
             v.org_unit,
             row,
         ) {
-            Ok((_, ds)) => ds,
+            Ok(placed) => placed.data_set,
             Err(_) => 0,
         };
         let value = self.push_text(value);
@@ -1070,6 +1122,15 @@ impl<'m> Pipeline<'m> {
             .as_ref()
             .and_then(|r| r.get(&target).copied())
     }
+}
+
+/// What the target metadata says of one value.
+struct Placed {
+    value_type: Option<ValueType>,
+    /// The data set it goes to (interned; 0 for none).
+    data_set: u32,
+    /// A reason to leave it out, counted after the value and period checks.
+    pending: Option<(Reason, String)>,
 }
 
 /// A 32-bit hash as the 64 bits the table wants: repeated, so that the high bits the table
@@ -1226,20 +1287,20 @@ impl Sink for Pipeline<'_> {
         // 2b. The target instance: the target exists, its value type, its data set.
         // A wrong period type or unassigned org unit counts only after the value and period
         // checks, which come first.
-        let mut pending = None;
-        let (target_type, data_set) = match self.place(
+        let placed = match self.place(
             [data_element, coc, aoc, row_data_set],
             &period,
             org_unit,
             row,
         ) {
             Ok(placed) => placed,
-            Err((Reason::UnknownTarget, e)) => return leave(self, Reason::UnknownTarget, e),
-            Err(other) => {
-                pending = Some(other);
-                (None, 0)
-            }
+            Err(e) => return leave(self, Reason::UnknownTarget, e),
         };
+        let Placed {
+            value_type: target_type,
+            data_set,
+            pending,
+        } = placed;
         let value_type = value_type.or(target_type);
         // 3. Value.
         let value = match prepared(&v, value_type) {

@@ -10,11 +10,13 @@ use anyhow::{Context, Result, bail};
 
 use crate::cli::{ConvertArgs, OrgUnitScheme, UnmappedPolicy};
 use crate::mapping::{Mapping, TargetScheme, target};
-use crate::metadata::Metadata;
+use crate::metadata::{Metadata, id_for};
 use crate::model::{DataValue, Header};
 use crate::period::{Date, Window};
 use crate::pipeline::{DuplicatePolicy, Pipeline, Rules};
 use crate::preflight::Preflight;
+use crate::preflight::entry::EntryRules;
+use crate::preflight::version::{TargetVersion, Version};
 use crate::read::{self, Format, InputInfo, Sink};
 use crate::relay;
 use crate::report::{self, OutputFile, Run};
@@ -46,12 +48,11 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
         .map(Window::parse)
         .transpose()
         .map_err(|e| anyhow::anyhow!("--periods {e}"))?;
-    let as_of = match (&args.as_of, args.exclude_current) {
-        (Some(d), _) => Some(
-            Date::parse(d).with_context(|| format!("--as-of `{d}` is not a date (yyyy-mm-dd)"))?,
-        ),
-        (None, true) => Some(today()),
-        (None, false) => None,
+    let import_date = match &args.as_of {
+        Some(d) => {
+            Date::parse(d).with_context(|| format!("--as-of `{d}` is not a date (yyyy-mm-dd)"))?
+        }
+        None => today(),
     };
     check_paths(args, split)?;
     let scheme = args.target_scheme.unwrap_or(TargetScheme::Code);
@@ -89,6 +90,13 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
         );
     }
     let org_units_by_code = args.org_unit_scheme == Some(OrgUnitScheme::Code);
+    let (target, mut warnings) = find_target(args, meta.as_ref())?;
+    let entry_rules = EntryRules {
+        version: target.version,
+        as_of: import_date,
+        edit_expired: args.edit_expired,
+        payload_data_set: split,
+    };
     // Inputs and outputs are hashed only for the summary and the report, which show it.
     let hash = args.summary.is_some() || args.report.is_some();
     // The output's temporary file exists from the start, so an interrupted run is cleaned up
@@ -107,10 +115,10 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
                 policy: args.on_duplicate,
                 csv_output: format == Format::Csv,
                 window,
-                as_of,
+                as_of: args.exclude_current.then_some(import_date),
                 preflight: meta
                     .as_ref()
-                    .map(|m| Preflight::new(m, scheme, org_units_by_code)),
+                    .map(|m| Preflight::new(m, scheme, org_units_by_code, entry_rules)),
                 target_scheme: scheme,
             })
         },
@@ -127,8 +135,15 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
         read_previous(args, &schemes, &mut pipeline)?;
     }
 
+    if let (Some(v), Some(m)) = (target.version, meta.as_ref())
+        && v.inverts_input_periods()
+    {
+        warnings.extend(inverted_input_periods(v, m, &pipeline));
+    }
     let mut run = Run {
         args,
+        target: (meta.is_some() || args.target_version.is_some()).then_some(target),
+        warnings,
         mapping: mapping.as_ref(),
         inputs: &inputs,
         pipeline: &pipeline,
@@ -173,6 +188,37 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
         report::console::print(&run);
     }
     Ok(ExitCode::from(run.exit_code))
+}
+
+/// The target's version (`--target-version`, else the metadata's `system.version`), and a warning
+/// when the metadata's cannot be read.
+fn find_target(
+    args: &ConvertArgs,
+    meta: Option<&Metadata>,
+) -> Result<(TargetVersion, Vec<String>)> {
+    let found = meta.and_then(|m| m.system_version.as_deref().map(|v| (m.path.as_str(), v)));
+    let (target, warning) =
+        TargetVersion::find(args.target_version.as_deref(), found).map_err(anyhow::Error::msg)?;
+    Ok((target, warning.into_iter().collect()))
+}
+
+/// 2.43.0 to 2.43.1 refuse the values of data sets with input periods while those are open: a
+/// warning naming the data sets this run writes to.
+fn inverted_input_periods(v: Version, meta: &Metadata, pipeline: &Pipeline) -> Option<String> {
+    let written = pipeline.data_sets_written();
+    let hit: Vec<&str> = meta
+        .data_sets
+        .iter()
+        .filter(|ds| !ds.data_input_periods.is_empty())
+        .map(|ds| id_for(&ds.id, &ds.code, true))
+        .filter(|id| written.contains(*id))
+        .collect();
+    (!hit.is_empty()).then(|| {
+        format!(
+            "DHIS2 {v} refuses the values of data sets with data input periods while the period is open, and takes them when it is closed (a defect of 2.43.0–2.43.1, fixed after 2.43.1): {} will be refused now; import them on a fixed version",
+            hit.join(", ")
+        )
+    })
 }
 
 fn today() -> Date {

@@ -1,4 +1,4 @@
-//! Proposes mapping rows from a tracker metadata export (SPEC §4 `mapping from-metadata`): each
+//! Proposes mapping rows from a tracker metadata export (`mapping from-metadata`): each
 //! program indicator whose export attribute (or DHIS2 2.42+ `aggregateExportDataElement`) names a
 //! target becomes a row; the others are listed as not transferred.
 

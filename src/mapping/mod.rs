@@ -1,4 +1,4 @@
-//! The mapping workbook (SPEC §4): program indicator (as exported, optionally narrowed by the
+//! The mapping workbook (mappings/README.md): program indicator (as exported, optionally narrowed by the
 //! exported COC/AOC) → target data element, category option combo and attribute option combo,
 //! plus the optional `orgUnits` sheet. Loading records a [`Finding`] with its cell for every
 //! problem; errors make the mapping unusable, warnings are reported.
@@ -383,7 +383,7 @@ impl Mapping {
         self.columns = cols;
     }
 
-    /// The SPEC §4 checks, and the lookup tables.
+    /// The checks of mappings/README.md, and the lookup tables.
     fn check(&mut self, sheet: &Sheet, target_scheme: TargetScheme, findings: &mut Findings) {
         let columns = self.columns.clone();
         let col = |c: Col| columns.get(&c).copied().unwrap_or(0);
@@ -441,12 +441,22 @@ impl Mapping {
             if !r.data_element.is_empty()
                 && let Some(first) = by_target.insert(target, r.row)
             {
+                let combo = |c: &str| {
+                    if c.is_empty() {
+                        "default".to_string()
+                    } else {
+                        format!("`{c}`")
+                    }
+                };
                 findings.warning(
-                        sheet.cell(col(Col::DataElement), r.row),
-                        format!(
-                            "the same target as row {first}: values of both rows for the same period and org unit will collide as duplicates"
-                        ),
-                    );
+                    sheet.cell(col(Col::DataElement), r.row),
+                    format!(
+                        "the same target as row {first} (data element `{}`, category option combo {}, attribute option combo {}): values of both rows for the same period and org unit will collide as duplicates",
+                        r.data_element,
+                        combo(&r.category_option_combo),
+                        combo(&r.attribute_option_combo)
+                    ),
+                );
             }
             for (c, id) in [
                 (Col::Source, &r.source),

@@ -1,6 +1,6 @@
 //! Loads the cells of a mapping workbook sheet (.xlsx .xlsm .xls .ods through calamine, or a
-//! .csv) as text with their spreadsheet coordinates, following SPEC §4's cell rules: integral
-//! numbers are integer text, formulas give their cached value.
+//! .csv) as text with their spreadsheet coordinates, following the cell rules of
+//! mappings/README.md: integral numbers are integer text, formulas give their cached value.
 
 use std::path::Path;
 

@@ -1,4 +1,4 @@
-//! Checks of targets against a metadata export of the target (aggregate) instance (SPEC §4):
+//! Checks of targets against a metadata export of the target (aggregate) instance :
 //! ids that do not exist, category option combos outside their data element's category combo,
 //! a missing COC where one is needed, data sets. [`judge`] is the one definition; `mapping
 //! check` reports its problems with cells, and `convert --target-metadata` leaves out values
@@ -55,10 +55,12 @@ fn file_name(path: &str) -> String {
         .map_or(path.to_string(), |n| n.to_string_lossy().to_string())
 }
 
-/// Judges a target (data element, COC, AOC, the mapping row's data set). Errors: an unknown
-/// data element, COC, AOC or data set, or one found by the wrong property; a COC outside the
-/// data element's category combo; no COC where that combo is not `default`; a data element not
-/// in the row's data set. Warning: a data element in no data set.
+/// Judges a target (data element, COC, AOC, the mapping row's data set) and reports every
+/// problem. Errors: an unknown data element, COC, AOC or data set, or one found by the wrong
+/// property; a COC outside the category combo the data set gives the data element (its own
+/// `dataSetElements[].categoryCombo`, else the element's: E8024); an AOC outside the data set's
+/// attribute combo, a blank AOC counting as the default (E8023); no COC where that combo is not
+/// `default`; a data element not in the row's data set. Warning: a data element in no data set.
 pub fn judge<'m>(
     meta: &'m Metadata,
     scheme: TargetScheme,
@@ -69,128 +71,218 @@ pub fn judge<'m>(
 ) -> Verdict<'m> {
     let file = file_name(&meta.path);
     let mut v = Verdict::default();
-    let mut problem = |column, severity, message| {
+    let mut problem = |column, message| {
         v.problems.push(Problem {
             column,
-            severity,
+            severity: Severity::Error,
             message,
         });
     };
-    use Severity::{Error, Warning};
-    let Some((element, kind)) = meta.data_element(de) else {
-        problem(
-            Col::DataElement,
-            Error,
-            format!("data element `{de}` does not exist in {file}"),
-        );
-        return v;
+    let mut found = |column, what: &str, id: &str, hit: Option<IdKind>| match hit {
+        None => problem(column, format!("{what} `{id}` does not exist in {file}")),
+        Some(kind) => {
+            if let Some(hint) = scheme_hint(kind, scheme) {
+                problem(column, format!("{what} `{id}`: {hint}"));
+            }
+        }
     };
-    if let Some(hint) = scheme_hint(kind, scheme) {
+    let element = meta.data_element(de);
+    found(Col::DataElement, "data element", de, element.map(|e| e.1));
+    let coc_found = (!coc.is_empty()).then(|| meta.category_option_combo(coc));
+    if let Some(c) = coc_found {
+        found(Col::Coc, "category option combo", coc, c.map(|c| c.1));
+    }
+    let aoc_found = (!aoc.is_empty()).then(|| meta.category_option_combo(aoc));
+    if let Some(a) = aoc_found {
+        found(Col::Aoc, "attribute option combo", aoc, a.map(|a| a.1));
+    }
+    let named = (!data_set.is_empty()).then(|| meta.data_set_index(data_set));
+    if let Some(None) = named {
         problem(
-            Col::DataElement,
-            Error,
-            format!("data element `{de}`: {hint}"),
+            Col::DataSet,
+            format!("data set `{data_set}` does not exist in {file}"),
         );
     }
-    let combo = element
+    let Some((element, _)) = element else {
+        return v;
+    };
+    v.element = Some(element);
+    let coc_combo = match coc_found {
+        None => Some(None), // blank: the default combo
+        Some(Some((c, _))) => Some(Some(
+            c.category_combo.as_ref().map_or("", |r| r.id.as_str()),
+        )),
+        Some(None) => None, // unknown: already reported
+    };
+    let aoc_combo = match aoc_found {
+        None => Some(None),
+        Some(Some((a, _))) => Some(Some(
+            a.category_combo.as_ref().map_or("", |r| r.id.as_str()),
+        )),
+        Some(None) => None,
+    };
+    let holding = meta.data_set_indexes_of(&element.id);
+    let candidates: Vec<usize> = match named {
+        None => holding.to_vec(),
+        Some(None) => return v,
+        Some(Some(i)) if holding.contains(&i) => vec![i],
+        Some(Some(_)) => {
+            let also = names(meta, holding);
+            v.problems.push(Problem {
+                column: Col::DataSet,
+                severity: Severity::Error,
+                message: format!(
+                    "data element `{de}` is not in data set `{data_set}`{}",
+                    if also.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (it is in {also})")
+                    }
+                ),
+            });
+            return v;
+        }
+    };
+    if candidates.is_empty() {
+        v.problems.push(Problem {
+            column: Col::DataElement,
+            severity: Severity::Warning,
+            message: format!(
+                "data element `{de}` is in no data set: DHIS2 2.43+ cannot decide where its values go (E8003)"
+            ),
+        });
+    }
+    v.data_sets = candidates;
+    if let Some(combo) = coc_combo {
+        check_coc(meta, &mut v, de, coc, combo);
+    }
+    if let Some(combo) = aoc_combo {
+        check_aoc(meta, &mut v, aoc, combo);
+    }
+    v
+}
+
+/// The data sets' codes (or UIDs), for messages.
+fn names(meta: &Metadata, data_sets: &[usize]) -> String {
+    data_sets
+        .iter()
+        .map(|&i| {
+            let s = &meta.data_sets[i];
+            s.code.clone().unwrap_or_else(|| s.id.clone())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Keeps the data sets in whose category combo for the data element the COC lies (`None`: the
+/// default combo), or reports the mismatch (E8024).
+fn check_coc(meta: &Metadata, v: &mut Verdict, de: &str, coc: &str, coc_combo: Option<&str>) {
+    let Some(element) = v.element else { return };
+    let fits = |combo: &str| match coc_combo {
+        None => meta.is_default_combo(combo),
+        Some(c) => c == combo,
+    };
+    let own = element
         .category_combo
         .as_ref()
         .map_or("", |c| c.id.as_str());
-    let combo_name = meta
-        .category_combo(combo)
-        .map_or(combo.to_string(), |c| c.name.clone());
-    if coc.is_empty() {
-        if !meta.is_default_combo(combo) {
-            problem(
-                Col::Coc,
-                Error,
-                format!(
-                    "no categoryOptionCombo, but data element `{de}` is disaggregated by `{combo_name}`: DHIS2 would store the value under `default`, which that combo does not have"
-                ),
-            );
-        }
-    } else {
-        match meta.category_option_combo(coc) {
-            None => problem(
-                Col::Coc,
-                Error,
-                format!("category option combo `{coc}` does not exist in {file}"),
-            ),
-            Some((c, kind)) => {
-                if let Some(hint) = scheme_hint(kind, scheme) {
-                    problem(
-                        Col::Coc,
-                        Error,
-                        format!("category option combo `{coc}`: {hint}"),
-                    );
-                }
-                if c.category_combo.as_ref().map_or("", |r| r.id.as_str()) != combo {
-                    problem(
-                        Col::Coc,
-                        Error,
-                        format!(
-                            "category option combo `{coc}` is not in the category combo `{combo_name}` of data element `{de}`"
-                        ),
-                    );
-                }
-            }
-        }
-    }
-    if !aoc.is_empty() && meta.category_option_combo(aoc).is_none() {
-        problem(
-            Col::Aoc,
-            Error,
-            format!("attribute option combo `{aoc}` does not exist in {file}"),
-        );
-    }
-    let holding = meta.data_set_indexes_of(&element.id);
-    let names = || {
-        holding
-            .iter()
-            .map(|&i| {
-                let s = &meta.data_sets[i];
-                s.code.clone().unwrap_or_else(|| s.id.clone())
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
+    let combo_name = |id: &str| {
+        meta.category_combo(id)
+            .map_or(id.to_string(), |c| c.name.clone())
     };
-    let mut data_sets = Vec::new();
-    if data_set.is_empty() {
-        data_sets = holding.to_vec();
-        if holding.is_empty() {
-            problem(
-                Col::DataElement,
-                Warning,
-                format!(
-                    "data element `{de}` is in no data set: DHIS2 2.43+ cannot decide where its values go (E8003)"
-                ),
-            );
+    let effective: Vec<(usize, &str)> = v
+        .data_sets
+        .iter()
+        .map(|&i| (i, meta.effective_combo(&meta.data_sets[i], element)))
+        .collect();
+    if effective.is_empty() {
+        if !fits(own) {
+            v.problems
+                .push(coc_problem(coc, de, &combo_name(own), None));
         }
-    } else {
-        match meta.data_set_index(data_set) {
-            None => problem(
-                Col::DataSet,
-                Error,
-                format!("data set `{data_set}` does not exist in {file}"),
-            ),
-            Some(i) if holding.contains(&i) => data_sets = vec![i],
-            Some(_) => problem(
-                Col::DataSet,
-                Error,
-                format!(
-                    "data element `{de}` is not in data set `{data_set}`{}",
-                    if holding.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (it is in {})", names())
-                    }
-                ),
-            ),
-        }
+        return;
     }
-    v.element = Some(element);
-    v.data_sets = data_sets;
-    v
+    let kept: Vec<usize> = effective
+        .iter()
+        .filter(|(_, c)| fits(c))
+        .map(|&(i, _)| i)
+        .collect();
+    if kept.is_empty() {
+        let (i, combo) = effective[0];
+        let overridden = (combo != own).then(|| names(meta, &[i]));
+        v.problems.push(coc_problem(
+            coc,
+            de,
+            &combo_name(combo),
+            overridden.as_deref(),
+        ));
+    } else {
+        v.data_sets = kept;
+    }
+}
+
+fn coc_problem(coc: &str, de: &str, combo: &str, data_set: Option<&str>) -> Problem {
+    let message = match (coc.is_empty(), data_set) {
+        (true, None) => format!(
+            "no categoryOptionCombo, but data element `{de}` is disaggregated by `{combo}`: DHIS2 would store the value under `default`, which that combo does not have (DHIS2 2.43+: E8024)"
+        ),
+        (true, Some(ds)) => format!(
+            "no categoryOptionCombo, but data set `{ds}` disaggregates data element `{de}` by `{combo}` (its own combo for it overrides the element's): DHIS2 would store the value under `default`, which that combo does not have (DHIS2 2.43+: E8024)"
+        ),
+        (false, None) => format!(
+            "category option combo `{coc}` is not in the category combo `{combo}` of data element `{de}` (DHIS2 2.43+: E8024)"
+        ),
+        (false, Some(ds)) => format!(
+            "category option combo `{coc}` is not in the category combo `{combo}` that data set `{ds}` gives data element `{de}` (it overrides the element's own) (DHIS2 2.43+: E8024)"
+        ),
+    };
+    Problem {
+        column: Col::Coc,
+        severity: Severity::Error,
+        message,
+    }
+}
+
+/// Keeps the data sets whose attribute combo holds the AOC (`None`: blank, the default), or
+/// reports the mismatch (E8023).
+fn check_aoc(meta: &Metadata, v: &mut Verdict, aoc: &str, aoc_combo: Option<&str>) {
+    if v.data_sets.is_empty() {
+        return;
+    }
+    let ds_combo = |i: usize| {
+        meta.data_sets[i]
+            .category_combo
+            .as_ref()
+            .map_or("", |c| c.id.as_str())
+    };
+    let fits = |i: usize| match aoc_combo {
+        None => meta.is_default_combo(ds_combo(i)),
+        Some(c) => c == ds_combo(i),
+    };
+    let kept: Vec<usize> = v.data_sets.iter().copied().filter(|&i| fits(i)).collect();
+    if !kept.is_empty() {
+        v.data_sets = kept;
+        return;
+    }
+    let i = v.data_sets[0];
+    let combo = meta
+        .category_combo(ds_combo(i))
+        .map_or(ds_combo(i).to_string(), |c| c.name.clone());
+    let ds = names(meta, &[i]);
+    let message = if aoc.is_empty() {
+        format!(
+            "no attributeOptionCombo (the default), but data set `{ds}` has the attribute combo `{combo}`, which does not hold it (DHIS2 2.43+: E8023)"
+        )
+    } else {
+        format!(
+            "attribute option combo `{aoc}` is not in the attribute combo `{combo}` of data set `{ds}` (DHIS2 2.43+: E8023)"
+        )
+    };
+    v.problems.push(Problem {
+        column: Col::Aoc,
+        severity: Severity::Error,
+        message,
+    });
 }
 
 /// Checks every enabled row of `mapping` against `meta`: the problems of [`judge`] with their

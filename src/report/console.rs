@@ -1,4 +1,4 @@
-//! The short summary printed on stderr after a conversion (SPEC §6.4).
+//! The short summary printed on stderr after a conversion.
 
 use super::Run;
 use crate::pipeline::Reason;
@@ -20,6 +20,9 @@ pub fn lines(run: &Run) -> Vec<String> {
         p.read,
         if files == 1 { "" } else { "s" }
     ));
+    if let Some(t) = &run.target {
+        out.push(format!("  target: {}", t.describe()));
+    }
     let target = if args.dry_run {
         "(dry run: no file written)".to_string()
     } else {
@@ -107,6 +110,9 @@ pub fn lines(run: &Run) -> Vec<String> {
             "  deletions  {:>9}  (values of --previous outputs that are gone at the source, written with deleted=true)",
             p.deletion_count()
         ));
+    }
+    for w in &run.warnings {
+        out.push(format!("  warning: {w}"));
     }
     if let Some((path, n)) = &run.complete {
         out.push(format!(

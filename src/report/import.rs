@@ -1,5 +1,5 @@
 //! How to import an output: the Import/Export app options and the `/api/dataValueSets` call
-//! with its id-scheme parameters (dhis2-formats §2.1, §2.6).
+//! with its id-scheme parameters (dhis2-core `ImportOptions`, `DataValueSetController`).
 
 use crate::preflight::DataSetId;
 use crate::read::Format;

@@ -10,6 +10,7 @@ use crate::cli::ConvertArgs;
 use crate::mapping::Mapping;
 use crate::pipeline::Pipeline;
 use crate::preflight::DataSetId;
+use crate::preflight::version::TargetVersion;
 use crate::read::{Format, InputInfo};
 use crate::write::Schemes;
 
@@ -27,6 +28,10 @@ pub struct OutputFile {
 /// Everything known about a finished (or failed) conversion.
 pub struct Run<'a> {
     pub args: &'a ConvertArgs,
+    /// The target instance's version, when the run judged against one.
+    pub target: Option<TargetVersion>,
+    /// Things the user must know that are not about single values.
+    pub warnings: Vec<String>,
     pub mapping: Option<&'a Mapping>,
     pub inputs: &'a [InputInfo],
     pub pipeline: &'a Pipeline<'a>,

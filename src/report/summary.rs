@@ -1,4 +1,4 @@
-//! The machine-readable run summary (`--summary`, SPEC §6.3).
+//! The machine-readable run summary (`--summary`).
 
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
@@ -86,11 +86,19 @@ pub fn build(run: &Run) -> Value {
             "periods": args.periods,
             "excludeCurrent": args.exclude_current,
             "asOf": args.as_of,
+            "targetVersion": args.target_version,
+            "editExpired": args.edit_expired,
             "targetMetadata": args.target_metadata,
             "previous": args.previous,
             "splitBy": args.split_by.map(|_| "data-set"),
             "maxValues": args.max_values,
         },
+        "target": run.target.as_ref().map(|t| json!({
+            "version": t.version.map(|v| v.to_string()),
+            "source": t.source,
+            "rules": match t.version { Some(v) if !v.is_entry_pipeline() => "2.42", _ => "2.43" },
+        })),
+        "warnings": run.warnings,
         "counts": { "read": p.read, "written": p.written, "deleted": p.input_deletions(), "leftOut": left },
         "duplicates": p.conflicts,
         "duplicateKeys": p.conflict_count,

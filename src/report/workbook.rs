@@ -1,4 +1,4 @@
-//! The audit workbook of a conversion (`--report`, SPEC §6.2): Summary, Mapping, Unmapped,
+//! The audit workbook of a conversion (`--report`): Summary, Mapping, Unmapped,
 //! Duplicates, Left out, Totals. Every text cell is a string cell, never a formula.
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -89,8 +89,20 @@ pub fn write(path: &str, run: &Run) -> Result<()> {
     if let Some(c) = &args.comment {
         kv(&mut s, "--comment", c);
     }
+    if let Some(t) = &run.target {
+        kv(&mut s, "target", t.describe());
+        kv(
+            &mut s,
+            "import date (--as-of)",
+            args.as_of.as_deref().unwrap_or("today"),
+        );
+    }
+    for w in &run.warnings {
+        kv(&mut s, "warning", w);
+    }
     kv(&mut s, "values read", p.read);
     kv(&mut s, "values written", p.written);
+    kv(&mut s, "  of which deletions", p.input_deletions());
     kv(&mut s, "values left out", p.left_out_total());
     for (reason, n) in p.left_out_counts() {
         kv(&mut s, &format!("  {}", reason.name()), n);

@@ -1,4 +1,4 @@
-//! Writing dataValueSets (SPEC §6.1, dhis2-formats §2.8): the writers for each format, and the
+//! Writing dataValueSets (docs/dhis2-rules.md): the writers for each format, and the
 //! output file itself, written to a temporary file beside the target and renamed into place only
 //! when complete, so a failed run never leaves a partial output.
 
@@ -43,7 +43,7 @@ pub struct Schemes {
 
 impl Schemes {
     /// The payload-level keys of a JSON or XML output, in order: the data set (when the file
-    /// is for one) and the id schemes (dhis2-formats §2.6).
+    /// is for one) and the id schemes (dhis2-core 2.43 `DataEntryInput.fromJson`, ≤ 2.42 `DataValueSet`).
     pub fn payload<'a>(&'a self, data_set: Option<&'a DataSetId>) -> Vec<(&'static str, &'a str)> {
         let mut keys = Vec::with_capacity(6);
         if let Some(ds) = data_set {

@@ -3,11 +3,15 @@
 //! data set (`wrongPeriodType`) and whether the org unit is assigned to it (`orgUnitNotAssigned`).
 //! Without metadata, the data set comes from the mapping's `dataSet` column.
 
+pub mod entry;
+pub mod version;
+
 use crate::mapping::TargetScheme;
 use crate::mapping::target::judge;
 use crate::metadata::{Metadata, id_for};
 use crate::period::PeriodType;
 use crate::value::ValueType;
+use entry::{Entry, EntryRules};
 
 /// What the target metadata says about a target (data element, COC, AOC, data set column).
 #[derive(Debug, Clone, Default)]
@@ -18,6 +22,8 @@ pub struct Resolved {
     pub value_type: Option<ValueType>,
     /// Candidate data sets (indexes into the metadata's data sets).
     pub data_sets: Vec<usize>,
+    /// The data element's UID.
+    pub element: String,
 }
 
 /// A data set as written in an output payload.
@@ -30,8 +36,8 @@ pub struct DataSetId {
 
 /// The decision for one value.
 pub enum Placement {
-    /// Goes to this data set (or to none known).
-    DataSet(Option<DataSetId>),
+    /// Goes to this data set (its index in the metadata and its output id), or to none known.
+    DataSet(Option<(usize, DataSetId)>),
     WrongPeriodType(String),
     OrgUnitNotAssigned(String),
 }
@@ -41,15 +47,23 @@ pub struct Preflight<'m> {
     scheme: TargetScheme,
     org_units_by_code: bool,
     results: Vec<Resolved>,
+    /// The data-entry checks of the target version on the import date.
+    pub entry: Entry<'m>,
 }
 
 impl<'m> Preflight<'m> {
-    pub fn new(meta: &'m Metadata, scheme: TargetScheme, org_units_by_code: bool) -> Self {
+    pub fn new(
+        meta: &'m Metadata,
+        scheme: TargetScheme,
+        org_units_by_code: bool,
+        rules: EntryRules,
+    ) -> Self {
         Preflight {
             meta,
             scheme,
             org_units_by_code,
             results: Vec::new(),
+            entry: Entry::new(meta, rules),
         }
     }
 
@@ -81,6 +95,7 @@ impl<'m> Preflight<'m> {
                     .and_then(|d| d.value_type.as_deref())
                     .and_then(ValueType::parse),
                 data_sets: verdict.data_sets,
+                element: verdict.element.map_or(String::new(), |e| e.id.clone()),
             },
         }
     }
@@ -142,9 +157,12 @@ impl<'m> Preflight<'m> {
         }
         let ds = &meta.data_sets[chosen];
         let by_code = ds.code.as_deref().is_some_and(|c| !c.is_empty());
-        Placement::DataSet(Some(DataSetId {
-            id: id_for(&ds.id, &ds.code, true).to_string(),
-            scheme: if by_code { "CODE" } else { "UID" },
-        }))
+        Placement::DataSet(Some((
+            chosen,
+            DataSetId {
+                id: id_for(&ds.id, &ds.code, true).to_string(),
+                scheme: if by_code { "CODE" } else { "UID" },
+            },
+        )))
     }
 }

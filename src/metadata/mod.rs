@@ -3,113 +3,21 @@
 //! data sets, organisation units and attributes. Read through serde in one pass: only these
 //! collections are kept, and only the fields pi2de uses; everything else is skipped unparsed.
 
+mod model;
+
 use std::fmt;
 use std::fs::File;
 use std::io::BufReader;
 
 use anyhow::{Context, Result, anyhow, bail};
-use rustc_hash::FxHashMap;
-use serde::Deserialize;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
-use crate::read::json::text;
+pub use model::*;
 
 /// DHIS2's "Data element for aggregate data export" attribute, which packages use to name the
 /// target data element of a program indicator.
 pub const EXPORT_ATTRIBUTE: &str = "vudyDP7jUy5";
-
-/// A reference to another object: `{"id": "…"}`.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct Ref {
-    #[serde(default)]
-    pub id: String,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AttributeValue {
-    #[serde(default)]
-    pub attribute: Ref,
-    #[serde(default, deserialize_with = "text")]
-    pub value: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ProgramIndicator {
-    pub id: String,
-    pub name: String,
-    pub code: Option<String>,
-    pub program: Option<Ref>,
-    pub attribute_values: Vec<AttributeValue>,
-    pub aggregate_export_category_option_combo: Option<String>,
-    pub aggregate_export_attribute_option_combo: Option<String>,
-    pub aggregate_export_data_element: Option<String>,
-}
-
-impl ProgramIndicator {
-    /// The value of attribute `attribute`, when set and not blank.
-    pub fn attribute(&self, attribute: &str) -> Option<&str> {
-        self.attribute_values
-            .iter()
-            .find(|a| a.attribute.id == attribute)
-            .and_then(|a| a.value.as_deref())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    }
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct DataElement {
-    pub id: String,
-    pub name: String,
-    pub code: Option<String>,
-    pub value_type: Option<String>,
-    pub category_combo: Option<Ref>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct CategoryCombo {
-    pub id: String,
-    pub name: String,
-    pub code: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct CategoryOptionCombo {
-    pub id: String,
-    pub name: String,
-    pub code: Option<String>,
-    pub category_combo: Option<Ref>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct DataSetElement {
-    pub data_element: Ref,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct DataSet {
-    pub id: String,
-    pub name: String,
-    pub code: Option<String>,
-    pub period_type: Option<String>,
-    pub data_set_elements: Vec<DataSetElement>,
-    pub organisation_units: Vec<Ref>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Named {
-    pub id: String,
-    pub name: String,
-    pub code: Option<String>,
-}
 
 /// The collections of a metadata export that pi2de reads.
 #[derive(Debug, Default)]
@@ -120,10 +28,13 @@ pub struct Metadata {
     pub category_combos: Vec<CategoryCombo>,
     pub category_option_combos: Vec<CategoryOptionCombo>,
     pub data_sets: Vec<DataSet>,
-    pub organisation_units: Vec<Named>,
+    pub category_options: Vec<CategoryOption>,
+    pub organisation_units: Vec<OrganisationUnit>,
     pub attributes: Vec<Named>,
     /// Whether the file had an `organisationUnits` collection at all.
     pub has_organisation_units: bool,
+    /// The exporting instance's version (`system.version`), when the export says.
+    pub system_version: Option<String>,
     index: Index,
 }
 
@@ -136,8 +47,11 @@ struct Index {
     data_set: FxHashMap<String, usize>,
     data_sets_of: FxHashMap<String, Vec<usize>>,
     organisation_unit: FxHashMap<String, usize>,
+    category_option: FxHashMap<String, usize>,
     /// Per data set, the UIDs of the org units it is assigned to.
-    data_set_org_units: Vec<rustc_hash::FxHashSet<String>>,
+    data_set_org_units: Vec<FxHashSet<String>>,
+    /// Per org unit, its ancestors' UIDs and its own (from `path`, else the `parent` chain).
+    lineage: Vec<Vec<String>>,
 }
 
 /// Which property an id is.
@@ -170,6 +84,8 @@ impl<'de> Visitor<'de> for Top<'_> {
                 "categoryCombos" => m.category_combos = map.next_value()?,
                 "categoryOptionCombos" => m.category_option_combos = map.next_value()?,
                 "dataSets" => m.data_sets = map.next_value()?,
+                "categoryOptions" => m.category_options = map.next_value()?,
+                "system" => m.system_version = map.next_value::<System>()?.version,
                 "organisationUnits" => {
                     m.has_organisation_units = true;
                     m.organisation_units = map.next_value()?;
@@ -251,6 +167,14 @@ impl Metadata {
         for (i, o) in self.organisation_units.iter().enumerate() {
             add(&mut ix.organisation_unit, &o.id, &o.code, i);
         }
+        for (i, o) in self.category_options.iter().enumerate() {
+            add(&mut ix.category_option, &o.id, &o.code, i);
+        }
+        ix.lineage = self
+            .organisation_units
+            .iter()
+            .map(|o| lineage(o, &ix.organisation_unit, &self.organisation_units))
+            .collect();
         self.index = ix;
     }
 
@@ -296,8 +220,35 @@ impl Metadata {
     }
 
     /// An org unit by UID or code.
-    pub fn organisation_unit(&self, id: &str) -> Option<&Named> {
+    pub fn organisation_unit(&self, id: &str) -> Option<&OrganisationUnit> {
         Some(&self.organisation_units[*self.index.organisation_unit.get(id)?])
+    }
+
+    /// The UIDs from the root down to an org unit (by UID or code), itself included.
+    pub fn lineage(&self, id: &str) -> Option<&[String]> {
+        let i = *self.index.organisation_unit.get(id)?;
+        self.index.lineage.get(i).map(Vec::as_slice)
+    }
+
+    /// A category option by UID or code.
+    pub fn category_option(&self, id: &str) -> Option<&CategoryOption> {
+        Some(&self.category_options[*self.index.category_option.get(id)?])
+    }
+
+    /// The category combo a data set gives a data element (by UID): the data set element's own,
+    /// else the data element's (dhis2-core 2.43 `HibernateDataEntryStore.getCocNotInDataSet`).
+    pub fn effective_combo<'a>(
+        &'a self,
+        data_set: &'a DataSet,
+        element: &'a DataElement,
+    ) -> &'a str {
+        data_set
+            .data_set_elements
+            .iter()
+            .find(|e| e.data_element.id == element.id)
+            .and_then(|e| e.category_combo.as_ref())
+            .or(element.category_combo.as_ref())
+            .map_or("", |c| c.id.as_str())
     }
 
     /// Whether data set number `data_set` (an index into `data_sets`) is assigned to the org
@@ -337,6 +288,35 @@ impl Metadata {
             c.name == "default" || c.code.as_deref() == Some("default") || uid == "bjDvmb4bfuf"
         })
     }
+}
+
+/// An org unit's ancestors and itself: from its `path`, else by following `parent`.
+fn lineage(
+    o: &OrganisationUnit,
+    by_id: &FxHashMap<String, usize>,
+    all: &[OrganisationUnit],
+) -> Vec<String> {
+    if let Some(path) = o.path.as_deref().filter(|p| p.contains(&o.id)) {
+        return path
+            .split('/')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+    }
+    let mut chain = vec![o.id.clone()];
+    let mut next = o.parent.as_ref().map(|p| p.id.clone());
+    while let Some(id) = next.take() {
+        if chain.contains(&id) || chain.len() > 64 {
+            break; // a cycle in a broken export
+        }
+        next = by_id
+            .get(&id)
+            .and_then(|&i| all[i].parent.as_ref())
+            .map(|p| p.id.clone());
+        chain.push(id);
+    }
+    chain.reverse();
+    chain
 }
 
 /// The id to write for an object under a scheme: its code (falling back to the UID when it has

@@ -1,0 +1,178 @@
+//! The objects of a DHIS2 metadata export that pi2de reads, with only the fields it uses
+//! (names as in DHIS2's `/api/metadata` JSON).
+
+use serde::Deserialize;
+
+use crate::period::Date;
+use crate::read::json::text;
+
+/// A reference to another object: `{"id": "…"}`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Ref {
+    #[serde(default)]
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttributeValue {
+    #[serde(default)]
+    pub attribute: Ref,
+    #[serde(default, deserialize_with = "text")]
+    pub value: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ProgramIndicator {
+    pub id: String,
+    pub name: String,
+    pub code: Option<String>,
+    pub program: Option<Ref>,
+    pub attribute_values: Vec<AttributeValue>,
+    pub aggregate_export_category_option_combo: Option<String>,
+    pub aggregate_export_attribute_option_combo: Option<String>,
+    pub aggregate_export_data_element: Option<String>,
+}
+
+impl ProgramIndicator {
+    /// The value of attribute `attribute`, when set and not blank.
+    pub fn attribute(&self, attribute: &str) -> Option<&str> {
+        self.attribute_values
+            .iter()
+            .find(|a| a.attribute.id == attribute)
+            .and_then(|a| a.value.as_deref())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DataElement {
+    pub id: String,
+    pub name: String,
+    pub code: Option<String>,
+    pub value_type: Option<String>,
+    pub category_combo: Option<Ref>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CategoryCombo {
+    pub id: String,
+    pub name: String,
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CategoryOptionCombo {
+    pub id: String,
+    pub name: String,
+    pub code: Option<String>,
+    pub category_combo: Option<Ref>,
+    pub category_options: Vec<Ref>,
+}
+
+/// A category option: its validity dates and the org units it is restricted to.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CategoryOption {
+    pub id: String,
+    pub name: String,
+    pub code: Option<String>,
+    #[serde(deserialize_with = "text")]
+    pub start_date: Option<String>,
+    #[serde(deserialize_with = "text")]
+    pub end_date: Option<String>,
+    pub organisation_units: Vec<Ref>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DataSetElement {
+    pub data_element: Ref,
+    /// The data set's own category combo for this data element, overriding the element's.
+    pub category_combo: Option<Ref>,
+}
+
+/// A period in which a data set takes data (`dataInputPeriods`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DataInputPeriod {
+    pub period: Ref,
+    #[serde(deserialize_with = "text")]
+    pub opening_date: Option<String>,
+    #[serde(deserialize_with = "text")]
+    pub closing_date: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DataSet {
+    pub id: String,
+    pub name: String,
+    pub code: Option<String>,
+    pub period_type: Option<String>,
+    pub category_combo: Option<Ref>,
+    pub data_set_elements: Vec<DataSetElement>,
+    pub organisation_units: Vec<Ref>,
+    /// Days after a period's end during which it takes data; 0 or less: no limit.
+    pub expiry_days: f64,
+    pub open_future_periods: i64,
+    pub open_periods_after_co_end_date: i64,
+    pub data_input_periods: Vec<DataInputPeriod>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct OrganisationUnit {
+    pub id: String,
+    pub name: String,
+    pub code: Option<String>,
+    /// `/uid/uid/…` from the root.
+    pub path: Option<String>,
+    pub parent: Option<Ref>,
+    #[serde(deserialize_with = "text")]
+    pub opening_date: Option<String>,
+    #[serde(deserialize_with = "text")]
+    pub closed_date: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Named {
+    pub id: String,
+    pub name: String,
+    pub code: Option<String>,
+}
+
+/// The exporting instance (`system` block of an `/api/metadata` export).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct System {
+    #[serde(deserialize_with = "text")]
+    pub version: Option<String>,
+}
+
+/// A metadata date or date-time (`2024-01-31T00:00:00.000`): the day, and whether a time of day
+/// after midnight was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Moment {
+    pub date: Date,
+    pub midnight: bool,
+}
+
+impl Moment {
+    pub fn parse(s: Option<&str>) -> Option<Moment> {
+        let s = s?.trim();
+        let date = Date::parse(s.get(..10)?)?;
+        let time = s.get(11..).unwrap_or("");
+        let midnight = time
+            .bytes()
+            .take_while(|b| b.is_ascii_digit() || *b == b':' || *b == b'.')
+            .all(|b| b == b'0' || b == b':' || b == b'.');
+        Some(Moment { date, midnight })
+    }
+}

@@ -1,0 +1,457 @@
+//! Whether DHIS2 takes a value into its data set on the import date: the checks that DHIS2 2.43
+//! applies to a whole data-set group (dhis2-core 2.43.1 `DefaultDataEntryService`
+//! `validateKeyConsistency` and `validateEntryTimeliness`) and that ≤ 2.42 applies per value
+//! (`DataValueSetImportValidator`), judged per value so the rest still imports:
+//! an org unit outside the org units of the attribute option combo's options (E8025 / E7639),
+//! an org unit closed in the period (E8031, 2.43+ only), a period closed by input periods,
+//! expiry days or future periods (E8030 / E7640, E7641, E7643, E7644), and a period outside the
+//! attribute options' dates (E8032 / E7638). docs/dhis2-rules.md states each rule.
+
+use rustc_hash::FxHashMap;
+
+use super::version::Version;
+use crate::metadata::{DataSet, Metadata, Moment};
+use crate::period::{Date, PeriodType, calendar};
+use crate::pipeline::Reason;
+
+/// What the checks need to know of a value.
+pub struct Facts<'a> {
+    /// The data set the value is imported into (2.43's group), as an index into the metadata.
+    pub data_set: usize,
+    /// The data element's UID.
+    pub data_element: &'a str,
+    pub period: &'a PeriodFacts<'a>,
+    /// The org unit's id in the output and its interned key.
+    pub org_unit: (&'a str, u32),
+    /// The attribute option combo's id in the output (blank: default) and its interned key.
+    pub aoc: (&'a str, u32),
+}
+
+/// A period and its interned key.
+pub struct PeriodFacts<'a> {
+    pub key: u32,
+    pub id: &'a str,
+    pub period_type: PeriodType,
+    pub start: Date,
+    pub end: Date,
+}
+
+/// The rules of one run: the target's version, the import date, the importing user's rights.
+#[derive(Debug, Clone, Copy)]
+pub struct EntryRules {
+    /// `None`: unknown, judged by the newest rules.
+    pub version: Option<Version>,
+    pub as_of: Date,
+    /// The importing user may edit expired periods (F_EDIT_EXPIRED, or a superuser).
+    pub edit_expired: bool,
+    /// The payload names its data set (`--split-by data-set`), as ≤ 2.42's checks then use it.
+    pub payload_data_set: bool,
+}
+
+impl EntryRules {
+    fn classic(&self) -> bool {
+        self.version.is_some_and(|v| !v.is_entry_pipeline())
+    }
+}
+
+/// Why a data set does not take a period on the import date.
+#[derive(Debug, Clone, Default)]
+struct Closed {
+    /// Expiry days passed (E8030 / E7640).
+    expired: Option<String>,
+    /// After the latest open future period (E8030 / E7641).
+    future: Option<String>,
+    /// No data input period opens it (E8030 / E7643).
+    input: Option<String>,
+}
+
+type Verdict = Option<(Reason, String)>;
+
+/// A data input period: its opening and closing moments (either may be open).
+type Span = (Option<Moment>, Option<Moment>);
+
+/// The checks, with what was judged once kept per key.
+pub struct Entry<'m> {
+    meta: &'m Metadata,
+    rules: EntryRules,
+    /// Per data set, its input periods by canonical period id.
+    input_periods: Vec<FxHashMap<String, Vec<Span>>>,
+    data_sets: FxHashMap<(usize, u32), Closed>,
+    org_units: FxHashMap<(u32, u32), Verdict>,
+    option_units: FxHashMap<(u32, u32), Verdict>,
+    option_dates: FxHashMap<(u32, u32, usize), Verdict>,
+}
+
+impl<'m> Entry<'m> {
+    pub fn new(meta: &'m Metadata, rules: EntryRules) -> Self {
+        let input_periods = meta
+            .data_sets
+            .iter()
+            .map(|ds| {
+                let mut by_id: FxHashMap<String, Vec<_>> = FxHashMap::default();
+                for ip in &ds.data_input_periods {
+                    let id =
+                        crate::period::parse(&ip.period.id).map_or(ip.period.id.clone(), |p| p.id);
+                    by_id.entry(id).or_default().push((
+                        Moment::parse(ip.opening_date.as_deref()),
+                        Moment::parse(ip.closing_date.as_deref()),
+                    ));
+                }
+                by_id
+            })
+            .collect();
+        Entry {
+            meta,
+            rules,
+            input_periods,
+            data_sets: FxHashMap::default(),
+            org_units: FxHashMap::default(),
+            option_units: FxHashMap::default(),
+            option_dates: FxHashMap::default(),
+        }
+    }
+
+    /// The first check the value fails, in DHIS2's order: key consistency, then timeliness.
+    pub fn check(&mut self, f: &Facts) -> Verdict {
+        if let Some(v) = self.option_org_units(f) {
+            return Some(v);
+        }
+        if !self.rules.classic()
+            && let Some(v) = self.org_unit_closed(f)
+        {
+            return Some(v);
+        }
+        if let Some(v) = self.period_closed(f) {
+            return Some(v);
+        }
+        self.option_dates(f)
+    }
+
+    /// The data sets ≤ 2.42 judges a value against: the payload's, else every data set of the
+    /// data element assigned to the org unit whose attribute combo is the AOC's
+    /// (`ImportContext.getTargetDataSets`).
+    fn classic_targets(&self, f: &Facts) -> Vec<usize> {
+        if self.rules.payload_data_set {
+            return vec![f.data_set];
+        }
+        let meta = self.meta;
+        let ou = meta.organisation_unit(f.org_unit.0).map(|o| o.id.as_str());
+        let aoc_combo = match f.aoc.0 {
+            "" => None,
+            aoc => meta
+                .category_option_combo(aoc)
+                .and_then(|(c, _)| c.category_combo.as_ref())
+                .map(|c| c.id.as_str()),
+        };
+        meta.data_set_indexes_of(f.data_element)
+            .iter()
+            .copied()
+            .filter(|&i| {
+                !meta.has_organisation_units || ou.is_none_or(|ou| meta.data_set_assigned(i, ou))
+            })
+            .filter(|&i| {
+                let ds_combo = meta.data_sets[i]
+                    .category_combo
+                    .as_ref()
+                    .map_or("", |c| c.id.as_str());
+                match aoc_combo {
+                    None => meta.is_default_combo(ds_combo),
+                    Some(c) => c == ds_combo,
+                }
+            })
+            .collect()
+    }
+
+    /// E8030 (2.43+) or E7640/E7641/E7643/E7644 (≤ 2.42).
+    fn period_closed(&mut self, f: &Facts) -> Verdict {
+        let verdict = |detail: &String| Some((Reason::PeriodClosed, detail.clone()));
+        if !self.rules.classic() {
+            let c = self.closed(f.data_set, f.period);
+            return c
+                .input
+                .as_ref()
+                .or(c.expired.as_ref())
+                .or(c.future.as_ref())
+                .and_then(verdict);
+        }
+        let targets = self.classic_targets(f);
+        let all: Vec<Closed> = targets
+            .iter()
+            .map(|&ds| self.closed(ds, f.period))
+            .collect();
+        // Expiry and input periods: closed when no target data set is open (non-strict).
+        if !all.is_empty() && all.iter().all(|c| c.expired.is_some()) {
+            return all[0].expired.as_ref().and_then(verdict);
+        }
+        if let Some(c) = all.iter().find(|c| c.future.is_some()) {
+            return c.future.as_ref().and_then(verdict);
+        }
+        if !all.is_empty() && all.iter().all(|c| c.input.is_some()) {
+            return all[0].input.as_ref().and_then(verdict);
+        }
+        // E7644: every data set of the data element, whatever the org unit.
+        let every: Vec<usize> = self.meta.data_set_indexes_of(f.data_element).to_vec();
+        let closed: Vec<Closed> = every.iter().map(|&ds| self.closed(ds, f.period)).collect();
+        if !closed.is_empty() && closed.iter().all(|c| c.input.is_some()) {
+            return closed[0].input.as_ref().and_then(verdict);
+        }
+        None
+    }
+
+    /// How data set `ds` treats a period on the import date (kept per data set and period).
+    fn closed(&mut self, ds: usize, p: &PeriodFacts) -> Closed {
+        if let Some(c) = self.data_sets.get(&(ds, p.key)) {
+            return c.clone();
+        }
+        let set = &self.meta.data_sets[ds];
+        let name = crate::metadata::id_for(&set.id, &set.code, true).to_string();
+        let rules = self.rules;
+        let mut c = Closed::default();
+        let inputs = &self.input_periods[ds];
+        if !inputs.is_empty() {
+            c.input = input_closed(inputs.get(p.id), &name, p, &rules);
+        }
+        // 2.43 applies expiry days and future periods only without input periods; ≤ 2.42 always.
+        if inputs.is_empty() || rules.classic() {
+            if !rules.edit_expired {
+                c.expired = expired(set, &name, p, rules.as_of);
+            }
+            // ≤ 2.42 skips the future-period check only with force as a superuser.
+            if !rules.edit_expired || rules.classic() {
+                c.future = after_future_periods(set, &name, p, rules.as_of);
+            }
+        }
+        self.data_sets.insert((ds, p.key), c.clone());
+        c
+    }
+
+    /// E8031 (2.43+): the period starts before the org unit opened or after it closed.
+    fn org_unit_closed(&mut self, f: &Facts) -> Verdict {
+        let key = (f.org_unit.1, f.period.key);
+        if let Some(v) = self.org_units.get(&key) {
+            return v.clone();
+        }
+        let verdict = self.meta.organisation_unit(f.org_unit.0).and_then(|o| {
+            let start = f.period.start;
+            let opening = Moment::parse(o.opening_date.as_deref()).map(|m| m.date);
+            let closed = Moment::parse(o.closed_date.as_deref()).map(|m| m.date);
+            let why = match (opening, closed) {
+                (Some(op), _) if op > start => format!("it opened on {op}"),
+                (_, Some(cl)) if cl < start => format!("it closed on {cl}"),
+                _ => return None,
+            };
+            Some((
+                Reason::OrgUnitClosed,
+                format!(
+                    "org unit `{}` does not take data for {}, which starts on {start}: {why} (DHIS2 2.43+: E8031)",
+                    f.org_unit.0, f.period.id
+                ),
+            ))
+        });
+        self.org_units.insert(key, verdict.clone());
+        verdict
+    }
+
+    /// E8025 (2.43+) / E7639 (≤ 2.42): category options restricted to org units.
+    fn option_org_units(&mut self, f: &Facts) -> Verdict {
+        if f.aoc.0.is_empty() {
+            return None;
+        }
+        let key = (f.aoc.1, f.org_unit.1);
+        if let Some(v) = self.option_units.get(&key) {
+            return v.clone();
+        }
+        let verdict = self.option_org_units_uncached(f);
+        self.option_units.insert(key, verdict.clone());
+        verdict
+    }
+
+    fn option_org_units_uncached(&self, f: &Facts) -> Verdict {
+        let meta = self.meta;
+        let lineage = meta.lineage(f.org_unit.0)?;
+        let (aoc, _) = meta.category_option_combo(f.aoc.0)?;
+        let restricted: Vec<_> = aoc
+            .category_options
+            .iter()
+            .filter_map(|r| meta.category_option(&r.id))
+            .filter(|o| !o.organisation_units.is_empty())
+            .collect();
+        let outside = if self.rules.classic() {
+            // ≤ 2.42: the org units common to every restricted option (CategoryOptionCombo
+            // .getOrganisationUnits), then OrganisationUnit.isDescendant.
+            let mut common: Option<Vec<&String>> = None;
+            for o in &restricted {
+                let ids: Vec<&String> = o.organisation_units.iter().map(|r| &r.id).collect();
+                common = Some(match common {
+                    None => ids,
+                    Some(c) => c.into_iter().filter(|id| ids.contains(id)).collect(),
+                });
+            }
+            common
+                .filter(|c| !c.iter().any(|id| lineage.contains(id)))
+                .and(restricted.first().copied())
+        } else {
+            restricted
+                .iter()
+                .find(|o| !o.organisation_units.iter().any(|r| lineage.contains(&r.id)))
+                .copied()
+        }?;
+        let name = crate::metadata::id_for(&outside.id, &outside.code, true);
+        Some((
+            Reason::OrgUnitNotAssigned,
+            format!(
+                "org unit `{}` is outside the org units of category option `{name}` of attribute option combo `{}` (DHIS2: E8025, ≤ 2.42 E7639)",
+                f.org_unit.0, f.aoc.0
+            ),
+        ))
+    }
+
+    /// E8032 (2.43+) / E7638 (≤ 2.42): the period and the attribute options' dates.
+    fn option_dates(&mut self, f: &Facts) -> Verdict {
+        if f.aoc.0.is_empty() {
+            return None;
+        }
+        let key = (f.aoc.1, f.period.key, f.data_set);
+        if let Some(v) = self.option_dates.get(&key) {
+            return v.clone();
+        }
+        let verdict = self.option_dates_uncached(f);
+        self.option_dates.insert(key, verdict.clone());
+        verdict
+    }
+
+    fn option_dates_uncached(&self, f: &Facts) -> Verdict {
+        let meta = self.meta;
+        let (aoc, _) = meta.category_option_combo(f.aoc.0)?;
+        let options: Vec<_> = aoc
+            .category_options
+            .iter()
+            .filter_map(|r| meta.category_option(&r.id))
+            .collect();
+        let date = |s: &Option<String>| Moment::parse(s.as_deref()).map(|m| m.date);
+        let start = options.iter().filter_map(|o| date(&o.start_date)).max();
+        let p = f.period;
+        let inside = |from: Date, to: Date, end: Option<Date>| {
+            start.is_none_or(|s| s <= from) && end.is_none_or(|e| to <= e)
+        };
+        let fits = if self.rules.classic() {
+            // ≤ 2.42: the period must overlap; each option's end moves forward by the data
+            // set's openPeriodsAfterCoEndDate (CategoryOption.getAdjustedEndDate).
+            let after: Vec<&DataSet> = if self.rules.payload_data_set {
+                vec![&meta.data_sets[f.data_set]]
+            } else {
+                meta.data_sets_of(f.data_element)
+            };
+            let end = options
+                .iter()
+                .filter_map(|o| {
+                    let e = date(&o.end_date)?;
+                    let adjusted = after
+                        .iter()
+                        .filter(|ds| ds.open_periods_after_co_end_date > 0)
+                        .filter_map(|ds| {
+                            let pt = ds.period_type.as_deref().and_then(PeriodType::from_name)?;
+                            Some(calendar::rewind(pt, e, -ds.open_periods_after_co_end_date))
+                        })
+                        .max();
+                    Some(adjusted.map_or(e, |a| a.max(e)))
+                })
+                .min();
+            start.is_none_or(|s| s <= p.end) && end.is_none_or(|e| e >= p.start)
+        } else {
+            // 2.43+: the period must lie inside; with openPeriodsAfterCoEndDate n the period is
+            // moved back by n periods instead.
+            let end = options.iter().filter_map(|o| date(&o.end_date)).min();
+            let n = meta.data_sets[f.data_set].open_periods_after_co_end_date;
+            inside(p.start, p.end, end)
+                || n > 0
+                    && inside(
+                        calendar::rewind(p.period_type, p.start, n),
+                        calendar::rewind(p.period_type, p.end, n),
+                        end,
+                    )
+        };
+        if fits {
+            return None;
+        }
+        let end = options.iter().filter_map(|o| date(&o.end_date)).min();
+        let show = |d: Option<Date>| d.map_or("…".to_string(), |d| d.to_string());
+        Some((
+            Reason::AttributeOptionClosed,
+            format!(
+                "{} ({} .. {}) is not within the dates of attribute option combo `{}` ({} .. {}) (DHIS2: E8032, ≤ 2.42 E7638)",
+                p.id,
+                p.start,
+                p.end,
+                f.aoc.0,
+                show(start),
+                show(end)
+            ),
+        ))
+    }
+}
+
+/// The input periods of a data set do not open `p` on the import date. 2.43 compares the moment
+/// of import with the opening and closing moments (a closing date at midnight closes the period
+/// as that day begins); ≤ 2.42 compares days, both inclusive (`DataInputPeriod
+/// .isDateWithinOpenCloseDates`).
+fn input_closed(
+    ranges: Option<&Vec<Span>>,
+    name: &str,
+    p: &PeriodFacts,
+    rules: &EntryRules,
+) -> Option<String> {
+    let Some(ranges) = ranges else {
+        return Some(format!(
+            "data set {name} takes data only in its data input periods, and {} is not one of them (DHIS2: E8030, ≤ 2.42 E7643)",
+            p.id
+        ));
+    };
+    let d = rules.as_of;
+    let open = ranges.iter().any(|(from, to)| {
+        let opened = from.is_none_or(|m| m.date <= d);
+        let not_closed = to.is_none_or(|m| {
+            if rules.classic() || !m.midnight {
+                d <= m.date
+            } else {
+                d < m.date
+            }
+        });
+        opened && not_closed
+    });
+    let show = |m: &Option<Moment>| m.map_or("…".to_string(), |m| m.date.to_string());
+    (!open).then(|| {
+        let spans: Vec<String> = ranges.iter().map(|(a, b)| format!("{} .. {}", show(a), show(b))).collect();
+        format!(
+            "data set {name} takes data for {} only from {}, not on {d} (DHIS2: E8030, ≤ 2.42 E7643)",
+            p.id,
+            spans.join(", ")
+        )
+    })
+}
+
+/// Expiry days: data is taken until `expiryDays` days after the period ends (`DataSet.isLocked`,
+/// `validateEntryTimeliness`); 0 or less means no limit.
+fn expired(ds: &DataSet, name: &str, p: &PeriodFacts, as_of: Date) -> Option<String> {
+    let days = ds.expiry_days as i64;
+    let last = p.end.add_days(days);
+    (days > 0 && as_of > last).then(|| {
+        format!(
+            "{} ended on {}; data set {name} takes data for {days} days after a period ends, so until {last}, not on {as_of} (DHIS2: E8030, ≤ 2.42 E7640)",
+            p.id, p.end
+        )
+    })
+}
+
+/// Future periods: the latest period open is the current one moved by `openFuturePeriods - 1`
+/// (`PeriodType.getFuturePeriod`: "0 open periods implies current period is locked").
+fn after_future_periods(ds: &DataSet, name: &str, p: &PeriodFacts, as_of: Date) -> Option<String> {
+    let current = calendar::holding(p.period_type, as_of)?;
+    let latest = calendar::shift(&current, ds.open_future_periods - 1)?;
+    (p.end > latest.end).then(|| {
+        format!(
+            "{} is after {}, the latest period data set {name} takes on {as_of} (openFuturePeriods {}) (DHIS2: E8030, ≤ 2.42 E7641)",
+            p.id, latest.id, ds.open_future_periods
+        )
+    })
+}
