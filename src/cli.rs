@@ -2,9 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::mapping::TargetScheme;
-use crate::pipeline::DuplicatePolicy;
-use crate::read::Format;
+use clap::ValueEnum;
 
 /// Turns DHIS2 analytics exports of program-indicator data into import-ready aggregate
 /// dataValueSet files, offline, with every value either written or accounted for.
@@ -78,7 +76,7 @@ pub struct CheckArgs {
 
     /// What the mapping's target columns hold.
     #[arg(long, value_enum, default_value = "code", value_name = "SCHEME")]
-    pub target_scheme: TargetScheme,
+    pub target_scheme: TargetSchemeArg,
 
     /// Also write the findings to a workbook.
     #[arg(long, value_name = "FILE.xlsx")]
@@ -112,9 +110,58 @@ pub struct FromMetadataArgs {
     pub output: String,
 }
 
+/// An export or output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Json,
+    Xml,
+    Csv,
+}
+
+impl From<FormatArg> for crate::read::Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Json => crate::read::Format::Json,
+            FormatArg::Xml => crate::read::Format::Xml,
+            FormatArg::Csv => crate::read::Format::Csv,
+        }
+    }
+}
+
+/// What the mapping's target columns hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TargetSchemeArg {
+    Code,
+    Uid,
+}
+
+impl From<TargetSchemeArg> for crate::mapping::TargetScheme {
+    fn from(s: TargetSchemeArg) -> Self {
+        match s {
+            TargetSchemeArg::Code => crate::mapping::TargetScheme::Code,
+            TargetSchemeArg::Uid => crate::mapping::TargetScheme::Uid,
+        }
+    }
+}
+
+/// What to do with an output key that received different values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnDuplicate {
+    /// Leave the key out entirely.
+    Reject,
+    /// Keep the value read first.
+    First,
+    /// Keep the value read last.
+    Last,
+    /// Add the values (of different sources) up.
+    Sum,
+    /// Stop with nothing written.
+    Fail,
+}
+
 /// What to do with rows whose source item has no mapping row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum UnmappedPolicy {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnUnmapped {
     /// Leave them out, count and report them.
     Skip,
     /// Stop with nothing written.
@@ -122,15 +169,15 @@ pub enum UnmappedPolicy {
 }
 
 /// How to split the output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SplitBy {
     /// One file per target data set.
     DataSet,
 }
 
 /// What the output's org-unit ids are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum OrgUnitScheme {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OrgUnitSchemeArg {
     Uid,
     Code,
 }
@@ -153,19 +200,19 @@ pub struct ConvertArgs {
 
     /// Input format [default: the extension, else the content]
     #[arg(long, value_enum, value_name = "FORMAT")]
-    pub from: Option<Format>,
+    pub from: Option<FormatArg>,
 
     /// Output format [default: the output's extension]
     #[arg(long, value_enum, value_name = "FORMAT")]
-    pub to: Option<Format>,
+    pub to: Option<FormatArg>,
 
     /// What to do with an output key that received different values.
     #[arg(long, value_enum, default_value = "reject", value_name = "POLICY")]
-    pub on_duplicate: DuplicatePolicy,
+    pub on_duplicate: OnDuplicate,
 
     /// What to do with rows whose source item has no mapping row.
     #[arg(long, value_enum, default_value = "skip", value_name = "POLICY")]
-    pub on_unmapped: UnmappedPolicy,
+    pub on_unmapped: OnUnmapped,
 
     /// Write a machine-readable run summary (JSON) to FILE.
     #[arg(long, value_name = "FILE")]
@@ -178,11 +225,11 @@ pub struct ConvertArgs {
     /// What the mapping's target columns hold [default: code with a mapping; without one, the
     /// scheme the input declares, else uid]
     #[arg(long, value_enum, value_name = "SCHEME")]
-    pub target_scheme: Option<TargetScheme>,
+    pub target_scheme: Option<TargetSchemeArg>,
 
     /// What the output's org-unit ids are [default: uid, or the scheme the input declares]
     #[arg(long, value_enum, value_name = "SCHEME")]
-    pub org_unit_scheme: Option<OrgUnitScheme>,
+    pub org_unit_scheme: Option<OrgUnitSchemeArg>,
 
     /// A comment written on every value (at most 5,000 characters).
     #[arg(long, value_name = "TEXT")]
@@ -265,5 +312,5 @@ pub struct InspectArgs {
 
     /// Input format [default: the extension, else the content]
     #[arg(long, value_enum, value_name = "FORMAT")]
-    pub from: Option<Format>,
+    pub from: Option<FormatArg>,
 }

@@ -1,5 +1,6 @@
-//! Entry points for the fuzz targets (`fuzz/`) and for replaying their findings in `cargo test`
-//! (`tests/fuzz-regressions/`): each takes arbitrary bytes and must return without panicking.
+//! Entry points for the fuzz targets (`fuzz/`, built with the `fuzzing` feature) and for
+//! replaying their findings in `cargo test` (`tests/fuzz-regressions/`): each takes arbitrary
+//! bytes and must return without panicking.
 
 use std::io::Write;
 
@@ -88,5 +89,40 @@ pub fn mapping(data: &[u8]) {
         }
         let path = file.path().to_string_lossy().to_string();
         let _ = Mapping::load(&path, TargetScheme::Code);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// Every fuzzing finding kept in the repository, and the corpus of broken exports, go
+    /// through their entry point again.
+    #[test]
+    fn fuzz_regressions_replay() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests");
+        let read = |p: &Path| std::fs::read(p).expect("a kept input");
+        let mut replayed = 0;
+        for (target, run) in [
+            ("read_json", super::read_json as fn(&[u8])),
+            ("read_xml", super::read_xml),
+            ("read_csv", super::read_csv),
+            ("read_file", super::read_file),
+            ("period", super::period),
+            ("value", super::value),
+            ("mapping", super::mapping),
+        ] {
+            for entry in
+                std::fs::read_dir(root.join("fuzz-regressions").join(target)).expect("kept")
+            {
+                run(&read(&entry.expect("an entry").path()));
+                replayed += 1;
+            }
+        }
+        for entry in std::fs::read_dir(root.join("corpus")).expect("the corpus") {
+            super::read_file(&read(&entry.expect("an entry").path()));
+            replayed += 1;
+        }
+        assert!(replayed >= 30, "{replayed} inputs replayed");
     }
 }

@@ -1,27 +1,44 @@
-//! pi2de as a library: the binary's commands, and the readers, rules and writers behind them.
+//! pi2de turns DHIS2 analytics exports of program-indicator data into import-ready aggregate
+//! dataValueSets, offline. The binary is `pi2de`; this library holds its commands and a small
+//! API for programs that want the same conversion:
+//!
+//! - [`read::read_inputs`] opens exports (JSON, XML, CSV; plain, `.gz` or `.zip`) and streams
+//!   their values into a [`read::Sink`];
+//! - [`mapping::Mapping::load`] loads a mapping workbook;
+//! - [`convert::Converter`] is the sink that judges and stores the values, and
+//!   [`convert::Converter::finish`] returns the [`convert::Converted`] result;
+//! - [`write::writer`] and [`write::Output`] write a dataValueSet.
+//!
+//! Everything else is internal. The rules pi2de applies, with their DHIS2 sources, are in
+//! `docs/dhis2-rules.md`.
 
-pub mod cleanup;
+pub(crate) mod cleanup;
 pub mod cli;
-pub mod commands;
+pub(crate) mod commands;
+pub(crate) mod config;
+pub mod convert;
+pub mod exit_codes;
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
+pub mod ids;
 pub mod mapping;
-pub mod metadata;
+pub(crate) mod metadata;
 pub mod model;
-pub mod period;
-pub mod pipeline;
+pub(crate) mod period;
+pub(crate) mod policy;
 pub mod preflight;
 pub mod read;
-pub mod relay;
-pub mod report;
-pub mod store;
-pub mod value;
+pub(crate) mod relay;
+pub(crate) mod report;
+pub(crate) mod value;
 pub mod write;
-pub mod xlsx;
+pub(crate) mod xlsx;
 
-use std::process::ExitCode;
+pub use exit_codes::ExitCode;
 
-/// Runs a parsed command line and returns the process exit code (README, "Exit codes").
+/// Runs a parsed command line and returns how it ended (README, "Exit codes").
 pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
+    cleanup::install();
     match cli.command {
         cli::Command::Convert(args) => commands::convert::run(&args),
         cli::Command::Inspect(args) => commands::inspect::run(&args),

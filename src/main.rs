@@ -1,17 +1,13 @@
 //! pi2de: DHIS2 program-indicator exports → import-ready aggregate dataValueSets.
 
-use std::process::ExitCode;
-
 use clap::Parser;
 
-fn main() -> ExitCode {
-    let cli = pi2de::cli::Cli::parse();
-    pi2de::cleanup::install();
-    match pi2de::run(cli) {
-        Ok(code) => code,
+fn main() -> std::process::ExitCode {
+    match pi2de::run(pi2de::cli::Cli::parse()) {
+        Ok(code) => code.into(),
         Err(e) => {
             eprintln!("pi2de: error: {e:#}");
-            ExitCode::from(2)
+            pi2de::ExitCode::Error.into()
         }
     }
 }

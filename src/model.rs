@@ -1,7 +1,7 @@
 //! The data model shared by readers, the pipeline and writers: a source `DataValue` as read from
 //! an export, the defaults a payload header carries, and an interner for the ids that repeat.
 
-use rustc_hash::FxHashMap;
+use crate::ids::IdScheme;
 
 /// One `dataValue` as read from an export, borrowed from the reader's buffers.
 /// Absent fields are empty strings (DHIS2 treats a blank COC/AOC as the default combo).
@@ -96,38 +96,37 @@ impl Header {
         fill(&mut v.attribute_option_combo, &self.attribute_option_combo);
     }
 
-    /// The declared scheme for data elements (specific, else general), normalised.
-    pub fn data_element_scheme(&self) -> Option<String> {
-        normalise_scheme(
-            self.data_element_id_scheme
-                .as_ref()
-                .or(self.id_scheme.as_ref()),
-        )
+    /// The declared scheme for data elements (specific, else general).
+    pub fn data_element_scheme(&self) -> Option<IdScheme> {
+        scheme(&[&self.data_element_id_scheme, &self.id_scheme])
     }
 
-    /// The declared scheme for category option combos (specific, else general), normalised.
-    pub fn category_option_combo_scheme(&self) -> Option<String> {
-        normalise_scheme(
-            self.category_option_combo_id_scheme
-                .as_ref()
-                .or(self.id_scheme.as_ref()),
-        )
+    /// The declared scheme for category option combos (specific, else general).
+    pub fn category_option_combo_scheme(&self) -> Option<IdScheme> {
+        scheme(&[&self.category_option_combo_id_scheme, &self.id_scheme])
     }
 
     /// The declared scheme for attribute option combos; DHIS2 ≤ 2.42 uses the COC scheme.
-    pub fn attribute_option_combo_scheme(&self) -> Option<String> {
-        normalise_scheme(
-            self.attribute_option_combo_id_scheme
-                .as_ref()
-                .or(self.category_option_combo_id_scheme.as_ref())
-                .or(self.id_scheme.as_ref()),
-        )
+    pub fn attribute_option_combo_scheme(&self) -> Option<IdScheme> {
+        scheme(&[
+            &self.attribute_option_combo_id_scheme,
+            &self.category_option_combo_id_scheme,
+            &self.id_scheme,
+        ])
     }
 
-    /// The declared scheme for org units (specific, else general), normalised.
-    pub fn org_unit_scheme(&self) -> Option<String> {
-        normalise_scheme(self.org_unit_id_scheme.as_ref().or(self.id_scheme.as_ref()))
+    /// The declared scheme for org units (specific, else general).
+    pub fn org_unit_scheme(&self) -> Option<IdScheme> {
+        scheme(&[&self.org_unit_id_scheme, &self.id_scheme])
     }
+}
+
+/// The first declared scheme among `candidates`.
+fn scheme(candidates: &[&Option<String>]) -> Option<IdScheme> {
+    candidates
+        .iter()
+        .find_map(|c| c.as_deref())
+        .and_then(IdScheme::parse)
 }
 
 fn fill<'a>(field: &mut &'a str, default: &'a Option<String>) {
@@ -138,20 +137,6 @@ fn fill<'a>(field: &mut &'a str, default: &'a Option<String>) {
     }
 }
 
-/// `code` → `CODE`, `ID` → `UID`, `attribute:abc` → `ATTRIBUTE:abc` (the attribute UID keeps
-/// its case).
-pub fn normalise_scheme(scheme: Option<&String>) -> Option<String> {
-    let s = scheme?.trim();
-    if s.is_empty() {
-        return None;
-    }
-    Some(match s.split_once(':') {
-        Some((kind, uid)) => format!("{}:{}", kind.to_ascii_uppercase(), uid),
-        None if s.eq_ignore_ascii_case("id") => "UID".to_string(),
-        None => s.to_ascii_uppercase(),
-    })
-}
-
 /// A column name compared ignoring case, spaces, `_` and `-` (`Data_Element` → `dataelement`).
 pub fn normalise_name(name: &str) -> String {
     name.chars()
@@ -160,80 +145,9 @@ pub fn normalise_name(name: &str) -> String {
         .collect()
 }
 
-/// True when `s` is a DHIS2 UID: 11 alphanumeric characters starting with a letter.
-pub fn is_uid(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() == 11 && b[0].is_ascii_alphabetic() && b.iter().all(u8::is_ascii_alphanumeric)
-}
-
-/// Interns repeated ids (data elements, periods, org units, combos) as small integers.
-/// Id 0 is always the empty string.
-#[derive(Debug)]
-pub struct Interner {
-    ids: FxHashMap<Box<str>, u32>,
-    names: Vec<Box<str>>,
-}
-
-impl Default for Interner {
-    fn default() -> Self {
-        let mut ids = FxHashMap::default();
-        ids.insert("".into(), 0);
-        Interner {
-            ids,
-            names: vec!["".into()],
-        }
-    }
-}
-
-impl Interner {
-    pub fn intern(&mut self, s: &str) -> u32 {
-        if s.is_empty() {
-            return 0;
-        }
-        if let Some(&id) = self.ids.get(s) {
-            return id;
-        }
-        let id = self.names.len() as u32;
-        self.names.push(s.into());
-        self.ids.insert(s.into(), id);
-        id
-    }
-
-    pub fn get(&self, id: u32) -> &str {
-        &self.names[id as usize]
-    }
-
-    pub fn len(&self) -> usize {
-        self.names.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.names.len() <= 1
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn uid_rules() {
-        assert!(is_uid("Uvn6LCg7dVU"));
-        assert!(!is_uid("1vn6LCg7dVU"), "must start with a letter");
-        assert!(!is_uid("Uvn6LCg7dV"), "10 characters");
-        assert!(!is_uid("Uvn6LCg7d_U"), "underscore");
-    }
-
-    #[test]
-    fn schemes_are_normalised() {
-        assert_eq!(normalise_scheme(Some(&"code".into())), Some("CODE".into()));
-        assert_eq!(normalise_scheme(Some(&"id".into())), Some("UID".into()));
-        assert_eq!(
-            normalise_scheme(Some(&"attribute:uh6H2ff562G".into())),
-            Some("ATTRIBUTE:uh6H2ff562G".into())
-        );
-        assert_eq!(normalise_scheme(Some(&" ".into())), None);
-    }
 
     #[test]
     fn header_defaults_fill_blanks_only() {
@@ -249,16 +163,6 @@ mod tests {
         assert_eq!(v.period, "202401");
         assert_eq!(v.org_unit, "OU_B");
         assert_eq!(v.attribute_option_combo, "");
-    }
-
-    #[test]
-    fn interner_reserves_zero_for_the_empty_string() {
-        let mut i = Interner::default();
-        assert_eq!(i.intern(""), 0);
-        let a = i.intern("a");
-        assert_ne!(a, 0);
-        assert_eq!(i.intern("a"), a);
-        assert_eq!((i.get(0), i.get(a)), ("", "a"));
     }
 
     #[test]
@@ -289,7 +193,7 @@ mod tests {
     fn aoc_scheme_falls_back_to_coc_scheme() {
         let mut h = Header::default();
         h.set("categoryOptionComboIdScheme", "code".into());
-        assert_eq!(h.attribute_option_combo_scheme().as_deref(), Some("CODE"));
+        assert_eq!(h.attribute_option_combo_scheme(), Some(IdScheme::Code));
         assert_eq!(h.data_element_scheme(), None);
     }
 }

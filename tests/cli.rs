@@ -3544,33 +3544,6 @@ fn limits_dhis2_would_enforce_are_reported() {
 // ---------------------------------------------------------------- fuzz regressions
 
 #[test]
-fn fuzz_regressions_replay() {
-    let root = repo("tests/fuzz-regressions");
-    let mut replayed = 0;
-    for (target, run) in [
-        ("read_json", pi2de::fuzzing::read_json as fn(&[u8])),
-        ("read_xml", pi2de::fuzzing::read_xml),
-        ("read_csv", pi2de::fuzzing::read_csv),
-        ("read_file", pi2de::fuzzing::read_file),
-        ("period", pi2de::fuzzing::period),
-        ("value", pi2de::fuzzing::value),
-        ("mapping", pi2de::fuzzing::mapping),
-    ] {
-        for entry in fs::read_dir(root.join(target)).unwrap() {
-            let path = entry.unwrap().path();
-            run(&fs::read(&path).unwrap());
-            replayed += 1;
-        }
-    }
-    // The committed corpus of broken exports goes through the file reader too.
-    for entry in fs::read_dir(repo("tests/corpus")).unwrap() {
-        pi2de::fuzzing::read_file(&fs::read(entry.unwrap().path()).unwrap());
-        replayed += 1;
-    }
-    assert!(replayed >= 30, "{replayed} inputs replayed");
-}
-
-#[test]
 fn pre_flight_and_mapping_check_judge_targets_alike() {
     let dir = TempDir::new().unwrap();
     let agg = write(&dir, "agg.json", AGG_METADATA);

@@ -2,12 +2,12 @@
 //! periods with their types, org units, value statistics and keys that repeat.
 
 use std::collections::BTreeMap;
-use std::process::ExitCode;
 
 use anyhow::Result;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::cli::InspectArgs;
+use crate::exit_codes::ExitCode;
 use crate::model::DataValue;
 use crate::period;
 use crate::read::{self, Sink};
@@ -94,7 +94,13 @@ impl Sink for Stats {
 }
 
 pub fn run(args: &InspectArgs) -> Result<ExitCode> {
-    let (stats, inputs) = read::read_inputs(&args.inputs, args.from, false, None, Stats::default)?;
+    let (stats, inputs) = read::read_inputs(
+        &args.inputs,
+        args.from.map(Into::into),
+        false,
+        None,
+        Stats::default,
+    )?;
     let mut out = Vec::new();
     for i in &inputs {
         let compression = match i.compression {
@@ -175,5 +181,5 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
         ));
     }
     println!("{}", out.join("\n"));
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::Success)
 }

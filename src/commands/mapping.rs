@@ -1,11 +1,10 @@
 //! `pi2de mapping check | template | from-metadata`.
 
-use std::process::ExitCode;
-
 use anyhow::{Result, bail};
 use rust_xlsxwriter::Workbook;
 
 use crate::cli::{CheckArgs, FromMetadataArgs, MappingCommand, TemplateArgs};
+use crate::exit_codes::ExitCode;
 use crate::mapping::{Finding, Mapping, Severity, TargetScheme, from_metadata, target, template};
 use crate::metadata::Metadata;
 use crate::xlsx::{self, Cell, add_table};
@@ -47,7 +46,7 @@ const FINDINGS_HEADER: [&str; 3] = ["severity", "cell", "message"];
 fn check(args: &CheckArgs) -> Result<ExitCode> {
     let mapping = checked(
         &args.mapping,
-        args.target_scheme,
+        args.target_scheme.into(),
         args.target_metadata.as_deref(),
     )?;
     let enabled = mapping.rows.iter().filter(|r| r.enabled).count();
@@ -96,7 +95,11 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         )?;
         xlsx::save(&mut wb, report)?;
     }
-    Ok(ExitCode::from(if errors.is_empty() { 0 } else { 1 }))
+    Ok(if errors.is_empty() {
+        ExitCode::Success
+    } else {
+        ExitCode::LeftOut
+    })
 }
 
 fn make_template(args: &TemplateArgs) -> Result<ExitCode> {
@@ -108,7 +111,7 @@ fn make_template(args: &TemplateArgs) -> Result<ExitCode> {
         "pi2de: wrote {}: fill one row per program indicator; `pi2de mapping check` it when done.",
         args.output
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::Success)
 }
 
 fn from_metadata(args: &FromMetadataArgs) -> Result<ExitCode> {
@@ -197,5 +200,5 @@ fn from_metadata(args: &FromMetadataArgs) -> Result<ExitCode> {
             String::new()
         }
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(ExitCode::Success)
 }

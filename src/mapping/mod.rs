@@ -3,6 +3,7 @@
 //! plus the optional `orgUnits` sheet. Loading records a [`Finding`] with its cell for every
 //! problem; errors make the mapping unusable, warnings are reported.
 
+pub mod columns;
 pub mod from_metadata;
 pub mod sheet;
 pub mod target;
@@ -14,80 +15,12 @@ use std::fmt;
 use anyhow::Result;
 use rustc_hash::FxHashMap;
 
-use crate::model::{is_uid, normalise_name};
+use crate::ids::is_uid;
+use crate::model::normalise_name;
 use crate::value::ValueType;
+use columns::column;
+pub use columns::{COLUMNS, Col};
 use sheet::Sheet;
-
-/// The mapping columns as pi2de writes them: name, required, meaning, example.
-pub const COLUMNS: [(&str, bool, &str, &str); 12] = [
-    (
-        "programIndicator",
-        true,
-        "The id as it appears in the export's dataElement field: the program indicator's UID (or its code, or with DHIS2 2.42+ its aggregateExportDataElement). Also accepted as source, dx, pi.",
-        "RJ6pdxga9Od",
-    ),
-    (
-        "programIndicatorName",
-        false,
-        "For people; carried into reports.",
-        "Number of people receiving a first dose (Female 0-59)",
-    ),
-    (
-        "sourceCategoryOptionCombo",
-        false,
-        "Match only values exported with this category option combo; blank matches any.",
-        "0059Y_F",
-    ),
-    (
-        "sourceAttributeOptionCombo",
-        false,
-        "Match only values exported with this attribute option combo; blank matches any.",
-        "",
-    ),
-    (
-        "dataElement",
-        true,
-        "The target aggregate data element: its code (or UID with --target-scheme uid).",
-        "CVC_EIR_AGG_PPL_1ST_DOSE",
-    ),
-    (
-        "dataElementName",
-        false,
-        "For people; carried into reports.",
-        "People receiving a first dose",
-    ),
-    (
-        "categoryOptionCombo",
-        false,
-        "The target category option combo; blank means default (then omitted in the output).",
-        "0059Y_F",
-    ),
-    (
-        "attributeOptionCombo",
-        false,
-        "The target attribute option combo; blank means default.",
-        "",
-    ),
-    (
-        "dataSet",
-        false,
-        "The target data set code: used for checks and grouping.",
-        "CVC_EIR_AGG",
-    ),
-    (
-        "valueType",
-        false,
-        "The target data element's value type; values are checked against it.",
-        "INTEGER_ZERO_OR_POSITIVE",
-    ),
-    (
-        "enabled",
-        false,
-        "no (or false, 0) switches the row off; blank means yes.",
-        "yes",
-    ),
-    ("notes", false, "For people.", "female 0-59"),
-];
 
 /// DHIS2's maximum code length.
 pub const MAX_CODE_LENGTH: usize = 50;
@@ -119,10 +52,19 @@ impl fmt::Display for Finding {
 }
 
 /// What the mapping's target columns hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TargetScheme {
     Code,
     Uid,
+}
+
+impl From<TargetScheme> for crate::ids::IdScheme {
+    fn from(s: TargetScheme) -> Self {
+        match s {
+            TargetScheme::Code => crate::ids::IdScheme::Code,
+            TargetScheme::Uid => crate::ids::IdScheme::Uid,
+        }
+    }
 }
 
 /// One mapping row.
@@ -164,39 +106,6 @@ pub struct Mapping {
     enabled: FxHashMap<String, Vec<usize>>,
     disabled: FxHashMap<String, Vec<usize>>,
     columns: BTreeMap<Col, usize>,
-}
-
-/// The mapping sheet's columns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Col {
-    Source,
-    SourceCoc,
-    SourceAoc,
-    DataElement,
-    Coc,
-    Aoc,
-    DataSet,
-    ValueType,
-    Enabled,
-    PiName,
-    DeName,
-}
-
-fn column(name: &str) -> Option<Col> {
-    Some(match normalise_name(name).as_str() {
-        "programindicator" | "source" | "dx" | "pi" => Col::Source,
-        "sourcecategoryoptioncombo" => Col::SourceCoc,
-        "sourceattributeoptioncombo" => Col::SourceAoc,
-        "dataelement" | "dataelementcode" => Col::DataElement,
-        "categoryoptioncombo" | "categoryoptioncombocode" | "coc" => Col::Coc,
-        "attributeoptioncombo" | "attributeoptioncombocode" | "aoc" => Col::Aoc,
-        "dataset" | "datasetcode" => Col::DataSet,
-        "valuetype" => Col::ValueType,
-        "enabled" => Col::Enabled,
-        "programindicatorname" => Col::PiName,
-        "dataelementname" => Col::DeName,
-        _ => return None,
-    })
 }
 
 /// Collects findings while reading.

@@ -4,7 +4,7 @@
 use anyhow::Result;
 use rust_xlsxwriter::{DataValidation, Formula, Workbook};
 
-use super::COLUMNS;
+use super::columns::{COLUMNS, Col, position};
 use crate::value::VALUE_TYPES;
 use crate::xlsx::{Cell, add_table};
 
@@ -14,20 +14,20 @@ const VALIDATED_ROWS: u32 = 5_000;
 /// Adds the `mapping` sheet holding `rows` (cells in [`COLUMNS`] order), with validation lists
 /// on `enabled` and `valueType`.
 pub fn add_mapping_sheet(workbook: &mut Workbook, rows: Vec<Vec<Cell>>) -> Result<()> {
-    let headers: Vec<&str> = COLUMNS.iter().map(|c| c.0).collect();
-    let n = rows.len() as u32;
+    let headers: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
+    let n = u32::try_from(rows.len()).unwrap_or(u32::MAX - 100);
     let sheet = add_table(workbook, "mapping", &headers, rows, usize::MAX)?;
-    let col = |name: &str| COLUMNS.iter().position(|c| c.0 == name).unwrap_or(0) as u16;
+    let col = |c: Col| position(c) as u16;
     let last = VALIDATED_ROWS.max(n + 100);
     let enabled = DataValidation::new()
         .allow_list_strings(&["yes", "no"])?
         .set_input_message("yes, no, or blank (yes)")?;
-    sheet.add_data_validation(1, col("enabled"), last, col("enabled"), &enabled)?;
+    sheet.add_data_validation(1, col(Col::Enabled), last, col(Col::Enabled), &enabled)?;
     let types = DataValidation::new().allow_list_formula(Formula::new(format!(
         "=lists!$A$1:$A${}",
         VALUE_TYPES.len()
     )));
-    sheet.add_data_validation(1, col("valueType"), last, col("valueType"), &types)?;
+    sheet.add_data_validation(1, col(Col::ValueType), last, col(Col::ValueType), &types)?;
     Ok(())
 }
 
@@ -35,12 +35,12 @@ pub fn add_mapping_sheet(workbook: &mut Workbook, rows: Vec<Vec<Cell>>) -> Resul
 pub fn add_instructions(workbook: &mut Workbook) -> Result<()> {
     let mut rows: Vec<Vec<Cell>> = COLUMNS
         .iter()
-        .map(|(name, required, meaning, example)| {
+        .map(|c| {
             vec![
-                (*name).into(),
-                (if *required { "yes" } else { "no" }).into(),
-                (*meaning).into(),
-                (*example).into(),
+                c.name.into(),
+                (if c.required { "yes" } else { "no" }).into(),
+                c.help.into(),
+                c.example.into(),
             ]
         })
         .collect();
@@ -62,7 +62,7 @@ pub fn add_instructions(workbook: &mut Workbook) -> Result<()> {
     let lists = workbook.add_worksheet();
     lists.set_name("lists")?;
     for (i, t) in VALUE_TYPES.iter().enumerate() {
-        lists.write_string(i as u32, 0, *t)?;
+        lists.write_string(u32::try_from(i)?, 0, *t)?;
     }
     lists.set_hidden(true);
     Ok(())

@@ -10,9 +10,10 @@
 use rustc_hash::FxHashMap;
 
 use super::version::Version;
+use crate::convert::Reason;
+use crate::ids::Id;
 use crate::metadata::{DataSet, Metadata, Moment};
 use crate::period::{Date, PeriodType, calendar};
-use crate::pipeline::Reason;
 
 /// What the checks need to know of a value.
 pub struct Facts<'a> {
@@ -22,14 +23,14 @@ pub struct Facts<'a> {
     pub data_element: &'a str,
     pub period: &'a PeriodFacts<'a>,
     /// The org unit's id in the output and its interned key.
-    pub org_unit: (&'a str, u32),
+    pub org_unit: (&'a str, Id),
     /// The attribute option combo's id in the output (blank: default) and its interned key.
-    pub aoc: (&'a str, u32),
+    pub aoc: (&'a str, Id),
 }
 
 /// A period and its interned key.
 pub struct PeriodFacts<'a> {
-    pub key: u32,
+    pub key: Id,
     pub id: &'a str,
     pub period_type: PeriodType,
     pub start: Date,
@@ -76,10 +77,10 @@ pub struct Entry<'m> {
     rules: EntryRules,
     /// Per data set, its input periods by canonical period id.
     input_periods: Vec<FxHashMap<String, Vec<Span>>>,
-    data_sets: FxHashMap<(usize, u32), Closed>,
-    org_units: FxHashMap<(u32, u32), Verdict>,
-    option_units: FxHashMap<(u32, u32), Verdict>,
-    option_dates: FxHashMap<(u32, u32, usize), Verdict>,
+    data_sets: FxHashMap<(usize, Id), Closed>,
+    org_units: FxHashMap<(Id, Id), Verdict>,
+    option_units: FxHashMap<(Id, Id), Verdict>,
+    option_dates: FxHashMap<(Id, Id, usize), Verdict>,
 }
 
 impl<'m> Entry<'m> {

@@ -6,6 +6,7 @@
 pub mod entry;
 pub mod version;
 
+use crate::ids::IdScheme;
 use crate::mapping::TargetScheme;
 use crate::mapping::target::judge;
 use crate::metadata::{Metadata, id_for};
@@ -30,8 +31,7 @@ pub struct Resolved {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DataSetId {
     pub id: String,
-    /// `CODE` or `UID`.
-    pub scheme: &'static str,
+    pub scheme: IdScheme,
 }
 
 /// The decision for one value.
@@ -161,7 +161,11 @@ impl<'m> Preflight<'m> {
             chosen,
             DataSetId {
                 id: id_for(&ds.id, &ds.code, true).to_string(),
-                scheme: if by_code { "CODE" } else { "UID" },
+                scheme: if by_code {
+                    IdScheme::Code
+                } else {
+                    IdScheme::Uid
+                },
             },
         )))
     }

@@ -22,7 +22,7 @@ use crate::model::{DataValue, Header};
 const BUFFER: usize = 256 * 1024;
 
 /// An export format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Json,

@@ -1,7 +1,7 @@
 //! The short summary printed on stderr after a conversion.
 
 use super::Run;
-use crate::pipeline::Reason;
+use crate::convert::Reason;
 
 pub fn print(run: &Run) {
     for line in lines(run) {
@@ -11,24 +11,24 @@ pub fn print(run: &Run) {
 
 /// The console report as lines.
 pub fn lines(run: &Run) -> Vec<String> {
-    let p = run.pipeline;
-    let args = run.args;
+    let p = run.converted;
+    let config = run.config;
     let mut out = Vec::new();
     let files = run.inputs.len();
     out.push(format!(
         "pi2de: read {} values from {files} input{}",
-        p.read,
+        p.ledger.read,
         if files == 1 { "" } else { "s" }
     ));
     if let Some(t) = &run.target {
         out.push(format!("  target: {}", t.describe()));
     }
-    let target = if args.dry_run {
+    let target = if config.dry_run {
         "(dry run: no file written)".to_string()
     } else {
-        format!("→ {}", args.output)
+        format!("→ {}", config.output_name)
     };
-    out.push(format!("  written    {:>9}  {target}", p.written));
+    out.push(format!("  written    {:>9}  {target}", p.written()));
     let read_deletions = p.input_deletions();
     if read_deletions > 0 {
         out.push(format!(
@@ -36,12 +36,12 @@ pub fn lines(run: &Run) -> Vec<String> {
             if read_deletions == 1 { "" } else { "s" }
         ));
     }
-    let left = p.left_out_total();
+    let left = p.ledger.left_total();
     if left > 0 {
         out.push(format!("  left out   {left:>9}"));
-        for (reason, n) in p.left_out_counts().filter(|(_, n)| *n > 0) {
+        for (reason, n) in p.ledger.counts().filter(|(_, n)| *n > 0) {
             let note = match reason {
-                Reason::DuplicateMerged if n == p.identical_merged => {
+                Reason::DuplicateMerged if n == p.identical_merged() => {
                     "  (identical duplicates)".to_string()
                 }
                 Reason::Unmapped => {
@@ -64,8 +64,8 @@ pub fn lines(run: &Run) -> Vec<String> {
             out.push(format!("    {:<18} {n:>9}{note}", reason.name()));
         }
     }
-    if p.conflict_count > 0 {
-        let first = p.conflicts.first().map(|c| {
+    if p.conflict_count() > 0 {
+        let first = p.conflicts().first().map(|c| {
             format!(
                 ": e.g. {} ← {} ({})",
                 c.key,
@@ -75,8 +75,8 @@ pub fn lines(run: &Run) -> Vec<String> {
         });
         out.push(format!(
             "  duplicates: {} key{} received different values{}",
-            p.conflict_count,
-            if p.conflict_count == 1 { "" } else { "s" },
+            p.conflict_count(),
+            if p.conflict_count() == 1 { "" } else { "s" },
             first.unwrap_or_default()
         ));
     }
@@ -96,19 +96,19 @@ pub fn lines(run: &Run) -> Vec<String> {
             }
         }
     }
-    if left > p.identical_merged {
+    if left > p.identical_merged() {
         out.push(format!(
             "  Some values were left out{}.",
-            match &args.summary {
+            match &config.summary {
                 Some(s) => format!(": every one is listed in {s}"),
                 None => ": run with --summary FILE.json to see each one".into(),
             }
         ));
     }
-    if p.deletion_count() > 0 {
+    if !run.deletions.is_empty() {
         out.push(format!(
             "  deletions  {:>9}  (values of --previous outputs that are gone at the source, written with deleted=true)",
-            p.deletion_count()
+            run.deletions.len()
         ));
     }
     for w in &run.warnings {
@@ -119,7 +119,7 @@ pub fn lines(run: &Run) -> Vec<String> {
             "  completeness: {n} data set registrations → {path}"
         ));
     }
-    if args.split_by.is_some() {
+    if run.split() {
         let homeless: u64 = run
             .files
             .iter()
@@ -133,7 +133,7 @@ pub fn lines(run: &Run) -> Vec<String> {
             ));
         }
     }
-    if run.wrote_output() && args.output != "-" {
+    if run.wrote_output() && config.output_name != "-" {
         for f in &run.files {
             let ds = f
                 .data_set

@@ -1,18 +1,19 @@
 //! How to import an output: the Import/Export app options and the `/api/dataValueSets` call
 //! with its id-scheme parameters (dhis2-core `ImportOptions`, `DataValueSetController`).
 
+use crate::ids::IdScheme;
 use crate::preflight::DataSetId;
 use crate::read::Format;
 use crate::write::Schemes;
 
 /// `CODE` → `Code`, as the Import/Export app labels its options.
-fn label(scheme: &str) -> String {
+fn label(scheme: &IdScheme) -> String {
     match scheme {
-        "UID" => "UID".into(),
-        "CODE" => "Code".into(),
-        "NAME" => "Name".into(),
-        other if other.starts_with("ATTRIBUTE:") => format!("Attribute {}", &other[10..]),
-        other => other.into(),
+        IdScheme::Uid => "UID".into(),
+        IdScheme::Code => "Code".into(),
+        IdScheme::Name => "Name".into(),
+        IdScheme::Attribute(uid) => format!("Attribute {uid}"),
+        IdScheme::Other(name) => name.clone(),
     }
 }
 

@@ -1,17 +1,21 @@
-//! What a run tells its user: the console summary, the JSON run summary, and the import
-//! instructions both share.
+//! What a run tells its user: the console summary, the JSON run summary, the audit workbook,
+//! and the import instructions they share. Each takes the checked configuration and the
+//! outcome ([`Run`]), never the command line.
 
 pub mod console;
 pub mod import;
 pub mod summary;
 pub mod workbook;
 
-use crate::cli::ConvertArgs;
+use crate::config::{ConvertConfig, OutputPlan};
+use crate::convert::Converted;
+use crate::convert::duplicates::OutputKey;
+use crate::exit_codes::ExitCode;
 use crate::mapping::Mapping;
-use crate::pipeline::Pipeline;
+use crate::policy::deletions::Deletion;
 use crate::preflight::DataSetId;
 use crate::preflight::version::TargetVersion;
-use crate::read::{Format, InputInfo};
+use crate::read::InputInfo;
 use crate::write::Schemes;
 
 /// One output file as written.
@@ -27,24 +31,33 @@ pub struct OutputFile {
 
 /// Everything known about a finished (or failed) conversion.
 pub struct Run<'a> {
-    pub args: &'a ConvertArgs,
+    pub config: &'a ConvertConfig,
     /// The target instance's version, when the run judged against one.
     pub target: Option<TargetVersion>,
     /// Things the user must know that are not about single values.
     pub warnings: Vec<String>,
     pub mapping: Option<&'a Mapping>,
     pub inputs: &'a [InputInfo],
-    pub pipeline: &'a Pipeline<'a>,
-    pub format: Format,
-    pub gzip: bool,
+    pub converted: &'a Converted,
+    /// Deletions found against `--previous`.
+    pub deletions: &'a [Deletion],
     pub schemes: &'a Schemes,
     /// The output files, once in place.
     pub files: Vec<OutputFile>,
     /// The completeness payload written, and its registrations.
     pub complete: Option<(String, usize)>,
-    pub exit_code: u8,
+    pub exit_code: ExitCode,
     /// Why the run stopped without output, for a failing policy.
     pub failure: Option<String>,
+}
+
+/// A deletion written, for reports: read with `deleted=true`, or found against `--previous`.
+pub struct DeletionRow {
+    pub key: OutputKey,
+    pub value: String,
+    pub data_set: Option<String>,
+    /// `input` or `previous`.
+    pub source: &'static str,
 }
 
 impl Run<'_> {
@@ -53,14 +66,50 @@ impl Run<'_> {
         !self.files.is_empty()
     }
 
+    pub fn split(&self) -> bool {
+        matches!(self.config.output, OutputPlan::Folder { .. })
+    }
+
+    pub fn gzip(&self) -> bool {
+        matches!(self.config.output, OutputPlan::File { gzip: true, .. })
+    }
+
     /// How to import one output file.
     pub fn instructions(&self, file: &OutputFile) -> Vec<String> {
         import::instructions(
             &file.path,
-            self.format,
-            self.gzip,
+            self.config.format,
+            self.gzip(),
             self.schemes,
             file.data_set.as_ref(),
         )
+    }
+
+    /// Every deletion written: those read from the inputs, then those found against
+    /// `--previous`.
+    pub fn deletion_rows(&self) -> Vec<DeletionRow> {
+        let c = self.converted;
+        let read = c
+            .values()
+            .filter(|(_, s)| s.first.deleted)
+            .map(|(_, s)| DeletionRow {
+                key: c.key(&s.key),
+                value: c.value_text(s).to_string(),
+                data_set: c.data_set(s.data_set).map(|d| d.id),
+                source: "input",
+            });
+        let previous = self.deletions.iter().map(|d| DeletionRow {
+            key: OutputKey {
+                data_element: d.data_element.clone(),
+                period: d.period.clone(),
+                org_unit: d.org_unit.clone(),
+                category_option_combo: d.category_option_combo.clone(),
+                attribute_option_combo: d.attribute_option_combo.clone(),
+            },
+            value: d.value.clone(),
+            data_set: d.data_set.as_ref().map(|d| d.id.clone()),
+            source: "previous",
+        });
+        read.chain(previous).collect()
     }
 }

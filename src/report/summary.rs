@@ -4,17 +4,61 @@ use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
 use super::Run;
-use crate::pipeline::DETAIL_CAP;
+use crate::config::OutputPlan;
+use crate::convert::ledger::DETAIL_CAP;
 
 /// Builds the summary object.
 pub fn build(run: &Run) -> Value {
-    let p = run.pipeline;
-    let left: serde_json::Map<String, Value> = p
-        .left_out_counts()
+    let c = run.converted;
+    let config = run.config;
+    let left: serde_json::Map<String, Value> = c
+        .ledger
+        .counts()
         .map(|(r, n)| (r.name().to_string(), json!(n)))
         .collect();
-    let inputs: Vec<Value> = run
-        .inputs
+    let deletions: Vec<Value> = run
+        .deletion_rows()
+        .into_iter()
+        .take(DETAIL_CAP)
+        .map(|d| json!({ "key": d.key, "value": d.value, "dataSet": d.data_set, "source": d.source }))
+        .collect();
+    json!({
+        "tool": format!("pi2de {}", env!("CARGO_PKG_VERSION")),
+        "inputs": inputs(run),
+        "mapping": mapping(run),
+        "output": output(run),
+        "outputs": files(run),
+        "deletions": run.deletions.len(),
+        "deletedValues": deletions,
+        "completeness": run.complete.as_ref().map(|(path, n)| json!({
+            "path": path, "registrations": n,
+            "minValues": config.complete.as_ref().map_or(1, |c| c.min),
+        })),
+        "dryRun": config.dry_run,
+        "options": options(run),
+        "target": run.target.as_ref().map(|t| json!({
+            "version": t.version.map(|v| v.to_string()),
+            "source": t.source,
+            "rules": match t.version { Some(v) if !v.is_entry_pipeline() => "2.42", _ => "2.43" },
+        })),
+        "warnings": run.warnings,
+        "counts": {
+            "read": c.ledger.read, "written": c.written(), "deleted": c.input_deletions(),
+            "leftOut": left,
+        },
+        "duplicates": c.conflicts(),
+        "duplicateKeys": c.conflict_count(),
+        "unmapped": c.unmapped(),
+        "leftOutValues": c.ledger.details(),
+        "leftOutValuesCapped": c.ledger.capped(),
+        "detailCap": DETAIL_CAP,
+        "failure": run.failure,
+        "exitCode": run.exit_code.code(),
+    })
+}
+
+fn inputs(run: &Run) -> Vec<Value> {
+    run.inputs
         .iter()
         .map(|i| {
             json!({
@@ -22,92 +66,73 @@ pub fn build(run: &Run) -> Value {
                 "sha256": i.sha256, "values": i.values,
             })
         })
-        .collect();
-    let files: Vec<Value> = run
-        .files
+        .collect()
+}
+
+fn files(run: &Run) -> Vec<Value> {
+    run.files
         .iter()
         .map(|f| {
             json!({
-                "path": f.path, "format": run.format, "gzip": run.gzip, "sha256": f.sha256,
+                "path": f.path, "format": run.config.format, "gzip": run.gzip(), "sha256": f.sha256,
                 "values": f.values, "deletions": f.deletions,
                 "dataSet": f.data_set.as_ref().map(|d| &d.id), "idSchemes": run.schemes,
                 "import": run.instructions(f),
             })
         })
-        .collect();
-    let output = match files.as_slice() {
+        .collect()
+}
+
+/// The output: the file, or for a split output the folder and how many files it holds.
+fn output(run: &Run) -> Value {
+    let files = files(run);
+    match files.as_slice() {
         [] => Value::Null,
-        [one] if run.args.split_by.is_none() => one.clone(),
-        _ => {
-            json!({ "path": run.args.output, "format": run.format, "values": p.written, "files": files.len() })
-        }
-    };
-    let deletions: Vec<Value> = p
-        .deletion_list()
-        .into_iter()
-        .take(DETAIL_CAP)
-        .map(|d| json!({ "key": d.key, "value": d.value, "dataSet": d.data_set, "source": d.source }))
-        .collect();
-    let mapping = run.mapping.map(|m| {
-        let rows: Vec<Value> = m
-            .rows
-            .iter()
-            .zip(&p.row_counts)
-            .map(|(r, n)| {
-                json!({
-                    "row": r.row, "programIndicator": r.source,
-                    "sourceCategoryOptionCombo": r.source_category_option_combo,
-                    "sourceAttributeOptionCombo": r.source_attribute_option_combo,
-                    "dataElement": r.data_element, "categoryOptionCombo": r.category_option_combo,
-                    "attributeOptionCombo": r.attribute_option_combo, "enabled": r.enabled,
-                    "values": n,
-                })
+        [one] if !run.split() => one.clone(),
+        _ => json!({
+            "path": run.config.output_name, "format": run.config.format,
+            "values": run.converted.written(), "files": files.len(),
+        }),
+    }
+}
+
+fn mapping(run: &Run) -> Option<Value> {
+    let m = run.mapping?;
+    let rows: Vec<Value> = m
+        .rows
+        .iter()
+        .zip(&run.converted.ledger.row_counts)
+        .map(|(r, n)| {
+            json!({
+                "row": r.row, "programIndicator": r.source,
+                "sourceCategoryOptionCombo": r.source_category_option_combo,
+                "sourceAttributeOptionCombo": r.source_attribute_option_combo,
+                "dataElement": r.data_element, "categoryOptionCombo": r.category_option_combo,
+                "attributeOptionCombo": r.attribute_option_combo, "enabled": r.enabled,
+                "values": n,
             })
-            .collect();
-        json!({ "path": m.path, "sheet": m.sheet, "rows": rows, "findings": m.findings })
-    });
-    let args = run.args;
+        })
+        .collect();
+    Some(json!({ "path": m.path, "sheet": m.sheet, "rows": rows, "findings": m.findings }))
+}
+
+fn options(run: &Run) -> Value {
+    let c = run.config;
     json!({
-        "tool": format!("pi2de {}", env!("CARGO_PKG_VERSION")),
-        "inputs": inputs,
-        "mapping": mapping,
-        "output": output,
-        "outputs": files,
-        "deletions": p.deletion_count(),
-        "deletedValues": deletions,
-        "completeness": run.complete.as_ref().map(|(path, n)| json!({ "path": path, "registrations": n, "minValues": run.args.complete_min })),
-        "dryRun": args.dry_run,
-        "options": {
-            "onDuplicate": format!("{:?}", args.on_duplicate).to_lowercase(),
-            "onUnmapped": format!("{:?}", args.on_unmapped).to_lowercase(),
-            "targetScheme": args.target_scheme.map(|s| format!("{s:?}").to_lowercase()),
-            "orgUnitScheme": args.org_unit_scheme.map(|s| format!("{s:?}").to_lowercase()),
-            "comment": args.comment,
-            "periods": args.periods,
-            "excludeCurrent": args.exclude_current,
-            "asOf": args.as_of,
-            "targetVersion": args.target_version,
-            "editExpired": args.edit_expired,
-            "targetMetadata": args.target_metadata,
-            "previous": args.previous,
-            "splitBy": args.split_by.map(|_| "data-set"),
-            "maxValues": args.max_values,
-        },
-        "target": run.target.as_ref().map(|t| json!({
-            "version": t.version.map(|v| v.to_string()),
-            "source": t.source,
-            "rules": match t.version { Some(v) if !v.is_entry_pipeline() => "2.42", _ => "2.43" },
-        })),
-        "warnings": run.warnings,
-        "counts": { "read": p.read, "written": p.written, "deleted": p.input_deletions(), "leftOut": left },
-        "duplicates": p.conflicts,
-        "duplicateKeys": p.conflict_count,
-        "unmapped": p.unmapped(),
-        "leftOutValues": p.left_out,
-        "leftOutValuesCapped": p.left_out_capped(),
-        "detailCap": DETAIL_CAP,
-        "failure": run.failure,
-        "exitCode": run.exit_code,
+        "onDuplicate": format!("{:?}", c.on_duplicate).to_lowercase(),
+        "onUnmapped": if c.fail_on_unmapped { "fail" } else { "skip" },
+        "targetScheme": c.target_scheme.map(|s| format!("{s:?}").to_lowercase()),
+        "orgUnitScheme": c.org_unit_scheme.as_ref().map(|s| s.to_string().to_lowercase()),
+        "comment": c.comment,
+        "periods": c.periods.as_ref().map(|p| &p.0),
+        "excludeCurrent": c.exclude_current,
+        "asOf": c.as_of_text,
+        "targetVersion": c.target_version,
+        "editExpired": c.edit_expired,
+        "targetMetadata": c.target_metadata,
+        "previous": c.previous,
+        "splitBy": run.split().then_some("data-set"),
+        "maxValues": match c.output { OutputPlan::Folder { max_values, .. } => max_values, _ => None },
     })
 }
 

@@ -1,240 +1,228 @@
-//! The audit workbook of a conversion (`--report`): Summary, Mapping, Unmapped,
-//! Duplicates, Left out, Totals. Every text cell is a string cell, never a formula.
-
-use std::time::{SystemTime, UNIX_EPOCH};
+//! The audit workbook of a conversion (`--report`): Summary, Mapping, Unmapped, Duplicates,
+//! Left out, Totals, Deletions. Every text cell is a string cell, never a formula.
 
 use anyhow::Result;
 use rust_xlsxwriter::Workbook;
 
 use super::Run;
+use crate::config::today;
+use crate::convert::ledger::DETAIL_CAP;
 use crate::mapping::COLUMNS;
-use crate::period::Date;
-use crate::pipeline::DETAIL_CAP;
+use crate::policy::totals::totals;
+use crate::read::Compression;
 use crate::xlsx::{self, Cell, add_table};
 
-/// Rows per sheet at most (the Left out sheet holds at most the pipeline's detail cap).
+/// Rows per sheet at most (the Left out sheet holds at most the ledger's detail cap).
 const SHEET_CAP: usize = 100_000;
 
-fn today() -> String {
-    let days = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() / 86_400);
-    Date::from_days(days as i64).to_string()
-}
+type Rows = Vec<Vec<Cell>>;
 
-fn kv(rows: &mut Vec<Vec<Cell>>, key: &str, value: impl Into<Cell>) {
+fn kv(rows: &mut Rows, key: &str, value: impl Into<Cell>) {
     rows.push(vec![key.into(), value.into()]);
 }
 
 /// Writes the audit workbook to `path`.
 pub fn write(path: &str, run: &Run) -> Result<()> {
-    let p = run.pipeline;
-    let args = run.args;
     let mut wb = Workbook::new();
+    let mut s = Rows::new();
+    summary_run(&mut s, run);
+    summary_counts(&mut s, run);
+    summary_outputs(&mut s, run);
+    add_table(&mut wb, "Summary", &["item", "value"], s, usize::MAX)?;
+    mapping_sheet(&mut wb, run)?;
+    unmapped_sheet(&mut wb, run)?;
+    duplicates_sheet(&mut wb, run)?;
+    left_out_sheet(&mut wb, run)?;
+    totals_sheet(&mut wb, run)?;
+    deletions_sheet(&mut wb, run)?;
+    xlsx::save(&mut wb, path)
+}
 
-    // Summary.
-    let mut s: Vec<Vec<Cell>> = Vec::new();
-    kv(
-        &mut s,
-        "tool",
-        format!("pi2de {}", env!("CARGO_PKG_VERSION")),
-    );
-    kv(&mut s, "run date (UTC)", today());
+/// The tool, the inputs, the mapping and the options.
+fn summary_run(s: &mut Rows, run: &Run) {
+    let config = run.config;
+    kv(s, "tool", format!("pi2de {}", env!("CARGO_PKG_VERSION")));
+    kv(s, "run date (UTC)", today().to_string());
     for (i, input) in run.inputs.iter().enumerate() {
-        kv(&mut s, &format!("input {}", i + 1), &input.path);
+        kv(s, &format!("input {}", i + 1), &input.path);
+        let compression = match input.compression {
+            Compression::None => "",
+            Compression::Gzip => " (gzip)",
+            Compression::Zip => " (zip)",
+        };
         kv(
-            &mut s,
+            s,
             "  format",
-            format!(
-                "{}{}",
-                input.format.name(),
-                match input.compression {
-                    crate::read::Compression::None => "",
-                    crate::read::Compression::Gzip => " (gzip)",
-                    crate::read::Compression::Zip => " (zip)",
-                }
-            ),
+            format!("{}{compression}", input.format.name()),
         );
-        kv(&mut s, "  sha256", input.sha256.as_deref());
-        kv(&mut s, "  values", input.values);
+        kv(s, "  sha256", input.sha256.as_deref());
+        kv(s, "  values", input.values);
     }
+    let mapping = run
+        .mapping
+        .map_or("(none: ids passed through)", |m| m.path.as_str());
+    kv(s, "mapping", mapping);
     kv(
-        &mut s,
-        "mapping",
-        run.mapping
-            .map(|m| m.path.as_str())
-            .unwrap_or("(none: ids passed through)"),
-    );
-    kv(
-        &mut s,
+        s,
         "--on-duplicate",
-        format!("{:?}", args.on_duplicate).to_lowercase(),
+        format!("{:?}", config.on_duplicate).to_lowercase(),
     );
     kv(
-        &mut s,
+        s,
         "--on-unmapped",
-        format!("{:?}", args.on_unmapped).to_lowercase(),
+        if config.fail_on_unmapped {
+            "fail"
+        } else {
+            "skip"
+        },
     );
+    let sc = run.schemes;
     kv(
-        &mut s,
+        s,
         "id schemes (DE / COC / AOC / org unit)",
         format!(
             "{} / {} / {} / {}",
-            run.schemes.data_element,
-            run.schemes.category_option_combo,
-            run.schemes.attribute_option_combo,
-            run.schemes.org_unit
+            sc.data_element, sc.category_option_combo, sc.attribute_option_combo, sc.org_unit
         ),
     );
-    if let Some(c) = &args.comment {
-        kv(&mut s, "--comment", c);
+    if let Some(c) = &config.comment {
+        kv(s, "--comment", c);
     }
     if let Some(t) = &run.target {
-        kv(&mut s, "target", t.describe());
+        kv(s, "target", t.describe());
         kv(
-            &mut s,
+            s,
             "import date (--as-of)",
-            args.as_of.as_deref().unwrap_or("today"),
+            config.as_of_text.as_deref().unwrap_or("today"),
         );
     }
     for w in &run.warnings {
-        kv(&mut s, "warning", w);
+        kv(s, "warning", w);
     }
-    kv(&mut s, "values read", p.read);
-    kv(&mut s, "values written", p.written);
-    kv(&mut s, "  of which deletions", p.input_deletions());
-    kv(&mut s, "values left out", p.left_out_total());
-    for (reason, n) in p.left_out_counts() {
-        kv(&mut s, &format!("  {}", reason.name()), n);
+}
+
+/// The reconciliation, by reason.
+fn summary_counts(s: &mut Rows, run: &Run) {
+    let c = run.converted;
+    let (read, written, left) = (c.ledger.read, c.written(), c.ledger.left_total());
+    kv(s, "values read", read);
+    kv(s, "values written", written);
+    kv(s, "  of which deletions", c.input_deletions());
+    kv(s, "values left out", left);
+    for (reason, n) in c.ledger.counts() {
+        kv(s, &format!("  {}", reason.name()), n);
     }
+    let holds = if read == written + left {
+        "holds"
+    } else {
+        "DOES NOT HOLD"
+    };
     kv(
-        &mut s,
+        s,
         "reconciliation",
-        format!(
-            "read {} = written {} + left out {}: {}",
-            p.read,
-            p.written,
-            p.left_out_total(),
-            if p.read == p.written + p.left_out_total() {
-                "holds"
-            } else {
-                "DOES NOT HOLD"
-            }
-        ),
+        format!("read {read} = written {written} + left out {left}: {holds}"),
     );
-    kv(&mut s, "keys with different values", p.conflict_count);
+    kv(s, "keys with different values", c.conflict_count());
+}
+
+/// The output files and how to import them.
+fn summary_outputs(s: &mut Rows, run: &Run) {
     if run.files.is_empty() {
-        kv(
-            &mut s,
-            "output",
-            match &run.failure {
-                Some(f) => format!("none: {f}"),
-                None => "none (dry run)".to_string(),
-            },
-        );
+        let none = match &run.failure {
+            Some(f) => format!("none: {f}"),
+            None => "none (dry run)".to_string(),
+        };
+        kv(s, "output", none);
     }
     for f in &run.files {
-        kv(&mut s, "output", &f.path);
-        kv(
-            &mut s,
-            "  format",
-            format!(
-                "{}{}",
-                run.format.name(),
-                if run.gzip { " (gzip)" } else { "" }
-            ),
-        );
+        kv(s, "output", &f.path);
+        let gzip = if run.gzip() { " (gzip)" } else { "" };
+        kv(s, "  format", format!("{}{gzip}", run.config.format.name()));
         if let Some(ds) = &f.data_set {
-            kv(&mut s, "  data set", &ds.id);
+            kv(s, "  data set", &ds.id);
         }
-        kv(&mut s, "  sha256", f.sha256.as_deref());
-        kv(&mut s, "  values", f.values);
-        kv(&mut s, "  deletions", f.deletions);
+        kv(s, "  sha256", f.sha256.as_deref());
+        kv(s, "  values", f.values);
+        kv(s, "  deletions", f.deletions);
         for line in run.instructions(f) {
-            kv(&mut s, "how to import", line);
+            kv(s, "how to import", line);
         }
     }
     kv(
-        &mut s,
+        s,
         "deletions (outside the reconciliation)",
-        p.deletion_count(),
+        run.deletions.len() as u64,
     );
     if let Some((path, n)) = &run.complete {
-        kv(
-            &mut s,
-            "completeness",
-            format!("{n} registrations in {path}"),
-        );
+        kv(s, "completeness", format!("{n} registrations in {path}"));
     }
-    kv(&mut s, "exit code", u64::from(run.exit_code));
-    add_table(&mut wb, "Summary", &["item", "value"], s, usize::MAX)?;
+    kv(s, "exit code", u64::from(run.exit_code.code()));
+}
 
-    // Mapping.
-    let rows: Vec<Vec<Cell>> = run
-        .mapping
-        .map(|m| {
-            m.rows
-                .iter()
-                .zip(&p.row_counts)
-                .map(|(r, &n)| {
-                    let note = match (r.enabled, n) {
-                        (false, _) => "disabled",
-                        (true, 0) => "carried no values",
-                        _ => "",
-                    };
-                    vec![
-                        u64::from(r.row).into(),
-                        (&r.source).into(),
-                        (&r.program_indicator_name).into(),
-                        (&r.source_category_option_combo).into(),
-                        (&r.source_attribute_option_combo).into(),
-                        (&r.data_element).into(),
-                        (&r.data_element_name).into(),
-                        (&r.category_option_combo).into(),
-                        (&r.attribute_option_combo).into(),
-                        (&r.data_set).into(),
-                        (&r.value_type_text).into(),
-                        (if r.enabled { "yes" } else { "no" }).into(),
-                        n.into(),
-                        note.into(),
-                    ]
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+fn mapping_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
+    let counts = &run.converted.ledger.row_counts;
+    let rows: Rows = run.mapping.map_or(Rows::new(), |m| {
+        m.rows
+            .iter()
+            .zip(counts)
+            .map(|(r, &n)| {
+                let note = match (r.enabled, n) {
+                    (false, _) => "disabled",
+                    (true, 0) => "carried no values",
+                    _ => "",
+                };
+                vec![
+                    u64::from(r.row).into(),
+                    (&r.source).into(),
+                    (&r.program_indicator_name).into(),
+                    (&r.source_category_option_combo).into(),
+                    (&r.source_attribute_option_combo).into(),
+                    (&r.data_element).into(),
+                    (&r.data_element_name).into(),
+                    (&r.category_option_combo).into(),
+                    (&r.attribute_option_combo).into(),
+                    (&r.data_set).into(),
+                    (&r.value_type_text).into(),
+                    (if r.enabled { "yes" } else { "no" }).into(),
+                    n.into(),
+                    note.into(),
+                ]
+            })
+            .collect()
+    });
     let mut headers = vec!["row"];
-    headers.extend(COLUMNS.iter().map(|c| c.0).filter(|&c| c != "notes"));
+    headers.extend(COLUMNS.iter().map(|c| c.name).filter(|&c| c != "notes"));
     headers.extend(["values", "note"]);
-    add_table(&mut wb, "Mapping", &headers, rows, SHEET_CAP)?;
+    add_table(wb, "Mapping", &headers, rows, SHEET_CAP)?;
+    Ok(())
+}
 
-    // Unmapped.
-    let rows = p.unmapped().into_iter().map(|u| {
-        vec![
+fn unmapped_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
+    let rows = run.converted.unmapped().into_iter().map(|u| {
+        let cells: Vec<Cell> = vec![
             u.data_element.into(),
             u.category_option_combo.into(),
             u.attribute_option_combo.into(),
             u.count.into(),
             u.example.into(),
-        ]
+        ];
+        cells
     });
-    add_table(
-        &mut wb,
-        "Unmapped",
-        &[
-            "dataElement (as exported)",
-            "categoryOptionCombo",
-            "attributeOptionCombo",
-            "values",
-            "first seen",
-        ],
-        rows,
-        SHEET_CAP,
-    )?;
+    let headers = [
+        "dataElement (as exported)",
+        "categoryOptionCombo",
+        "attributeOptionCombo",
+        "values",
+        "first seen",
+    ];
+    add_table(wb, "Unmapped", &headers, rows, SHEET_CAP)?;
+    Ok(())
+}
 
-    // Duplicates.
-    let rows = p.conflicts.iter().flat_map(|c| {
+fn duplicates_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
+    let rows = run.converted.conflicts().iter().flat_map(|c| {
         c.sources.iter().map(move |src| {
-            vec![
+            let cells: Vec<Cell> = vec![
                 (&c.key.data_element).into(),
                 (&c.key.period).into(),
                 (&c.key.org_unit).into(),
@@ -248,34 +236,33 @@ pub fn write(path: &str, run: &Run) -> Result<()> {
                 src.record.into(),
                 (&c.resolution).into(),
                 c.written.as_deref().into(),
-            ]
+            ];
+            cells
         })
     });
-    add_table(
-        &mut wb,
-        "Duplicates",
-        &[
-            "dataElement",
-            "period",
-            "orgUnit",
-            "categoryOptionCombo",
-            "attributeOptionCombo",
-            "source",
-            "source COC",
-            "source orgUnit",
-            "value",
-            "input",
-            "value number",
-            "resolution",
-            "written",
-        ],
-        rows,
-        SHEET_CAP,
-    )?;
+    let headers = [
+        "dataElement",
+        "period",
+        "orgUnit",
+        "categoryOptionCombo",
+        "attributeOptionCombo",
+        "source",
+        "source COC",
+        "source orgUnit",
+        "value",
+        "input",
+        "value number",
+        "resolution",
+        "written",
+    ];
+    add_table(wb, "Duplicates", &headers, rows, SHEET_CAP)?;
+    Ok(())
+}
 
-    // Left out.
-    let mut rows: Vec<Vec<Cell>> = p
-        .left_out
+fn left_out_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
+    let ledger = &run.converted.ledger;
+    let mut rows: Rows = ledger
+        .details()
         .iter()
         .map(|l| {
             vec![
@@ -293,62 +280,57 @@ pub fn write(path: &str, run: &Run) -> Result<()> {
             ]
         })
         .collect();
-    if p.left_out_capped() {
+    if ledger.capped() {
         rows.push(vec![format!(
             "… only the first {DETAIL_CAP} left-out values are listed; the Summary sheet counts all of them by reason"
-        ).into()]);
+        )
+        .into()]);
     }
-    add_table(
-        &mut wb,
-        "Left out",
-        &[
-            "reason",
-            "detail",
-            "input",
-            "line",
-            "value number",
-            "dataElement",
-            "period",
-            "orgUnit",
-            "categoryOptionCombo",
-            "attributeOptionCombo",
-            "value",
-        ],
-        rows,
-        usize::MAX,
-    )?;
+    let headers = [
+        "reason",
+        "detail",
+        "input",
+        "line",
+        "value number",
+        "dataElement",
+        "period",
+        "orgUnit",
+        "categoryOptionCombo",
+        "attributeOptionCombo",
+        "value",
+    ];
+    add_table(wb, "Left out", &headers, rows, usize::MAX)?;
+    Ok(())
+}
 
-    // Totals.
-    let totals = p.totals();
-    let rows = totals.into_iter().map(|t| {
-        vec![
+fn totals_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
+    let rows = totals(run.converted).into_iter().map(|t| {
+        let cells: Vec<Cell> = vec![
             t.data_element.into(),
             t.category_option_combo.into(),
             t.period.into(),
             t.values.into(),
             Cell::Number(t.sum),
             t.non_numeric.into(),
-        ]
+        ];
+        cells
     });
-    add_table(
-        &mut wb,
-        "Totals",
-        &[
-            "dataElement",
-            "categoryOptionCombo",
-            "period",
-            "values",
-            "sum",
-            "non-numeric values",
-        ],
-        rows,
-        SHEET_CAP,
-    )?;
+    let headers = [
+        "dataElement",
+        "categoryOptionCombo",
+        "period",
+        "values",
+        "sum",
+        "non-numeric values",
+    ];
+    add_table(wb, "Totals", &headers, rows, SHEET_CAP)?;
+    Ok(())
+}
 
-    // Deletions.
-    let rows = p.deletion_list().into_iter().map(|d| {
+fn deletions_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
+    let rows = run.deletion_rows().into_iter().map(|d| {
         let k = d.key;
-        vec![
+        let cells: Vec<Cell> = vec![
             k.data_element.into(),
             k.period.into(),
             k.org_unit.into(),
@@ -357,24 +339,19 @@ pub fn write(path: &str, run: &Run) -> Result<()> {
             d.value.into(),
             d.data_set.as_deref().into(),
             d.source.into(),
-        ]
+        ];
+        cells
     });
-    add_table(
-        &mut wb,
-        "Deletions",
-        &[
-            "dataElement",
-            "period",
-            "orgUnit",
-            "categoryOptionCombo",
-            "attributeOptionCombo",
-            "value",
-            "dataSet",
-            "source",
-        ],
-        rows,
-        SHEET_CAP,
-    )?;
-
-    xlsx::save(&mut wb, path)
+    let headers = [
+        "dataElement",
+        "period",
+        "orgUnit",
+        "categoryOptionCombo",
+        "attributeOptionCombo",
+        "value",
+        "dataSet",
+        "source",
+    ];
+    add_table(wb, "Deletions", &headers, rows, SHEET_CAP)?;
+    Ok(())
 }

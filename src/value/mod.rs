@@ -334,12 +334,12 @@ fn text_rule(raw: &str, vt: ValueType) -> Result<(), InvalidValue> {
             "value_not_url",
         ),
         OrganisationUnit => (
-            crate::model::is_uid(raw),
+            crate::ids::is_uid(raw),
             "the UID of an org unit (never a number from analytics)",
             "value_not_valid_org_unit_uid",
         ),
         FileResource | Image => (
-            crate::model::is_uid(raw),
+            crate::ids::is_uid(raw),
             "the UID of a stored file (never a number from analytics)",
             "value_not_valid_file_resource_uid",
         ),

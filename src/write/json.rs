@@ -23,7 +23,7 @@ impl<'w> Writer<'w> {
         };
         w.out.write_all(b"{")?;
         for (key, value) in schemes.payload(data_set) {
-            w.key_value(key, value)?;
+            w.key_value(key, &value)?;
         }
         w.out.write_all(b"\"dataValues\":[")?;
         Ok(w)

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
+use crate::ids::IdScheme;
 use crate::preflight::DataSetId;
 use crate::read::{Format, hex};
 
@@ -35,32 +36,33 @@ pub struct OutputValue<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Schemes {
-    pub data_element: String,
-    pub category_option_combo: String,
-    pub attribute_option_combo: String,
-    pub org_unit: String,
+    pub data_element: IdScheme,
+    pub category_option_combo: IdScheme,
+    pub attribute_option_combo: IdScheme,
+    pub org_unit: IdScheme,
 }
 
 impl Schemes {
     /// The payload-level keys of a JSON or XML output, in order: the data set (when the file
-    /// is for one) and the id schemes (dhis2-core 2.43 `DataEntryInput.fromJson`, ≤ 2.42 `DataValueSet`).
-    pub fn payload<'a>(&'a self, data_set: Option<&'a DataSetId>) -> Vec<(&'static str, &'a str)> {
+    /// is for one) and the id schemes (dhis2-core 2.43 `DataEntryInput.fromJson`, ≤ 2.42
+    /// `DataValueSet`).
+    pub fn payload(&self, data_set: Option<&DataSetId>) -> Vec<(&'static str, String)> {
         let mut keys = Vec::with_capacity(6);
         if let Some(ds) = data_set {
-            keys.push(("dataSet", ds.id.as_str()));
-            keys.push(("dataSetIdScheme", ds.scheme));
+            keys.push(("dataSet", ds.id.clone()));
+            keys.push(("dataSetIdScheme", ds.scheme.to_string()));
         }
         keys.extend([
-            ("dataElementIdScheme", self.data_element.as_str()),
+            ("dataElementIdScheme", self.data_element.to_string()),
             (
                 "categoryOptionComboIdScheme",
-                self.category_option_combo.as_str(),
+                self.category_option_combo.to_string(),
             ),
             (
                 "attributeOptionComboIdScheme",
-                self.attribute_option_combo.as_str(),
+                self.attribute_option_combo.to_string(),
             ),
-            ("orgUnitIdScheme", self.org_unit.as_str()),
+            ("orgUnitIdScheme", self.org_unit.to_string()),
         ]);
         keys
     }

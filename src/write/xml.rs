@@ -53,7 +53,7 @@ impl<'w> Writer<'w> {
         w.out
             .write_all(b"<dataValueSet xmlns=\"http://dhis2.org/schema/dxf/2.0\"")?;
         for (name, value) in schemes.payload(data_set) {
-            w.attribute(name, value)?;
+            w.attribute(name, &value)?;
         }
         w.out.write_all(b">\n")?;
         Ok(w)

@@ -1,0 +1,211 @@
+//! `pi2de convert`: checks the command line ([`ConvertConfig`]), loads the mapping and target
+//! metadata, streams every input through the [`Converter`] on a second thread, finds deletions
+//! against earlier outputs, writes the output file(s) atomically, then completeness, the run
+//! summary, the audit workbook and the console report. [`exit_code`] decides how it ended.
+
+mod load;
+mod output;
+
+use anyhow::{Result, bail};
+
+use crate::cli::ConvertArgs;
+use crate::config::ConvertConfig;
+use crate::convert::{Converted, Converter, DuplicatePolicy, Rules, Scope};
+use crate::exit_codes::ExitCode;
+use crate::policy::deletions::{self, Deletion};
+use crate::preflight::Preflight;
+use crate::preflight::entry::EntryRules;
+use crate::read::{self, InputInfo};
+use crate::relay;
+use crate::report::{self, Run};
+use load::Loaded;
+
+pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
+    let config = ConvertConfig::from_args(args)?;
+    let loaded = Loaded::load(&config)?;
+    let prepared = output::prepare(&config)?;
+    let (converted, inputs) = convert(&config, &loaded)?;
+    let schemes = load::output_schemes(&config, loaded.mapping.as_ref(), &inputs)?;
+    let previous = load::read_previous(&config, &schemes)?;
+    let deletions = find_deletions(&config, &loaded, &converted, &previous);
+    let mut run = Run {
+        config: &config,
+        target: (config.target_metadata.is_some() || config.target_version.is_some())
+            .then(|| loaded.target.clone()),
+        warnings: warnings(&loaded, &converted),
+        mapping: loaded.mapping.as_ref(),
+        inputs: &inputs,
+        converted: &converted,
+        deletions: &deletions,
+        schemes: &schemes,
+        files: Vec::new(),
+        complete: None,
+        exit_code: ExitCode::Error,
+        failure: policy_failure(&config, &converted),
+    };
+    if let Some(failure) = run.failure.clone() {
+        write_reports(&run)?;
+        bail!(failure);
+    }
+    if !config.dry_run {
+        run.files = output::write_outputs(&config, &converted, &deletions, &schemes, prepared)?;
+        if let Some(c) = &config.complete {
+            run.complete = Some((
+                c.path.clone(),
+                output::write_complete(&c.path, &converted, c.min)?,
+            ));
+        }
+    }
+    run.exit_code = exit_code(&converted);
+    write_reports(&run)?;
+    if !config.quiet {
+        report::console::print(&run);
+    }
+    Ok(run.exit_code)
+}
+
+/// How a conversion that wrote its output ended: 0 when every value was written or merged as an
+/// identical duplicate, else 1.
+pub fn exit_code(c: &Converted) -> ExitCode {
+    if c.ledger.left_total() == c.identical_merged() {
+        ExitCode::Success
+    } else {
+        ExitCode::LeftOut
+    }
+}
+
+/// Reads every input on this thread and converts on another.
+fn convert(config: &ConvertConfig, loaded: &Loaded) -> Result<(Converted, Vec<InputInfo>)> {
+    let progress = read::progress_bar(&config.inputs, config.progress);
+    let rules = EntryRules {
+        version: loaded.target.version,
+        as_of: config.as_of,
+        edit_expired: config.edit_expired,
+        payload_data_set: matches!(config.output, crate::config::OutputPlan::Folder { .. }),
+    };
+    let (converter, inputs) = relay::run(
+        || {
+            Converter::new(Rules {
+                mapping: loaded.mapping.as_ref(),
+                preflight: preflight(config, loaded, rules),
+                scope: scope(config),
+                policy: config.on_duplicate,
+                csv_output: config.format == read::Format::Csv,
+                target_scheme: config.target_scheme().into(),
+            })
+        },
+        |new_sender| {
+            read::read_inputs(
+                &config.inputs,
+                config.from,
+                config.hash,
+                progress.as_ref(),
+                new_sender,
+            )
+        },
+    )?;
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
+    Ok((converter.finish()?, inputs))
+}
+
+fn scope(config: &ConvertConfig) -> Scope {
+    Scope {
+        window: config.periods.as_ref().map(|p| p.1),
+        exclude_from: config.exclude_current.then_some(config.as_of),
+    }
+}
+
+fn preflight<'m>(
+    config: &ConvertConfig,
+    loaded: &'m Loaded,
+    rules: EntryRules,
+) -> Option<Preflight<'m>> {
+    let by_code = config.org_unit_scheme == Some(crate::ids::IdScheme::Code);
+    let meta = loaded.metadata.as_ref()?;
+    Some(Preflight::new(meta, config.target_scheme(), by_code, rules))
+}
+
+fn find_deletions(
+    config: &ConvertConfig,
+    loaded: &Loaded,
+    converted: &Converted,
+    previous: &[deletions::PreviousValue],
+) -> Vec<Deletion> {
+    if previous.is_empty() {
+        return Vec::new();
+    }
+    let rules = EntryRules {
+        version: loaded.target.version,
+        as_of: config.as_of,
+        edit_expired: config.edit_expired,
+        payload_data_set: false,
+    };
+    let ctx = deletions::Context {
+        mapping: loaded.mapping.as_ref(),
+        scope: scope(config),
+        preflight: preflight(config, loaded, rules),
+        target_scheme: config.target_scheme().into(),
+    };
+    deletions::find(converted, ctx, previous)
+}
+
+/// The run's warnings: an unreadable target version, and 2.43.0–2.43.1's inverted input periods.
+fn warnings(loaded: &Loaded, converted: &Converted) -> Vec<String> {
+    let mut out = loaded.warnings.clone();
+    if let (Some(v), Some(meta)) = (loaded.target.version, loaded.metadata.as_ref())
+        && v.inverts_input_periods()
+    {
+        out.extend(load::inverted_input_periods(
+            v,
+            meta,
+            &converted.data_sets_written(),
+        ));
+    }
+    out
+}
+
+/// The failure a `fail` policy calls for, if any.
+fn policy_failure(config: &ConvertConfig, c: &Converted) -> Option<String> {
+    let unmapped = c.unmapped();
+    if config.fail_on_unmapped && !unmapped.is_empty() {
+        let items: Vec<String> = unmapped
+            .iter()
+            .take(10)
+            .map(|u| format!("{} (×{})", u.data_element, u.count))
+            .collect();
+        return Some(format!(
+            "{} source item(s) have no mapping row (--on-unmapped fail): {}{}; nothing was written",
+            unmapped.len(),
+            items.join(", "),
+            if unmapped.len() > 10 { ", …" } else { "" }
+        ));
+    }
+    if config.on_duplicate == DuplicatePolicy::Fail && c.conflict_count() > 0 {
+        let keys: Vec<String> = c
+            .conflicts()
+            .iter()
+            .take(5)
+            .map(|k| format!("{} ← {}", k.key, k.values.join(" / ")))
+            .collect();
+        return Some(format!(
+            "{} output key(s) received different values (--on-duplicate fail): {}{}; nothing was written",
+            c.conflict_count(),
+            keys.join("; "),
+            if c.conflict_count() > 5 { "; …" } else { "" }
+        ));
+    }
+    None
+}
+
+/// Writes the run summary and the audit workbook, where asked for.
+fn write_reports(run: &Run) -> Result<()> {
+    if let Some(path) = &run.config.summary {
+        report::summary::write(path, run)?;
+    }
+    if let Some(path) = &run.config.report {
+        report::workbook::write(path, run)?;
+    }
+    Ok(())
+}

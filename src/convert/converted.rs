@@ -1,0 +1,144 @@
+//! The read-only result of a conversion: every key with the value to write (or why the key is
+//! left out), the ledger of reasons, the conflicts, the data set of each key and the periods in
+//! scope. Policies and writers read it; nothing changes it.
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::duplicates::{Conflict, OutputKey, Resolved};
+use super::judge::Judge;
+use super::ledger::{Ledger, Unmapped};
+use super::store::{Slot, Store};
+use crate::ids::{Id, IdScheme, Interner, Key};
+use crate::preflight::DataSetId;
+use crate::write::OutputValue;
+
+/// What a conversion produced.
+pub struct Converted {
+    pub ids: Interner,
+    store: Store,
+    pub ledger: Ledger,
+    duplicates: Resolved,
+    pub inputs: Vec<String>,
+    /// Keys that received a value that was left out after its key was known.
+    pub touched: FxHashSet<Key>,
+    /// Periods of the values in scope (valid, inside the window, not current).
+    pub periods_in_scope: FxHashSet<Id>,
+    data_set_schemes: FxHashMap<Id, IdScheme>,
+}
+
+impl Converted {
+    pub(super) fn new(
+        ids: Interner,
+        store: Store,
+        ledger: Ledger,
+        duplicates: Resolved,
+        inputs: Vec<String>,
+        touched: FxHashSet<Key>,
+        judge: Judge,
+    ) -> Self {
+        Converted {
+            ids,
+            store,
+            ledger,
+            duplicates,
+            inputs,
+            touched,
+            periods_in_scope: judge.periods_in_scope,
+            data_set_schemes: judge.data_set_schemes,
+        }
+    }
+
+    /// The keys written, in the order they were first read.
+    pub fn values(&self) -> impl Iterator<Item = (usize, &Slot)> {
+        self.store
+            .slots()
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.rejected())
+    }
+
+    /// Values written, deletions read from the inputs included.
+    pub fn written(&self) -> u64 {
+        self.values().count() as u64
+    }
+
+    /// Deletions read from the inputs and written (they count as written).
+    pub fn input_deletions(&self) -> u64 {
+        self.values().filter(|(_, s)| s.first.deleted).count() as u64
+    }
+
+    /// Values merged because another value with the same key and value was written.
+    pub fn identical_merged(&self) -> u64 {
+        self.duplicates.identical
+    }
+
+    /// Keys that received different values (the first ones in detail).
+    pub fn conflicts(&self) -> &[Conflict] {
+        &self.duplicates.conflicts
+    }
+
+    pub fn conflict_count(&self) -> u64 {
+        self.duplicates.conflict_count
+    }
+
+    pub fn unmapped(&self) -> Vec<Unmapped> {
+        self.ledger.unmapped_items(&self.ids)
+    }
+
+    pub fn slot(&self, i: usize) -> &Slot {
+        &self.store.slots()[i]
+    }
+
+    /// The slot of a key, if any value was stored for it.
+    pub fn find(&self, key: &Key) -> Option<&Slot> {
+        self.store.find(key).map(|i| self.slot(i))
+    }
+
+    /// The value a slot writes.
+    pub fn value_text(&self, slot: &Slot) -> &str {
+        self.store.text(slot.first.value)
+    }
+
+    pub fn text(&self, id: Id) -> &str {
+        self.ids.get(id)
+    }
+
+    pub fn key(&self, key: &Key) -> OutputKey {
+        OutputKey::new(&self.ids, key)
+    }
+
+    /// A data set as written in a payload.
+    pub fn data_set(&self, id: Id) -> Option<DataSetId> {
+        (!id.is_empty()).then(|| DataSetId {
+            id: self.ids.get(id).to_string(),
+            scheme: self
+                .data_set_schemes
+                .get(&id)
+                .cloned()
+                .unwrap_or(IdScheme::Code),
+        })
+    }
+
+    /// The ids of the data sets written values go to.
+    pub fn data_sets_written(&self) -> FxHashSet<&str> {
+        self.values()
+            .filter(|(_, s)| !s.data_set.is_empty())
+            .map(|(_, s)| self.ids.get(s.data_set))
+            .collect()
+    }
+
+    /// A slot as written.
+    pub fn output_value<'a>(&'a self, slot: &Slot, comment: Option<&'a str>) -> OutputValue<'a> {
+        let k = &slot.key;
+        OutputValue {
+            data_element: self.ids.get(k.data_element),
+            period: self.ids.get(k.period),
+            org_unit: self.ids.get(k.org_unit),
+            category_option_combo: self.ids.get(k.category_option_combo),
+            attribute_option_combo: self.ids.get(k.attribute_option_combo),
+            value: self.store.text(slot.first.value),
+            comment,
+            deleted: slot.first.deleted,
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! Keys that received more than one value: identical values merge; different values (or, under
+//! `sum`, values of different sources) are a conflict the [`DuplicatePolicy`] resolves. Every
+//! conflict is reported, whatever the policy.
+
+use std::fmt;
+
+use super::ledger::DETAIL_CAP;
+use super::store::{Contribution, Store};
+use crate::ids::{Interner, Key};
+use crate::value::{self, ValueType};
+
+/// What to do with an output key that received different values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DuplicatePolicy {
+    /// Leave the key out entirely.
+    Reject,
+    /// Keep the value read first.
+    First,
+    /// Keep the value read last.
+    Last,
+    /// Add the values (of different sources) up.
+    Sum,
+    /// Stop with nothing written.
+    Fail,
+}
+
+/// The identity of a value in the output, as text.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutputKey {
+    pub data_element: String,
+    pub period: String,
+    pub org_unit: String,
+    pub category_option_combo: String,
+    pub attribute_option_combo: String,
+}
+
+impl OutputKey {
+    pub fn new(ids: &Interner, k: &Key) -> OutputKey {
+        OutputKey {
+            data_element: ids.get(k.data_element).to_string(),
+            period: ids.get(k.period).to_string(),
+            org_unit: ids.get(k.org_unit).to_string(),
+            category_option_combo: ids.get(k.category_option_combo).to_string(),
+            attribute_option_combo: ids.get(k.attribute_option_combo).to_string(),
+        }
+    }
+}
+
+impl fmt::Display for OutputKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {}", self.data_element, self.period, self.org_unit)?;
+        if !self.category_option_combo.is_empty() {
+            write!(f, " coc={}", self.category_option_combo)?;
+        }
+        if !self.attribute_option_combo.is_empty() {
+            write!(f, " aoc={}", self.attribute_option_combo)?;
+        }
+        Ok(())
+    }
+}
+
+/// One value contributing to an output key in a conflict.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConflictSource {
+    pub data_element: String,
+    pub category_option_combo: String,
+    pub attribute_option_combo: String,
+    pub org_unit: String,
+    pub value: String,
+    pub input: String,
+    pub record: u64,
+}
+
+/// An output key that received different values, and what was done.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Conflict {
+    pub key: OutputKey,
+    pub sources: Vec<ConflictSource>,
+    pub values: Vec<String>,
+    pub resolution: String,
+    /// The value written, if any.
+    pub written: Option<String>,
+}
+
+/// What resolving the duplicates found.
+#[derive(Debug, Default)]
+pub struct Resolved {
+    /// Conflicts in detail (the first [`DETAIL_CAP`]).
+    pub conflicts: Vec<Conflict>,
+    pub conflict_count: u64,
+    /// Values merged into an identical one.
+    pub identical: u64,
+    /// Values folded into a kept or summed one.
+    pub folded: u64,
+    /// Values of rejected keys.
+    pub rejected: u64,
+}
+
+/// A value as shown in reports: a deletion is marked, so it never equals a value.
+fn shown(store: &Store, c: &Contribution) -> String {
+    match (c.deleted, store.text(c.value)) {
+        (false, t) => t.to_string(),
+        (true, "") => "(deleted)".to_string(),
+        (true, t) => format!("{t} (deleted)"),
+    }
+}
+
+/// Resolves every key with more than one value. `value_type` gives a mapping row's value type,
+/// which a sum must still satisfy.
+pub fn resolve(
+    store: &mut Store,
+    ids: &Interner,
+    inputs: &[String],
+    policy: DuplicatePolicy,
+    value_type: impl Fn(u32) -> Option<ValueType>,
+) -> anyhow::Result<Resolved> {
+    let mut out = Resolved::default();
+    for i in 0..store.slots().len() {
+        let slot = &store.slots()[i];
+        let repeats = u64::from(slot.repeats);
+        let Some(more) = slot.more.as_deref() else {
+            out.identical += repeats;
+            continue;
+        };
+        let distinct: Vec<Contribution> = std::iter::once(slot.first)
+            .chain(more.distinct.iter().copied())
+            .collect();
+        let last = more.last.unwrap_or(slot.first);
+        let mut values: Vec<String> = Vec::new();
+        for d in &distinct {
+            let t = shown(store, d);
+            if !values.contains(&t) {
+                values.push(t);
+            }
+        }
+        let n = distinct.len() as u64 + repeats;
+        if values.len() == 1 && !(policy == DuplicatePolicy::Sum && distinct.len() > 1) {
+            out.identical += n - 1;
+            continue;
+        }
+        let (kept, resolution) = keep(store, policy, &distinct, last, &value_type);
+        match &kept {
+            Some((text, deleted)) => {
+                out.identical += repeats;
+                out.folded += n - 1 - repeats;
+                let span = store.push_text(text)?;
+                let slot = store.slot_mut(i);
+                slot.first.value = span;
+                slot.first.deleted = *deleted;
+            }
+            None => {
+                out.rejected += n;
+                if let Some(m) = store.slot_mut(i).more.as_mut() {
+                    m.rejected = true;
+                }
+            }
+        }
+        out.conflict_count += 1;
+        if out.conflicts.len() < DETAIL_CAP {
+            let key = store.slots()[i].key;
+            out.conflicts.push(Conflict {
+                key: OutputKey::new(ids, &key),
+                sources: distinct
+                    .iter()
+                    .map(|c| conflict_source(store, ids, inputs, c))
+                    .collect(),
+                values,
+                resolution,
+                written: kept.map(
+                    |(v, deleted)| {
+                        if deleted { format!("{v} (deleted)") } else { v }
+                    },
+                ),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The value the policy keeps for a conflicting key (with its deletion flag), if any, and how.
+fn keep(
+    store: &Store,
+    policy: DuplicatePolicy,
+    distinct: &[Contribution],
+    last: Contribution,
+    value_type: &impl Fn(u32) -> Option<ValueType>,
+) -> (Option<(String, bool)>, String) {
+    let text = |c: &Contribution| store.text(c.value).to_string();
+    match policy {
+        DuplicatePolicy::Reject | DuplicatePolicy::Fail => {
+            (None, "rejected: the key is left out".into())
+        }
+        DuplicatePolicy::First => (
+            Some((text(&distinct[0]), distinct[0].deleted)),
+            "kept the value read first".into(),
+        ),
+        DuplicatePolicy::Last => (
+            Some((text(&last), last.deleted)),
+            "kept the value read last".into(),
+        ),
+        DuplicatePolicy::Sum if distinct.iter().any(|d| d.deleted) => (
+            None,
+            "rejected: a deletion cannot be summed with values".into(),
+        ),
+        DuplicatePolicy::Sum => {
+            let sum = value::sum_decimals(distinct.iter().map(|d| store.text(d.value)));
+            let vt = value_type(distinct[0].row);
+            match sum.map(|s| value::prepare(Some(&s), vt).map(|v| v.into_owned())) {
+                Some(Ok(v)) => (
+                    Some((v, false)),
+                    format!("summed {} values", distinct.len()),
+                ),
+                Some(Err(e)) => (None, format!("rejected: the sum is invalid: {e}")),
+                None => (
+                    None,
+                    "rejected: the values cannot be summed (not all numeric, or too large)".into(),
+                ),
+            }
+        }
+    }
+}
+
+fn conflict_source(
+    store: &Store,
+    ids: &Interner,
+    inputs: &[String],
+    c: &Contribution,
+) -> ConflictSource {
+    ConflictSource {
+        data_element: ids.get(c.source.data_element).to_string(),
+        category_option_combo: ids.get(c.source.category_option_combo).to_string(),
+        attribute_option_combo: ids.get(c.source.attribute_option_combo).to_string(),
+        org_unit: ids.get(c.source.org_unit).to_string(),
+        value: shown(store, c),
+        input: inputs.get(c.input as usize).cloned().unwrap_or_default(),
+        record: u64::from(c.record),
+    }
+}

@@ -1,0 +1,492 @@
+//! Where a value is judged: [`Judge::judge`] states the order of the rules in one screen, and
+//! each rule is a small function that returns what the next rule needs or the [`Reason`] the
+//! value is left out for (README, "What happens to each value"; docs/dhis2-rules.md).
+
+use std::borrow::Cow;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::reason::Reason;
+use super::store::NO_ROW;
+use crate::ids::{Id, IdScheme, Interner, Key, Source};
+use crate::mapping::{Lookup, Mapping};
+use crate::model::DataValue;
+use crate::period::{self, Date, PeriodType, Window};
+use crate::preflight::{DataSetId, Placement, Preflight, entry};
+use crate::value::{self, ValueType};
+
+/// Why a value is left out, and the detail for people.
+pub type Left = (Reason, String);
+
+/// A value that passed every rule.
+pub struct Accepted<'v> {
+    pub key: Key,
+    pub value: Cow<'v, str>,
+    pub source: Source,
+    pub data_set: Id,
+}
+
+/// What [`Judge::judge`] decided about one value.
+pub struct Judgement<'v> {
+    /// The mapping row that matched ([`NO_ROW`] without one).
+    pub row: u32,
+    /// The output key, once known: a value left out after that still marks its key as seen.
+    pub key: Option<Key>,
+    pub verdict: Result<Accepted<'v>, Left>,
+}
+
+/// A period as the rules remember it.
+#[derive(Debug, Clone, Copy)]
+pub struct PeriodInfo {
+    pub id: Id,
+    pub period_type: PeriodType,
+    pub start: Date,
+    pub end: Date,
+}
+
+/// The period scope of a run: `--periods` and `--exclude-current`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scope {
+    pub window: Option<Window>,
+    /// Periods that have not ended before this date are left out.
+    pub exclude_from: Option<Date>,
+}
+
+impl Scope {
+    /// Why a valid period is outside the scope.
+    pub fn check(&self, start: Date, end: Date) -> Result<(), Left> {
+        if let Some(w) = &self.window
+            && !w.contains_dates(start, end)
+        {
+            let detail = format!("{start} .. {end} is outside --periods {w}");
+            return Err((Reason::OutsidePeriod, detail));
+        }
+        if let Some(as_of) = self.exclude_from
+            && end >= as_of
+        {
+            let detail = format!("the period ends {end}: it has not ended before {as_of}");
+            return Err((Reason::CurrentPeriod, detail));
+        }
+        Ok(())
+    }
+}
+
+/// A mapping row's target, interned once.
+struct RowTarget {
+    data_element: Id,
+    coc: Id,
+    aoc: Id,
+    source: Id,
+    data_set: Id,
+    value_type: Option<ValueType>,
+    /// The row's target checked against the target metadata (an index of its results).
+    resolved: Option<u32>,
+}
+
+/// The target of one value: from its mapping row, or its own ids without a mapping.
+struct Target<'a> {
+    row: u32,
+    ids: [&'a str; 4],
+    data_element: Id,
+    coc: Id,
+    aoc: Id,
+    source: Id,
+    data_set: Id,
+    value_type: Option<ValueType>,
+    resolved: Option<u32>,
+}
+
+/// The rules of a conversion and what they remember between values.
+pub struct Judge<'m> {
+    mapping: Option<&'m Mapping>,
+    rows: Vec<RowTarget>,
+    preflight: Option<Preflight<'m>>,
+    /// Targets without a mapping row, checked against the metadata once each.
+    resolved: FxHashMap<[Id; 4], u32>,
+    periods: FxHashMap<Box<str>, Result<PeriodInfo, String>>,
+    scope: Scope,
+    csv_output: bool,
+    /// Data sets written to (interned) and their id scheme.
+    pub data_set_schemes: FxHashMap<Id, IdScheme>,
+    /// Periods of the values in scope (valid, inside the window, not current).
+    pub periods_in_scope: FxHashSet<Id>,
+    last_in_scope: Option<Id>,
+}
+
+impl<'m> Judge<'m> {
+    pub fn new(
+        ids: &mut Interner,
+        mapping: Option<&'m Mapping>,
+        mut preflight: Option<Preflight<'m>>,
+        scope: Scope,
+        csv_output: bool,
+        target_scheme: IdScheme,
+    ) -> Self {
+        let mut data_set_schemes = FxHashMap::default();
+        let rows = mapping.map_or(Vec::new(), |m| {
+            m.rows
+                .iter()
+                .map(|r| {
+                    let data_set = ids.intern(&r.data_set);
+                    if !data_set.is_empty() {
+                        data_set_schemes.insert(data_set, target_scheme.clone());
+                    }
+                    RowTarget {
+                        data_element: ids.intern(&r.data_element),
+                        coc: ids.intern(&r.category_option_combo),
+                        aoc: ids.intern(&r.attribute_option_combo),
+                        source: ids.intern(&r.source),
+                        data_set,
+                        value_type: r.value_type,
+                        resolved: preflight.as_mut().filter(|_| r.enabled).map(|pf| {
+                            let t = [&r.data_element, &r.category_option_combo];
+                            pf.resolve(t[0], t[1], &r.attribute_option_combo, &r.data_set)
+                        }),
+                    }
+                })
+                .collect()
+        });
+        Judge {
+            mapping,
+            rows,
+            preflight,
+            resolved: FxHashMap::default(),
+            periods: FxHashMap::default(),
+            scope,
+            csv_output,
+            data_set_schemes,
+            periods_in_scope: FxHashSet::default(),
+            last_in_scope: None,
+        }
+    }
+
+    /// Judges one value.
+    pub fn judge<'v>(&mut self, ids: &mut Interner, v: &DataValue<'v>) -> Judgement<'v>
+    where
+        'm: 'v,
+    {
+        let (mut row, mut key) = (NO_ROW, None);
+        let verdict = self.rules(ids, v, &mut row, &mut key);
+        Judgement { row, key, verdict }
+    }
+
+    /// The rules, in the order that decides a value's reason (the first rule it fails). `row`
+    /// and `key` are filled in as soon as they are known.
+    fn rules<'v>(
+        &mut self,
+        ids: &mut Interner,
+        v: &DataValue<'v>,
+        row: &mut u32,
+        key: &mut Option<Key>,
+    ) -> Result<Accepted<'v>, Left>
+    where
+        'm: 'v,
+    {
+        // incomplete, unmappedOrgUnit
+        let org_unit = self.org_unit(v)?;
+        let ou = (org_unit, ids.intern(org_unit));
+        // unmapped, disabled
+        let target = self.target(ids, v)?;
+        *row = target.row;
+        let period = self.period(ids, v.period);
+        *key = period.as_ref().ok().map(|p| target.key(p.id, ou.1));
+        // unknownTarget
+        let metadata_type = self.resolve(ids, &target)?;
+        // invalidValue
+        let value = self.value(v, target.value_type.or(metadata_type), &target, org_unit)?;
+        // invalidPeriod
+        let period = period?;
+        // outsidePeriod, currentPeriod
+        self.in_scope(&period)?;
+        // wrongPeriodType, orgUnitNotAssigned, orgUnitClosed, periodClosed, attributeOptionClosed
+        let data_set = self.place(ids, &target, &period, ou)?;
+        Ok(Accepted {
+            key: target.key(period.id, ou.1),
+            value,
+            source: self.source(ids, v, &target, ou),
+            data_set,
+        })
+    }
+
+    /// incomplete, unmappedOrgUnit: the value names an org unit, translated through the
+    /// `orgUnits` sheet when there is one.
+    fn org_unit<'v>(&self, v: &DataValue<'v>) -> Result<&'v str, Left>
+    where
+        'm: 'v,
+    {
+        if v.data_element.is_empty() {
+            return Err((Reason::Incomplete, "no dataElement".into()));
+        }
+        if v.org_unit.is_empty() {
+            return Err((Reason::Incomplete, "no orgUnit".into()));
+        }
+        match self.mapping.and_then(|m| m.org_units.as_ref()) {
+            None => Ok(v.org_unit),
+            Some(map) => map.get(v.org_unit).map(String::as_str).ok_or_else(|| {
+                let detail = format!("org unit `{}` is not on the orgUnits sheet", v.org_unit);
+                (Reason::UnmappedOrgUnit, detail)
+            }),
+        }
+    }
+
+    /// unmapped, disabled: the mapping row of the value's source item (without a mapping, the
+    /// value's own ids are the target).
+    fn target<'v>(&self, ids: &mut Interner, v: &DataValue<'v>) -> Result<Target<'v>, Left>
+    where
+        'm: 'v,
+    {
+        let (de, coc, aoc) = (
+            v.data_element,
+            v.category_option_combo,
+            v.attribute_option_combo,
+        );
+        let Some(m) = self.mapping else {
+            let d = ids.intern(de);
+            return Ok(Target {
+                row: NO_ROW,
+                ids: [de, coc, aoc, ""],
+                data_element: d,
+                coc: ids.intern(coc),
+                aoc: ids.intern(aoc),
+                source: d,
+                data_set: Id::EMPTY,
+                value_type: None,
+                resolved: None,
+            });
+        };
+        match m.lookup(de, coc, aoc) {
+            Lookup::Mapped(i) => {
+                let (r, t) = (&m.rows[i], &self.rows[i]);
+                Ok(Target {
+                    row: u32::try_from(i).unwrap_or(NO_ROW),
+                    ids: [
+                        &r.data_element,
+                        &r.category_option_combo,
+                        &r.attribute_option_combo,
+                        &r.data_set,
+                    ],
+                    data_element: t.data_element,
+                    coc: t.coc,
+                    aoc: t.aoc,
+                    source: t.source,
+                    data_set: t.data_set,
+                    value_type: t.value_type,
+                    resolved: t.resolved,
+                })
+            }
+            Lookup::Disabled(i) => {
+                let detail = format!("the mapping row {} is disabled", m.rows[i].row);
+                Err((Reason::Disabled, detail))
+            }
+            Lookup::Unmapped => Err((
+                Reason::Unmapped,
+                "no mapping row for this source item".into(),
+            )),
+        }
+    }
+
+    /// unknownTarget: the target exists in the target metadata and its combos fit. Returns the
+    /// data element's value type there.
+    fn resolve(&mut self, ids: &mut Interner, t: &Target) -> Result<Option<ValueType>, Left> {
+        let Some(pf) = self.preflight.as_mut() else {
+            return Ok(None);
+        };
+        let index = match t.resolved {
+            Some(i) => i,
+            None => {
+                let key = [t.data_element, t.coc, t.aoc, ids.intern(t.ids[3])];
+                *self
+                    .resolved
+                    .entry(key)
+                    .or_insert_with(|| pf.resolve(t.ids[0], t.ids[1], t.ids[2], t.ids[3]))
+            }
+        };
+        let resolved = pf.get(index);
+        match &resolved.error {
+            Some(e) => Err((Reason::UnknownTarget, e.clone())),
+            None => Ok(resolved.value_type),
+        }
+    }
+
+    /// invalidValue: the value for its type, ids DHIS2 can take, a value the output format can
+    /// carry.
+    fn value<'v>(
+        &self,
+        v: &DataValue<'v>,
+        value_type: Option<ValueType>,
+        t: &Target,
+        org_unit: &str,
+    ) -> Result<Cow<'v, str>, Left> {
+        let value = prepared(v, value_type).map_err(|e| (Reason::InvalidValue, e.to_string()))?;
+        let [de, coc, aoc, _] = t.ids;
+        if let Some(id) = [de, org_unit, coc, aoc]
+            .into_iter()
+            .find(|id| id.chars().any(char::is_control))
+        {
+            let detail = format!(
+                "the id `{}` holds a control character, which DHIS2 cannot take",
+                id.escape_debug()
+            );
+            return Err((Reason::InvalidValue, detail));
+        }
+        match unsafe_value(&value, self.csv_output) {
+            Some(detail) => Err((Reason::InvalidValue, detail.to_string())),
+            None => Ok(value),
+        }
+    }
+
+    /// invalidPeriod: a DHIS2 period id of any type (parsed once per distinct text).
+    fn period(&mut self, ids: &mut Interner, raw: &str) -> Result<PeriodInfo, Left> {
+        let parsed = match self.periods.get(raw) {
+            Some(p) => p.clone(),
+            None => {
+                let p = period::parse(raw)
+                    .map(|p| PeriodInfo {
+                        id: ids.intern(&p.id),
+                        period_type: p.period_type,
+                        start: p.start,
+                        end: p.end,
+                    })
+                    .map_err(|e| e.to_string());
+                self.periods.insert(raw.into(), p.clone());
+                p
+            }
+        };
+        parsed.map_err(|e| (Reason::InvalidPeriod, e))
+    }
+
+    /// outsidePeriod, currentPeriod; a period in scope is remembered.
+    fn in_scope(&mut self, p: &PeriodInfo) -> Result<(), Left> {
+        self.scope.check(p.start, p.end)?;
+        if self.last_in_scope != Some(p.id) {
+            self.periods_in_scope.insert(p.id);
+            self.last_in_scope = Some(p.id);
+        }
+        Ok(())
+    }
+
+    /// wrongPeriodType, orgUnitNotAssigned, orgUnitClosed, periodClosed, attributeOptionClosed:
+    /// the data set the value goes to, and whether it takes it on the import date. Without
+    /// target metadata, the mapping row's data set.
+    fn place(
+        &mut self,
+        ids: &mut Interner,
+        t: &Target,
+        p: &PeriodInfo,
+        ou: (&str, Id),
+    ) -> Result<Id, Left> {
+        let Some(pf) = self.preflight.as_mut() else {
+            return Ok(t.data_set);
+        };
+        let key = [t.data_element, t.coc, t.aoc, ids.intern(t.ids[3])];
+        let Some(index) = t.resolved.or_else(|| self.resolved.get(&key).copied()) else {
+            return Ok(Id::EMPTY);
+        };
+        let (chosen, data_set) = match pf.place(pf.get(index), p.period_type, ou.0) {
+            Placement::DataSet(None) => return Ok(Id::EMPTY),
+            Placement::DataSet(Some((i, ds))) => (i, ds),
+            Placement::WrongPeriodType(e) => return Err((Reason::WrongPeriodType, e)),
+            Placement::OrgUnitNotAssigned(e) => return Err((Reason::OrgUnitNotAssigned, e)),
+        };
+        let element = pf.get(index).element.clone();
+        let facts = entry::Facts {
+            data_set: chosen,
+            data_element: &element,
+            period: &entry::PeriodFacts {
+                key: p.id,
+                id: ids.get(p.id),
+                period_type: p.period_type,
+                start: p.start,
+                end: p.end,
+            },
+            org_unit: ou,
+            aoc: (t.ids[2], t.aoc),
+        };
+        if let Some(left) = pf.entry.check(&facts) {
+            return Err(left);
+        }
+        Ok(self.data_set_id(ids, data_set))
+    }
+
+    /// The interned id of a data set, remembering its scheme.
+    fn data_set_id(&mut self, ids: &mut Interner, ds: DataSetId) -> Id {
+        let id = ids.intern(&ds.id);
+        self.data_set_schemes.entry(id).or_insert(ds.scheme);
+        id
+    }
+
+    /// Where the value came from: its source item, combos and org unit as exported.
+    fn source(&self, ids: &mut Interner, v: &DataValue, t: &Target, ou: (&str, Id)) -> Source {
+        Source {
+            data_element: t.source,
+            category_option_combo: ids.intern(v.category_option_combo),
+            attribute_option_combo: ids.intern(v.attribute_option_combo),
+            org_unit: if std::ptr::eq(ou.0, v.org_unit) {
+                ou.1
+            } else {
+                ids.intern(v.org_unit)
+            },
+        }
+    }
+
+    /// A mapping row's value type (for sums).
+    pub fn row_value_type(&self, row: u32) -> Option<ValueType> {
+        self.rows.get(row as usize).and_then(|r| r.value_type)
+    }
+
+    /// Hands back the target checks (for deletions against `--previous`).
+    pub fn into_preflight(self) -> Option<Preflight<'m>> {
+        self.preflight
+    }
+}
+
+impl Target<'_> {
+    fn key(&self, period: Id, org_unit: Id) -> Key {
+        Key {
+            data_element: self.data_element,
+            period,
+            org_unit,
+            category_option_combo: self.coc,
+            attribute_option_combo: self.aoc,
+        }
+    }
+}
+
+/// The text to write for a value. A deletion needs none (DHIS2 exempts deletions from "value
+/// required"), but a value it carries must be valid (both importers check it).
+fn prepared<'v>(
+    v: &DataValue<'v>,
+    value_type: Option<ValueType>,
+) -> Result<Cow<'v, str>, value::InvalidValue> {
+    match v.value {
+        None if v.deleted => Ok("".into()),
+        Some(raw) if v.deleted && raw.trim().is_empty() => Ok("".into()),
+        raw => value::prepare(raw, value_type),
+    }
+}
+
+/// Values an output format cannot carry: control characters (XML cannot), and in CSV a quote or
+/// line break (2.43+ `LineBuffer` reads no `""` escapes nor line breaks in fields) or the text
+/// `null`, which 2.43+ reads as no value, quoted or not (dhis2-core 2.43 `CSV.java`).
+fn unsafe_value(value: &str, csv: bool) -> Option<&'static str> {
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Some("the value contains a control character");
+    }
+    if csv && value.contains(['"', '\n', '\r']) {
+        return Some(
+            "the value contains a quote or line break, which DHIS2 2.43+ cannot read in CSV (write JSON or XML instead)",
+        );
+    }
+    if csv && value == "null" {
+        return Some(
+            "the value is the text `null`, which DHIS2 2.43+ reads as no value in CSV (write JSON or XML instead)",
+        );
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,173 @@
+//! The core of a conversion, in two phases. [`Converter`] is the readers' sink: each value read
+//! is judged ([`judge`]), then stored by its key ([`store`]) or counted in the [`ledger`] under
+//! the reason it is left out. [`Converter::finish`] resolves the keys that received several
+//! values ([`duplicates`]) and returns the read-only [`Converted`], which the policies
+//! (`crate::policy`) and writers read. A value's walk: `read` → `relay` → [`Converter`] →
+//! [`judge`] → [`store`] → [`duplicates`] → [`Converted`] → `policy::split` → `write`.
+
+pub mod converted;
+pub mod duplicates;
+pub mod judge;
+pub mod ledger;
+pub mod reason;
+pub mod store;
+
+use anyhow::{Result, ensure};
+
+pub use converted::Converted;
+pub use duplicates::DuplicatePolicy;
+pub use judge::Scope;
+pub use reason::Reason;
+
+use crate::ids::{Id, IdScheme, Interner, Key, Source};
+use crate::mapping::Mapping;
+use crate::model::DataValue;
+use crate::preflight::Preflight;
+use crate::read::Sink;
+use judge::Judge;
+use ledger::Ledger;
+use rustc_hash::FxHashSet;
+use store::{Contribution, Store};
+
+/// What a conversion needs to know: the mapping, the target checks, the period scope, the
+/// duplicate policy, and whether the output is CSV (which cannot carry some values).
+pub struct Rules<'m> {
+    pub mapping: Option<&'m Mapping>,
+    pub preflight: Option<Preflight<'m>>,
+    pub scope: Scope,
+    pub policy: DuplicatePolicy,
+    pub csv_output: bool,
+    /// The scheme of the ids in the mapping's target columns (that of its data sets).
+    pub target_scheme: IdScheme,
+}
+
+/// The first phase: a sink for the readers.
+pub struct Converter<'m> {
+    ids: Interner,
+    judge: Judge<'m>,
+    store: Store,
+    ledger: Ledger,
+    policy: DuplicatePolicy,
+    inputs: Vec<String>,
+    input: u32,
+    /// Keys that received a value this run that was left out after its key was known: an
+    /// earlier output's value for them has not disappeared at the source.
+    touched: FxHashSet<Key>,
+}
+
+impl<'m> Converter<'m> {
+    pub fn new(rules: Rules<'m>) -> Self {
+        let mut ids = Interner::default();
+        let rows = rules.mapping.map_or(0, |m| m.rows.len());
+        let judge = Judge::new(
+            &mut ids,
+            rules.mapping,
+            rules.preflight,
+            rules.scope,
+            rules.csv_output,
+            rules.target_scheme,
+        );
+        Converter {
+            ids,
+            judge,
+            store: Store::default(),
+            ledger: Ledger::new(rows),
+            policy: rules.policy,
+            inputs: Vec::new(),
+            input: 0,
+            touched: FxHashSet::default(),
+        }
+    }
+
+    /// The second phase: resolves duplicate keys by the policy and checks the reconciliation.
+    pub fn finish(self) -> Result<Converted> {
+        let Converter {
+            ids,
+            judge,
+            mut store,
+            mut ledger,
+            policy,
+            inputs,
+            touched,
+            ..
+        } = self;
+        let resolved = duplicates::resolve(&mut store, &ids, &inputs, policy, |r| {
+            judge.row_value_type(r)
+        })?;
+        ledger.count(
+            Reason::DuplicateMerged,
+            resolved.identical + resolved.folded,
+        );
+        ledger.count(Reason::DuplicateRejected, resolved.rejected);
+        let converted = Converted::new(ids, store, ledger, resolved, inputs, touched, judge);
+        ensure!(
+            converted.ledger.read == converted.written() + converted.ledger.left_total(),
+            "internal error: {} values read, but {} written and {} left out",
+            converted.ledger.read,
+            converted.written(),
+            converted.ledger.left_total()
+        );
+        Ok(converted)
+    }
+}
+
+impl Sink for Converter<'_> {
+    fn begin_input(&mut self, index: usize, path: &str) {
+        self.input = u32::try_from(index).unwrap_or(u32::MAX);
+        if self.inputs.len() <= index {
+            self.inputs.resize(index + 1, String::new());
+        }
+        self.inputs[index] = path.to_string();
+    }
+
+    fn data_value(&mut self, v: DataValue<'_>) -> Result<()> {
+        self.ledger.read += 1;
+        let judgement = self.judge.judge(&mut self.ids, &v);
+        if let Some(count) = self.ledger.row_counts.get_mut(judgement.row as usize) {
+            *count += 1;
+        }
+        let accepted = match judgement.verdict {
+            Ok(accepted) => accepted,
+            Err((reason, detail)) => {
+                if let Some(key) = judgement.key {
+                    self.touched.insert(key);
+                }
+                let input = self
+                    .inputs
+                    .get(self.input as usize)
+                    .map_or("", String::as_str);
+                if reason == Reason::Unmapped {
+                    let source = Source {
+                        data_element: self.ids.intern(v.data_element),
+                        category_option_combo: self.ids.intern(v.category_option_combo),
+                        attribute_option_combo: self.ids.intern(v.attribute_option_combo),
+                        org_unit: Id::EMPTY,
+                    };
+                    self.ledger
+                        .unmapped(&source, || format!("{input}: {}", v.place));
+                }
+                self.ledger.leave(reason, &v, input, || detail);
+                return Ok(());
+            }
+        };
+        let contribution = Contribution {
+            value: Default::default(),
+            source: accepted.source,
+            row: judgement.row,
+            input: self.input,
+            // Saturate: four billion values or lines into one file are beyond any export.
+            record: u32::try_from(v.place.record).unwrap_or(u32::MAX),
+            line: v
+                .place
+                .line
+                .map_or(0, |l| u32::try_from(l).unwrap_or(u32::MAX)),
+            deleted: v.deleted,
+        };
+        self.store.add(
+            accepted.key,
+            accepted.data_set,
+            &accepted.value,
+            contribution,
+        )
+    }
+}

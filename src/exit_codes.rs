@@ -1,0 +1,32 @@
+//! The exit codes of pi2de (README, "Exit codes"), in one place.
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    /// Every value read was written, or merged as an identical duplicate.
+    Success,
+    /// The output was written, but some values were left out for another reason; for
+    /// `mapping check`, the mapping has errors.
+    LeftOut,
+    /// A fatal or usage error: nothing was written.
+    Error,
+    /// Interrupted by SIGINT or SIGTERM: nothing was written.
+    Interrupted,
+}
+
+impl ExitCode {
+    pub fn code(self) -> u8 {
+        match self {
+            ExitCode::Success => 0,
+            ExitCode::LeftOut => 1,
+            ExitCode::Error => 2,
+            ExitCode::Interrupted => 130,
+        }
+    }
+}
+
+impl From<ExitCode> for std::process::ExitCode {
+    fn from(c: ExitCode) -> Self {
+        std::process::ExitCode::from(c.code())
+    }
+}

@@ -1,0 +1,175 @@
+//! Typed ids: an interned [`Id`], the five-id [`Key`] of a data value, the [`Source`] it came
+//! from, the [`Interner`] that owns the text, and the [`IdScheme`] of ids in a payload.
+
+use std::fmt;
+
+use rustc_hash::FxHashMap;
+
+/// An interned id (data element, period, org unit, combo, data set). `Id::EMPTY` is the empty
+/// string (a blank COC/AOC: the default combo).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Id(u32);
+
+impl Id {
+    pub const EMPTY: Id = Id(0);
+
+    pub fn is_empty(self) -> bool {
+        self == Id::EMPTY
+    }
+}
+
+/// The identity of a value in DHIS2: data element, period, org unit, category option combo,
+/// attribute option combo (as written in the output).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    pub data_element: Id,
+    pub period: Id,
+    pub org_unit: Id,
+    pub category_option_combo: Id,
+    pub attribute_option_combo: Id,
+}
+
+/// What a value was exported as: the source item (program indicator), its COC and AOC, and its
+/// org unit before translation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Source {
+    pub data_element: Id,
+    pub category_option_combo: Id,
+    pub attribute_option_combo: Id,
+    pub org_unit: Id,
+}
+
+/// Interns the ids that repeat, so that a key costs 20 bytes.
+#[derive(Debug)]
+pub struct Interner {
+    ids: FxHashMap<Box<str>, Id>,
+    names: Vec<Box<str>>,
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        let mut ids = FxHashMap::default();
+        ids.insert("".into(), Id::EMPTY);
+        Interner {
+            ids,
+            names: vec!["".into()],
+        }
+    }
+}
+
+impl Interner {
+    pub fn intern(&mut self, s: &str) -> Id {
+        if s.is_empty() {
+            return Id::EMPTY;
+        }
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        // More distinct ids than u32 can count cannot fit in memory first; saturating is safe.
+        let id = Id(u32::try_from(self.names.len()).unwrap_or(u32::MAX));
+        self.names.push(s.into());
+        self.ids.insert(s.into(), id);
+        id
+    }
+
+    /// The id of `s` if it was interned.
+    pub fn find(&self, s: &str) -> Option<Id> {
+        self.ids.get(s).copied()
+    }
+
+    pub fn get(&self, id: Id) -> &str {
+        &self.names[id.0 as usize]
+    }
+}
+
+/// How the ids of one kind are written in a payload (DHIS2's `IdScheme`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum IdScheme {
+    Uid,
+    Code,
+    Name,
+    /// `ATTRIBUTE:<attribute uid>`.
+    Attribute(String),
+    /// A name DHIS2 does not know, kept (upper-cased) as a payload declared it.
+    Other(String),
+}
+
+impl IdScheme {
+    /// Reads `code`, `UID`, `id` (= UID), `name`, `attribute:abc` (the attribute UID keeps its
+    /// case); `None` for blank text.
+    pub fn parse(s: &str) -> Option<IdScheme> {
+        let s = s.trim();
+        if s.is_empty() {
+            return None;
+        }
+        Some(match s.split_once(':') {
+            Some((kind, uid)) if kind.eq_ignore_ascii_case("attribute") => {
+                IdScheme::Attribute(uid.to_string())
+            }
+            _ if s.eq_ignore_ascii_case("id") || s.eq_ignore_ascii_case("uid") => IdScheme::Uid,
+            _ if s.eq_ignore_ascii_case("code") => IdScheme::Code,
+            _ if s.eq_ignore_ascii_case("name") => IdScheme::Name,
+            _ => IdScheme::Other(s.to_ascii_uppercase()),
+        })
+    }
+}
+
+impl fmt::Display for IdScheme {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            IdScheme::Uid => f.write_str("UID"),
+            IdScheme::Code => f.write_str("CODE"),
+            IdScheme::Name => f.write_str("NAME"),
+            IdScheme::Attribute(uid) => write!(f, "ATTRIBUTE:{uid}"),
+            IdScheme::Other(name) => f.write_str(name),
+        }
+    }
+}
+
+impl serde::Serialize for IdScheme {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// True when `s` is a DHIS2 UID: 11 alphanumeric characters starting with a letter
+/// (dhis2-core `CodeGenerator.isValidUid`).
+pub fn is_uid(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 11 && b[0].is_ascii_alphabetic() && b.iter().all(u8::is_ascii_alphanumeric)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_rules() {
+        assert!(is_uid("Uvn6LCg7dVU"));
+        assert!(!is_uid("1vn6LCg7dVU"), "must start with a letter");
+        assert!(!is_uid("Uvn6LCg7dV"), "10 characters");
+        assert!(!is_uid("Uvn6LCg7d_U"), "underscore");
+    }
+
+    #[test]
+    fn schemes() {
+        assert_eq!(IdScheme::parse("code"), Some(IdScheme::Code));
+        assert_eq!(IdScheme::parse("id"), Some(IdScheme::Uid));
+        assert_eq!(
+            IdScheme::parse("attribute:uh6H2ff562G").map(|s| s.to_string()),
+            Some("ATTRIBUTE:uh6H2ff562G".into())
+        );
+        assert_eq!(IdScheme::parse(" "), None);
+    }
+
+    #[test]
+    fn interner_reserves_the_empty_id() {
+        let mut i = Interner::default();
+        assert_eq!(i.intern(""), Id::EMPTY);
+        let a = i.intern("a");
+        assert!(!a.is_empty());
+        assert_eq!(i.intern("a"), a);
+        assert_eq!((i.get(Id::EMPTY), i.get(a)), ("", "a"));
+        assert_eq!(i.find("b"), None);
+    }
+}

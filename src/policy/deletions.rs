@@ -1,0 +1,193 @@
+//! `--previous`: values of earlier outputs of the same transfer that this run no longer writes
+//! have disappeared at the source (a tracker correction) and are written again as deletions. A
+//! previous value becomes a deletion when its target is one this run maps, its period is in this
+//! run's scope, and this run received no value for its key.
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::convert::{Converted, Scope};
+use crate::ids::{IdScheme, Key};
+use crate::mapping::Mapping;
+use crate::preflight::{DataSetId, Placement, Preflight};
+use crate::write::OutputValue;
+
+/// A value of an earlier output, as read.
+#[derive(Debug, Clone, Default)]
+pub struct PreviousValue {
+    pub data_element: String,
+    pub period: String,
+    pub org_unit: String,
+    pub category_option_combo: String,
+    pub attribute_option_combo: String,
+    pub value: String,
+}
+
+/// A value written again as deleted.
+#[derive(Debug, Clone)]
+pub struct Deletion {
+    pub data_element: String,
+    pub period: String,
+    pub org_unit: String,
+    pub category_option_combo: String,
+    pub attribute_option_combo: String,
+    /// The earlier output's value.
+    pub value: String,
+    pub data_set: Option<DataSetId>,
+}
+
+impl Deletion {
+    pub fn output_value<'a>(&'a self, comment: Option<&'a str>) -> OutputValue<'a> {
+        OutputValue {
+            data_element: &self.data_element,
+            period: &self.period,
+            org_unit: &self.org_unit,
+            category_option_combo: &self.category_option_combo,
+            attribute_option_combo: &self.attribute_option_combo,
+            value: &self.value,
+            comment,
+            deleted: true,
+        }
+    }
+}
+
+/// What the policy needs besides the conversion.
+pub struct Context<'a> {
+    pub mapping: Option<&'a Mapping>,
+    pub scope: Scope,
+    /// The target checks, to place a deletion in its data set.
+    pub preflight: Option<Preflight<'a>>,
+    /// The scheme of the mapping's data sets.
+    pub target_scheme: IdScheme,
+}
+
+/// The deletions, in the order the earlier values were read.
+pub fn find(c: &Converted, mut ctx: Context, previous: &[PreviousValue]) -> Vec<Deletion> {
+    let targets = targets(c, ctx.mapping);
+    let mut seen: FxHashSet<[String; 5]> = FxHashSet::default();
+    let mut out = Vec::new();
+    for v in previous {
+        if v.value.is_empty() || !in_scope(c, &ctx.scope, &v.period) {
+            continue;
+        }
+        let Ok(period) = crate::period::parse(&v.period) else {
+            continue;
+        };
+        let target: Target = (
+            v.data_element.as_str(),
+            v.category_option_combo.as_str(),
+            v.attribute_option_combo.as_str(),
+        );
+        let Some(&row) = targets.get(&target) else {
+            continue;
+        };
+        let written =
+            key(c, v, &period.id).is_some_and(|k| c.find(&k).is_some() || c.touched.contains(&k));
+        let text = [target.0, &period.id, &v.org_unit, target.1, target.2].map(str::to_string);
+        if written || !seen.insert(text) {
+            continue;
+        }
+        let data_set = data_set(&mut ctx, row, target, period.period_type, &v.org_unit);
+        out.push(Deletion {
+            data_element: v.data_element.clone(),
+            period: period.id,
+            org_unit: v.org_unit.clone(),
+            category_option_combo: v.category_option_combo.clone(),
+            attribute_option_combo: v.attribute_option_combo.clone(),
+            value: v.value.clone(),
+            data_set,
+        });
+    }
+    out
+}
+
+/// A target: data element, category option combo, attribute option combo.
+type Target<'a> = (&'a str, &'a str, &'a str);
+
+/// The targets this run covers, each with its first enabled mapping row; without a mapping, the
+/// targets of the values this run saw (with no row).
+fn targets<'a>(c: &'a Converted, mapping: Option<&'a Mapping>) -> FxHashMap<Target<'a>, usize> {
+    let mut out = FxHashMap::default();
+    match mapping {
+        Some(m) => {
+            for (i, r) in m.rows.iter().enumerate().filter(|(_, r)| r.enabled) {
+                let t = (
+                    r.data_element.as_str(),
+                    r.category_option_combo.as_str(),
+                    r.attribute_option_combo.as_str(),
+                );
+                out.entry(t).or_insert(i);
+            }
+        }
+        None => {
+            for k in c
+                .values()
+                .map(|(_, s)| s.key)
+                .chain(c.touched.iter().copied())
+            {
+                let t = (
+                    c.text(k.data_element),
+                    c.text(k.category_option_combo),
+                    c.text(k.attribute_option_combo),
+                );
+                out.insert(t, usize::MAX);
+            }
+        }
+    }
+    out
+}
+
+/// The scope of deletions: the `--periods` window, else the periods this run converted.
+fn in_scope(c: &Converted, scope: &Scope, period: &str) -> bool {
+    let Ok(p) = crate::period::parse(period) else {
+        return false;
+    };
+    match scope.window {
+        Some(_) => scope.check(p.start, p.end).is_ok(),
+        None => c
+            .ids
+            .find(&p.id)
+            .is_some_and(|id| c.periods_in_scope.contains(&id)),
+    }
+}
+
+/// The key of a previous value in this run's ids; `None` when one of its ids was never seen
+/// (then this run has no value for it).
+fn key(c: &Converted, v: &PreviousValue, period: &str) -> Option<Key> {
+    let id = |s: &str| c.ids.find(s);
+    Some(Key {
+        data_element: id(&v.data_element)?,
+        period: id(period)?,
+        org_unit: id(&v.org_unit)?,
+        category_option_combo: id(&v.category_option_combo)?,
+        attribute_option_combo: id(&v.attribute_option_combo)?,
+    })
+}
+
+/// The data set a deletion goes to: the target metadata's choice, else the mapping row's.
+fn data_set(
+    ctx: &mut Context,
+    row: usize,
+    target: Target,
+    period_type: crate::period::PeriodType,
+    org_unit: &str,
+) -> Option<DataSetId> {
+    let row_data_set = ctx
+        .mapping
+        .and_then(|m| m.rows.get(row))
+        .map_or("", |r| r.data_set.as_str());
+    let Some(pf) = ctx.preflight.as_mut() else {
+        return (!row_data_set.is_empty()).then(|| DataSetId {
+            id: row_data_set.to_string(),
+            scheme: ctx.target_scheme.clone(),
+        });
+    };
+    let index = pf.resolve(target.0, target.1, target.2, row_data_set);
+    let resolved = pf.get(index);
+    if resolved.error.is_some() {
+        return None;
+    }
+    match pf.place(resolved, period_type, org_unit) {
+        Placement::DataSet(ds) => ds.map(|(_, ds)| ds),
+        _ => None,
+    }
+}
