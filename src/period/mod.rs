@@ -242,7 +242,6 @@ fn months(period_type: PeriodType, id: String, year: i32, first_month: i32, len:
 /// Parses a DHIS2 period id of any type. Accepts the forms DHIS2 ≤ 2.42 accepts (`2024-01`,
 /// `2024-03-15`, `2024W05`) and returns the id DHIS2 generates (`202401`, `20240315`, `2024W5`).
 pub fn parse(id: &str) -> Result<Period, InvalidPeriod> {
-    use PeriodType::*;
     let s = id.trim();
     if s.is_empty() {
         return invalid("no period");
@@ -256,65 +255,74 @@ pub fn parse(id: &str) -> Result<Period, InvalidPeriod> {
         .parse()
         .map_err(|_| InvalidPeriod(format!("`{s}`: bad year")))?;
     let rest = &s[4..];
-
-    // Daily and Monthly, with or without dashes.
-    if rest.bytes().all(|b| b.is_ascii_digit() || b == b'-') && !rest.is_empty() {
-        let digits: String = rest.chars().filter(|c| *c != '-').collect();
-        let dashed = rest.starts_with('-');
-        let well_formed = match (digits.len(), dashed) {
-            (2, false) => rest.len() == 2,
-            (2, true) => rest.len() == 3,
-            (4, false) => rest.len() == 4,
-            (4, true) => rest.len() == 6 && rest.as_bytes()[3] == b'-',
-            _ => false,
-        };
-        if !well_formed {
-            return invalid(format!("`{s}` is not a DHIS2 period id"));
-        }
-        let month: u32 = digits[..2].parse().unwrap_or(0);
-        if !(1..=12).contains(&month) {
-            return invalid(format!("`{s}`: month {month} does not exist"));
-        }
-        if digits.len() == 2 {
-            return Ok(months(
-                Monthly,
-                format!("{year:04}{month:02}"),
-                year,
-                month as i32,
-                1,
-            ));
-        }
-        let day: u32 = digits[2..].parse().unwrap_or(0);
-        let Some(date) = Date::new(year, month, day) else {
-            return invalid(format!("`{s}`: day {day} does not exist in that month"));
-        };
-        return Ok(Period {
-            period_type: Daily,
-            id: format!("{year:04}{month:02}{day:02}"),
-            start: date,
-            end: date,
-        });
-    }
     if rest.is_empty() {
-        return Ok(months(Yearly, format!("{year:04}"), year, 1, 12));
+        return Ok(months(PeriodType::Yearly, format!("{year:04}"), year, 1, 12));
     }
-
-    // BiMonthly: yyyyMMB where MM is the bi-month index.
-    if rest.len() == 3 && rest.ends_with('B') {
-        let n = in_range(number(&rest[..2], "bi-month", s)?, 6, "bi-month", s)?;
-        if rest.as_bytes()[0] != b'0' {
-            return invalid(format!("`{s}`: bi-month {n} is out of range 01–06"));
-        }
-        return Ok(months(
-            BiMonthly,
-            format!("{year:04}{n:02}B"),
-            year,
-            2 * n as i32 - 1,
-            2,
-        ));
+    if rest.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+        return days_and_months(s, year, rest);
     }
+    if let Some(p) = bi_monthly(s, year, rest).transpose() {
+        return p;
+    }
+    if let Some(p) = weekly(s, year, rest).transpose() {
+        return p;
+    }
+    if let Some(p) = quarters_and_halves(s, year, rest).transpose() {
+        return p;
+    }
+    financial(s, year, rest)
+}
 
-    // Weekly types.
+/// Daily and Monthly, with or without dashes: `202401`, `2024-01`, `20240315`, `2024-03-15`.
+fn days_and_months(s: &str, year: i32, rest: &str) -> Result<Period, InvalidPeriod> {
+    let digits: String = rest.chars().filter(|c| *c != '-').collect();
+    let dashed = rest.starts_with('-');
+    let well_formed = match (digits.len(), dashed) {
+        (2, false) => rest.len() == 2,
+        (2, true) => rest.len() == 3,
+        (4, false) => rest.len() == 4,
+        (4, true) => rest.len() == 6 && rest.as_bytes()[3] == b'-',
+        _ => false,
+    };
+    if !well_formed {
+        return invalid(format!("`{s}` is not a DHIS2 period id"));
+    }
+    let month: u32 = digits[..2].parse().unwrap_or(0);
+    if !(1..=12).contains(&month) {
+        return invalid(format!("`{s}`: month {month} does not exist"));
+    }
+    if digits.len() == 2 {
+        let id = format!("{year:04}{month:02}");
+        return Ok(months(PeriodType::Monthly, id, year, month as i32, 1));
+    }
+    let day: u32 = digits[2..].parse().unwrap_or(0);
+    let Some(date) = Date::new(year, month, day) else {
+        return invalid(format!("`{s}`: day {day} does not exist in that month"));
+    };
+    Ok(Period {
+        period_type: PeriodType::Daily,
+        id: format!("{year:04}{month:02}{day:02}"),
+        start: date,
+        end: date,
+    })
+}
+
+/// BiMonthly: `yyyyMMB` where MM is the bi-month index (01–06).
+fn bi_monthly(s: &str, year: i32, rest: &str) -> Result<Option<Period>, InvalidPeriod> {
+    if rest.len() != 3 || !rest.ends_with('B') {
+        return Ok(None);
+    }
+    let n = in_range(number(&rest[..2], "bi-month", s)?, 6, "bi-month", s)?;
+    if rest.as_bytes()[0] != b'0' {
+        return invalid(format!("`{s}`: bi-month {n} is out of range 01–06"));
+    }
+    let id = format!("{year:04}{n:02}B");
+    Ok(Some(months(PeriodType::BiMonthly, id, year, 2 * n as i32 - 1, 2)))
+}
+
+/// The weekly types: ISO weeks (week 1 holds 4 January) starting on their weekday.
+fn weekly(s: &str, year: i32, rest: &str) -> Result<Option<Period>, InvalidPeriod> {
+    use PeriodType::*;
     const WEEKLY: [(&str, PeriodType, i64); 7] = [
         ("BiW", BiWeekly, 0),
         ("WedW", WeeklyWednesday, 2),
@@ -324,29 +332,33 @@ pub fn parse(id: &str) -> Result<Period, InvalidPeriod> {
         ("SunW", WeeklySunday, 6),
         ("W", Weekly, 0),
     ];
-    for (prefix, period_type, start_weekday) in WEEKLY {
-        if let Some(n) = rest.strip_prefix(prefix) {
-            let n = number(n, "week", s)?;
-            let weeks = weeks_in_year(year, start_weekday);
-            let (max, len) = if period_type == BiWeekly {
-                (weeks.div_ceil(2), 14)
-            } else {
-                (weeks, 7)
-            };
-            let n = in_range(n, max, if len == 14 { "bi-week" } else { "week" }, s)?;
-            let first_week = if len == 14 { 2 * n - 1 } else { n };
-            let start =
-                week_one_start(year, start_weekday).add_days(7 * (i64::from(first_week) - 1));
-            return Ok(Period {
-                period_type,
-                id: format!("{year:04}{prefix}{n}"),
-                start,
-                end: start.add_days(len - 1),
-            });
-        }
-    }
+    let Some((prefix, period_type, start_weekday, n)) = WEEKLY
+        .iter()
+        .find_map(|&(p, t, w)| rest.strip_prefix(p).map(|n| (p, t, w, n)))
+    else {
+        return Ok(None);
+    };
+    let n = number(n, "week", s)?;
+    let weeks = weeks_in_year(year, start_weekday);
+    let (max, len, what) = if period_type == BiWeekly {
+        (weeks.div_ceil(2), 14, "bi-week")
+    } else {
+        (weeks, 7, "week")
+    };
+    let n = in_range(n, max, what, s)?;
+    let first_week = if len == 14 { 2 * n - 1 } else { n };
+    let start = week_one_start(year, start_weekday).add_days(7 * (i64::from(first_week) - 1));
+    Ok(Some(Period {
+        period_type,
+        id: format!("{year:04}{prefix}{n}"),
+        start,
+        end: start.add_days(len - 1),
+    }))
+}
 
-    // Quarters and six-months.
+/// Quarters and six-months, including the November and April years.
+fn quarters_and_halves(s: &str, year: i32, rest: &str) -> Result<Option<Period>, InvalidPeriod> {
+    use PeriodType::*;
     const SPLITS: [(&str, PeriodType, u32, i32, i32); 5] = [
         // prefix, type, count, first month of period 1 (relative to the labelled year), length
         ("NovQ", QuarterlyNov, 4, -1, 3),
@@ -356,22 +368,19 @@ pub fn parse(id: &str) -> Result<Period, InvalidPeriod> {
         ("S", SixMonthly, 2, 1, 6),
     ];
     for (prefix, period_type, count, first, len) in SPLITS {
-        if let Some(n) = rest.strip_prefix(prefix) {
-            if n.len() != 1 {
-                continue; // `2024Sep` starts with `S` too
-            }
+        // `2024Sep` starts with `S` too: a period number is one digit.
+        if let Some(n) = rest.strip_prefix(prefix).filter(|n| n.len() == 1) {
             let n = in_range(number(n, "period number", s)?, count, "period number", s)?;
-            return Ok(months(
-                period_type,
-                format!("{year:04}{prefix}{n}"),
-                year,
-                first + len * (n as i32 - 1),
-                len,
-            ));
+            let id = format!("{year:04}{prefix}{n}");
+            return Ok(Some(months(period_type, id, year, first + len * (n as i32 - 1), len)));
         }
     }
+    Ok(None)
+}
 
-    // Financial years: the labelled year is the start year, except FinancialNov (end year).
+/// Financial years: the labelled year is the start year, except FinancialNov (end year).
+fn financial(s: &str, year: i32, rest: &str) -> Result<Period, InvalidPeriod> {
+    use PeriodType::*;
     const FINANCIAL: [(&str, PeriodType, i32); 7] = [
         ("Feb", FinancialFeb, 2),
         ("April", FinancialApril, 4),
@@ -381,18 +390,12 @@ pub fn parse(id: &str) -> Result<Period, InvalidPeriod> {
         ("Oct", FinancialOct, 10),
         ("Nov", FinancialNov, -1),
     ];
-    for (suffix, period_type, first) in FINANCIAL {
-        if rest == suffix {
-            return Ok(months(
-                period_type,
-                format!("{year:04}{suffix}"),
-                year,
-                first,
-                12,
-            ));
+    match FINANCIAL.iter().find(|f| f.0 == rest) {
+        Some(&(suffix, period_type, first)) => {
+            Ok(months(period_type, format!("{year:04}{suffix}"), year, first, 12))
         }
+        None => invalid(format!("`{s}` is not a DHIS2 period id")),
     }
-    invalid(format!("`{s}` is not a DHIS2 period id"))
 }
 
 /// A window of dates (`--periods FROM..TO`): either end may be open.

@@ -1,4 +1,5 @@
-//! The short summary printed on stderr after a conversion.
+//! The short summary printed on stderr after a conversion: what was read, written and left out,
+//! conflicts, mapping warnings, notes, and how to import each output.
 
 use super::Run;
 use crate::convert::Reason;
@@ -9,101 +10,104 @@ pub fn print(run: &Run) {
     }
 }
 
+/// `s` when `n` is not 1.
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
 /// The console report as lines.
 pub fn lines(run: &Run) -> Vec<String> {
-    let p = run.converted;
-    let config = run.config;
     let mut out = Vec::new();
-    let files = run.inputs.len();
-    out.push(format!(
-        "pi2de: read {} values from {files} input{}",
-        p.ledger.read,
-        if files == 1 { "" } else { "s" }
-    ));
+    counts(&mut out, run);
+    conflicts(&mut out, run);
+    mapping_warnings(&mut out, run);
+    notes(&mut out, run);
+    imports(&mut out, run);
+    out
+}
+
+/// Read, written, left out by reason.
+fn counts(out: &mut Vec<String>, run: &Run) {
+    let p = run.converted;
+    let files = run.inputs.len() as u64;
+    out.push(format!("pi2de: read {} values from {files} input{}", p.ledger.read, plural(files)));
     if let Some(t) = &run.target {
         out.push(format!("  target: {}", t.describe()));
     }
-    let target = if config.dry_run {
+    let target = if run.config.dry_run {
         "(dry run: no file written)".to_string()
     } else {
-        format!("→ {}", config.output_name)
+        format!("→ {}", run.config.output_name)
     };
     out.push(format!("  written    {:>9}  {target}", p.written()));
     let read_deletions = p.input_deletions();
     if read_deletions > 0 {
         out.push(format!(
             "    of which {read_deletions} deletion{} (read with deleted=true, written as such)",
-            if read_deletions == 1 { "" } else { "s" }
+            plural(read_deletions)
         ));
     }
     let left = p.ledger.left_total();
-    if left > 0 {
-        out.push(format!("  left out   {left:>9}"));
-        for (reason, n) in p.ledger.counts().filter(|(_, n)| *n > 0) {
-            let note = match reason {
-                Reason::DuplicateMerged if n == p.identical_merged() => {
-                    "  (identical duplicates)".to_string()
-                }
-                Reason::Unmapped => {
-                    let u = p.unmapped();
-                    let top: Vec<String> = u
-                        .iter()
-                        .take(3)
-                        .map(|u| format!("{} ×{}", u.data_element, u.count))
-                        .collect();
-                    format!(
-                        "  ({} source item{}: {}{})",
-                        u.len(),
-                        if u.len() == 1 { "" } else { "s" },
-                        top.join(", "),
-                        if u.len() > 3 { ", …" } else { "" }
-                    )
-                }
-                _ => String::new(),
-            };
-            out.push(format!("    {:<18} {n:>9}{note}", reason.name()));
-        }
+    if left == 0 {
+        return;
     }
-    if p.conflict_count() > 0 {
-        let first = p.conflicts().first().map(|c| {
-            format!(
-                ": e.g. {} ← {} ({})",
-                c.key,
-                c.values.join(" / "),
-                c.resolution
-            )
-        });
-        out.push(format!(
-            "  duplicates: {} key{} received different values{}",
-            p.conflict_count(),
-            if p.conflict_count() == 1 { "" } else { "s" },
-            first.unwrap_or_default()
-        ));
+    out.push(format!("  left out   {left:>9}"));
+    for (reason, n) in p.ledger.counts().filter(|(_, n)| *n > 0) {
+        let note = match reason {
+            Reason::DuplicateMerged if n == p.identical_merged() => "  (identical duplicates)".to_string(),
+            Reason::Unmapped => {
+                let u = p.unmapped();
+                let top: Vec<String> = u.iter().take(3).map(|u| format!("{} ×{}", u.data_element, u.count)).collect();
+                let more = if u.len() > 3 { ", …" } else { "" };
+                format!("  ({} source item{}: {}{more})", u.len(), plural(u.len() as u64), top.join(", "))
+            }
+            _ => String::new(),
+        };
+        out.push(format!("    {:<18} {n:>9}{note}", reason.name()));
     }
-    if let Some(m) = run.mapping {
-        let warnings: Vec<_> = m.warnings().collect();
-        if !warnings.is_empty() {
-            out.push(format!(
-                "  mapping: {} warning{}:",
-                warnings.len(),
-                if warnings.len() == 1 { "" } else { "s" }
-            ));
-            for w in warnings.iter().take(5) {
-                out.push(format!("    {}: {}", w.cell, w.message));
-            }
-            if warnings.len() > 5 {
-                out.push(format!("    … {} more", warnings.len() - 5));
-            }
-        }
+}
+
+fn conflicts(out: &mut Vec<String>, run: &Run) {
+    let p = run.converted;
+    let n = p.conflict_count();
+    if n == 0 {
+        return;
     }
-    if left > p.identical_merged() {
-        out.push(format!(
-            "  Some values were left out{}.",
-            match &config.summary {
-                Some(s) => format!(": every one is listed in {s}"),
-                None => ": run with --summary FILE.json to see each one".into(),
-            }
-        ));
+    let first = p
+        .conflicts()
+        .first()
+        .map(|c| format!(": e.g. {} ← {} ({})", c.key, c.values.join(" / "), c.resolution));
+    out.push(format!(
+        "  duplicates: {n} key{} received different values{}",
+        plural(n),
+        first.unwrap_or_default()
+    ));
+}
+
+fn mapping_warnings(out: &mut Vec<String>, run: &Run) {
+    let Some(m) = run.mapping else { return };
+    let warnings: Vec<_> = m.warnings().collect();
+    if warnings.is_empty() {
+        return;
+    }
+    out.push(format!("  mapping: {} warning{}:", warnings.len(), plural(warnings.len() as u64)));
+    for w in warnings.iter().take(5) {
+        out.push(format!("    {}: {}", w.cell, w.message));
+    }
+    if warnings.len() > 5 {
+        out.push(format!("    … {} more", warnings.len() - 5));
+    }
+}
+
+/// Left-out values to look at, deletions, warnings, completeness, values without a data set.
+fn notes(out: &mut Vec<String>, run: &Run) {
+    let p = run.converted;
+    if p.ledger.left_total() > p.identical_merged() {
+        let see = match &run.config.summary {
+            Some(s) => format!(": every one is listed in {s}"),
+            None => ": run with --summary FILE.json to see each one".into(),
+        };
+        out.push(format!("  Some values were left out{see}."));
     }
     if !run.deletions.is_empty() {
         out.push(format!(
@@ -115,43 +119,34 @@ pub fn lines(run: &Run) -> Vec<String> {
         out.push(format!("  warning: {w}"));
     }
     if let Some((path, n)) = &run.complete {
-        out.push(format!(
-            "  completeness: {n} data set registrations → {path}"
-        ));
+        out.push(format!("  completeness: {n} data set registrations → {path}"));
     }
     if run.split() {
-        let homeless: u64 = run
-            .files
-            .iter()
-            .filter(|f| f.data_set.is_none())
-            .map(|f| f.values)
-            .sum();
+        let homeless: u64 = run.files.iter().filter(|f| f.data_set.is_none()).map(|f| f.values).sum();
         if homeless > 0 {
             out.push(format!(
                 "  {homeless} {} to no known data set: in a file of their own (no-data-set); DHIS2 2.43+ needs a data set to import them",
-                if homeless == 1 { "value belongs".to_string() } else { "values belong".to_string() }
+                if homeless == 1 { "value belongs" } else { "values belong" }
             ));
         }
     }
-    if run.wrote_output() && config.output_name != "-" {
-        for f in &run.files {
-            let ds = f
-                .data_set
-                .as_ref()
-                .map_or(String::new(), |d| format!(", data set {}", d.id));
-            let deletions = if f.deletions > 0 {
-                format!(", {} deletions", f.deletions)
-            } else {
-                String::new()
-            };
-            out.push(format!(
-                "To import {} ({} values{deletions}{ds}):",
-                f.path, f.values
-            ));
-            for line in run.instructions(f) {
-                out.push(format!("  {line}"));
-            }
+}
+
+/// How to import each output file.
+fn imports(out: &mut Vec<String>, run: &Run) {
+    if !run.wrote_output() || run.config.output_name == "-" {
+        return;
+    }
+    for f in &run.files {
+        let ds = f.data_set.as_ref().map_or(String::new(), |d| format!(", data set {}", d.id));
+        let deletions = if f.deletions > 0 {
+            format!(", {} deletions", f.deletions)
+        } else {
+            String::new()
+        };
+        out.push(format!("To import {} ({} values{deletions}{ds}):", f.path, f.values));
+        for line in run.instructions(f) {
+            out.push(format!("  {line}"));
         }
     }
-    out
 }

@@ -1,0 +1,169 @@
+//! The CSV reader: DHIS2's analytics header (`data_element,period,organisation_unit,…`), the
+//! import header (`dataelement,period,orgunit,categoryoptioncombo,…`, also `catoptcombo`,
+//! `attroptcombo`) in any case and order, or no header at all (DHIS2's import positions). The
+//! record parser, which the mapping reader shares, is [`records`].
+
+pub mod records;
+
+pub use records::Records;
+
+use std::io::BufRead;
+
+use anyhow::{Result, anyhow, bail};
+
+use super::{ReadOutcome, Sink, is_true};
+use crate::model::{DataValue, Place, normalise_name};
+
+/// Column positions of the fields pi2de reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Columns {
+    data_element: usize,
+    period: usize,
+    org_unit: usize,
+    category_option_combo: Option<usize>,
+    attribute_option_combo: Option<usize>,
+    value: usize,
+    deleted: Option<usize>,
+}
+
+/// DHIS2's import positions, for a file with no header row (≤ 2.42 `CsvDataValueSetReader`:
+/// `deleted` is column 11).
+const POSITIONAL: Columns = Columns {
+    data_element: 0,
+    period: 1,
+    org_unit: 2,
+    category_option_combo: Some(3),
+    attribute_option_combo: Some(4),
+    value: 5,
+    deleted: Some(10),
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    DataElement,
+    Period,
+    OrgUnit,
+    CategoryOptionCombo,
+    AttributeOptionCombo,
+    Value,
+    Deleted,
+}
+
+/// The role of a header name, compared ignoring case, spaces, `_` and `-`.
+fn role(name: &str) -> Option<Role> {
+    Some(match normalise_name(name).as_str() {
+        "dataelement" | "dx" | "data" => Role::DataElement,
+        "period" | "pe" => Role::Period,
+        "orgunit" | "organisationunit" | "organizationunit" | "ou" => Role::OrgUnit,
+        "categoryoptioncombo" | "catoptcombo" | "coc" | "co" => Role::CategoryOptionCombo,
+        "attributeoptioncombo" | "attroptcombo" | "aoc" | "ao" => Role::AttributeOptionCombo,
+        "value" => Role::Value,
+        "deleted" => Role::Deleted,
+        _ => return None,
+    })
+}
+
+/// Reads the header row if the first record is one; `None` when the file has no header.
+fn header_columns<R: BufRead>(
+    records: &Records<R>,
+    path: &str,
+    line: u64,
+) -> Result<Option<Columns>> {
+    let roles: Vec<Option<Role>> = (0..records.len()).map(|i| role(records.field(i))).collect();
+    let known = roles.iter().flatten().count();
+    let first_is_name = roles.first().copied().flatten() == Some(Role::DataElement);
+    if known < 2 && !first_is_name {
+        if records.len() == 1 && records.field(0).contains(';') {
+            bail!(
+                "{path}: line {line}: the columns are separated by `;`; DHIS2 CSV uses `,` \
+                 (save the file again as comma-separated CSV)"
+            );
+        }
+        return Ok(None);
+    }
+    let find = |r: Role| roles.iter().position(|x| *x == Some(r));
+    let mut missing = Vec::new();
+    let mut need = |r: Role, name: &'static str| {
+        let found = find(r);
+        if found.is_none() {
+            missing.push(name);
+        }
+        found.unwrap_or(0)
+    };
+    let columns = Columns {
+        data_element: need(Role::DataElement, "dataelement"),
+        period: need(Role::Period, "period"),
+        org_unit: need(Role::OrgUnit, "orgunit"),
+        value: need(Role::Value, "value"),
+        category_option_combo: find(Role::CategoryOptionCombo),
+        attribute_option_combo: find(Role::AttributeOptionCombo),
+        deleted: find(Role::Deleted),
+    };
+    if !missing.is_empty() {
+        bail!(
+            "{path}: line {line}: the header row has no {} column (it has: {})",
+            missing.join(", "),
+            records.fields().join(", ")
+        );
+    }
+    Ok(Some(columns))
+}
+
+/// Streams the data values of a CSV dataValueSet into `sink`.
+pub fn read(reader: &mut dyn BufRead, path: &str, sink: &mut dyn Sink) -> Result<ReadOutcome> {
+    let mut records = Records::new(reader);
+    let mut columns: Option<Columns> = None;
+    let mut values = 0u64;
+    while let Some(line) = records.next_record().map_err(|e| anyhow!("{path}: {e}"))? {
+        let c = match columns {
+            Some(c) => c,
+            None => {
+                let found = header_columns(&records, path, line)?;
+                columns = Some(found.unwrap_or(POSITIONAL));
+                if found.is_some() {
+                    continue;
+                }
+                POSITIONAL
+            }
+        };
+        values += 1;
+        // Ids are trimmed even when quoted; a quoted value keeps its white space.
+        let id = |i: usize| records.field(i).trim();
+        let opt = |i: Option<usize>| i.map_or("", id);
+        let value = records.field(c.value);
+        let v = DataValue {
+            data_element: id(c.data_element),
+            period: id(c.period),
+            org_unit: id(c.org_unit),
+            category_option_combo: opt(c.category_option_combo),
+            attribute_option_combo: opt(c.attribute_option_combo),
+            value: (!value.is_empty()).then_some(value),
+            deleted: c.deleted.is_some_and(|i| is_true(records.field(i))),
+            place: Place {
+                record: values,
+                line: Some(line),
+            },
+        };
+        sink.data_value(v)?;
+    }
+    Ok(ReadOutcome {
+        header: Default::default(),
+        values,
+        late_defaults: false,
+    })
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_roles() {
+        assert_eq!(role("data_element"), Some(Role::DataElement));
+        assert_eq!(role("Organisation unit"), Some(Role::OrgUnit));
+        assert_eq!(role("CATOPTCOMBO"), Some(Role::CategoryOptionCombo));
+        assert_eq!(role("attroptcombo"), Some(Role::AttributeOptionCombo));
+        assert_eq!(role("stored_by"), None);
+    }
+}
