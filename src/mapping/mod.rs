@@ -3,6 +3,7 @@
 //! plus the optional `orgUnits` sheet. Loading records a [`Finding`] with its cell for every
 //! problem; errors make the mapping unusable, warnings are reported.
 
+mod checks;
 pub mod columns;
 pub mod from_metadata;
 pub mod sheet;
@@ -109,7 +110,7 @@ pub struct Mapping {
 }
 
 /// Collects findings while reading.
-struct Findings(Vec<Finding>);
+pub(crate) struct Findings(Vec<Finding>);
 
 impl Findings {
     fn error(&mut self, cell: String, message: impl Into<String>) {
@@ -295,16 +296,15 @@ impl Mapping {
     /// The checks of mappings/README.md, and the lookup tables.
     fn check(&mut self, sheet: &Sheet, target_scheme: TargetScheme, findings: &mut Findings) {
         let columns = self.columns.clone();
-        let col = |c: Col| columns.get(&c).copied().unwrap_or(0);
+        let cell = |c: Col, row: u32| sheet.cell(columns.get(&c).copied().unwrap_or(0), row);
         let uid_sources = self.rows.iter().filter(|r| is_uid(&r.source)).count();
         let codes_expected = uid_sources * 2 < self.rows.len();
-        let mut by_source_key: FxHashMap<(&str, &str, &str), u32> = FxHashMap::default();
-        let mut by_target: FxHashMap<(&str, &str, &str), u32> = FxHashMap::default();
+        let mut seen = checks::Seen::default();
         for (i, r) in self.rows.iter().enumerate() {
             if r.source.is_empty() {
                 if r.enabled {
                     findings.error(
-                        sheet.cell(col(Col::Source), r.row),
+                        cell(Col::Source, r.row),
                         "the row has no `programIndicator`",
                     );
                 }
@@ -312,91 +312,30 @@ impl Mapping {
             }
             if !codes_expected && !is_uid(&r.source) {
                 findings.warning(
-                    sheet.cell(col(Col::Source), r.row),
+                    cell(Col::Source, r.row),
                     format!(
                         "`{}` is not a DHIS2 UID (fine only if the export used a code id scheme)",
                         r.source
                     ),
                 );
             }
-            if r.enabled {
-                self.enabled.entry(r.source.clone()).or_default().push(i);
+            let index = if r.enabled {
+                &mut self.enabled
             } else {
-                self.disabled.entry(r.source.clone()).or_default().push(i);
+                &mut self.disabled
+            };
+            index.entry(r.source.clone()).or_default().push(i);
+            if !r.enabled {
                 continue;
             }
             if r.data_element.is_empty() {
                 findings.error(
-                    sheet.cell(col(Col::DataElement), r.row),
+                    cell(Col::DataElement, r.row),
                     "an enabled row has no `dataElement`",
                 );
             }
-            let source_key = (
-                r.source.as_str(),
-                r.source_category_option_combo.as_str(),
-                r.source_attribute_option_combo.as_str(),
-            );
-            if let Some(first) = by_source_key.insert(source_key, r.row) {
-                findings.error(
-                    sheet.cell(col(Col::Source), r.row),
-                    format!("`{}` is mapped again (first on row {first}): which row applies is ambiguous", r.source),
-                );
-            }
-            let target = (
-                r.data_element.as_str(),
-                r.category_option_combo.as_str(),
-                r.attribute_option_combo.as_str(),
-            );
-            if !r.data_element.is_empty()
-                && let Some(first) = by_target.insert(target, r.row)
-            {
-                let combo = |c: &str| {
-                    if c.is_empty() {
-                        "default".to_string()
-                    } else {
-                        format!("`{c}`")
-                    }
-                };
-                findings.warning(
-                    sheet.cell(col(Col::DataElement), r.row),
-                    format!(
-                        "the same target as row {first} (data element `{}`, category option combo {}, attribute option combo {}): values of both rows for the same period and org unit will collide as duplicates",
-                        r.data_element,
-                        combo(&r.category_option_combo),
-                        combo(&r.attribute_option_combo)
-                    ),
-                );
-            }
-            for (c, id) in [
-                (Col::Source, &r.source),
-                (Col::DataElement, &r.data_element),
-                (Col::Coc, &r.category_option_combo),
-                (Col::Aoc, &r.attribute_option_combo),
-                (Col::DataSet, &r.data_set),
-            ] {
-                if let Some(what) = id_trouble(id) {
-                    findings.warning(
-                        sheet.cell(col(c), r.row),
-                        format!("`{}` holds {what}", id.escape_debug()),
-                    );
-                }
-                if id.is_empty() || c == Col::Source || c == Col::DataSet {
-                    continue;
-                }
-                match target_scheme {
-                    TargetScheme::Code if id.chars().count() > MAX_CODE_LENGTH => findings.warning(
-                        sheet.cell(col(c), r.row),
-                        format!("`{id}` is longer than DHIS2's {MAX_CODE_LENGTH}-character codes"),
-                    ),
-                    TargetScheme::Uid if !is_uid(id) => findings.warning(
-                        sheet.cell(col(c), r.row),
-                        format!(
-                            "`{id}` is not a UID, but --target-scheme uid says targets are UIDs"
-                        ),
-                    ),
-                    _ => {}
-                }
-            }
+            seen.check(r, &cell, findings);
+            checks::ids(r, target_scheme, &cell, findings);
         }
     }
 

@@ -168,7 +168,7 @@ fn load_csv(path: &str) -> Result<Sheet> {
     let (rows, _) = read::with_input(path, digest, None, |reader, _| {
         let mut records = read::csv::Records::new(reader);
         let mut rows = Vec::new();
-        while let Some(line) = records.next_record().map_err(|e| anyhow!("{path}: {e}"))? {
+        while let Some(line) = records.next_record().map_err(|e| e.in_file(path))? {
             rows.push(Row {
                 number: line as u32,
                 cells: records.fields(),

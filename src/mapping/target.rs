@@ -69,78 +69,121 @@ pub fn judge<'m>(
     aoc: &str,
     data_set: &str,
 ) -> Verdict<'m> {
-    let file = file_name(&meta.path);
     let mut v = Verdict::default();
-    let mut problem = |column, message| {
-        v.problems.push(Problem {
-            column,
-            severity: Severity::Error,
-            message,
-        });
-    };
-    let mut found = |column, what: &str, id: &str, hit: Option<IdKind>| match hit {
-        None => problem(column, format!("{what} `{id}` does not exist in {file}")),
-        Some(kind) => {
-            if let Some(hint) = scheme_hint(kind, scheme) {
-                problem(column, format!("{what} `{id}`: {hint}"));
-            }
-        }
-    };
-    let element = meta.data_element(de);
-    found(Col::DataElement, "data element", de, element.map(|e| e.1));
-    let coc_found = (!coc.is_empty()).then(|| meta.category_option_combo(coc));
-    if let Some(c) = coc_found {
-        found(Col::Coc, "category option combo", coc, c.map(|c| c.1));
-    }
-    let aoc_found = (!aoc.is_empty()).then(|| meta.category_option_combo(aoc));
-    if let Some(a) = aoc_found {
-        found(Col::Aoc, "attribute option combo", aoc, a.map(|a| a.1));
-    }
-    let named = (!data_set.is_empty()).then(|| meta.data_set_index(data_set));
-    if let Some(None) = named {
-        problem(
-            Col::DataSet,
-            format!("data set `{data_set}` does not exist in {file}"),
-        );
-    }
-    let Some((element, _)) = element else {
+    let found = Found::look_up(meta, scheme, [de, coc, aoc, data_set], &mut v.problems);
+    let Some(element) = found.element else {
         return v;
     };
     v.element = Some(element);
-    let coc_combo = match coc_found {
-        None => Some(None), // blank: the default combo
-        Some(Some((c, _))) => Some(Some(
-            c.category_combo.as_ref().map_or("", |r| r.id.as_str()),
-        )),
-        Some(None) => None, // unknown: already reported
+    let Some(candidates) = candidates(meta, &mut v, de, data_set, found.data_set) else {
+        return v;
     };
-    let aoc_combo = match aoc_found {
-        None => Some(None),
-        Some(Some((a, _))) => Some(Some(
-            a.category_combo.as_ref().map_or("", |r| r.id.as_str()),
-        )),
-        Some(None) => None,
-    };
-    let holding = meta.data_set_indexes_of(&element.id);
-    let candidates: Vec<usize> = match named {
+    v.data_sets = candidates;
+    if let Some(combo) = found.coc_combo {
+        check_coc(meta, &mut v, de, coc, combo);
+    }
+    if let Some(combo) = found.aoc_combo {
+        check_aoc(meta, &mut v, aoc, combo);
+    }
+    v
+}
+
+/// What of a target exists in the metadata.
+struct Found<'m> {
+    element: Option<&'m DataElement>,
+    /// The COC's category combo (`Some(None)` for a blank COC, the default; `None` when the COC
+    /// is unknown).
+    coc_combo: Option<Option<&'m str>>,
+    aoc_combo: Option<Option<&'m str>>,
+    /// The row's data set (`Some(None)` when it names one that does not exist).
+    data_set: Option<Option<usize>>,
+}
+
+impl<'m> Found<'m> {
+    /// Looks up the data element, combos and data set, reporting each that does not exist or
+    /// was found by the other property than the scheme expects.
+    fn look_up(
+        meta: &'m Metadata,
+        scheme: TargetScheme,
+        ids: [&str; 4],
+        problems: &mut Vec<Problem>,
+    ) -> Found<'m> {
+        let [de, coc, aoc, data_set] = ids;
+        let file = file_name(&meta.path);
+        let mut found = |column, what: &str, id: &str, hit: Option<IdKind>| {
+            let message = match hit {
+                None => format!("{what} `{id}` does not exist in {file}"),
+                Some(kind) => match scheme_hint(kind, scheme) {
+                    Some(hint) => format!("{what} `{id}`: {hint}"),
+                    None => return,
+                },
+            };
+            problems.push(Problem {
+                column,
+                severity: Severity::Error,
+                message,
+            });
+        };
+        let element = meta.data_element(de);
+        found(Col::DataElement, "data element", de, element.map(|e| e.1));
+        let combo =
+            |what: &str, col, id: &str, found: &mut dyn FnMut(Col, &str, &str, Option<IdKind>)| {
+                if id.is_empty() {
+                    return Some(None); // blank: the default combo
+                }
+                let hit = meta.category_option_combo(id);
+                found(col, what, id, hit.map(|h| h.1));
+                hit.map(|(c, _)| Some(c.category_combo.as_ref().map_or("", |r| r.id.as_str())))
+            };
+        let coc_combo = combo("category option combo", Col::Coc, coc, &mut found);
+        let aoc_combo = combo("attribute option combo", Col::Aoc, aoc, &mut found);
+        let data_set = (!data_set.is_empty()).then(|| meta.data_set_index(data_set));
+        if let Some(None) = data_set {
+            let message = format!("data set `{}` does not exist in {file}", ids[3]);
+            problems.push(Problem {
+                column: Col::DataSet,
+                severity: Severity::Error,
+                message,
+            });
+        }
+        Found {
+            element: element.map(|e| e.0),
+            coc_combo,
+            aoc_combo,
+            data_set,
+        }
+    }
+}
+
+/// The data sets the target's values can go to: the row's, if the data element is in it, else
+/// every data set holding the data element. `None` when the row's data set does not fit.
+fn candidates(
+    meta: &Metadata,
+    v: &mut Verdict,
+    de: &str,
+    data_set: &str,
+    named: Option<Option<usize>>,
+) -> Option<Vec<usize>> {
+    let holding = v
+        .element
+        .map_or(&[][..], |e| meta.data_set_indexes_of(&e.id));
+    let candidates = match named {
         None => holding.to_vec(),
-        Some(None) => return v,
+        Some(None) => return None,
         Some(Some(i)) if holding.contains(&i) => vec![i],
         Some(Some(_)) => {
             let also = names(meta, holding);
+            let also = if also.is_empty() {
+                String::new()
+            } else {
+                format!(" (it is in {also})")
+            };
             v.problems.push(Problem {
                 column: Col::DataSet,
                 severity: Severity::Error,
-                message: format!(
-                    "data element `{de}` is not in data set `{data_set}`{}",
-                    if also.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (it is in {also})")
-                    }
-                ),
+                message: format!("data element `{de}` is not in data set `{data_set}`{also}"),
             });
-            return v;
+            return None;
         }
     };
     if candidates.is_empty() {
@@ -152,14 +195,7 @@ pub fn judge<'m>(
             ),
         });
     }
-    v.data_sets = candidates;
-    if let Some(combo) = coc_combo {
-        check_coc(meta, &mut v, de, coc, combo);
-    }
-    if let Some(combo) = aoc_combo {
-        check_aoc(meta, &mut v, aoc, combo);
-    }
-    v
+    Some(candidates)
 }
 
 /// The data sets' codes (or UIDs), for messages.

@@ -9,7 +9,9 @@ use std::fmt;
 use std::fs::File;
 use std::io::BufReader;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
+
+use crate::read::{At, error_at};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
@@ -116,11 +118,8 @@ impl Metadata {
             .deserialize(&mut de)
             .and_then(|()| de.end())
             .map_err(|e| {
-                anyhow!(
-                    "{path}: line {}, column {}: not a DHIS2 metadata export: {e}",
-                    e.line(),
-                    e.column()
-                )
+                let at = At::LineColumn(e.line() as u64, e.column() as u64);
+                error_at(path, at, format!("not a DHIS2 metadata export: {e}"))
             })?;
         if m.program_indicators.is_empty()
             && m.data_elements.is_empty()

@@ -256,7 +256,13 @@ pub fn parse(id: &str) -> Result<Period, InvalidPeriod> {
         .map_err(|_| InvalidPeriod(format!("`{s}`: bad year")))?;
     let rest = &s[4..];
     if rest.is_empty() {
-        return Ok(months(PeriodType::Yearly, format!("{year:04}"), year, 1, 12));
+        return Ok(months(
+            PeriodType::Yearly,
+            format!("{year:04}"),
+            year,
+            1,
+            12,
+        ));
     }
     if rest.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
         return days_and_months(s, year, rest);
@@ -317,7 +323,13 @@ fn bi_monthly(s: &str, year: i32, rest: &str) -> Result<Option<Period>, InvalidP
         return invalid(format!("`{s}`: bi-month {n} is out of range 01–06"));
     }
     let id = format!("{year:04}{n:02}B");
-    Ok(Some(months(PeriodType::BiMonthly, id, year, 2 * n as i32 - 1, 2)))
+    Ok(Some(months(
+        PeriodType::BiMonthly,
+        id,
+        year,
+        2 * n as i32 - 1,
+        2,
+    )))
 }
 
 /// The weekly types: ISO weeks (week 1 holds 4 January) starting on their weekday.
@@ -372,7 +384,13 @@ fn quarters_and_halves(s: &str, year: i32, rest: &str) -> Result<Option<Period>,
         if let Some(n) = rest.strip_prefix(prefix).filter(|n| n.len() == 1) {
             let n = in_range(number(n, "period number", s)?, count, "period number", s)?;
             let id = format!("{year:04}{prefix}{n}");
-            return Ok(Some(months(period_type, id, year, first + len * (n as i32 - 1), len)));
+            return Ok(Some(months(
+                period_type,
+                id,
+                year,
+                first + len * (n as i32 - 1),
+                len,
+            )));
         }
     }
     Ok(None)
@@ -391,9 +409,13 @@ fn financial(s: &str, year: i32, rest: &str) -> Result<Period, InvalidPeriod> {
         ("Nov", FinancialNov, -1),
     ];
     match FINANCIAL.iter().find(|f| f.0 == rest) {
-        Some(&(suffix, period_type, first)) => {
-            Ok(months(period_type, format!("{year:04}{suffix}"), year, first, 12))
-        }
+        Some(&(suffix, period_type, first)) => Ok(months(
+            period_type,
+            format!("{year:04}{suffix}"),
+            year,
+            first,
+            12,
+        )),
         None => invalid(format!("`{s}` is not a DHIS2 period id")),
     }
 }

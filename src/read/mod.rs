@@ -405,6 +405,34 @@ pub fn sniff(head: &[u8]) -> Format {
     }
 }
 
+/// A place in an input, for error messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum At {
+    /// A byte offset: turned into a line and column when the input can be read again.
+    Byte(u64),
+    Line(u64),
+    LineColumn(u64, u64),
+}
+
+impl std::fmt::Display for At {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            At::Byte(n) => write!(f, "byte {n}"),
+            At::Line(l) => write!(f, "line {l}"),
+            At::LineColumn(l, c) => write!(f, "line {l}, column {c}"),
+        }
+    }
+}
+
+/// The one form of a located error: `FILE: line L, column C: WHAT`.
+pub fn error_at(path: &str, at: At, what: impl std::fmt::Display) -> anyhow::Error {
+    let at = match at {
+        At::Byte(offset) => line_column(path, offset).map_or(at, |(l, c)| At::LineColumn(l, c)),
+        other => other,
+    };
+    anyhow::anyhow!("{path}: {at}: {what}")
+}
+
 /// Line and column (1-based) of byte `offset` in a re-readable input, for error messages.
 /// `None` for standard input or when the input cannot be read again.
 pub fn line_column(path: &str, offset: u64) -> Option<(u64, u64)> {

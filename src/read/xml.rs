@@ -5,11 +5,11 @@
 use std::borrow::Cow;
 use std::io::BufRead;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, bail};
 use quick_xml::XmlVersion;
 use quick_xml::events::{BytesStart, Event};
 
-use super::{ReadOutcome, Sink, is_true, line_column};
+use super::{At, ReadOutcome, Sink, error_at, is_true};
 use crate::model::{DataValue, Header, Place};
 
 /// Streams the data values of a DXF2 XML dataValueSet into `sink`.
@@ -148,8 +148,5 @@ fn attributes<'e>(
 
 /// An error naming the file and, where the input can be read again, the line and column.
 fn at(path: &str, offset: u64, what: &str) -> anyhow::Error {
-    match line_column(path, offset) {
-        Some((line, column)) => anyhow!("{path}: line {line}, column {column}: {what}"),
-        None => anyhow!("{path}: byte {offset}: {what}"),
-    }
+    error_at(path, At::Byte(offset), what)
 }

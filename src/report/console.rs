@@ -30,7 +30,11 @@ pub fn lines(run: &Run) -> Vec<String> {
 fn counts(out: &mut Vec<String>, run: &Run) {
     let p = run.converted;
     let files = run.inputs.len() as u64;
-    out.push(format!("pi2de: read {} values from {files} input{}", p.ledger.read, plural(files)));
+    out.push(format!(
+        "pi2de: read {} values from {files} input{}",
+        p.ledger.read,
+        plural(files)
+    ));
     if let Some(t) = &run.target {
         out.push(format!("  target: {}", t.describe()));
     }
@@ -54,12 +58,23 @@ fn counts(out: &mut Vec<String>, run: &Run) {
     out.push(format!("  left out   {left:>9}"));
     for (reason, n) in p.ledger.counts().filter(|(_, n)| *n > 0) {
         let note = match reason {
-            Reason::DuplicateMerged if n == p.identical_merged() => "  (identical duplicates)".to_string(),
+            Reason::DuplicateMerged if n == p.identical_merged() => {
+                "  (identical duplicates)".to_string()
+            }
             Reason::Unmapped => {
                 let u = p.unmapped();
-                let top: Vec<String> = u.iter().take(3).map(|u| format!("{} ×{}", u.data_element, u.count)).collect();
+                let top: Vec<String> = u
+                    .iter()
+                    .take(3)
+                    .map(|u| format!("{} ×{}", u.data_element, u.count))
+                    .collect();
                 let more = if u.len() > 3 { ", …" } else { "" };
-                format!("  ({} source item{}: {}{more})", u.len(), plural(u.len() as u64), top.join(", "))
+                format!(
+                    "  ({} source item{}: {}{more})",
+                    u.len(),
+                    plural(u.len() as u64),
+                    top.join(", ")
+                )
             }
             _ => String::new(),
         };
@@ -73,10 +88,14 @@ fn conflicts(out: &mut Vec<String>, run: &Run) {
     if n == 0 {
         return;
     }
-    let first = p
-        .conflicts()
-        .first()
-        .map(|c| format!(": e.g. {} ← {} ({})", c.key, c.values.join(" / "), c.resolution));
+    let first = p.conflicts().first().map(|c| {
+        format!(
+            ": e.g. {} ← {} ({})",
+            c.key,
+            c.values.join(" / "),
+            c.resolution
+        )
+    });
     out.push(format!(
         "  duplicates: {n} key{} received different values{}",
         plural(n),
@@ -90,7 +109,11 @@ fn mapping_warnings(out: &mut Vec<String>, run: &Run) {
     if warnings.is_empty() {
         return;
     }
-    out.push(format!("  mapping: {} warning{}:", warnings.len(), plural(warnings.len() as u64)));
+    out.push(format!(
+        "  mapping: {} warning{}:",
+        warnings.len(),
+        plural(warnings.len() as u64)
+    ));
     for w in warnings.iter().take(5) {
         out.push(format!("    {}: {}", w.cell, w.message));
     }
@@ -119,10 +142,17 @@ fn notes(out: &mut Vec<String>, run: &Run) {
         out.push(format!("  warning: {w}"));
     }
     if let Some((path, n)) = &run.complete {
-        out.push(format!("  completeness: {n} data set registrations → {path}"));
+        out.push(format!(
+            "  completeness: {n} data set registrations → {path}"
+        ));
     }
     if run.split() {
-        let homeless: u64 = run.files.iter().filter(|f| f.data_set.is_none()).map(|f| f.values).sum();
+        let homeless: u64 = run
+            .files
+            .iter()
+            .filter(|f| f.data_set.is_none())
+            .map(|f| f.values)
+            .sum();
         if homeless > 0 {
             out.push(format!(
                 "  {homeless} {} to no known data set: in a file of their own (no-data-set); DHIS2 2.43+ needs a data set to import them",
@@ -138,13 +168,19 @@ fn imports(out: &mut Vec<String>, run: &Run) {
         return;
     }
     for f in &run.files {
-        let ds = f.data_set.as_ref().map_or(String::new(), |d| format!(", data set {}", d.id));
+        let ds = f
+            .data_set
+            .as_ref()
+            .map_or(String::new(), |d| format!(", data set {}", d.id));
         let deletions = if f.deletions > 0 {
             format!(", {} deletions", f.deletions)
         } else {
             String::new()
         };
-        out.push(format!("To import {} ({} values{deletions}{ds}):", f.path, f.values));
+        out.push(format!(
+            "To import {} ({} values{deletions}{ds}):",
+            f.path, f.values
+        ));
         for line in run.instructions(f) {
             out.push(format!("  {line}"));
         }

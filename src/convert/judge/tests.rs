@@ -24,7 +24,10 @@ fn mapping(dir: &std::path::Path) -> Mapping {
         }
     }
     let ou = wb.add_worksheet().set_name("orgUnits").expect("name");
-    for (r, row) in [["source", "target"], ["OU_A", "OuA"], ["OU_B", "OuB"]].iter().enumerate() {
+    for (r, row) in [["source", "target"], ["OU_A", "OuA"], ["OU_B", "OuB"]]
+        .iter()
+        .enumerate()
+    {
         for (c, cell) in row.iter().enumerate() {
             ou.write_string(r as u32, c as u16, *cell).expect("cell");
         }
@@ -64,21 +67,64 @@ fn the_first_rule_broken_decides_the_reason() {
         exclude_from: Some(Date::parse("2024-05-15").expect("a date")),
     };
     let mut ids = Interner::default();
-    let mut judge = Judge::new(&mut ids, Some(&mapping), Some(preflight), scope, true, IdScheme::Code);
+    let mut judge = Judge::new(
+        &mut ids,
+        Some(&mapping),
+        Some(preflight),
+        scope,
+        true,
+        IdScheme::Code,
+    );
     // (dataElement, period, orgUnit, value, the reason; the second rule it also breaks)
     let table = [
         ("", "202401", "OU_X", "1", Some(Reason::Incomplete)), // unmappedOrgUnit
-        ("PI_NEW", "202401", "OU_X", "1", Some(Reason::UnmappedOrgUnit)), // unmapped
+        (
+            "PI_NEW",
+            "202401",
+            "OU_X",
+            "1",
+            Some(Reason::UnmappedOrgUnit),
+        ), // unmapped
         ("PI_NEW", "202413", "OU_A", "1", Some(Reason::Unmapped)), // invalidPeriod
         ("PI_OFF", "202413", "OU_A", "abc", Some(Reason::Disabled)), // invalidValue
-        ("PI_GONE", "202401", "OU_A", "abc", Some(Reason::UnknownTarget)), // invalidValue
-        ("PI_GONE", "202413", "OU_A", "abc", Some(Reason::UnknownTarget)), // invalidPeriod
+        (
+            "PI_GONE",
+            "202401",
+            "OU_A",
+            "abc",
+            Some(Reason::UnknownTarget),
+        ), // invalidValue
+        (
+            "PI_GONE",
+            "202413",
+            "OU_A",
+            "abc",
+            Some(Reason::UnknownTarget),
+        ), // invalidPeriod
         ("PI_OK", "202413", "OU_A", "abc", Some(Reason::InvalidValue)), // invalidPeriod
-        ("PI_OK", "202401", "OU_A", "null", Some(Reason::InvalidValue)), // (CSV output)
+        (
+            "PI_OK",
+            "202401",
+            "OU_A",
+            "null",
+            Some(Reason::InvalidValue),
+        ), // (CSV output)
         ("PI_OK", "2024Q3", "OU_A", "1", Some(Reason::OutsidePeriod)), // wrongPeriodType
         ("PI_OK", "202405", "OU_B", "1", Some(Reason::CurrentPeriod)), // orgUnitNotAssigned
-        ("PI_OK", "2024Q1", "OU_B", "1", Some(Reason::WrongPeriodType)), // orgUnitNotAssigned
-        ("PI_OK", "202402", "OU_B", "1", Some(Reason::OrgUnitNotAssigned)),
+        (
+            "PI_OK",
+            "2024Q1",
+            "OU_B",
+            "1",
+            Some(Reason::WrongPeriodType),
+        ), // orgUnitNotAssigned
+        (
+            "PI_OK",
+            "202402",
+            "OU_B",
+            "1",
+            Some(Reason::OrgUnitNotAssigned),
+        ),
         ("PI_OK", "202402", "OU_A", "12.0", None),
     ];
     for (de, pe, ou, value, want) in table {
@@ -100,7 +146,14 @@ fn the_key_is_known_once_the_period_is() {
     let dir = tempfile::tempdir().expect("a folder");
     let mapping = mapping(dir.path());
     let mut ids = Interner::default();
-    let mut judge = Judge::new(&mut ids, Some(&mapping), None, Scope::default(), true, IdScheme::Code);
+    let mut judge = Judge::new(
+        &mut ids,
+        Some(&mapping),
+        None,
+        Scope::default(),
+        true,
+        IdScheme::Code,
+    );
     let v = DataValue {
         data_element: "PI_OK",
         period: "2024-01",
@@ -111,8 +164,21 @@ fn the_key_is_known_once_the_period_is() {
     let j = judge.judge(&mut ids, &v);
     assert_eq!(j.verdict.err().map(|e| e.0), Some(Reason::InvalidValue));
     let key = j.key.expect("a valid period gives the key");
-    assert_eq!((ids.get(key.data_element), ids.get(key.period), ids.get(key.org_unit)), ("DE_OK", "202401", "OuA"));
+    assert_eq!(
+        (
+            ids.get(key.data_element),
+            ids.get(key.period),
+            ids.get(key.org_unit)
+        ),
+        ("DE_OK", "202401", "OuA")
+    );
     assert_eq!(j.row, 0, "the first mapping row");
-    let j = judge.judge(&mut ids, &DataValue { period: "202413", ..v });
+    let j = judge.judge(
+        &mut ids,
+        &DataValue {
+            period: "202413",
+            ..v
+        },
+    );
     assert_eq!((j.key, j.row), (None, 0), "no key without a valid period");
 }

@@ -9,9 +9,9 @@ pub use records::Records;
 
 use std::io::BufRead;
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::Result;
 
-use super::{ReadOutcome, Sink, is_true};
+use super::{At, ReadOutcome, Sink, error_at, is_true};
 use crate::model::{DataValue, Place, normalise_name};
 
 /// Column positions of the fields pi2de reads.
@@ -74,10 +74,9 @@ fn header_columns<R: BufRead>(
     let first_is_name = roles.first().copied().flatten() == Some(Role::DataElement);
     if known < 2 && !first_is_name {
         if records.len() == 1 && records.field(0).contains(';') {
-            bail!(
-                "{path}: line {line}: the columns are separated by `;`; DHIS2 CSV uses `,` \
-                 (save the file again as comma-separated CSV)"
-            );
+            let what = "the columns are separated by `;`; DHIS2 CSV uses `,` (save the file again \
+                        as comma-separated CSV)";
+            return Err(error_at(path, At::Line(line), what));
         }
         return Ok(None);
     }
@@ -100,11 +99,12 @@ fn header_columns<R: BufRead>(
         deleted: find(Role::Deleted),
     };
     if !missing.is_empty() {
-        bail!(
-            "{path}: line {line}: the header row has no {} column (it has: {})",
+        let what = format!(
+            "the header row has no {} column (it has: {})",
             missing.join(", "),
             records.fields().join(", ")
         );
+        return Err(error_at(path, At::Line(line), what));
     }
     Ok(Some(columns))
 }
@@ -114,7 +114,7 @@ pub fn read(reader: &mut dyn BufRead, path: &str, sink: &mut dyn Sink) -> Result
     let mut records = Records::new(reader);
     let mut columns: Option<Columns> = None;
     let mut values = 0u64;
-    while let Some(line) = records.next_record().map_err(|e| anyhow!("{path}: {e}"))? {
+    while let Some(line) = records.next_record().map_err(|e| e.in_file(path))? {
         let c = match columns {
             Some(c) => c,
             None => {
@@ -152,7 +152,6 @@ pub fn read(reader: &mut dyn BufRead, path: &str, sink: &mut dyn Sink) -> Result
         late_defaults: false,
     })
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,39 @@
 //! rest of the file without an error. Errors here must name the right line, and both parsers
 //! read a million records in about the same time (25 ms apart), so the reader is our own.
 
+use std::fmt;
 use std::io::{self, BufRead};
+
+use crate::read::{At, error_at};
+
+/// A broken record: where, and what.
+#[derive(Debug)]
+pub struct RecordError {
+    pub at: At,
+    pub what: String,
+}
+
+impl RecordError {
+    fn new(at: At, what: impl Into<String>) -> Self {
+        RecordError {
+            at,
+            what: what.into(),
+        }
+    }
+
+    /// The error in `path`, as every reader names a place.
+    pub fn in_file(self, path: &str) -> anyhow::Error {
+        error_at(path, self.at, self.what)
+    }
+}
+
+impl fmt::Display for RecordError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.at, self.what)
+    }
+}
+
+impl std::error::Error for RecordError {}
 
 /// Where a field lies in the record's text.
 type Range = (usize, usize);
@@ -46,12 +78,11 @@ impl<R: BufRead> Records<R> {
     }
 
     /// Reads the next non-blank record. Returns the line it starts on, or `None` at the end.
-    /// Errors are plain messages with the line; the caller adds the file name.
-    pub fn next_record(&mut self) -> Result<Option<u64>, String> {
+    pub fn next_record(&mut self) -> Result<Option<u64>, RecordError> {
         loop {
-            let more = self
-                .read_line()
-                .map_err(|e| format!("line {}: cannot read: {e}", self.line + 1))?;
+            let more = self.read_line().map_err(|e| {
+                RecordError::new(At::Line(self.line + 1), format!("cannot read: {e}"))
+            })?;
             if !more {
                 return Ok(None);
             }
@@ -104,7 +135,7 @@ impl<R: BufRead> Records<R> {
 
     /// The common case, a line without quotes: the fields are the text between commas.
     /// Returns true for a blank line.
-    fn plain_record(&mut self, line: u64) -> Result<bool, String> {
+    fn plain_record(&mut self, line: u64) -> Result<bool, RecordError> {
         if self.raw.iter().all(u8::is_ascii_whitespace) {
             return Ok(true);
         }
@@ -123,7 +154,7 @@ impl<R: BufRead> Records<R> {
     }
 
     /// A record with quotes, which may go on over further lines. Returns true for a blank line.
-    fn quoted_record(&mut self, start_line: u64) -> Result<bool, String> {
+    fn quoted_record(&mut self, start_line: u64) -> Result<bool, RecordError> {
         self.bytes.clear();
         let mut fields: Vec<(Field, usize)> = Vec::new();
         let mut field = Field::default();
@@ -134,10 +165,13 @@ impl<R: BufRead> Records<R> {
                     break;
                 }
                 // The quoted field goes on on the next line.
-                if !self.read_line().map_err(|e| format!("cannot read: {e}"))? {
-                    return Err(format!(
-                        "line {start_line}: a quoted field is never closed (unclosed `\"`)"
-                    ));
+                let line = At::Line(self.line + 1);
+                if !self
+                    .read_line()
+                    .map_err(|e| RecordError::new(line, format!("cannot read: {e}")))?
+                {
+                    let what = "a quoted field is never closed (unclosed `\"`)";
+                    return Err(RecordError::new(At::Line(start_line), what));
                 }
                 self.line += 1;
                 self.bytes.push(b'\n');
@@ -156,19 +190,29 @@ impl<R: BufRead> Records<R> {
                     field.closed = Some(self.bytes.len());
                 }
                 (true, _) => self.bytes.push(b),
-                (false, b'"') if self.bytes[field.start..].iter().all(u8::is_ascii_whitespace) => {
+                (false, b'"')
+                    if self.bytes[field.start..]
+                        .iter()
+                        .all(u8::is_ascii_whitespace) =>
+                {
                     self.bytes.truncate(field.start);
                     in_quotes = true;
                 }
                 (false, b',') => {
                     fields.push((field, self.bytes.len()));
-                    field = Field { start: self.bytes.len(), closed: None };
+                    field = Field {
+                        start: self.bytes.len(),
+                        closed: None,
+                    };
                 }
                 (false, _) => self.bytes.push(b),
             }
         }
         fields.push((field, self.bytes.len()));
-        if fields.len() == 1 && field.closed.is_none() && self.bytes.iter().all(u8::is_ascii_whitespace) {
+        if fields.len() == 1
+            && field.closed.is_none()
+            && self.bytes.iter().all(u8::is_ascii_whitespace)
+        {
             return Ok(true);
         }
         self.split_quoted(start_line, &fields)?;
@@ -176,9 +220,11 @@ impl<R: BufRead> Records<R> {
     }
 
     /// Checks the record's bytes are UTF-8 and records where each field lies.
-    fn split_quoted(&mut self, line: u64, fields: &[(Field, usize)]) -> Result<(), String> {
+    fn split_quoted(&mut self, line: u64, fields: &[(Field, usize)]) -> Result<(), RecordError> {
         let not_utf8 = |raw: &[u8]| {
-            let valid = std::str::from_utf8(raw).err().map_or(0, |e| e.valid_up_to());
+            let valid = std::str::from_utf8(raw)
+                .err()
+                .map_or(0, |e| e.valid_up_to());
             utf8_error(line, raw, valid)
         };
         let text = std::str::from_utf8(&self.bytes).map_err(|_| not_utf8(&self.raw))?;
@@ -228,12 +274,16 @@ fn trimmed(text: &str, start: usize, end: usize) -> Range {
     (s, e.max(s))
 }
 
-/// The message for a line that is not UTF-8, with the column of the first bad byte.
-fn utf8_error(line: u64, bytes: &[u8], valid_up_to: usize) -> String {
-    let column = String::from_utf8_lossy(&bytes[..valid_up_to]).chars().count() + 1;
-    format!(
-        "line {line}, column {column}: not UTF-8 text; pi2de reads UTF-8 (a file saved by Excel as \
-         \"CSV\" is often Windows-1252: save it as \"CSV UTF-8\")"
+/// A line that is not UTF-8, with the column of the first bad byte.
+fn utf8_error(line: u64, bytes: &[u8], valid_up_to: usize) -> RecordError {
+    let column = String::from_utf8_lossy(&bytes[..valid_up_to])
+        .chars()
+        .count()
+        + 1;
+    RecordError::new(
+        At::LineColumn(line, column as u64),
+        "not UTF-8 text; pi2de reads UTF-8 (a file saved by Excel as \"CSV\" is often \
+         Windows-1252: save it as \"CSV UTF-8\")",
     )
 }
 
@@ -242,6 +292,10 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Vec<(u64, Vec<String>)>, String> {
+        parse_records(text).map_err(|e| e.to_string())
+    }
+
+    fn parse_records(text: &str) -> Result<Vec<(u64, Vec<String>)>, RecordError> {
         let mut r = Records::new(text.as_bytes());
         let mut out = Vec::new();
         while let Some(line) = r.next_record()? {
@@ -260,7 +314,11 @@ mod tests {
 
     #[test]
     fn cr_lf_and_crlf_end_lines_alike() {
-        for text in ["a,b\nc,d\n\ne,f", "a,b\r\nc,d\r\n\r\ne,f\r\n", "a,b\rc,d\r\re,f\r"] {
+        for text in [
+            "a,b\nc,d\n\ne,f",
+            "a,b\r\nc,d\r\n\r\ne,f\r\n",
+            "a,b\rc,d\r\re,f\r",
+        ] {
             let rows = parse(text).unwrap();
             let lines: Vec<u64> = rows.iter().map(|r| r.0).collect();
             assert_eq!(lines, [1, 2, 4], "{text:?}");
@@ -298,7 +356,7 @@ mod tests {
     fn invalid_utf8_names_line_and_column() {
         let mut r = Records::new(&b"ok,1\nab,\xe9t\xe9\n"[..]);
         assert!(r.next_record().unwrap().is_some());
-        let err = r.next_record().unwrap_err();
+        let err = r.next_record().unwrap_err().to_string();
         assert!(err.contains("line 2, column 4"), "{err}");
     }
 
@@ -306,7 +364,7 @@ mod tests {
     fn a_character_split_by_a_comma_is_not_utf8() {
         // Found by fuzzing (read_csv): this panicked on slicing inside the character.
         let mut r = Records::new(&b"B\",,\xda,\x8e,,,\n"[..]);
-        let err = r.next_record().unwrap_err();
+        let err = r.next_record().unwrap_err().to_string();
         assert!(err.contains("not UTF-8"), "{err}");
     }
 }

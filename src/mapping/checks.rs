@@ -1,0 +1,103 @@
+//! The checks of one enabled mapping row (mappings/README.md): a source mapped twice, two rows
+//! with the same target, ids DHIS2 cannot take.
+
+use rustc_hash::FxHashMap;
+
+use super::{Col, Findings, MAX_CODE_LENGTH, MappingRow, TargetScheme, id_trouble};
+use crate::ids::is_uid;
+
+/// The source keys and targets of the rows checked so far, with their row numbers.
+#[derive(Default)]
+pub struct Seen<'a> {
+    sources: FxHashMap<(&'a str, &'a str, &'a str), u32>,
+    targets: FxHashMap<(&'a str, &'a str, &'a str), u32>,
+}
+
+impl<'a> Seen<'a> {
+    /// An error for a source key mapped twice, a warning for a target reached twice.
+    pub fn check(
+        &mut self,
+        r: &'a MappingRow,
+        cell: &impl Fn(Col, u32) -> String,
+        findings: &mut Findings,
+    ) {
+        let source = (
+            r.source.as_str(),
+            r.source_category_option_combo.as_str(),
+            r.source_attribute_option_combo.as_str(),
+        );
+        if let Some(first) = self.sources.insert(source, r.row) {
+            findings.error(
+                cell(Col::Source, r.row),
+                format!(
+                    "`{}` is mapped again (first on row {first}): which row applies is ambiguous",
+                    r.source
+                ),
+            );
+        }
+        let target = (
+            r.data_element.as_str(),
+            r.category_option_combo.as_str(),
+            r.attribute_option_combo.as_str(),
+        );
+        if r.data_element.is_empty() {
+            return;
+        }
+        if let Some(first) = self.targets.insert(target, r.row) {
+            let combo = |c: &str| {
+                if c.is_empty() {
+                    "default".to_string()
+                } else {
+                    format!("`{c}`")
+                }
+            };
+            findings.warning(
+                cell(Col::DataElement, r.row),
+                format!(
+                    "the same target as row {first} (data element `{}`, category option combo {}, attribute option combo {}): values of both rows for the same period and org unit will collide as duplicates",
+                    r.data_element,
+                    combo(&r.category_option_combo),
+                    combo(&r.attribute_option_combo)
+                ),
+            );
+        }
+    }
+}
+
+/// Warnings for ids DHIS2 cannot take: control characters or quotes, codes over 50 characters,
+/// non-UIDs where UIDs are expected.
+pub fn ids(
+    r: &MappingRow,
+    scheme: TargetScheme,
+    cell: &impl Fn(Col, u32) -> String,
+    findings: &mut Findings,
+) {
+    for (c, id) in [
+        (Col::Source, &r.source),
+        (Col::DataElement, &r.data_element),
+        (Col::Coc, &r.category_option_combo),
+        (Col::Aoc, &r.attribute_option_combo),
+        (Col::DataSet, &r.data_set),
+    ] {
+        if let Some(what) = id_trouble(id) {
+            findings.warning(
+                cell(c, r.row),
+                format!("`{}` holds {what}", id.escape_debug()),
+            );
+        }
+        if id.is_empty() || c == Col::Source || c == Col::DataSet {
+            continue;
+        }
+        match scheme {
+            TargetScheme::Code if id.chars().count() > MAX_CODE_LENGTH => findings.warning(
+                cell(c, r.row),
+                format!("`{id}` is longer than DHIS2's {MAX_CODE_LENGTH}-character codes"),
+            ),
+            TargetScheme::Uid if !is_uid(id) => findings.warning(
+                cell(c, r.row),
+                format!("`{id}` is not a UID, but --target-scheme uid says targets are UIDs"),
+            ),
+            _ => {}
+        }
+    }
+}

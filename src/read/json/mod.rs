@@ -1,0 +1,321 @@
+//! The JSON reader: `{"dataValues":[{…}]}` streamed value by value, with the payload keys
+//! (`dataSet`, `period`, `orgUnit`, `attributeOptionCombo`, id schemes) honoured as defaults
+//! wherever they appear.
+//!
+//! A scanner reads the input in large blocks and frames one value at a time without recursion
+//! (deep nesting cannot overflow the stack; unknown keys are skipped without being kept). Each
+//! `dataValue` object is parsed by a flat fast path when it holds only strings, booleans and
+//! nulls without escapes (what DHIS2 writes); any other object goes through serde_json, so the
+//! two paths give the same values.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io::BufRead;
+
+use anyhow::{Result, anyhow};
+use serde::Deserialize;
+use serde::de::{self, Visitor};
+
+mod flat;
+mod scanner;
+
+use super::{At, ReadOutcome, Sink, error_at, is_true, line_column};
+use crate::model::{DataValue, Header, Place};
+use flat::{Fields, Flat, flat_object};
+use scanner::{BLOCK, ScanError, Scanner};
+
+/// One `dataValue` object (the serde path); unknown keys (`created`, `comment`, …) are skipped.
+#[derive(Deserialize, Default)]
+#[serde(default, rename_all = "camelCase", expecting = "a dataValue object")]
+struct JsonDataValue {
+    #[serde(deserialize_with = "text")]
+    data_element: Option<String>,
+    #[serde(deserialize_with = "text")]
+    period: Option<String>,
+    #[serde(deserialize_with = "text")]
+    org_unit: Option<String>,
+    #[serde(deserialize_with = "text")]
+    category_option_combo: Option<String>,
+    #[serde(deserialize_with = "text")]
+    attribute_option_combo: Option<String>,
+    #[serde(deserialize_with = "text")]
+    value: Option<String>,
+    #[serde(deserialize_with = "text")]
+    deleted: Option<String>,
+}
+
+/// A JSON string, number or boolean as text; `null` as `None`.
+pub(crate) fn text<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    struct Text;
+    impl<'de> Visitor<'de> for Text {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a string or a number")
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    d.deserialize_any(Text)
+}
+
+/// Reading state: the defaults known so far and what was passed on.
+struct Ctx<'s> {
+    header: Header,
+    sink: &'s mut dyn Sink,
+    values: u64,
+    /// Values passed on without period / orgUnit / attributeOptionCombo.
+    lacking: [bool; 3],
+    late_defaults: bool,
+}
+
+impl Ctx<'_> {
+    fn emit(&mut self, f: &Fields) -> Result<()> {
+        self.values += 1;
+        fn s<'a>(o: &'a Option<Cow<'a, str>>) -> &'a str {
+            o.as_deref().unwrap_or("")
+        }
+        let mut v = DataValue {
+            data_element: s(&f.data_element),
+            period: s(&f.period),
+            org_unit: s(&f.org_unit),
+            category_option_combo: s(&f.category_option_combo),
+            attribute_option_combo: s(&f.attribute_option_combo),
+            value: f.value.as_deref(),
+            deleted: f.deleted.as_deref().is_some_and(is_true),
+            place: Place {
+                record: self.values,
+                line: None,
+            },
+        };
+        self.header.apply(&mut v);
+        for (lack, field) in
+            self.lacking
+                .iter_mut()
+                .zip([v.period, v.org_unit, v.attribute_option_combo])
+        {
+            *lack |= field.is_empty();
+        }
+        self.sink.data_value(v)
+    }
+
+    /// A payload key's value: text for a string, number or boolean; `None` for null or a
+    /// structure.
+    fn header_value(slice: &[u8]) -> Option<String> {
+        serde_json::from_slice::<serde_json::Value>(slice)
+            .ok()
+            .and_then(|v| match v {
+                serde_json::Value::String(s) => Some(s),
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                serde_json::Value::Bool(b) => Some(b.to_string()),
+                _ => None,
+            })
+    }
+
+    fn set_header(&mut self, key: &str, value: String) {
+        let field = match key {
+            "period" => Some((0, &self.header.period)),
+            "orgUnit" => Some((1, &self.header.org_unit)),
+            "attributeOptionCombo" => Some((2, &self.header.attribute_option_combo)),
+            _ => None,
+        };
+        if let Some((i, known)) = field
+            && self.lacking[i]
+            && known.as_deref() != Some(value.as_str())
+        {
+            // A default arriving after values that lacked it: read again.
+            self.late_defaults = true;
+        }
+        self.header.set(key, value);
+    }
+}
+
+/// Streams the data values of a JSON dataValueSet into `sink`. `hint` holds payload defaults
+/// already known (from an earlier pass over the same file).
+pub fn read(
+    reader: &mut dyn BufRead,
+    path: &str,
+    hint: &Header,
+    sink: &mut dyn Sink,
+) -> Result<ReadOutcome> {
+    let mut sc = Scanner {
+        reader,
+        path,
+        buf: Vec::with_capacity(2 * BLOCK),
+        pos: 0,
+        base: 0,
+        eof: false,
+    };
+    let mut ctx = Ctx {
+        header: hint.clone(),
+        sink,
+        values: 0,
+        lacking: [false; 3],
+        late_defaults: false,
+    };
+    let mut saw_data_values = false;
+    sc.expect(b'{', "").map_err(|e| match e {
+        ScanError::Syntax(_) => sc.error(
+            sc.offset(),
+            "expected a dataValueSet object: {\"dataValues\": [...]}",
+        ),
+        other => sc.fail(other, ""),
+    })?;
+    if sc.peek().map_err(|e| sc.fail(e, "a key"))? == b'}' {
+        sc.pos += 1;
+    } else {
+        loop {
+            let key_offset = sc.offset();
+            let (ks, ke) = sc.value(true).map_err(|e| sc.fail(e, "a key"))?;
+            let key: String = serde_json::from_slice(&sc.buf[ks..ke])
+                .map_err(|_| sc.error(key_offset, "expected a key in quotes"))?;
+            sc.expect(b':', "`:` after a key")
+                .map_err(|e| sc.fail(e, ""))?;
+            if key == "dataValues" {
+                saw_data_values = true;
+                read_values(&mut sc, &mut ctx)?;
+            } else if Header::is_key(&key) {
+                let (vs, ve) = sc.value(true).map_err(|e| sc.fail(e, "a value"))?;
+                if let Some(value) = Ctx::header_value(&sc.buf[vs..ve]) {
+                    ctx.set_header(&key, value);
+                }
+            } else {
+                sc.value(false).map_err(|e| sc.fail(e, "a value"))?;
+            }
+            match sc.peek().map_err(|e| sc.fail(e, "`,` or `}`"))? {
+                b',' => sc.pos += 1,
+                b'}' => {
+                    sc.pos += 1;
+                    break;
+                }
+                _ => return Err(sc.error(sc.offset(), "expected `,` or `}`")),
+            }
+        }
+    }
+    match sc.peek() {
+        Err(ScanError::Eof) => {}
+        Err(e) => return Err(sc.fail(e, "")),
+        Ok(_) => {
+            return Err(sc.error(
+                sc.offset(),
+                "trailing characters after the dataValueSet object",
+            ));
+        }
+    }
+    if !saw_data_values {
+        return Err(anyhow!(
+            "{path}: this JSON has no `dataValues` array; is it a dataValueSet export \
+             (/api/analytics/dataValueSet.json)?"
+        ));
+    }
+    Ok(ReadOutcome {
+        header: ctx.header,
+        values: ctx.values,
+        late_defaults: ctx.late_defaults,
+    })
+}
+
+/// Reads the `dataValues` array.
+fn read_values(sc: &mut Scanner, ctx: &mut Ctx) -> Result<()> {
+    let at = sc.offset();
+    match sc.peek() {
+        Ok(b'[') => sc.pos += 1,
+        Ok(_) => return Err(sc.error(at, "`dataValues` must be an array of dataValue objects")),
+        Err(e) => return Err(sc.fail(e, "")),
+    }
+    if sc.peek().map_err(|e| sc.fail(e, ""))? == b']' {
+        sc.pos += 1;
+        return Ok(());
+    }
+    loop {
+        let at = sc.offset();
+        if sc.peek().map_err(|e| sc.fail(e, ""))? != b'{' {
+            return Err(sc.error(at, "`dataValues` must hold dataValue objects"));
+        }
+        // The fast path straight on the buffer; when the object runs past it, read more first.
+        let fast = loop {
+            match flat_object(&sc.buf[sc.pos..]) {
+                // A giant object would be rescanned after every block: frame it instead.
+                Err(Flat::Short) if sc.buf.len() - sc.pos > 4 * BLOCK => break None,
+                Err(Flat::Short) => match sc.fill(sc.pos) {
+                    Ok(Some(_)) => continue,
+                    Ok(None) => break None,
+                    Err(e) => return Err(sc.fail(e, "")),
+                },
+                Err(Flat::Other) => break None,
+                Ok((fields, len)) => break Some((fields, len)),
+            }
+        };
+        if let Some((fields, len)) = fast {
+            ctx.emit(&fields)?;
+            sc.pos += len;
+        } else {
+            let (s, e) = sc
+                .value(true)
+                .map_err(|e| sc.fail(e, "a dataValue object"))?;
+            if let Err(bad) = std::str::from_utf8(&sc.buf[s..e]) {
+                let offset = sc.base + (s + bad.valid_up_to()) as u64;
+                return Err(sc.error(
+                    offset,
+                    "not UTF-8 text; pi2de reads UTF-8 (save the export as UTF-8)",
+                ));
+            }
+            let parsed: JsonDataValue =
+                serde_json::from_slice(&sc.buf[s..e]).map_err(|err| object_error(sc, at, &err))?;
+            let fields = Fields {
+                data_element: parsed.data_element.map(Cow::Owned),
+                period: parsed.period.map(Cow::Owned),
+                org_unit: parsed.org_unit.map(Cow::Owned),
+                category_option_combo: parsed.category_option_combo.map(Cow::Owned),
+                attribute_option_combo: parsed.attribute_option_combo.map(Cow::Owned),
+                value: parsed.value.map(Cow::Owned),
+                deleted: parsed.deleted.map(Cow::Owned),
+            };
+            ctx.emit(&fields)?;
+        }
+        match sc.peek().map_err(|e| sc.fail(e, "`,` or `]`"))? {
+            b',' => sc.pos += 1,
+            b']' => {
+                sc.pos += 1;
+                return Ok(());
+            }
+            _ => return Err(sc.error(sc.offset(), "expected `,` or `]` between dataValue objects")),
+        }
+    }
+}
+
+/// A serde error inside one object, placed in the file.
+fn object_error(sc: &Scanner, object_offset: u64, e: &serde_json::Error) -> anyhow::Error {
+    let text = e.to_string();
+    let what = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(w, _)| w);
+    let (e_line, e_column) = (e.line() as u64, e.column() as u64);
+    let at = match line_column(sc.path, object_offset) {
+        Some((line, column)) if e_line <= 1 => At::LineColumn(line, column + e_column - 1),
+        Some((line, _)) => At::LineColumn(line + e_line - 1, e_column),
+        None => At::Byte(object_offset),
+    };
+    error_at(sc.path, at, format!("invalid JSON: {what}"))
+}
