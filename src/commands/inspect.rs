@@ -94,15 +94,19 @@ impl Sink for Stats {
 }
 
 pub fn run(args: &InspectArgs) -> Result<ExitCode> {
-    let (stats, inputs) = read::read_inputs(
-        &args.inputs,
-        args.from.map(Into::into),
-        false,
-        None,
-        Stats::default,
-    )?;
+    let from = args.from.map(Into::into);
+    let (stats, inputs) = read::read_inputs(&args.inputs, from, false, None, Stats::default)?;
     let mut out = Vec::new();
-    for i in &inputs {
+    describe_inputs(&mut out, &inputs);
+    describe_values(&mut out, &stats);
+    describe_repeats(&mut out, &stats);
+    println!("{}", out.join("\n"));
+    Ok(ExitCode::Success)
+}
+
+/// Each input: format, compression, values, and the payload defaults it declares.
+fn describe_inputs(out: &mut Vec<String>, inputs: &[read::InputInfo]) {
+    for i in inputs {
         let compression = match i.compression {
             read::Compression::None => String::new(),
             other => format!(", {other:?}").to_lowercase(),
@@ -125,7 +129,10 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
             }
         }
     }
-    let s = &stats;
+}
+
+/// Counts of data elements, org units, periods by type, and the values.
+fn describe_values(out: &mut Vec<String>, s: &Stats) {
     out.push(format!("values:          {}", s.values));
     out.push(format!(
         "data elements:   {} ({} distinct data items with their COC/AOC)",
@@ -160,6 +167,10 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
         "other values:    {} non-numeric, {} empty",
         s.non_numeric, s.missing
     ));
+}
+
+/// Keys read more than once, with or without different values.
+fn describe_repeats(out: &mut Vec<String>, s: &Stats) {
     let repeated: Vec<_> = s.keys.iter().filter(|(_, e)| e.0 > 1).collect();
     let conflicting = repeated.iter().filter(|(_, e)| e.2).count();
     out.push(format!(
@@ -174,12 +185,7 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
         .collect();
     examples.sort();
     for (key, n, differ) in examples.iter().take(10) {
-        out.push(format!(
-            "  {} ×{n}{}",
-            key.trim_end(),
-            if *differ { " (different values)" } else { "" }
-        ));
+        let note = if *differ { " (different values)" } else { "" };
+        out.push(format!("  {} ×{n}{note}", key.trim_end()));
     }
-    println!("{}", out.join("\n"));
-    Ok(ExitCode::Success)
 }

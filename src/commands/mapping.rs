@@ -134,7 +134,7 @@ fn from_metadata(args: &FromMetadataArgs) -> Result<ExitCode> {
         .map(Metadata::load)
         .transpose()?;
     let (rows, without) = from_metadata::propose(&tracker, &args.attribute, target_meta.as_ref());
-    let without_rows: Vec<Vec<Cell>> = without
+    let not_transferred: Vec<Vec<Cell>> = without
         .iter()
         .map(|pi| {
             vec![
@@ -146,34 +146,9 @@ fn from_metadata(args: &FromMetadataArgs) -> Result<ExitCode> {
             ]
         })
         .collect();
-    let build = |findings: Option<&[Finding]>| -> Result<Workbook> {
-        let mut wb = Workbook::new();
-        template::add_mapping_sheet(&mut wb, rows.iter().map(|r| r.cells()).collect())?;
-        add_table(
-            &mut wb,
-            "not transferred",
-            &[
-                "programIndicator",
-                "programIndicatorName",
-                "code",
-                "program",
-                "why",
-            ],
-            without_rows.clone(),
-            usize::MAX,
-        )?;
-        if let Some(f) = findings {
-            add_table(
-                &mut wb,
-                "findings",
-                &FINDINGS_HEADER,
-                findings_rows(f),
-                usize::MAX,
-            )?;
-        }
-        template::add_instructions(&mut wb)?;
-        Ok(wb)
-    };
+    let mapping_rows: Vec<Vec<Cell>> = rows.iter().map(|r| r.cells()).collect();
+    let build =
+        |findings| proposal_workbook(mapping_rows.clone(), not_transferred.clone(), findings);
     xlsx::save(&mut build(None)?, &args.output)?;
     // Check the workbook as written, so that findings name its real cells.
     let mapping = checked(
@@ -181,24 +156,58 @@ fn from_metadata(args: &FromMetadataArgs) -> Result<ExitCode> {
         TargetScheme::Code,
         args.target_metadata.as_deref(),
     )?;
-    if args.target_metadata.is_some() || !mapping.findings.is_empty() {
+    let with_findings = args.target_metadata.is_some() || !mapping.findings.is_empty();
+    if with_findings {
         xlsx::save(&mut build(Some(&mapping.findings))?, &args.output)?;
     }
     let errors = mapping.errors().count();
+    let findings = if with_findings {
+        let warnings = mapping.findings.len() - errors;
+        format!("; {errors} error(s) and {warnings} warning(s) on sheet `findings`")
+    } else {
+        String::new()
+    };
     eprintln!(
-        "pi2de: wrote {}: {} program indicators mapped, {} without a target (sheet `not transferred`){}",
+        "pi2de: wrote {}: {} program indicators mapped, {} without a target (sheet `not transferred`){findings}",
         args.output,
         rows.len(),
         without.len(),
-        if args.target_metadata.is_some() || !mapping.findings.is_empty() {
-            format!(
-                "; {} error(s) and {} warning(s) on sheet `findings`",
-                errors,
-                mapping.findings.len() - errors
-            )
-        } else {
-            String::new()
-        }
     );
     Ok(ExitCode::Success)
+}
+
+/// The from-metadata workbook: the proposed rows, the indicators not transferred, the findings
+/// (when checked), the instructions.
+fn proposal_workbook(
+    rows: Vec<Vec<Cell>>,
+    not_transferred: Vec<Vec<Cell>>,
+    findings: Option<&[Finding]>,
+) -> Result<Workbook> {
+    let mut wb = Workbook::new();
+    template::add_mapping_sheet(&mut wb, rows)?;
+    let headers = [
+        "programIndicator",
+        "programIndicatorName",
+        "code",
+        "program",
+        "why",
+    ];
+    add_table(
+        &mut wb,
+        "not transferred",
+        &headers,
+        not_transferred,
+        usize::MAX,
+    )?;
+    if let Some(f) = findings {
+        add_table(
+            &mut wb,
+            "findings",
+            &FINDINGS_HEADER,
+            findings_rows(f),
+            usize::MAX,
+        )?;
+    }
+    template::add_instructions(&mut wb)?;
+    Ok(wb)
 }

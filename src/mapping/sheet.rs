@@ -67,35 +67,7 @@ pub fn load(path: &str) -> Result<Workbook> {
             org_units: None,
         });
     }
-    if !matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "xlsb" | "ods") {
-        bail!("{path}: a mapping must be a workbook (.xlsx .xlsm .xls .ods) or a .csv");
-    }
-    let meta =
-        std::fs::metadata(path).with_context(|| format!("{path}: cannot read the mapping"))?;
-    if meta.is_dir() {
-        bail!("{path}: is a folder, not a mapping workbook");
-    }
-    let mut head = [0u8; 8];
-    let head_len = std::io::Read::read(
-        &mut std::fs::File::open(path)
-            .with_context(|| format!("{path}: cannot open the mapping"))?,
-        &mut head,
-    )
-    .unwrap_or(0);
-    let head = &head[..head_len];
-    let is_ole = head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
-    if matches!(ext.as_str(), "xlsx" | "xlsm") && is_ole {
-        bail!(
-            "{path}: the workbook is password-protected (encrypted), or an old .xls file named \
-             .xlsx: remove the password in Excel (File → Info → Protect Workbook) or save it again \
-             as .xlsx"
-        );
-    }
-    if matches!(ext.as_str(), "xlsx" | "xlsm" | "ods") && !head.starts_with(b"PK") {
-        bail!(
-            "{path}: is not a workbook (an .{ext} file is a zip archive; this one is not): is it a CSV or another file renamed?"
-        );
-    }
+    check_workbook_file(path, &ext)?;
     let mut wb = calamine::open_workbook_auto(path).map_err(|e| {
         anyhow!(
             "{path}: cannot open the mapping workbook: {e} (is it a real, unprotected spreadsheet?)"
@@ -112,37 +84,77 @@ pub fn load(path: &str) -> Result<Workbook> {
         .iter()
         .find(|n| crate::model::normalise_name(n) == "orgunits")
         .cloned();
-    let mut sheet = |name: &str| -> Result<Sheet> {
-        let range = wb
-            .worksheet_range(name)
-            .map_err(|e| anyhow!("{path}: cannot read sheet `{name}`: {e}"))?;
-        let (row0, col0) = range.start().unwrap_or((0, 0));
-        let rows = range
-            .rows()
-            .enumerate()
-            .map(|(i, cells)| {
-                let mut row = Row {
-                    number: row0 + i as u32 + 1,
-                    cells: vec![String::new(); col0 as usize],
-                    errors: Vec::new(),
-                };
-                for (j, cell) in cells.iter().enumerate() {
-                    if matches!(cell, Data::Error(_)) {
-                        row.errors.push(col0 as usize + j);
-                    }
-                    row.cells.push(cell_text(cell));
-                }
-                row
-            })
-            .collect();
-        Ok(Sheet {
-            name: name.to_string(),
-            rows,
-        })
-    };
-    let mapping = sheet(&mapping_name)?;
-    let org_units = org_units_name.map(|n| sheet(&n)).transpose()?;
+    let mapping = read_sheet(&mut wb, path, &mapping_name)?;
+    let org_units = org_units_name
+        .map(|n| read_sheet(&mut wb, path, &n))
+        .transpose()?;
     Ok(Workbook { mapping, org_units })
+}
+
+/// Refuses, with a reason, a file that cannot be a readable workbook: a folder, an encrypted or
+/// old `.xls` file named `.xlsx`, a file that is not a zip archive.
+fn check_workbook_file(path: &str, ext: &str) -> Result<()> {
+    if !matches!(ext, "xlsx" | "xlsm" | "xls" | "xlsb" | "ods") {
+        bail!("{path}: a mapping must be a workbook (.xlsx .xlsm .xls .ods) or a .csv");
+    }
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("{path}: cannot read the mapping"))?;
+    if meta.is_dir() {
+        bail!("{path}: is a folder, not a mapping workbook");
+    }
+    let mut head = [0u8; 8];
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("{path}: cannot open the mapping"))?;
+    let head_len = std::io::Read::read(&mut file, &mut head).unwrap_or(0);
+    let head = &head[..head_len];
+    let is_ole = head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
+    if matches!(ext, "xlsx" | "xlsm") && is_ole {
+        bail!(
+            "{path}: the workbook is password-protected (encrypted), or an old .xls file named \
+             .xlsx: remove the password in Excel (File → Info → Protect Workbook) or save it again \
+             as .xlsx"
+        );
+    }
+    if matches!(ext, "xlsx" | "xlsm" | "ods") && !head.starts_with(b"PK") {
+        bail!(
+            "{path}: is not a workbook (an .{ext} file is a zip archive; this one is not): is it a CSV or another file renamed?"
+        );
+    }
+    Ok(())
+}
+
+/// The cells of one sheet as text, with their row numbers.
+fn read_sheet<RS: std::io::Read + std::io::Seek>(
+    wb: &mut calamine::Sheets<RS>,
+    path: &str,
+    name: &str,
+) -> Result<Sheet> {
+    let range = wb
+        .worksheet_range(name)
+        .map_err(|e| anyhow!("{path}: cannot read sheet `{name}`: {e}"))?;
+    let (row0, col0) = range.start().unwrap_or((0, 0));
+    let rows = range
+        .rows()
+        .enumerate()
+        .map(|(i, cells)| {
+            let mut row = Row {
+                number: row0.saturating_add(u32::try_from(i + 1).unwrap_or(u32::MAX)),
+                cells: vec![String::new(); col0 as usize],
+                errors: Vec::new(),
+            };
+            for (j, cell) in cells.iter().enumerate() {
+                if matches!(cell, Data::Error(_)) {
+                    row.errors.push(col0 as usize + j);
+                }
+                row.cells.push(cell_text(cell));
+            }
+            row
+        })
+        .collect();
+    Ok(Sheet {
+        name: name.to_string(),
+        rows,
+    })
 }
 
 /// A cell as text: integral numbers without `.0`, errors and empties as blank.

@@ -308,47 +308,55 @@ pub fn with_input<T>(
         return Ok((result, Compression::Gzip));
     }
     if magic.starts_with(b"PK\x03\x04") || magic.starts_with(b"PK\x05\x06") {
-        let file = if path == "-" {
-            let mut spool = tempfile::tempfile()
-                .context("cannot create a temporary file for the zip on standard input")?;
-            io::copy(&mut raw, &mut spool).context("-: cannot read the zip from standard input")?;
-            spool
-        } else {
-            // The digest sees the zip's bytes as they are read in full here.
-            io::copy(&mut raw, &mut io::sink())
-                .with_context(|| format!("{path}: cannot read the input"))?;
-            File::open(path).with_context(|| format!("{path}: cannot open the input"))?
-        };
-        let mut archive = zip::ZipArchive::new(file)
-            .with_context(|| format!("{path}: not a readable zip archive"))?;
-        let entries: Vec<usize> = (0..archive.len())
-            .filter(|&i| archive.by_index(i).map(|e| !e.is_dir()).unwrap_or(true))
-            .collect();
-        let &[index] = entries.as_slice() else {
-            bail!(
-                "{path}: a zip must hold exactly one export file, this one holds {}",
-                entries.len()
-            );
-        };
-        let entry = archive
-            .by_index(index)
-            .with_context(|| format!("{path}: cannot read the zip entry"))?;
-        let name = entry
-            .name()
-            .map(|n| n.to_string())
-            .with_context(|| format!("{path}: cannot read the zip entry's name"))?;
-        let entry_size = Rc::new(Cell::new(entry.compressed_size()));
-        let bounded = Bounded {
-            inner: entry,
-            compressed: entry_size,
-            out: 0,
-        };
-        let mut reader = BufReader::with_capacity(BUFFER, bounded);
-        let result = decoded(path, &mut reader, Some(&name), f)?;
-        return Ok((result, Compression::Zip));
+        return Ok((from_zip(path, raw, f)?, Compression::Zip));
     }
     let result = decoded(path, &mut raw, None, f)?;
     Ok((result, Compression::None))
+}
+
+/// Reads the one export file a zip holds (the zip on standard input is spooled to a temporary
+/// file first: a zip is read from its end).
+fn from_zip<T, R: BufRead>(
+    path: &str,
+    mut raw: R,
+    f: impl FnOnce(&mut dyn BufRead, Option<&str>) -> Result<T>,
+) -> Result<T> {
+    let file = if path == "-" {
+        let mut spool = tempfile::tempfile()
+            .context("cannot create a temporary file for the zip on standard input")?;
+        io::copy(&mut raw, &mut spool).context("-: cannot read the zip from standard input")?;
+        spool
+    } else {
+        // The digest sees the zip's bytes as they are read in full here.
+        io::copy(&mut raw, &mut io::sink())
+            .with_context(|| format!("{path}: cannot read the input"))?;
+        File::open(path).with_context(|| format!("{path}: cannot open the input"))?
+    };
+    let mut archive = zip::ZipArchive::new(file)
+        .with_context(|| format!("{path}: not a readable zip archive"))?;
+    let entries: Vec<usize> = (0..archive.len())
+        .filter(|&i| archive.by_index(i).map(|e| !e.is_dir()).unwrap_or(true))
+        .collect();
+    let &[index] = entries.as_slice() else {
+        bail!(
+            "{path}: a zip must hold exactly one export file, this one holds {}",
+            entries.len()
+        );
+    };
+    let entry = archive
+        .by_index(index)
+        .with_context(|| format!("{path}: cannot read the zip entry"))?;
+    let name = entry
+        .name()
+        .map(|n| n.to_string())
+        .with_context(|| format!("{path}: cannot read the zip entry's name"))?;
+    let bounded = Bounded {
+        compressed: Rc::new(Cell::new(entry.compressed_size())),
+        inner: entry,
+        out: 0,
+    };
+    let mut reader = BufReader::with_capacity(BUFFER, bounded);
+    decoded(path, &mut reader, Some(&name), f)
 }
 
 /// Checks the text encoding at the start of a decompressed stream and drops a UTF-8 BOM.

@@ -174,7 +174,6 @@ pub fn read(
         lacking: [false; 3],
         late_defaults: false,
     };
-    let mut saw_data_values = false;
     sc.expect(b'{', "").map_err(|e| match e {
         ScanError::Syntax(_) => sc.error(
             sc.offset(),
@@ -182,45 +181,13 @@ pub fn read(
         ),
         other => sc.fail(other, ""),
     })?;
-    if sc.peek().map_err(|e| sc.fail(e, "a key"))? == b'}' {
-        sc.pos += 1;
-    } else {
-        loop {
-            let key_offset = sc.offset();
-            let (ks, ke) = sc.value(true).map_err(|e| sc.fail(e, "a key"))?;
-            let key: String = serde_json::from_slice(&sc.buf[ks..ke])
-                .map_err(|_| sc.error(key_offset, "expected a key in quotes"))?;
-            sc.expect(b':', "`:` after a key")
-                .map_err(|e| sc.fail(e, ""))?;
-            if key == "dataValues" {
-                saw_data_values = true;
-                read_values(&mut sc, &mut ctx)?;
-            } else if Header::is_key(&key) {
-                let (vs, ve) = sc.value(true).map_err(|e| sc.fail(e, "a value"))?;
-                if let Some(value) = Ctx::header_value(&sc.buf[vs..ve]) {
-                    ctx.set_header(&key, value);
-                }
-            } else {
-                sc.value(false).map_err(|e| sc.fail(e, "a value"))?;
-            }
-            match sc.peek().map_err(|e| sc.fail(e, "`,` or `}`"))? {
-                b',' => sc.pos += 1,
-                b'}' => {
-                    sc.pos += 1;
-                    break;
-                }
-                _ => return Err(sc.error(sc.offset(), "expected `,` or `}`")),
-            }
-        }
-    }
+    let saw_data_values = read_members(&mut sc, &mut ctx)?;
     match sc.peek() {
         Err(ScanError::Eof) => {}
         Err(e) => return Err(sc.fail(e, "")),
         Ok(_) => {
-            return Err(sc.error(
-                sc.offset(),
-                "trailing characters after the dataValueSet object",
-            ));
+            let what = "trailing characters after the dataValueSet object";
+            return Err(sc.error(sc.offset(), what));
         }
     }
     if !saw_data_values {
@@ -234,6 +201,43 @@ pub fn read(
         values: ctx.values,
         late_defaults: ctx.late_defaults,
     })
+}
+
+/// Reads the members of the dataValueSet object: `dataValues`, payload defaults, and keys that
+/// are skipped. True when `dataValues` was there.
+fn read_members(sc: &mut Scanner, ctx: &mut Ctx) -> Result<bool> {
+    let mut saw_data_values = false;
+    if sc.peek().map_err(|e| sc.fail(e, "a key"))? == b'}' {
+        sc.pos += 1;
+        return Ok(false);
+    }
+    loop {
+        let key_offset = sc.offset();
+        let (ks, ke) = sc.value(true).map_err(|e| sc.fail(e, "a key"))?;
+        let key: String = serde_json::from_slice(&sc.buf[ks..ke])
+            .map_err(|_| sc.error(key_offset, "expected a key in quotes"))?;
+        sc.expect(b':', "`:` after a key")
+            .map_err(|e| sc.fail(e, ""))?;
+        if key == "dataValues" {
+            saw_data_values = true;
+            read_values(sc, ctx)?;
+        } else if Header::is_key(&key) {
+            let (vs, ve) = sc.value(true).map_err(|e| sc.fail(e, "a value"))?;
+            if let Some(value) = Ctx::header_value(&sc.buf[vs..ve]) {
+                ctx.set_header(&key, value);
+            }
+        } else {
+            sc.value(false).map_err(|e| sc.fail(e, "a value"))?;
+        }
+        match sc.peek().map_err(|e| sc.fail(e, "`,` or `}`"))? {
+            b',' => sc.pos += 1,
+            b'}' => {
+                sc.pos += 1;
+                return Ok(saw_data_values);
+            }
+            _ => return Err(sc.error(sc.offset(), "expected `,` or `}`")),
+        }
+    }
 }
 
 /// Reads the `dataValues` array.

@@ -23,6 +23,17 @@ pub(super) struct Scanner<'r> {
 }
 
 /// How a scan ended badly.
+/// Where the framing of one value stands.
+struct Frame {
+    i: usize,
+    /// Where the value starts in `buf` (kept values only).
+    origin: usize,
+    depth: usize,
+    in_string: bool,
+    scalar: bool,
+    keep: bool,
+}
+
 pub(super) enum ScanError {
     Eof,
     Syntax(&'static str),
@@ -96,88 +107,102 @@ impl<'r> Scanner<'r> {
     /// scanned (for values that are skipped) and the span is empty.
     pub(super) fn value(&mut self, keep: bool) -> Result<(usize, usize), ScanError> {
         self.peek()?;
-        let start = self.pos;
-        let mut i = start;
-        let mut depth = 0usize;
-        let mut in_string = false;
-        let mut scalar = false;
-        // Bytes before `start + dropped` were discarded (keep == false).
-        let mut origin = start;
+        let mut f = Frame {
+            i: self.pos,
+            origin: self.pos,
+            depth: 0,
+            in_string: false,
+            scalar: false,
+            keep,
+        };
         loop {
-            if i >= self.buf.len() {
-                let keep_from = if keep { origin } else { i };
-                match self.fill(keep_from)? {
-                    Some(shift) => {
-                        i -= shift;
-                        origin -= shift.min(origin);
-                        if !keep {
-                            origin = i;
-                        }
-                        continue;
-                    }
-                    None if scalar && depth == 0 => break,
-                    None => return Err(ScanError::Eof),
+            if f.i >= self.buf.len() {
+                if self.more(&mut f)? {
+                    continue;
                 }
-            }
-            if in_string {
-                match memchr::memchr2(b'"', b'\\', &self.buf[i..]) {
-                    None => i = self.buf.len(),
-                    Some(k) => {
-                        i += k;
-                        if self.buf[i] == b'\\' {
-                            if i + 1 >= self.buf.len() {
-                                // Need the escaped byte: read more first.
-                                let keep_from = if keep { origin } else { i };
-                                match self.fill(keep_from)? {
-                                    Some(shift) => {
-                                        i -= shift;
-                                        origin -= shift.min(origin);
-                                        continue;
-                                    }
-                                    None => return Err(ScanError::Eof),
-                                }
-                            }
-                            i += 2;
-                        } else {
-                            i += 1;
-                            in_string = false;
-                            if depth == 0 {
-                                break;
-                            }
-                        }
-                    }
-                }
-                continue;
-            }
-            let b = self.buf[i];
-            if scalar {
-                if matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                if f.scalar && f.depth == 0 {
                     break;
                 }
-                i += 1;
-                continue;
+                return Err(ScanError::Eof);
             }
-            match b {
-                b'"' => in_string = true,
-                b'{' | b'[' => depth += 1,
-                b'}' | b']' => {
-                    if depth == 0 {
-                        return Err(ScanError::Syntax("a value"));
-                    }
-                    depth -= 1;
-                    if depth == 0 {
-                        i += 1;
-                        break;
-                    }
-                }
-                b' ' | b'\t' | b'\n' | b'\r' | b',' | b':' if depth > 0 => {}
-                _ if depth == 0 => scalar = true,
-                _ => {}
+            let done = if f.in_string {
+                self.string_step(&mut f)?
+            } else {
+                self.structure_step(&mut f)?
+            };
+            if done {
+                break;
             }
-            i += 1;
         }
-        self.pos = i;
-        Ok(if keep { (origin, i) } else { (i, i) })
+        self.pos = f.i;
+        Ok(if keep { (f.origin, f.i) } else { (f.i, f.i) })
+    }
+
+    /// Reads more input, keeping what the frame still needs (from `origin` when the value is
+    /// kept, else from `i`). False at the end of the input.
+    fn more(&mut self, f: &mut Frame) -> Result<bool, ScanError> {
+        let keep_from = if f.keep { f.origin } else { f.i };
+        let Some(shift) = self.fill(keep_from)? else {
+            return Ok(false);
+        };
+        f.i -= shift;
+        f.origin = if f.keep {
+            f.origin - shift.min(f.origin)
+        } else {
+            f.i
+        };
+        Ok(true)
+    }
+
+    /// Inside a string: up to the next quote or escape. True when the value ends here.
+    fn string_step(&mut self, f: &mut Frame) -> Result<bool, ScanError> {
+        let Some(k) = memchr::memchr2(b'"', b'\\', &self.buf[f.i..]) else {
+            f.i = self.buf.len();
+            return Ok(false);
+        };
+        f.i += k;
+        if self.buf[f.i] == b'"' {
+            f.i += 1;
+            f.in_string = false;
+            return Ok(f.depth == 0);
+        }
+        if f.i + 1 < self.buf.len() {
+            f.i += 2;
+        } else if !self.more(f)? {
+            // The escaped byte is past the end.
+            return Err(ScanError::Eof);
+        }
+        Ok(false)
+    }
+
+    /// Outside strings: nesting, the start of a string, the end of a scalar. True when the
+    /// value ends here.
+    fn structure_step(&mut self, f: &mut Frame) -> Result<bool, ScanError> {
+        let b = self.buf[f.i];
+        if f.scalar {
+            if matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                return Ok(true);
+            }
+            f.i += 1;
+            return Ok(false);
+        }
+        match b {
+            b'"' => f.in_string = true,
+            b'{' | b'[' => f.depth += 1,
+            b'}' | b']' if f.depth == 0 => return Err(ScanError::Syntax("a value")),
+            b'}' | b']' => {
+                f.depth -= 1;
+                if f.depth == 0 {
+                    f.i += 1;
+                    return Ok(true);
+                }
+            }
+            b' ' | b'\t' | b'\n' | b'\r' | b',' | b':' if f.depth > 0 => {}
+            _ if f.depth == 0 => f.scalar = true,
+            _ => {}
+        }
+        f.i += 1;
+        Ok(false)
     }
 
     pub(super) fn offset(&self) -> u64 {
