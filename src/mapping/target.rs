@@ -110,36 +110,30 @@ impl<'m> Found<'m> {
     ) -> Found<'m> {
         let [de, coc, aoc, data_set] = ids;
         let file = file_name(&meta.path);
-        let mut found = |column, what: &str, id: &str, hit: Option<IdKind>| {
-            let message = match hit {
-                None => format!("{what} `{id}` does not exist in {file}"),
-                Some(kind) => match scheme_hint(kind, scheme) {
-                    Some(hint) => format!("{what} `{id}`: {hint}"),
-                    None => return,
-                },
-            };
-            problems.push(Problem {
-                column,
-                severity: Severity::Error,
-                message,
-            });
+        let mut report = |column, what: &str, id: &str, hit: Option<IdKind>| {
+            if let Some(message) = lookup_problem(what, id, hit, scheme, &file) {
+                problems.push(Problem {
+                    column,
+                    severity: Severity::Error,
+                    message,
+                });
+            }
         };
         let element = meta.data_element(de);
-        found(Col::DataElement, "data element", de, element.map(|e| e.1));
-        let combo =
-            |what: &str, col, id: &str, found: &mut dyn FnMut(Col, &str, &str, Option<IdKind>)| {
-                if id.is_empty() {
-                    return Some(None); // blank: the default combo
-                }
-                let hit = meta.category_option_combo(id);
-                found(col, what, id, hit.map(|h| h.1));
-                hit.map(|(c, _)| Some(c.category_combo.as_ref().map_or("", |r| r.id.as_str())))
-            };
-        let coc_combo = combo("category option combo", Col::Coc, coc, &mut found);
-        let aoc_combo = combo("attribute option combo", Col::Aoc, aoc, &mut found);
-        let data_set = (!data_set.is_empty()).then(|| meta.data_set_index(data_set));
-        if let Some(None) = data_set {
-            let message = format!("data set `{}` does not exist in {file}", ids[3]);
+        report(Col::DataElement, "data element", de, element.map(|e| e.1));
+        let mut combo = |column, what: &str, id: &str| {
+            if id.is_empty() {
+                return Some(None); // blank: the default combo
+            }
+            let hit = meta.category_option_combo(id);
+            report(column, what, id, hit.map(|h| h.1));
+            hit.map(|(c, _)| Some(c.category_combo.as_ref().map_or("", |r| r.id.as_str())))
+        };
+        let coc_combo = combo(Col::Coc, "category option combo", coc);
+        let aoc_combo = combo(Col::Aoc, "attribute option combo", aoc);
+        let data_set_index = (!data_set.is_empty()).then(|| meta.data_set_index(data_set));
+        if let Some(None) = data_set_index {
+            let message = format!("data set `{data_set}` does not exist in {file}");
             problems.push(Problem {
                 column: Col::DataSet,
                 severity: Severity::Error,
@@ -150,8 +144,22 @@ impl<'m> Found<'m> {
             element: element.map(|e| e.0),
             coc_combo,
             aoc_combo,
-            data_set,
+            data_set: data_set_index,
         }
+    }
+}
+
+/// What is wrong with an id looked up in the metadata: missing, or found by the other property.
+fn lookup_problem(
+    what: &str,
+    id: &str,
+    hit: Option<IdKind>,
+    scheme: TargetScheme,
+    file: &str,
+) -> Option<String> {
+    match hit {
+        None => Some(format!("{what} `{id}` does not exist in {file}")),
+        Some(kind) => scheme_hint(kind, scheme).map(|hint| format!("{what} `{id}`: {hint}")),
     }
 }
 

@@ -1,0 +1,92 @@
+//! Broken inputs: fatal, with file and place, nothing written.
+
+use super::*;
+
+/// Converts a broken file `name` holding `content` in a fresh folder: exit 2, stderr holding
+/// every one of `expect` (file and place), and nothing left in the folder but the input.
+pub(crate) fn assert_broken(name: &str, content: &str, expect: &[&str]) {
+    let dir = Workdir::new();
+    dir.write(name, content);
+    let out = pi2de()
+        .current_dir(dir.path())
+        .args(["convert", name, "-o", "out.json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+    assert!(
+        stderr.starts_with(&format!("pi2de: error: {name}: line ")),
+        "{stderr}"
+    );
+    for e in expect {
+        assert!(stderr.contains(e), "{name}: expected `{e}` in: {stderr}");
+    }
+    assert_only(&dir, &[name]);
+}
+
+#[test]
+fn truncated_json_is_fatal_with_file_and_line() {
+    let cut = "{\"dataValues\":[\n{\"dataElement\":\"DE_A\",\"period\":\"202401\",\"orgUnit\":\"OU_A\",\"value\":\"1\"},\n{\"dataElement\":\"DE_B\",\"per";
+    assert_broken("cut.json", cut, &["cut.json: line 3, column", "truncated"]);
+}
+
+#[test]
+fn malformed_xml_is_fatal_with_file_and_line() {
+    let first = "<dataValueSet>\n  <dataValue dataElement=\"DE_A\" period=\"202401\" orgUnit=\"OU_A\" value=\"1\"/>\n";
+    let mismatched =
+        format!("{first}  <dataValue dataElement=\"DE_B\" value=\"2\">\n</dataValueSet>\n");
+    assert_broken("bad.xml", &mismatched, &["bad.xml: line 4", "invalid XML"]);
+    assert_broken("cut.xml", first, &["cut.xml: line 3", "truncated"]);
+}
+
+#[test]
+fn csv_unclosed_quote_is_fatal_with_file_and_line() {
+    let csv = "dataelement,period,orgunit,value\nDE_A,202401,OU_A,1\nDE_B,202401,\"OU_A,2\nDE_C,202401,OU_A,3\n";
+    assert_broken("quote.csv", csv, &["quote.csv: line 3", "never closed"]);
+}
+
+#[test]
+fn wrong_kinds_of_files_are_explained() {
+    let dir = Workdir::new();
+    let out = dir.file("o.json");
+    let meta = dir.write("meta.json", r#"{"programIndicators":[]}"#);
+    pi2de()
+        .args(["convert", s(&meta), "-o", s(&out)])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no `dataValues`"));
+    let not_array = dir.write("obj.json", r#"{"dataValues":{"a":1}}"#);
+    pi2de()
+        .args(["convert", s(&not_array), "-o", s(&out)])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("obj.json: line 1"));
+    if let Some(adx) = shared("dhis2-fixtures/importA.adx.xml") {
+        pi2de()
+            .args(["convert", s(&adx), "-o", s(&out)])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("<adx>"));
+    }
+    pi2de()
+        .args(["convert", s(dir.path()), "-o", s(&out)])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is a folder"));
+    pi2de()
+        .args(["convert", "no-such-file.json", "-o", s(&out)])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no-such-file.json"));
+    let semi = write(
+        &dir,
+        "semi.csv",
+        "dataelement;period;orgunit;value\nDE_A;202401;OU_A;1\n",
+    );
+    pi2de()
+        .args(["convert", s(&semi), "-o", s(&out)])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`;`"));
+    assert!(!out.exists());
+}

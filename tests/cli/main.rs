@@ -1,0 +1,69 @@
+//! Integration tests: drive the real `pi2de` binary on real files in temporary folders. One
+//! test binary, one module per theme; [`workdir`] holds the helpers they share.
+
+mod auditors;
+mod broken;
+mod faults;
+mod fixtures;
+mod hostile;
+mod identical;
+mod inputs;
+mod inspect;
+mod limits;
+mod mappings;
+mod outputs;
+mod rules;
+mod samples;
+mod target;
+mod transfer;
+mod workdir;
+
+#[allow(unused_imports)]
+pub(crate) use auditors::*;
+#[allow(unused_imports)]
+pub(crate) use broken::*;
+#[allow(unused_imports)]
+pub(crate) use faults::*;
+#[allow(unused_imports)]
+pub(crate) use fixtures::*;
+#[allow(unused_imports)]
+pub(crate) use hostile::*;
+#[allow(unused_imports)]
+pub(crate) use identical::*;
+#[allow(unused_imports)]
+pub(crate) use inputs::*;
+#[allow(unused_imports)]
+pub(crate) use inspect::*;
+#[allow(unused_imports)]
+pub(crate) use limits::*;
+#[allow(unused_imports)]
+pub(crate) use mappings::*;
+#[allow(unused_imports)]
+pub(crate) use outputs::*;
+#[allow(unused_imports)]
+pub(crate) use rules::*;
+#[allow(unused_imports)]
+pub(crate) use samples::*;
+#[allow(unused_imports)]
+pub(crate) use target::*;
+#[allow(unused_imports)]
+pub(crate) use transfer::*;
+#[allow(unused_imports)]
+pub(crate) use workdir::*;
+
+#[allow(unused_imports)]
+pub(crate) use assert_cmd::Command;
+#[allow(unused_imports)]
+pub(crate) use predicates::prelude::*;
+#[allow(unused_imports)]
+pub(crate) use rust_xlsxwriter::Workbook;
+#[allow(unused_imports)]
+pub(crate) use serde_json::Value;
+#[allow(unused_imports)]
+pub(crate) use std::fs;
+#[allow(unused_imports)]
+pub(crate) use std::io::{Read, Write};
+#[allow(unused_imports)]
+pub(crate) use std::path::{Path, PathBuf};
+#[allow(unused_imports)]
+pub(crate) use tempfile::TempDir;
