@@ -71,8 +71,9 @@ impl Scope {
     }
 }
 
-/// A mapping row's target, interned once.
-struct RowTarget {
+/// A target's ids, interned (for a mapping row, once).
+#[derive(Clone, Copy)]
+struct TargetIds {
     data_element: Id,
     coc: Id,
     aoc: Id,
@@ -86,20 +87,15 @@ struct RowTarget {
 /// The target of one value: from its mapping row, or its own ids without a mapping.
 struct Target<'a> {
     row: u32,
-    ids: [&'a str; 4],
-    data_element: Id,
-    coc: Id,
-    aoc: Id,
-    source: Id,
-    data_set: Id,
-    value_type: Option<ValueType>,
-    resolved: Option<u32>,
+    /// Data element, COC, AOC and data set, as written.
+    texts: [&'a str; 4],
+    ids: TargetIds,
 }
 
 /// The rules of a conversion and what they remember between values.
 pub struct Judge<'m> {
     mapping: Option<&'m Mapping>,
-    rows: Vec<RowTarget>,
+    rows: Vec<TargetIds>,
     preflight: Option<Preflight<'m>>,
     /// Targets without a mapping row, checked against the metadata once each.
     resolved: FxHashMap<[Id; 4], u32>,
@@ -131,7 +127,7 @@ impl<'m> Judge<'m> {
                     if !data_set.is_empty() {
                         data_set_schemes.insert(data_set, target_scheme.clone());
                     }
-                    RowTarget {
+                    TargetIds {
                         data_element: ids.intern(&r.data_element),
                         coc: ids.intern(&r.category_option_combo),
                         aoc: ids.intern(&r.attribute_option_combo),
@@ -193,7 +189,12 @@ impl<'m> Judge<'m> {
         // unknownTarget
         let metadata_type = self.resolve(ids, &target)?;
         // invalidValue
-        let value = self.value(v, target.value_type.or(metadata_type), &target, org_unit)?;
+        let value = self.value(
+            v,
+            target.ids.value_type.or(metadata_type),
+            &target,
+            org_unit,
+        )?;
         // invalidPeriod
         let period = period?;
         // outsidePeriod, currentPeriod
@@ -242,9 +243,7 @@ impl<'m> Judge<'m> {
         );
         let Some(m) = self.mapping else {
             let d = ids.intern(de);
-            return Ok(Target {
-                row: NO_ROW,
-                ids: [de, coc, aoc, ""],
+            let interned = TargetIds {
                 data_element: d,
                 coc: ids.intern(coc),
                 aoc: ids.intern(aoc),
@@ -252,26 +251,25 @@ impl<'m> Judge<'m> {
                 data_set: Id::EMPTY,
                 value_type: None,
                 resolved: None,
+            };
+            return Ok(Target {
+                row: NO_ROW,
+                texts: [de, coc, aoc, ""],
+                ids: interned,
             });
         };
         match m.lookup(de, coc, aoc) {
             Lookup::Mapped(i) => {
-                let (r, t) = (&m.rows[i], &self.rows[i]);
+                let r = &m.rows[i];
                 Ok(Target {
                     row: u32::try_from(i).unwrap_or(NO_ROW),
-                    ids: [
+                    texts: [
                         &r.data_element,
                         &r.category_option_combo,
                         &r.attribute_option_combo,
                         &r.data_set,
                     ],
-                    data_element: t.data_element,
-                    coc: t.coc,
-                    aoc: t.aoc,
-                    source: t.source,
-                    data_set: t.data_set,
-                    value_type: t.value_type,
-                    resolved: t.resolved,
+                    ids: self.rows[i],
                 })
             }
             Lookup::Disabled(i) => {
@@ -291,14 +289,19 @@ impl<'m> Judge<'m> {
         let Some(pf) = self.preflight.as_mut() else {
             return Ok(None);
         };
-        let index = match t.resolved {
+        let index = match t.ids.resolved {
             Some(i) => i,
             None => {
-                let key = [t.data_element, t.coc, t.aoc, ids.intern(t.ids[3])];
+                let key = [
+                    t.ids.data_element,
+                    t.ids.coc,
+                    t.ids.aoc,
+                    ids.intern(t.texts[3]),
+                ];
                 *self
                     .resolved
                     .entry(key)
-                    .or_insert_with(|| pf.resolve(t.ids[0], t.ids[1], t.ids[2], t.ids[3]))
+                    .or_insert_with(|| pf.resolve(t.texts[0], t.texts[1], t.texts[2], t.texts[3]))
             }
         };
         let resolved = pf.get(index);
@@ -318,7 +321,7 @@ impl<'m> Judge<'m> {
         org_unit: &str,
     ) -> Result<Cow<'v, str>, Left> {
         let value = prepared(v, value_type).map_err(|e| (Reason::InvalidValue, e.to_string()))?;
-        let [de, coc, aoc, _] = t.ids;
+        let [de, coc, aoc, _] = t.texts;
         if let Some(id) = [de, org_unit, coc, aoc]
             .into_iter()
             .find(|id| id.chars().any(char::is_control))
@@ -376,10 +379,15 @@ impl<'m> Judge<'m> {
         ou: (&str, Id),
     ) -> Result<Id, Left> {
         let Some(pf) = self.preflight.as_mut() else {
-            return Ok(t.data_set);
+            return Ok(t.ids.data_set);
         };
-        let key = [t.data_element, t.coc, t.aoc, ids.intern(t.ids[3])];
-        let Some(index) = t.resolved.or_else(|| self.resolved.get(&key).copied()) else {
+        let key = [
+            t.ids.data_element,
+            t.ids.coc,
+            t.ids.aoc,
+            ids.intern(t.texts[3]),
+        ];
+        let Some(index) = t.ids.resolved.or_else(|| self.resolved.get(&key).copied()) else {
             return Ok(Id::EMPTY);
         };
         let (chosen, data_set) = match pf.place(pf.get(index), p.period_type, ou.0) {
@@ -400,7 +408,7 @@ impl<'m> Judge<'m> {
                 end: p.end,
             },
             org_unit: ou,
-            aoc: (t.ids[2], t.aoc),
+            aoc: (t.texts[2], t.ids.aoc),
         };
         if let Some(left) = pf.entry.check(&facts) {
             return Err(left);
@@ -418,7 +426,7 @@ impl<'m> Judge<'m> {
     /// Where the value came from: its source item, combos and org unit as exported.
     fn source(&self, ids: &mut Interner, v: &DataValue, t: &Target, ou: (&str, Id)) -> Source {
         Source {
-            data_element: t.source,
+            data_element: t.ids.source,
             category_option_combo: ids.intern(v.category_option_combo),
             attribute_option_combo: ids.intern(v.attribute_option_combo),
             org_unit: if std::ptr::eq(ou.0, v.org_unit) {
@@ -443,11 +451,11 @@ impl<'m> Judge<'m> {
 impl Target<'_> {
     fn key(&self, period: Id, org_unit: Id) -> Key {
         Key {
-            data_element: self.data_element,
+            data_element: self.ids.data_element,
             period,
             org_unit,
-            category_option_combo: self.coc,
-            attribute_option_combo: self.aoc,
+            category_option_combo: self.ids.coc,
+            attribute_option_combo: self.ids.aoc,
         }
     }
 }

@@ -22,28 +22,24 @@ pub struct PreviousValue {
     pub value: String,
 }
 
-/// A value written again as deleted.
+/// A value written again as deleted: the earlier output's value (its period as DHIS2 writes
+/// it), and the data set it goes to.
 #[derive(Debug, Clone)]
 pub struct Deletion {
-    pub data_element: String,
-    pub period: String,
-    pub org_unit: String,
-    pub category_option_combo: String,
-    pub attribute_option_combo: String,
-    /// The earlier output's value.
-    pub value: String,
+    pub previous: PreviousValue,
     pub data_set: Option<DataSetId>,
 }
 
 impl Deletion {
     pub fn output_value<'a>(&'a self, comment: Option<&'a str>) -> OutputValue<'a> {
+        let p = &self.previous;
         OutputValue {
-            data_element: &self.data_element,
-            period: &self.period,
-            org_unit: &self.org_unit,
-            category_option_combo: &self.category_option_combo,
-            attribute_option_combo: &self.attribute_option_combo,
-            value: &self.value,
+            data_element: &p.data_element,
+            period: &p.period,
+            org_unit: &p.org_unit,
+            category_option_combo: &p.category_option_combo,
+            attribute_option_combo: &p.attribute_option_combo,
+            value: &p.value,
             comment,
             deleted: true,
         }
@@ -88,12 +84,10 @@ pub fn find(c: &Converted, mut ctx: Context, previous: &[PreviousValue]) -> Vec<
         }
         let data_set = data_set(&mut ctx, row, target, period.period_type, &v.org_unit);
         out.push(Deletion {
-            data_element: v.data_element.clone(),
-            period: period.id,
-            org_unit: v.org_unit.clone(),
-            category_option_combo: v.category_option_combo.clone(),
-            attribute_option_combo: v.attribute_option_combo.clone(),
-            value: v.value.clone(),
+            previous: PreviousValue {
+                period: period.id,
+                ..v.clone()
+            },
             data_set,
         });
     }

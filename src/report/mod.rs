@@ -100,13 +100,13 @@ impl Run<'_> {
             });
         let previous = self.deletions.iter().map(|d| DeletionRow {
             key: OutputKey {
-                data_element: d.data_element.clone(),
-                period: d.period.clone(),
-                org_unit: d.org_unit.clone(),
-                category_option_combo: d.category_option_combo.clone(),
-                attribute_option_combo: d.attribute_option_combo.clone(),
+                data_element: d.previous.data_element.clone(),
+                period: d.previous.period.clone(),
+                org_unit: d.previous.org_unit.clone(),
+                category_option_combo: d.previous.category_option_combo.clone(),
+                attribute_option_combo: d.previous.attribute_option_combo.clone(),
             },
-            value: d.value.clone(),
+            value: d.previous.value.clone(),
             data_set: d.data_set.as_ref().map(|d| d.id.clone()),
             source: "previous",
         });

@@ -82,17 +82,7 @@ fn plain_canonical(s: &str) -> Option<&str> {
 fn split_number(s: &str) -> Option<(bool, &str, &str, i64)> {
     let b = s.as_bytes();
     let mut i = 0;
-    let negative = match b.first() {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
+    let negative = sign(b, &mut i);
     let run = |mut i: usize| {
         while i < b.len() && b[i].is_ascii_digit() {
             i += 1;
@@ -114,17 +104,7 @@ fn split_number(s: &str) -> Option<(bool, &str, &str, i64)> {
     let mut exponent: i64 = 0;
     if matches!(b.get(i), Some(b'e' | b'E')) {
         i += 1;
-        let exp_negative = match b.get(i) {
-            Some(b'-') => {
-                i += 1;
-                true
-            }
-            Some(b'+') => {
-                i += 1;
-                false
-            }
-            _ => false,
-        };
+        let exp_negative = sign(b, &mut i);
         let end = run(i);
         if end == i || end - i > 6 {
             return None;
@@ -136,6 +116,21 @@ fn split_number(s: &str) -> Option<(bool, &str, &str, i64)> {
         i = end;
     }
     (i == b.len()).then_some((negative, int_digits, frac_digits, exponent))
+}
+
+/// An optional `-` or `+` at `b[*i]`, moving past it: true for `-`.
+fn sign(b: &[u8], i: &mut usize) -> bool {
+    match b.get(*i) {
+        Some(b'-') => {
+            *i += 1;
+            true
+        }
+        Some(b'+') => {
+            *i += 1;
+            false
+        }
+        _ => false,
+    }
 }
 
 /// The general rewrite: signs, exponents, leading zeros, surrounding blanks.
