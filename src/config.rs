@@ -11,8 +11,8 @@ use crate::cli::{ConvertArgs, OnDuplicate, OnUnmapped, OrgUnitSchemeArg, TargetS
 use crate::convert::DuplicatePolicy;
 use crate::ids::IdScheme;
 use crate::mapping::TargetScheme;
+use crate::model::Format;
 use crate::period::{Date, Window};
-use crate::read::Format;
 use crate::write;
 
 /// The longest comment DHIS2 2.43+ accepts (E8125).

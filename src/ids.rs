@@ -1,5 +1,6 @@
 //! Typed ids: an interned [`Id`], the five-id [`Key`] of a data value, the [`Source`] it came
-//! from, the [`Interner`] that owns the text, and the [`IdScheme`] of ids in a payload.
+//! from, the [`Interner`] that owns the text, the [`IdScheme`] of ids in a payload, and the
+//! [`DataSetId`] a payload names.
 
 use std::fmt;
 
@@ -137,6 +138,13 @@ impl serde::Serialize for IdScheme {
 pub fn is_uid(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 11 && b[0].is_ascii_alphabetic() && b.iter().all(u8::is_ascii_alphanumeric)
+}
+
+/// A data set as written in an output payload.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DataSetId {
+    pub id: String,
+    pub scheme: IdScheme,
 }
 
 #[cfg(test)]

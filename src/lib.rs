@@ -28,6 +28,7 @@ pub(crate) mod period;
 pub(crate) mod policy;
 pub mod preflight;
 pub mod read;
+pub(crate) mod reason;
 pub(crate) mod relay;
 pub(crate) mod report;
 pub(crate) mod value;

@@ -1,5 +1,8 @@
-//! The data model shared by readers, the pipeline and writers: a source `DataValue` as read from
-//! an export, the defaults a payload header carries, and an interner for the ids that repeat.
+//! The data model shared by readers, the rules and writers: a source `DataValue` as read from
+//! an export and where it was read, the defaults a payload header carries, the export formats,
+//! and the hex form of digests.
+
+use std::path::Path;
 
 use crate::ids::IdScheme;
 
@@ -196,4 +199,38 @@ mod tests {
         assert_eq!(h.attribute_option_combo_scheme(), Some(IdScheme::Code));
         assert_eq!(h.data_element_scheme(), None);
     }
+}
+
+/// An export format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Json,
+    Xml,
+    Csv,
+}
+
+impl Format {
+    /// The format named by a file extension (`.json`, `.xml`, `.csv`, any case).
+    pub fn from_extension(path: &str) -> Option<Format> {
+        let ext = Path::new(path).extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "json" => Some(Format::Json),
+            "xml" => Some(Format::Xml),
+            "csv" => Some(Format::Csv),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Json => "JSON",
+            Format::Xml => "XML",
+            Format::Csv => "CSV",
+        }
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -4,7 +4,7 @@
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use anyhow::{Result, anyhow};
+use anyhow::{Result, anyhow, ensure};
 
 use crate::model::{DataValue, Place};
 use crate::read::Sink;
@@ -43,10 +43,12 @@ pub struct Sender {
 }
 
 impl Sender {
-    fn push(&mut self, s: &str) -> (u32, u32) {
-        let start = self.batch.text.len() as u32;
+    /// Appends a text to the batch; [`Sender::data_value`] flushes first when the batch's text
+    /// would pass 4 GiB, so offsets always fit.
+    fn push(&mut self, s: &str) -> Result<(u32, u32)> {
+        let start = u32::try_from(self.batch.text.len())?;
         self.batch.text.push_str(s);
-        (start, s.len() as u32)
+        Ok((start, u32::try_from(s.len())?))
     }
 
     fn send(&mut self, m: Message) -> Result<()> {
@@ -73,14 +75,25 @@ impl Sink for Sender {
     }
 
     fn data_value(&mut self, v: DataValue<'_>) -> Result<()> {
-        let fields = [
-            self.push(v.data_element),
-            self.push(v.period),
-            self.push(v.org_unit),
-            self.push(v.category_option_combo),
-            self.push(v.attribute_option_combo),
+        let texts = [
+            v.data_element,
+            v.period,
+            v.org_unit,
+            v.category_option_combo,
+            v.attribute_option_combo,
         ];
-        let value = v.value.map(|s| self.push(s));
+        let size = texts.iter().map(|t| t.len()).sum::<usize>() + v.value.map_or(0, str::len);
+        if self.batch.text.len() + size > u32::MAX as usize {
+            self.flush()?;
+            ensure!(
+                size <= u32::MAX as usize,
+                "{}: one value of over 4 GiB",
+                v.place
+            );
+        }
+        let [de, pe, ou, coc, aoc] = texts.map(|t| self.push(t));
+        let fields = [de?, pe?, ou?, coc?, aoc?];
+        let value = v.value.map(|s| self.push(s)).transpose()?;
         self.batch.values.push(Packed {
             fields,
             value,

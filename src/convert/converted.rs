@@ -8,8 +8,8 @@ use super::duplicates::{Conflict, OutputKey, Resolved};
 use super::judge::Judge;
 use super::ledger::{Ledger, Unmapped};
 use super::store::{Slot, Store};
+use crate::ids::DataSetId;
 use crate::ids::{Id, IdScheme, Interner, Key};
-use crate::preflight::DataSetId;
 use crate::write::OutputValue;
 
 /// What a conversion produced.

@@ -6,13 +6,14 @@ use std::borrow::Cow;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::reason::Reason;
 use super::store::NO_ROW;
+use crate::ids::DataSetId;
 use crate::ids::{Id, IdScheme, Interner, Key, Source};
 use crate::mapping::{Lookup, Mapping};
 use crate::model::DataValue;
 use crate::period::{self, Date, PeriodType, Window};
-use crate::preflight::{DataSetId, Placement, Preflight, entry};
+use crate::preflight::{Placement, Preflight, entry};
+use crate::reason::Reason;
 use crate::value::{self, ValueType};
 
 /// Why a value is left out, and the detail for people.
@@ -81,7 +82,7 @@ struct TargetIds {
     data_set: Id,
     value_type: Option<ValueType>,
     /// The row's target checked against the target metadata (an index of its results).
-    resolved: Option<u32>,
+    resolved: Option<usize>,
 }
 
 /// The target of one value: from its mapping row, or its own ids without a mapping.
@@ -98,7 +99,7 @@ pub struct Judge<'m> {
     rows: Vec<TargetIds>,
     preflight: Option<Preflight<'m>>,
     /// Targets without a mapping row, checked against the metadata once each.
-    resolved: FxHashMap<[Id; 4], u32>,
+    resolved: FxHashMap<[Id; 4], usize>,
     periods: FxHashMap<Box<str>, Result<PeriodInfo, String>>,
     scope: Scope,
     csv_output: bool,

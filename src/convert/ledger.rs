@@ -4,9 +4,9 @@
 
 use rustc_hash::FxHashMap;
 
-use super::reason::Reason;
 use crate::ids::{Id, Interner, Source};
 use crate::model::DataValue;
+use crate::reason::Reason;
 
 /// At most this many left-out values and conflicts are kept in detail (all are counted).
 pub const DETAIL_CAP: usize = 10_000;

@@ -9,15 +9,14 @@ pub mod converted;
 pub mod duplicates;
 pub mod judge;
 pub mod ledger;
-pub mod reason;
 pub mod store;
 
 use anyhow::{Result, ensure};
 
+pub use crate::reason::Reason;
 pub use converted::Converted;
 pub use duplicates::DuplicatePolicy;
 pub use judge::Scope;
-pub use reason::Reason;
 
 use crate::ids::{Id, IdScheme, Interner, Key, Source};
 use crate::mapping::Mapping;

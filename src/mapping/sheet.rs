@@ -182,7 +182,8 @@ fn load_csv(path: &str) -> Result<Sheet> {
         let mut rows = Vec::new();
         while let Some(line) = records.next_record().map_err(|e| e.in_file(path))? {
             rows.push(Row {
-                number: line as u32,
+                // Saturates: no mapping has four billion lines.
+                number: u32::try_from(line).unwrap_or(u32::MAX),
                 cells: records.fields(),
                 errors: Vec::new(),
             });

@@ -4,8 +4,8 @@
 use rustc_hash::FxHashMap;
 
 use crate::convert::Converted;
+use crate::ids::DataSetId;
 use crate::ids::Id;
-use crate::preflight::DataSetId;
 
 /// A data set form that received values.
 #[derive(Debug, Clone)]

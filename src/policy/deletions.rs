@@ -6,9 +6,10 @@
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::convert::{Converted, Scope};
+use crate::ids::DataSetId;
 use crate::ids::{IdScheme, Key};
 use crate::mapping::Mapping;
-use crate::preflight::{DataSetId, Placement, Preflight};
+use crate::preflight::{Placement, Preflight};
 use crate::write::OutputValue;
 
 /// A value of an earlier output, as read.

@@ -8,8 +8,8 @@ use rustc_hash::FxHashMap;
 
 use super::deletions::Deletion;
 use crate::convert::Converted;
+use crate::ids::DataSetId;
 use crate::ids::Id;
-use crate::preflight::DataSetId;
 
 /// One output file's worth of entries: written keys (slot numbers), then deletions found
 /// against `--previous` (their indexes). Numbers are `u32`, as in the store, so that a

@@ -10,10 +10,10 @@
 use rustc_hash::FxHashMap;
 
 use super::version::Version;
-use crate::convert::Reason;
 use crate::ids::Id;
 use crate::metadata::{DataSet, Metadata, Moment};
 use crate::period::{Date, PeriodType, calendar};
+use crate::reason::Reason;
 
 /// What the checks need to know of a value.
 pub struct Facts<'a> {

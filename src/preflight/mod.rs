@@ -6,7 +6,7 @@
 pub mod entry;
 pub mod version;
 
-use crate::ids::IdScheme;
+use crate::ids::{DataSetId, IdScheme};
 use crate::mapping::TargetScheme;
 use crate::mapping::target::judge;
 use crate::metadata::{Metadata, id_for};
@@ -25,13 +25,6 @@ pub struct Resolved {
     pub data_sets: Vec<usize>,
     /// The data element's UID.
     pub element: String,
-}
-
-/// A data set as written in an output payload.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct DataSetId {
-    pub id: String,
-    pub scheme: IdScheme,
 }
 
 /// The decision for one value.
@@ -69,14 +62,14 @@ impl<'m> Preflight<'m> {
 
     /// Resolves a target and returns the index of the result (see [`Preflight::get`]). The
     /// caller keeps the index per distinct target, so each is resolved once.
-    pub fn resolve(&mut self, de: &str, coc: &str, aoc: &str, data_set: &str) -> u32 {
+    pub fn resolve(&mut self, de: &str, coc: &str, aoc: &str, data_set: &str) -> usize {
         let r = self.compute(de, coc, aoc, data_set);
         self.results.push(r);
-        self.results.len() as u32 - 1
+        self.results.len() - 1
     }
 
-    pub fn get(&self, index: u32) -> &Resolved {
-        &self.results[index as usize]
+    pub fn get(&self, index: usize) -> &Resolved {
+        &self.results[index]
     }
 
     /// The pre-flight view of [`crate::mapping::target::judge`]: its first error, the data

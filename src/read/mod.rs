@@ -9,47 +9,17 @@ pub mod xml;
 use std::cell::{Cell, RefCell};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
-use std::path::Path;
 use std::rc::Rc;
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sha2::{Digest, Sha256};
 
-use crate::model::{DataValue, Header};
+pub use crate::model::Format;
+use crate::model::{DataValue, Header, hex};
 
 /// Buffer size for input streams.
 const BUFFER: usize = 256 * 1024;
-
-/// An export format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Format {
-    Json,
-    Xml,
-    Csv,
-}
-
-impl Format {
-    /// The format named by a file extension (`.json`, `.xml`, `.csv`, any case).
-    pub fn from_extension(path: &str) -> Option<Format> {
-        let ext = Path::new(path).extension()?.to_str()?.to_ascii_lowercase();
-        match ext.as_str() {
-            "json" => Some(Format::Json),
-            "xml" => Some(Format::Xml),
-            "csv" => Some(Format::Csv),
-            _ => None,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Json => "JSON",
-            Format::Xml => "XML",
-            Format::Csv => "CSV",
-        }
-    }
-}
 
 /// How an input was compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -174,10 +144,6 @@ fn read_one(
 /// a JSON `true`).
 pub fn is_true(s: &str) -> bool {
     s.trim().eq_ignore_ascii_case("true")
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A reader that feeds every byte it passes through into a SHA-256 digest, and moves the

@@ -1,9 +1,9 @@
 //! How to import an output: the Import/Export app options and the `/api/dataValueSets` call
 //! with its id-scheme parameters (dhis2-core `ImportOptions`, `DataValueSetController`).
 
+use crate::ids::DataSetId;
 use crate::ids::IdScheme;
-use crate::preflight::DataSetId;
-use crate::read::Format;
+use crate::model::Format;
 use crate::write::Schemes;
 
 /// `CODE` → `Code`, as the Import/Export app labels its options.

@@ -217,7 +217,7 @@ pub fn sum_decimals<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<Str
         .into_iter()
         .map(|v| {
             let (int, frac) = v.split_once('.').unwrap_or((v, ""));
-            let scale = frac.len() as u32;
+            let scale = u32::try_from(frac.len()).ok()?;
             let digits = format!("{int}{frac}");
             digits.parse::<i128>().ok().map(|m| (m, scale))
         })

@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::{Buffer, DataValueWriter, OutputValue, Schemes, json_escape};
-use crate::preflight::DataSetId;
+use crate::ids::DataSetId;
 
 pub struct Writer<'w> {
     out: Buffer<'w>,

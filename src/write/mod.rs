@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
 
+use crate::ids::DataSetId;
 use crate::ids::IdScheme;
-use crate::preflight::DataSetId;
-use crate::read::{Format, hex};
+use crate::model::{Format, hex};
 
 /// One value as written.
 #[derive(Debug, Clone, Copy)]

@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::{Buffer, DataValueWriter, OutputValue, Schemes};
-use crate::preflight::DataSetId;
+use crate::ids::DataSetId;
 
 pub struct Writer<'w> {
     out: Buffer<'w>,

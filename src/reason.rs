@@ -1,9 +1,10 @@
-//! Why a value read is not written: every value read is written or counted under exactly one
+//! Why a value read is not written (shared by the rules in `convert` and the entry checks in
+//! `preflight`): every value read is written or counted under exactly one
 //! [`Reason`], so `read = written + left out` always holds.
 
 use std::fmt;
 
-/// Why a value read was not written, in the order [`super::judge`] decides them.
+/// Why a value read was not written, in the order `convert::judge` decides them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Reason {
     Incomplete,
