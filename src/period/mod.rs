@@ -1,14 +1,27 @@
-//! DHIS2 period ids (dhis2-core `api/period/PeriodType` and subclasses; docs/dhis2-rules.md): parsing every period type, validating it (month 13,
-//! week 54, bi-month 7 are refused), the canonical id DHIS2 itself generates, and the start and
-//! end date of each period.
+//! DHIS2 period ids (dhis2-core `api/period/PeriodType` and subclasses; docs/dhis2-rules.md):
+//! parsing every period type, validating it (month 13, week 54, bi-month 7 are refused), the
+//! canonical id DHIS2 itself generates, and the start and end date of each period.
 
 pub mod calendar;
 
 use std::fmt;
 
-/// The DHIS2 period types (`PeriodTypeEnum` names).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum PeriodType {
+/// Declares the period types once: the enum and the list of all of them.
+macro_rules! period_types {
+    ($($name:ident),+ $(,)?) => {
+        /// The DHIS2 period types (`PeriodTypeEnum` names).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum PeriodType {
+            $($name),+
+        }
+
+        impl PeriodType {
+            pub const ALL: &[PeriodType] = &[$(PeriodType::$name),+];
+        }
+    };
+}
+
+period_types! {
     Daily,
     Weekly,
     WeeklyWednesday,
@@ -35,38 +48,12 @@ pub enum PeriodType {
 }
 
 impl PeriodType {
-    pub const ALL: [PeriodType; 23] = {
-        use PeriodType::*;
-        [
-            Daily,
-            Weekly,
-            WeeklyWednesday,
-            WeeklyThursday,
-            WeeklyFriday,
-            WeeklySaturday,
-            WeeklySunday,
-            BiWeekly,
-            Monthly,
-            BiMonthly,
-            Quarterly,
-            QuarterlyNov,
-            SixMonthly,
-            SixMonthlyApril,
-            SixMonthlyNov,
-            Yearly,
-            FinancialFeb,
-            FinancialApril,
-            FinancialJuly,
-            FinancialAug,
-            FinancialSep,
-            FinancialOct,
-            FinancialNov,
-        ]
-    };
-
     /// The period type named as DHIS2 names it (`Monthly`, `FinancialApril`).
     pub fn from_name(name: &str) -> Option<PeriodType> {
-        PeriodType::ALL.into_iter().find(|t| t.to_string() == name)
+        PeriodType::ALL
+            .iter()
+            .copied()
+            .find(|t| t.to_string() == name)
     }
 }
 

@@ -260,7 +260,7 @@ fn the_period_holding_a_date_for_every_type() {
         assert_eq!(p.id, id, "{pt} {date}");
     }
     // Every day of two years, for every type: the period found holds the day.
-    for pt in PeriodType::ALL {
+    for &pt in PeriodType::ALL {
         for n in 0..731 {
             let day = d("2023-01-01").add_days(n);
             assert!(calendar::holding(pt, day).is_some(), "{pt} {day}");
