@@ -21,7 +21,7 @@ use crate::model::normalise_name;
 use crate::value::ValueType;
 use columns::column;
 pub use columns::{COLUMNS, Col};
-use sheet::Sheet;
+use sheet::{Note, Sheet};
 
 /// DHIS2's maximum code length.
 pub const MAX_CODE_LENGTH: usize = 50;
@@ -165,12 +165,13 @@ fn header<T: Copy + Ord>(
     None
 }
 
-/// Reads a cell, trimming it and warning when an id had surrounding whitespace.
+/// Reads an id cell: trimmed, with a warning when it had surrounding whitespace or was not
+/// typed as text, and an error when its value cannot be known.
 fn cell(sheet: &Sheet, row: &sheet::Row, column: Option<usize>, findings: &mut Findings) -> String {
     read_cell(sheet, row, column, findings, true)
 }
 
-/// Reads a cell for people (a name, notes): trimmed without a warning.
+/// Reads a cell for people (a name, notes): trimmed; a value that cannot be known is a warning.
 fn name_cell(
     sheet: &Sheet,
     row: &sheet::Row,
@@ -185,33 +186,95 @@ fn read_cell(
     row: &sheet::Row,
     column: Option<usize>,
     findings: &mut Findings,
-    warn_whitespace: bool,
+    id: bool,
 ) -> String {
     let Some(c) = column else {
         return String::new();
     };
     let raw = row.cells.get(c).map(String::as_str).unwrap_or("");
-    if row.errors.contains(&c) {
-        findings.warning(
-            sheet.cell(c, row.number),
-            "the cell holds a spreadsheet error (#N/A, #REF!…); read as blank",
-        );
+    let at = || sheet.cell(c, row.number);
+    if let Some(note) = row.note(c) {
+        note_finding(note, raw, id, at(), findings);
+        if matches!(note, Note::Error(_) | Note::NoCachedValue(_)) {
+            return String::new();
+        }
     }
     let trimmed = raw.trim();
-    if warn_whitespace && trimmed.len() != raw.len() && !trimmed.is_empty() {
-        findings.warning(
-            sheet.cell(c, row.number),
-            format!("whitespace around `{trimmed}` was trimmed"),
-        );
+    if id && trimmed.len() != raw.len() && !trimmed.is_empty() {
+        findings.warning(at(), format!("whitespace around `{trimmed}` was trimmed"));
     }
     trimmed.to_string()
+}
+
+/// What a cell that was not typed as text means for the mapping.
+fn note_finding(note: &Note, text: &str, id: bool, at: String, findings: &mut Findings) {
+    let fix = "format the column as Text and type the code again";
+    match note {
+        Note::Error(e) => {
+            let m = format!("the cell holds the spreadsheet error `{e}`, not a value: fix the formula or type the value");
+            if id { findings.error(at, m) } else { findings.warning(at, m + "; read as blank") }
+        }
+        Note::NoCachedValue(f) => {
+            let m = format!(
+                "the cell holds the formula `{f}` but no calculated value (the file was written by a \
+                 program that does not calculate): open it in Excel or LibreOffice and save it again"
+            );
+            if id { findings.error(at, m) } else { findings.warning(at, m + "; read as blank") }
+        }
+        Note::Number if id => findings.warning(
+            at,
+            format!("`{text}` is a number cell: a code with leading zeros (`01`) or many digits does not survive as a number; {fix}"),
+        ),
+        Note::Date if id => findings.warning(
+            at,
+            format!("`{text}` is a date cell: the spreadsheet turned what was typed into a date; {fix}"),
+        ),
+        Note::Bool if id => findings.warning(
+            at,
+            format!("`{text}` is a TRUE/FALSE cell, not a code; {fix}"),
+        ),
+        Note::Number | Note::Date | Note::Bool => {}
+    }
+}
+
+/// Whether a row holds something in the table's columns (`known`); a row that holds
+/// something only beyond them (a stray cell, a note) is skipped with a warning naming it.
+fn holds_something(
+    sheet: &Sheet,
+    row: &sheet::Row,
+    known: &[usize],
+    findings: &mut Findings,
+) -> bool {
+    let used =
+        |c: usize| row.cells.get(c).is_some_and(|t| !t.trim().is_empty()) || row.note(c).is_some();
+    if known.iter().any(|&c| used(c)) {
+        return true;
+    }
+    if let Some(c) = (0..row.cells.len()).find(|&c| used(c)) {
+        findings.warning(
+            sheet.cell(c, row.number),
+            format!(
+                "the row holds `{}` but nothing in the mapping's columns: ignored",
+                row.cells[c].trim()
+            ),
+        );
+    }
+    false
 }
 
 impl Mapping {
     /// Loads and checks a mapping workbook or CSV. I/O failures are errors; problems in the
     /// content are findings (see [`Mapping::errors`]).
     pub fn load(path: &str, target_scheme: TargetScheme) -> Result<Mapping> {
-        let workbook = sheet::load(path)?;
+        let workbook = sheet::load(path, |s| {
+            header(
+                s,
+                column,
+                &[Col::Source, Col::DataElement],
+                &mut Findings(Vec::new()),
+            )
+            .is_some()
+        })?;
         let mut findings = Findings(Vec::new());
         let mut mapping = Mapping {
             path: path.to_string(),
@@ -233,14 +296,15 @@ impl Mapping {
             header(sheet, column, &[Col::Source, Col::DataElement], findings)
         else {
             findings.error(
-                format!("{}!A1", sheet.name),
+                sheet.cell(0, 1),
                 "no header row: the required columns `programIndicator` (or `source`, `dx`, `pi`) \
                  and `dataElement` were not found on this sheet",
             );
             return;
         };
+        let known: Vec<usize> = cols.values().copied().collect();
         for row in &sheet.rows[header_index + 1..] {
-            if row.cells.iter().all(|c| c.trim().is_empty()) {
+            if !holds_something(sheet, row, &known, findings) {
                 continue;
             }
             let get = |col: Col, f: &mut Findings| cell(sheet, row, cols.get(&col).copied(), f);
@@ -289,6 +353,12 @@ impl Mapping {
                 ),
                 data_element_name: name_cell(sheet, row, cols.get(&Col::DeName).copied(), findings),
             });
+        }
+        if self.rows.is_empty() {
+            findings.error(
+                sheet.cell(0, sheet.rows[header_index].number),
+                "the mapping has a header but no rows below it: nothing would be converted",
+            );
         }
         self.columns = cols;
     }
@@ -348,7 +418,7 @@ impl Mapping {
             .or(self.columns.get(&Col::DataElement))
             .copied()
             .unwrap_or(0);
-        format!("{}!{}{}", self.sheet, sheet::column_letters(c), row)
+        sheet::reference(&self.sheet, c, row)
     }
 
     /// Adds findings (from checks against target metadata), keeping errors first.
@@ -436,14 +506,15 @@ fn read_org_units(sheet: &Sheet, findings: &mut Findings) -> FxHashMap<String, S
         header(sheet, classify, &[OuCol::Source, OuCol::Target], findings)
     else {
         findings.error(
-            format!("{}!A1", sheet.name),
+            sheet.cell(0, 1),
             "no header row with the columns `source` and `target`",
         );
         return map;
     };
     let mut first_row: FxHashMap<String, u32> = FxHashMap::default();
+    let known: Vec<usize> = cols.values().copied().collect();
     for row in &sheet.rows[header_index + 1..] {
-        if row.cells.iter().all(|c| c.trim().is_empty()) {
+        if !holds_something(sheet, row, &known, findings) {
             continue;
         }
         let source = cell(sheet, row, Some(cols[&OuCol::Source]), findings);

@@ -204,6 +204,16 @@ impl<R: Read> Read for Bounded<R> {
     }
 }
 
+/// `inner`, a decompressing reader of `compressed` bytes, stopped as a bomb past the bounds of
+/// [`Bounded`] (for zip entries that are not exports: a workbook's parts).
+pub(crate) fn bounded<R: Read>(inner: R, compressed: u64) -> impl Read {
+    Bounded {
+        inner,
+        compressed: Rc::new(Cell::new(compressed)),
+        out: 0,
+    }
+}
+
 /// A progress bar for reading `inputs` on stderr, or `None` when stderr is not a terminal or
 /// `enabled` is false. It stays hidden until reading has taken a second.
 pub fn progress_bar(inputs: &[String], enabled: bool) -> Option<ProgressBar> {

@@ -16,6 +16,7 @@ mod rules;
 mod samples;
 mod target;
 mod transfer;
+mod workbooks;
 mod workdir;
 
 #[allow(unused_imports)]
@@ -48,6 +49,8 @@ pub(crate) use samples::*;
 pub(crate) use target::*;
 #[allow(unused_imports)]
 pub(crate) use transfer::*;
+#[allow(unused_imports)]
+pub(crate) use workbooks::*;
 #[allow(unused_imports)]
 pub(crate) use workdir::*;
 

@@ -63,6 +63,23 @@ fn role(name: &str) -> Option<Role> {
     })
 }
 
+/// What is wrong with a first row that is one field holding `;` or tabs: a CSV saved with
+/// another separator (European Excel writes `;`; "Text (tab-delimited)" writes tabs).
+pub fn separator_hint(fields: &[String]) -> Option<&'static str> {
+    let [only] = fields else { return None };
+    if only.contains('\t') {
+        Some(
+            "the columns are separated by tabs; pi2de reads comma-separated CSV (save the file again as CSV, comma-separated)",
+        )
+    } else if only.contains(';') {
+        Some(
+            "the columns are separated by `;`; DHIS2 CSV uses `,` (save the file again as comma-separated CSV)",
+        )
+    } else {
+        None
+    }
+}
+
 /// Reads the header row if the first record is one; `None` when the file has no header.
 fn header_columns<R: BufRead>(
     records: &Records<R>,
@@ -73,10 +90,8 @@ fn header_columns<R: BufRead>(
     let known = roles.iter().flatten().count();
     let first_is_name = roles.first().copied().flatten() == Some(Role::DataElement);
     if known < 2 && !first_is_name {
-        if records.len() == 1 && records.field(0).contains(';') {
-            let what = "the columns are separated by `;`; DHIS2 CSV uses `,` (save the file again \
-                        as comma-separated CSV)";
-            return Err(error_at(path, At::Line(line), what));
+        if let Some(hint) = separator_hint(&records.fields()) {
+            return Err(error_at(path, At::Line(line), hint));
         }
         return Ok(None);
     }

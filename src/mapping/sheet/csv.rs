@@ -1,0 +1,41 @@
+//! A mapping saved as CSV: one sheet named after the file. Every cell is text, so what a
+//! spreadsheet did to it shows only in the text: error values (`#N/A`) are noted as such.
+
+use std::path::Path;
+
+use anyhow::{Result, bail};
+
+use super::{Cells, Sheet, text_note};
+use crate::read;
+
+pub fn load(path: &str) -> Result<Sheet> {
+    let name = Path::new(path)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(path)
+        .to_string();
+    let digest = std::rc::Rc::new(std::cell::RefCell::new(None));
+    let (sheet, _) = read::with_input(path, digest, None, |reader, _| {
+        let mut records = read::csv::Records::new(reader);
+        let mut cells = Cells::new(path, &name);
+        let mut first = true;
+        while let Some(line) = records.next_record().map_err(|e| e.in_file(path))? {
+            let fields = records.fields();
+            if first && !fields.iter().all(|f| f.trim().is_empty()) {
+                first = false;
+                if let Some(hint) = read::csv::separator_hint(&fields) {
+                    bail!("{path}: line {line}: {hint}");
+                }
+            }
+            // Saturates: no mapping has four billion lines.
+            let row = u32::try_from(line.saturating_sub(1)).unwrap_or(u32::MAX);
+            for (column, text) in fields.into_iter().enumerate() {
+                let column = u32::try_from(column).unwrap_or(u32::MAX);
+                let note = text_note(&text);
+                cells.push(row, column, text, note)?;
+            }
+        }
+        Ok(cells.finish())
+    })?;
+    Ok(sheet)
+}
