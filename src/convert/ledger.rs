@@ -51,6 +51,9 @@ pub struct Ledger {
     unmapped: FxHashMap<(Id, Id, Id), (u64, String)>,
     /// Values each mapping row matched.
     pub row_counts: Vec<u64>,
+    /// Values whose ids had surrounding white space, trimmed; and where the first was read.
+    pub trimmed_ids: u64,
+    pub first_trimmed: Option<String>,
 }
 
 impl Ledger {
@@ -61,6 +64,8 @@ impl Ledger {
             details: Vec::new(),
             unmapped: FxHashMap::default(),
             row_counts: vec![0; mapping_rows],
+            trimmed_ids: 0,
+            first_trimmed: None,
         }
     }
 

@@ -121,6 +121,7 @@ impl Sink for Converter<'_> {
 
     fn data_value(&mut self, v: DataValue<'_>) -> Result<()> {
         self.ledger.read += 1;
+        let v = trim_ids(v, &mut self.ledger, &self.inputs, self.input);
         let judgement = self.judge.judge(&mut self.ids, &v);
         if let Some(count) = self.ledger.row_counts.get_mut(judgement.row as usize) {
             *count += 1;
@@ -169,4 +170,40 @@ impl Sink for Converter<'_> {
             contribution,
         )
     }
+}
+
+/// The value with its ids trimmed of surrounding white space, which DHIS2 would keep (JSON,
+/// XML, quoted CSV) and then fail to find; counted, with the first place, for a warning.
+fn trim_ids<'v>(
+    mut v: DataValue<'v>,
+    ledger: &mut Ledger,
+    inputs: &[String],
+    input: u32,
+) -> DataValue<'v> {
+    let padded = |s: &str| {
+        s.as_bytes().first().is_some_and(u8::is_ascii_whitespace)
+            || s.as_bytes().last().is_some_and(u8::is_ascii_whitespace)
+    };
+    let ids = [
+        &mut v.data_element,
+        &mut v.period,
+        &mut v.org_unit,
+        &mut v.category_option_combo,
+        &mut v.attribute_option_combo,
+    ];
+    let mut trimmed = false;
+    for id in ids {
+        if padded(id) {
+            *id = id.trim();
+            trimmed = true;
+        }
+    }
+    if trimmed {
+        ledger.trimmed_ids += 1;
+        if ledger.first_trimmed.is_none() {
+            let file = inputs.get(input as usize).map_or("", String::as_str);
+            ledger.first_trimmed = Some(format!("{file}: {}", v.place));
+        }
+    }
+    v
 }

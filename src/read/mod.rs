@@ -310,15 +310,7 @@ fn from_zip<T, R: BufRead>(
     };
     let mut archive = zip::ZipArchive::new(file)
         .with_context(|| format!("{path}: not a readable zip archive"))?;
-    let entries: Vec<usize> = (0..archive.len())
-        .filter(|&i| archive.by_index(i).map(|e| !e.is_dir()).unwrap_or(true))
-        .collect();
-    let &[index] = entries.as_slice() else {
-        bail!(
-            "{path}: a zip must hold exactly one export file, this one holds {}",
-            entries.len()
-        );
-    };
+    let index = the_export(path, &mut archive)?;
     let entry = archive
         .by_index(index)
         .with_context(|| format!("{path}: cannot read the zip entry"))?;
@@ -333,6 +325,56 @@ fn from_zip<T, R: BufRead>(
     };
     let mut reader = BufReader::with_capacity(BUFFER, bounded);
     decoded(path, &mut reader, Some(&name), f)
+}
+
+/// The one export file of a zip, past what macOS adds (`__MACOSX/`, `._*`, `.DS_Store`) and
+/// folders; a workbook (which is a zip) or several files are refused, naming what was found.
+fn the_export(path: &str, archive: &mut zip::ZipArchive<File>) -> Result<usize> {
+    let mut names = Vec::new();
+    for i in 0..archive.len() {
+        let entry = archive
+            .by_index(i)
+            .with_context(|| format!("{path}: cannot read the zip's entry {i}"))?;
+        let name = entry.name().map(|n| n.to_string()).unwrap_or_default();
+        if !entry.is_dir() {
+            names.push((i, name));
+        }
+    }
+    let workbook = |part: &str| names.iter().any(|(_, n)| n == part);
+    if workbook("xl/workbook.xml") || workbook("xl/workbook.bin") {
+        bail!(
+            "{path}: is an Excel workbook, not an export; exports come from DHIS2 as JSON, XML \
+             or CSV (/api/analytics/dataValueSet.json). A mapping workbook goes after -m"
+        );
+    }
+    if workbook("content.xml") && workbook("mimetype") {
+        bail!(
+            "{path}: is an OpenDocument (LibreOffice) file, not an export; exports come from \
+             DHIS2 as JSON, XML or CSV (/api/analytics/dataValueSet.json). A mapping workbook \
+             goes after -m"
+        );
+    }
+    let real: Vec<&(usize, String)> = names
+        .iter()
+        .filter(|(_, n)| {
+            let base = n.rsplit('/').next().unwrap_or(n);
+            !n.starts_with("__MACOSX/") && !base.starts_with("._") && base != ".DS_Store"
+        })
+        .collect();
+    match real.as_slice() {
+        [(index, _)] => Ok(*index),
+        [] => bail!("{path}: the zip holds no export file"),
+        several => {
+            let listed: Vec<&str> = several.iter().take(10).map(|(_, n)| n.as_str()).collect();
+            bail!(
+                "{path}: a zip must hold exactly one export file, this one holds {}: {}{}; unzip \
+                 it and give the files as inputs",
+                several.len(),
+                listed.join(", "),
+                if several.len() > 10 { ", …" } else { "" }
+            )
+        }
+    }
 }
 
 /// Checks the text encoding at the start of a decompressed stream and drops a UTF-8 BOM.
@@ -353,6 +395,11 @@ fn decoded<T>(
         reader.consume(3);
     } else if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
         bail!("{path}{what}: the file is UTF-16; pi2de reads UTF-8 (save it again as UTF-8)");
+    } else if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        bail!(
+            "{path}{what}: is an old Excel .xls workbook (or a password-protected one), not an \
+             export; exports come from DHIS2 as JSON, XML or CSV. A mapping workbook goes after -m"
+        );
     } else if head.starts_with(&[0x1f, 0x8b]) || head.starts_with(b"PK\x03\x04") {
         bail!("{path}{what}: the export is compressed twice; unpack the outer layer first");
     } else if head.iter().take(4096).any(|&b| b == 0) {

@@ -80,7 +80,7 @@ fn the_broken_input_corpus_is_refused_with_file_and_place() {
         ),
         ("empty.json", &["empty.json", "empty"]),
         ("empty.csv", &["empty.csv", "empty"]),
-        ("no-entry.zip", &["no-entry.zip", "holds 0"]),
+        ("no-entry.zip", &["no-entry.zip", "holds no export file"]),
         ("two-entries.zip", &["two-entries.zip", "holds 2"]),
         ("double.csv.gz", &["double.csv.gz", "compressed twice"]),
     ] {

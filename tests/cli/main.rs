@@ -3,6 +3,7 @@
 
 mod auditors;
 mod broken;
+mod exports;
 mod faults;
 mod fixtures;
 mod hostile;
@@ -23,6 +24,8 @@ mod workdir;
 pub(crate) use auditors::*;
 #[allow(unused_imports)]
 pub(crate) use broken::*;
+#[allow(unused_imports)]
+pub(crate) use exports::*;
 #[allow(unused_imports)]
 pub(crate) use faults::*;
 #[allow(unused_imports)]

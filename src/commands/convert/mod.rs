@@ -25,6 +25,7 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
     let loaded = Loaded::load(&config)?;
     let prepared = output::prepare(&config)?;
     let (converted, inputs) = convert(&config, &loaded)?;
+    nothing_read(&inputs)?;
     let schemes = load::output_schemes(&config, loaded.mapping.as_ref(), &inputs)?;
     let previous = load::read_previous(&config, &schemes)?;
     let deletions = find_deletions(&config, &loaded, &converted, &previous);
@@ -32,7 +33,7 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
         config: &config,
         target: (config.target_metadata.is_some() || config.target_version.is_some())
             .then(|| loaded.target.clone()),
-        warnings: warnings(&loaded, &converted),
+        warnings: warnings(&loaded, &inputs, &converted),
         mapping: loaded.mapping.as_ref(),
         inputs: &inputs,
         converted: &converted,
@@ -56,7 +57,7 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
             ));
         }
     }
-    run.exit_code = exit_code(&converted);
+    run.exit_code = exit_code(&converted, &inputs);
     write_reports(&run)?;
     if !config.quiet {
         report::console::print(&run);
@@ -65,13 +66,32 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
 }
 
 /// How a conversion that wrote its output ended: 0 when every value was written or merged as an
-/// identical duplicate, else 1.
-pub fn exit_code(c: &Converted) -> ExitCode {
-    if c.ledger.left_total() == c.identical_merged() {
+/// identical duplicate and every input held values, else 1.
+pub fn exit_code(c: &Converted, inputs: &[InputInfo]) -> ExitCode {
+    if c.ledger.left_total() == c.identical_merged() && inputs.iter().all(|i| i.values > 0) {
         ExitCode::Success
     } else {
         ExitCode::LeftOut
     }
+}
+
+/// A run that read no values at all stops: an empty export is a wrong export (a filter, a
+/// period, a program without data), never an empty success.
+fn nothing_read(inputs: &[InputInfo]) -> Result<()> {
+    if inputs.iter().any(|i| i.values > 0) {
+        return Ok(());
+    }
+    let names: Vec<&str> = inputs.iter().map(|i| i.path.as_str()).collect();
+    bail!(
+        "{}: no data values in {}; nothing was written (check the export's periods, org units \
+         and data items in DHIS2)",
+        names.join(", "),
+        if names.len() == 1 {
+            "the file"
+        } else {
+            "any of the files"
+        }
+    )
 }
 
 /// Reads every input on this thread and converts on another.
@@ -151,9 +171,24 @@ fn find_deletions(
     deletions::find(converted, ctx, previous)
 }
 
-/// The run's warnings: an unreadable target version, and 2.43.0–2.43.1's inverted input periods.
-fn warnings(loaded: &Loaded, converted: &Converted) -> Vec<String> {
+/// The run's warnings: an unreadable target version, inputs without values, ids trimmed, and 2.43.0–2.43.1's
+/// inverted input periods.
+fn warnings(loaded: &Loaded, inputs: &[InputInfo], converted: &Converted) -> Vec<String> {
     let mut out = loaded.warnings.clone();
+    out.extend(
+        inputs
+            .iter()
+            .filter(|i| i.values == 0)
+            .map(|i| format!("{}: holds no data values", i.path)),
+    );
+    let ledger = &converted.ledger;
+    if let Some(first) = &ledger.first_trimmed {
+        out.push(format!(
+            "{} value(s) had ids with white space around them, trimmed (DHIS2 would not find \
+             them as they were); the first: {first}",
+            ledger.trimmed_ids
+        ));
+    }
     if let (Some(v), Some(meta)) = (loaded.target.version, loaded.metadata.as_ref())
         && v.inverts_input_periods()
     {

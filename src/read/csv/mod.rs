@@ -24,6 +24,9 @@ struct Columns {
     attribute_option_combo: Option<usize>,
     value: usize,
     deleted: Option<usize>,
+    /// The header is that of an analytics table download (`Data`, `Period`, `Organisation
+    /// unit`, `Value`), which may hold names instead of ids.
+    grid: bool,
 }
 
 /// DHIS2's import positions, for a file with no header row (≤ 2.42 `CsvDataValueSetReader`:
@@ -36,6 +39,7 @@ const POSITIONAL: Columns = Columns {
     attribute_option_combo: Some(4),
     value: 5,
     deleted: Some(10),
+    grid: false,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,8 +94,22 @@ fn header_columns<R: BufRead>(
     let known = roles.iter().flatten().count();
     let first_is_name = roles.first().copied().flatten() == Some(Role::DataElement);
     if known < 2 && !first_is_name {
-        if let Some(hint) = separator_hint(&records.fields()) {
+        let fields = records.fields();
+        if let Some(hint) = separator_hint(&fields) {
             return Err(error_at(path, At::Line(line), hint));
+        }
+        // A header-less file follows DHIS2's import positions: at least six columns, a period
+        // id (with digits) second.
+        let period = fields.get(1).map_or("", |p| p.trim());
+        if fields.len() < 6 || !period.bytes().any(|b| b.is_ascii_digit()) {
+            let what = format!(
+                "the first row is neither a header pi2de knows nor a data row: found {}. A \
+                 dataValueSet CSV has the columns dataelement, period, orgunit, \
+                 categoryoptioncombo, attributeoptioncombo, value (export it from DHIS2 as \
+                 /api/analytics/dataValueSet.csv)",
+                quoted(&fields)
+            );
+            return Err(error_at(path, At::Line(line), what));
         }
         return Ok(None);
     }
@@ -112,6 +130,7 @@ fn header_columns<R: BufRead>(
         category_option_combo: find(Role::CategoryOptionCombo),
         attribute_option_combo: find(Role::AttributeOptionCombo),
         deleted: find(Role::Deleted),
+        grid: (0..records.len()).any(|i| normalise_name(records.field(i)) == "data"),
     };
     if !missing.is_empty() {
         let what = format!(
@@ -122,6 +141,34 @@ fn header_columns<R: BufRead>(
         return Err(error_at(path, At::Line(line), what));
     }
     Ok(Some(columns))
+}
+
+/// Stops an analytics table download whose first data row holds names (`January 2024`,
+/// `Ngelehun CHC`) instead of ids: nothing in it could be imported.
+fn grid_names<R: BufRead>(records: &Records<R>, c: &Columns, path: &str, line: u64) -> Result<()> {
+    let period = records.field(c.period).trim();
+    let org_unit = records.field(c.org_unit).trim();
+    let names = crate::period::parse(period).is_err()
+        && (period.contains(' ') || !period.bytes().any(|b| b.is_ascii_digit()))
+        || org_unit.contains(' ');
+    if !names {
+        return Ok(());
+    }
+    let what = format!(
+        "this is an analytics table download (Data, Period, Organisation unit, Value) holding \
+         names such as `{period}` and `{org_unit}`, not ids; pi2de converts dataValueSet \
+         exports: download /api/analytics/dataValueSet.csv (or .json) with the same dimensions"
+    );
+    Err(error_at(path, At::Line(line), what))
+}
+
+/// `a`, `b`, `c`, … (at most eight) for a message.
+fn quoted(fields: &[String]) -> String {
+    let mut out: Vec<String> = fields.iter().take(8).map(|f| format!("`{f}`")).collect();
+    if fields.len() > 8 {
+        out.push("…".into());
+    }
+    out.join(", ")
 }
 
 /// Streams the data values of a CSV dataValueSet into `sink`.
@@ -141,9 +188,12 @@ pub fn read(reader: &mut dyn BufRead, path: &str, sink: &mut dyn Sink) -> Result
                 POSITIONAL
             }
         };
+        if values == 0 && c.grid {
+            grid_names(&records, &c, path, line)?;
+        }
         values += 1;
-        // Ids are trimmed even when quoted; a quoted value keeps its white space.
-        let id = |i: usize| records.field(i).trim();
+        // Quoted fields keep their white space here; the converter trims ids, and counts.
+        let id = |i: usize| records.field(i);
         let opt = |i: Option<usize>| i.map_or("", id);
         let value = records.field(c.value);
         let v = DataValue {
