@@ -246,17 +246,25 @@ impl ConvertConfig {
 }
 
 /// What makes two spellings of a path the same file: the canonical path of an existing file,
-/// else its canonical folder and its name.
+/// else (a file still to be written, or a link to one) its canonical folder and its name,
+/// following links that point at files not yet there.
 fn identity(path: &str) -> Option<PathBuf> {
-    let p = Path::new(path);
-    if let Ok(c) = p.canonicalize() {
-        return Some(c);
+    let mut p = PathBuf::from(path);
+    // A chain of links is followed a few steps; a loop gives up (and clashes with nothing).
+    for _ in 0..8 {
+        if let Ok(c) = p.canonicalize() {
+            return Some(c);
+        }
+        let dir = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        match std::fs::read_link(&p) {
+            Ok(target) => p = dir.join(target),
+            Err(_) => return Some(dir.canonicalize().ok()?.join(p.file_name()?)),
+        }
     }
-    let dir = match p.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    Some(dir.canonicalize().ok()?.join(p.file_name()?))
+    None
 }
 
 /// The output plan and format from `-o`, `--to`, `--split-by`.

@@ -13,6 +13,7 @@ mod inspect;
 mod limits;
 mod mappings;
 mod outputs;
+mod paths;
 mod rules;
 mod samples;
 mod target;
@@ -44,6 +45,8 @@ pub(crate) use limits::*;
 pub(crate) use mappings::*;
 #[allow(unused_imports)]
 pub(crate) use outputs::*;
+#[allow(unused_imports)]
+pub(crate) use paths::*;
 #[allow(unused_imports)]
 pub(crate) use rules::*;
 #[allow(unused_imports)]
