@@ -29,6 +29,8 @@ pub enum OutputPlan {
     Folder {
         path: String,
         max_values: Option<u64>,
+        /// Files an earlier run wrote there, unchanged: replaced by this run's (`write::folder`).
+        earlier: Vec<String>,
     },
 }
 
@@ -94,7 +96,7 @@ impl ConvertConfig {
                 .with_context(|| format!("--as-of `{d}` is not a date (yyyy-mm-dd)"))?,
             None => today(),
         };
-        let config = ConvertConfig {
+        let mut config = ConvertConfig {
             inputs: args.inputs.clone(),
             from: args.from.map(Into::into),
             mapping: args.mapping.clone(),
@@ -135,9 +137,14 @@ impl ConvertConfig {
             }),
             quiet: args.quiet,
             progress: !args.quiet && !args.no_progress,
-            hash: args.summary.is_some() || args.report.is_some(),
+            hash: args.summary.is_some() || args.report.is_some() || args.split_by.is_some(),
         };
         config.check_paths()?;
+        if let OutputPlan::Folder { path, earlier, .. } = &mut config.output
+            && !config.dry_run
+        {
+            *earlier = write::folder::earlier_files(path)?;
+        }
         Ok(config)
     }
 
@@ -277,6 +284,7 @@ fn output_plan(args: &ConvertArgs) -> Result<(OutputPlan, Format)> {
         let plan = OutputPlan::Folder {
             path: args.output.clone(),
             max_values: args.max_values,
+            earlier: Vec::new(),
         };
         return Ok((plan, to.unwrap_or(Format::Json)));
     }

@@ -10,6 +10,9 @@ pub enum ExitCode {
     LeftOut,
     /// A fatal or usage error: nothing was written.
     Error,
+    /// Some output files were moved into place and others could not be (the folder changed
+    /// during the run): the message names which. Run again.
+    Partial,
     /// Interrupted by SIGINT or SIGTERM: nothing was written.
     Interrupted,
 }
@@ -20,7 +23,20 @@ impl ExitCode {
             ExitCode::Success => 0,
             ExitCode::LeftOut => 1,
             ExitCode::Error => 2,
+            ExitCode::Partial => 3,
             ExitCode::Interrupted => 130,
+        }
+    }
+}
+
+impl ExitCode {
+    /// The code of a run that ended in an error: 3 when files were left half moved into place,
+    /// else 2 (nothing written).
+    pub fn for_error(e: &anyhow::Error) -> ExitCode {
+        if e.downcast_ref::<crate::write::PartialCommit>().is_some() {
+            ExitCode::Partial
+        } else {
+            ExitCode::Error
         }
     }
 }

@@ -7,7 +7,7 @@ fn main() -> std::process::ExitCode {
         Ok(code) => code.into(),
         Err(e) => {
             eprintln!("pi2de: error: {e:#}");
-            pi2de::ExitCode::Error.into()
+            pi2de::ExitCode::for_error(&e).into()
         }
     }
 }

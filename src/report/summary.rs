@@ -136,12 +136,7 @@ fn options(run: &Run) -> Value {
     })
 }
 
-/// Writes the summary to `path` (`-` for stdout).
-pub fn write(path: &str, run: &Run) -> Result<()> {
-    let text = serde_json::to_string_pretty(&build(run))? + "\n";
-    if path == "-" {
-        print!("{text}");
-        return Ok(());
-    }
-    crate::write::write_atomic(path, text.as_bytes()).context("--summary")
+/// The summary as written.
+pub fn text(run: &Run) -> Result<String> {
+    Ok(serde_json::to_string_pretty(&build(run)).context("--summary")? + "\n")
 }

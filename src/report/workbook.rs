@@ -1,7 +1,7 @@
 //! The audit workbook of a conversion (`--report`): Summary, Mapping, Unmapped, Duplicates,
 //! Left out, Totals, Deletions. Every text cell is a string cell, never a formula.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use rust_xlsxwriter::Workbook;
 
 use super::Run;
@@ -10,7 +10,7 @@ use crate::convert::ledger::DETAIL_CAP;
 use crate::mapping::COLUMNS;
 use crate::policy::totals::totals;
 use crate::read::Compression;
-use crate::xlsx::{self, Cell, add_table};
+use crate::xlsx::{Cell, add_table};
 
 /// Rows per sheet at most (the Left out sheet holds at most the ledger's detail cap).
 const SHEET_CAP: usize = 100_000;
@@ -21,8 +21,8 @@ fn kv(rows: &mut Rows, key: &str, value: impl Into<Cell>) {
     rows.push(vec![key.into(), value.into()]);
 }
 
-/// Writes the audit workbook to `path`.
-pub fn write(path: &str, run: &Run) -> Result<()> {
+/// The audit workbook, built in memory.
+pub fn bytes(run: &Run) -> Result<Vec<u8>> {
     let mut wb = Workbook::new();
     let mut s = Rows::new();
     summary_run(&mut s, run);
@@ -35,7 +35,8 @@ pub fn write(path: &str, run: &Run) -> Result<()> {
     left_out_sheet(&mut wb, run)?;
     totals_sheet(&mut wb, run)?;
     deletions_sheet(&mut wb, run)?;
-    xlsx::save(&mut wb, path)
+    wb.save_to_buffer()
+        .context("--report: cannot build the workbook")
 }
 
 /// The tool, the inputs, the mapping and the options.

@@ -1,9 +1,12 @@
 //! Writing dataValueSets (docs/dhis2-rules.md): the writers for each format, and the
-//! output file itself, written to a temporary file beside the target and renamed into place only
-//! when complete, so a failed run never leaves a partial output.
+//! output file itself, written to a temporary file beside the target and moved into place with
+//! the run's other files only when all are complete ([`staging`]), so a failed run never leaves
+//! a partial output.
 
 pub mod csv;
+pub mod folder;
 pub mod json;
+pub mod staging;
 pub mod xml;
 
 use std::fs::File;
@@ -12,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256};
+pub use staging::{PartialCommit, Staged, Staging};
 
 use crate::ids::DataSetId;
 use crate::ids::IdScheme;
@@ -119,7 +123,7 @@ pub struct Written {
 /// The output file being written: a temporary file beside the target (or stdout for `-`).
 pub struct Output {
     path: String,
-    temp: Option<Temp>,
+    staged: Option<Staged>,
     stream: Stream,
 }
 
@@ -135,18 +139,15 @@ impl Output {
     /// Checks the target and opens a temporary file beside it. `gzip` compresses the output;
     /// `hash` computes its SHA-256.
     pub fn create(path: &str, gzip: bool, hash: bool, inputs: &[String]) -> Result<Output> {
-        let (sink, temp): (Box<dyn Write>, _) = if path == "-" {
+        let (sink, staged): (Box<dyn Write>, _) = if path == "-" {
             (Box::new(io::stdout().lock()), None)
         } else {
             let dir = check_output(path, inputs)?;
-            let file = tempfile::Builder::new()
-                .prefix(".pi2de-")
-                .suffix(".tmp")
-                .tempfile_in(&dir)
-                .with_context(|| format!("{path}: cannot create a file in {}", dir.display()))?;
-            let (file, temp) = file.into_parts();
-            crate::cleanup::register(&temp);
-            (Box::new(file) as Box<dyn Write>, Some(Temp(Some(temp))))
+            let (file, temp) = staging::temp_in(&dir, path)?.into_parts();
+            (
+                Box::new(file) as Box<dyn Write>,
+                Some(Staged::new(path, temp)),
+            )
         };
         let hashing = BufWriter::with_capacity(
             256 * 1024,
@@ -165,7 +166,7 @@ impl Output {
         };
         Ok(Output {
             path: path.to_string(),
-            temp,
+            staged,
             stream,
         })
     }
@@ -178,30 +179,24 @@ impl Output {
         }
     }
 
-    /// Flushes everything and renames the temporary file onto the target.
-    pub fn commit(self) -> Result<Written> {
+    /// Flushes everything to disk; the file waits in `staging` to be moved into place.
+    pub fn finish(self, staging: &mut Staging) -> Result<Written> {
         let path = self.path;
+        let cannot = || format!("{path}: cannot write the output");
         let buffered = match self.stream {
             Stream::Plain(w) => w,
-            Stream::Gzip(w) => w
-                .finish()
-                .with_context(|| format!("{path}: cannot write the output"))?,
+            Stream::Gzip(w) => w.finish().with_context(cannot)?,
         };
         let hashing = buffered
             .into_inner()
             .map_err(|e| e.into_error())
-            .with_context(|| format!("{path}: cannot write the output"))?;
+            .with_context(cannot)?;
         let Hashing { mut inner, digest } = hashing;
-        inner
-            .flush()
-            .with_context(|| format!("{path}: cannot write the output"))?;
+        inner.flush().with_context(cannot)?;
         drop(inner);
-        if let Some(temp) = self.temp.and_then(|mut t| t.0.take()) {
-            sync(&temp).with_context(|| format!("{path}: cannot write the output"))?;
-            crate::cleanup::unregister(&temp);
-            temp.persist(&path)
-                .map_err(|e| e.error)
-                .with_context(|| format!("{path}: cannot move the finished output into place"))?;
+        if let Some(staged) = self.staged {
+            staged.sync().with_context(cannot)?;
+            staging.add(staged);
         }
         Ok(Written {
             sha256: digest.map(|d| hex(&d.finalize())),
@@ -209,35 +204,12 @@ impl Output {
     }
 }
 
-/// Writes a whole small file (a workbook, a summary) atomically: temporary file, then rename.
+/// Writes a whole small file (a workbook) on its own: staged, then moved into place.
 pub fn write_atomic(path: &str, bytes: &[u8]) -> Result<()> {
-    let dir = check_output(path, &[])?;
-    let mut file = tempfile::Builder::new()
-        .prefix(".pi2de-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .with_context(|| format!("{path}: cannot create a file in {}", dir.display()))?;
-    file.write_all(bytes)
-        .and_then(|()| readable(file.as_file()))
-        .and_then(|()| file.as_file().sync_all())
-        .with_context(|| format!("{path}: cannot write"))?;
-    crate::cleanup::register(file.path());
-    let temp = file.path().to_path_buf();
-    let persisted = file
-        .persist(path)
-        .map_err(|e| e.error)
-        .with_context(|| format!("{path}: cannot move the finished file into place"));
-    crate::cleanup::unregister(&temp);
-    persisted?;
+    let mut staging = Staging::default();
+    staging.bytes(path, bytes)?;
+    staging.commit()?;
     Ok(())
-}
-
-/// Flushes a finished temporary file to disk and gives it the usual `rw-r--r--` mode
-/// (temporary files are created private).
-fn sync(path: &Path) -> io::Result<()> {
-    let file = File::open(path)?;
-    readable(&file)?;
-    file.sync_all()
 }
 
 #[cfg(unix)]
@@ -249,18 +221,6 @@ fn readable(file: &File) -> io::Result<()> {
 #[cfg(not(unix))]
 fn readable(_: &File) -> io::Result<()> {
     Ok(())
-}
-
-/// A temporary output file known to the interrupt handler until it is renamed into place or
-/// dropped (which deletes it).
-struct Temp(Option<tempfile::TempPath>);
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        if let Some(t) = &self.0 {
-            crate::cleanup::unregister(t);
-        }
-    }
 }
 
 /// Checks an output path before anything is read: its folder must exist, and it must not be

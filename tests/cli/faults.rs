@@ -125,3 +125,101 @@ fn sigterm_and_sigint_mid_run_leave_no_files() {
         assert!(dir.files().is_empty(), "{signal}: {:?}", dir.files());
     }
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_report_that_cannot_be_written_leaves_every_earlier_file_as_it_was() {
+    if std::process::Command::new("prlimit")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: prlimit (util-linux) is not installed");
+        return;
+    }
+    let dir = Workdir::new();
+    // Five values written (a small output), 3,000 left out (a large summary).
+    let mut csv = String::from("dataelement,period,orgunit,value\n");
+    for i in 0..5 {
+        csv.push_str(&format!("DE_A,202401,OU_{i},1\n"));
+    }
+    for i in 0..3_000 {
+        csv.push_str(&format!("DE_A,2024M{i},OU_A,1\n"));
+    }
+    dir.write("in.csv", &csv);
+    dir.write(
+        "m.csv",
+        "programIndicator,dataElement,dataSet\nDE_A,DE_A,DS_A\n",
+    );
+    dir.write("out.json", "earlier output");
+    dir.write("complete.json", "earlier registrations");
+    let bin = assert_cmd::cargo::cargo_bin("pi2de");
+    let out = std::process::Command::new("sh")
+        .current_dir(dir.path())
+        .arg("-c")
+        .arg(format!(
+            "trap '' XFSZ; exec prlimit --fsize=60000 {} convert in.csv -m m.csv -o out.json \
+             --complete complete.json --summary run.json",
+            bin.display()
+        ))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--summary"), "{stderr}");
+    // Exit 2 means nothing written: not the output, not the registrations, no leftovers.
+    assert_eq!(
+        dir.files(),
+        ["complete.json", "in.csv", "m.csv", "out.json"]
+    );
+    assert_eq!(
+        fs::read_to_string(dir.file("out.json")).unwrap(),
+        "earlier output"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.file("complete.json")).unwrap(),
+        "earlier registrations"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_run_killed_outright_leaves_a_temporary_file_the_next_run_removes() {
+    let dir = Workdir::new();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("pi2de"))
+        .current_dir(dir.path())
+        .args(["convert", "-", "--from", "csv", "-o", "out.json"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(b"dataelement,period,orgunit,value\nDE_A,202401,OU_A,1\n")
+        .unwrap();
+    stdin.flush().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !dir.files().iter().any(|f| f.starts_with(".pi2de-")) {
+        assert!(std::time::Instant::now() < deadline, "no temporary output");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // SIGKILL: no handler runs.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    drop(stdin);
+    let leftover = format!(".pi2de-{}-", child.id());
+    let files = dir.files();
+    assert!(
+        files
+            .iter()
+            .any(|f| f.starts_with(&leftover) && f.ends_with(".tmp")),
+        "the leftover names its process: {files:?}"
+    );
+    let input = dir.write(
+        "in.csv",
+        "dataelement,period,orgunit,value\nDE_A,202401,OU_A,1\n",
+    );
+    let (code, _, stderr) = dir.convert(&[s(&input), "-o", s(&dir.file("out.json"))]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(dir.files(), ["in.csv", "out.json", "summary.json"]);
+}

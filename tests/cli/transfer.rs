@@ -268,7 +268,12 @@ fn split_by_data_set_writes_one_file_per_data_set() {
     names.sort();
     assert_eq!(
         names,
-        ["DS_MONTHLY.json", "DS_OTHER.json", "no-data-set.json"]
+        [
+            ".pi2de-files.json",
+            "DS_MONTHLY.json",
+            "DS_OTHER.json",
+            "no-data-set.json"
+        ]
     );
     let monthly: Value =
         serde_json::from_str(&fs::read_to_string(folder.join("DS_MONTHLY.json")).unwrap()).unwrap();
@@ -329,6 +334,7 @@ fn split_by_data_set_writes_one_file_per_data_set() {
     assert_eq!(
         names,
         [
+            ".pi2de-files.json",
             "DS_MONTHLY-1.csv",
             "DS_MONTHLY-2.csv",
             "DS_OTHER.csv",
@@ -649,4 +655,77 @@ PiAAAAAAAAA,202402,OuElsewhere,6
             "{reason} on the Summary sheet"
         );
     }
+}
+
+#[test]
+fn a_split_folder_never_mixes_two_runs() {
+    let dir = Workdir::new();
+    let mapping = write(
+        &dir,
+        "m.csv",
+        "programIndicator,dataElement,dataSet\nPiAAAAAAAAA,DE_A,DS_MONTHLY\n",
+    );
+    let mut csv = String::from("dataelement,period,orgunit,value\n");
+    for i in 0..5 {
+        csv.push_str(&format!("PiAAAAAAAAA,202401,OU_{i},{i}\n"));
+    }
+    let march = write(&dir, "march.csv", &csv);
+    let april = write(
+        &dir,
+        "april.csv",
+        "dataelement,period,orgunit,value\nPiAAAAAAAAA,202402,OU_A,7\n",
+    );
+    let folder = dir.file("hmis");
+    let split = |input: &Path| {
+        dir.convert(&[
+            s(input),
+            "-m",
+            s(&mapping),
+            "-o",
+            s(&folder),
+            "--split-by",
+            "data-set",
+            "--max-values",
+            "2",
+        ])
+    };
+    let (code, _, stderr) = split(&march);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        files_in(&folder),
+        [
+            ".pi2de-files.json",
+            "DS_MONTHLY-1.json",
+            "DS_MONTHLY-2.json",
+            "DS_MONTHLY-3.json"
+        ]
+    );
+    // The next month has one value: the three parts of March must not stay beside it.
+    let (code, summary, stderr) = split(&april);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(files_in(&folder), [".pi2de-files.json", "DS_MONTHLY.json"]);
+    let listed: Vec<&str> = summary["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [s(&folder.join("DS_MONTHLY.json"))]);
+    // A file pi2de did not write, or one changed since, stops the run before anything is read.
+    fs::write(folder.join("notes.txt"), "to do").unwrap();
+    fs::write(folder.join("DS_MONTHLY.json"), "edited by hand").unwrap();
+    let (code, _, stderr) = split(&march);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("DS_MONTHLY.json, notes.txt") && stderr.contains("did not write"),
+        "{stderr}"
+    );
+    assert_eq!(
+        files_in(&folder),
+        [".pi2de-files.json", "DS_MONTHLY.json", "notes.txt"]
+    );
+    assert_eq!(
+        fs::read_to_string(folder.join("DS_MONTHLY.json")).unwrap(),
+        "edited by hand"
+    );
 }

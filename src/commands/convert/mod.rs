@@ -1,12 +1,13 @@
 //! `pi2de convert`: checks the command line ([`ConvertConfig`]), loads the mapping and target
 //! metadata, streams every input through the [`Converter`] on a second thread, finds deletions
-//! against earlier outputs, writes the output file(s) atomically, then completeness, the run
-//! summary, the audit workbook and the console report. [`exit_code`] decides how it ended.
+//! against earlier outputs, writes the output file(s), completeness, the run summary and the
+//! audit workbook into one [`Staging`] and moves them into place together, then prints the
+//! console report. [`exit_code`] decides how it ended.
 
 mod load;
 mod output;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use crate::cli::ConvertArgs;
 use crate::config::ConvertConfig;
@@ -18,6 +19,7 @@ use crate::preflight::entry::EntryRules;
 use crate::read::{self, InputInfo};
 use crate::relay;
 use crate::report::{self, Run};
+use crate::write::Staging;
 use load::Loaded;
 
 pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
@@ -44,21 +46,30 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
         exit_code: ExitCode::Error,
         failure: policy_failure(&config, &converted),
     };
+    let mut staging = Staging::default();
     if let Some(failure) = run.failure.clone() {
-        write_reports(&run)?;
+        stage_reports(&run, &mut staging)?;
+        staging.commit()?;
         bail!(failure);
     }
     if !config.dry_run {
-        run.files = output::write_outputs(&config, &converted, &deletions, &schemes, prepared)?;
+        run.files = output::write_outputs(
+            &config,
+            &converted,
+            &deletions,
+            &schemes,
+            prepared,
+            &mut staging,
+        )?;
         if let Some(c) = &config.complete {
-            run.complete = Some((
-                c.path.clone(),
-                output::write_complete(&c.path, &converted, c.min)?,
-            ));
+            let n = output::write_complete(&c.path, &converted, c.min, &mut staging)?;
+            run.complete = Some((c.path.clone(), n));
         }
     }
     run.exit_code = exit_code(&converted, &inputs);
-    write_reports(&run)?;
+    stage_reports(&run, &mut staging)?;
+    // Every file is complete on disk: only now is any moved into place.
+    staging.commit()?;
     if !config.quiet {
         report::console::print(&run);
     }
@@ -234,13 +245,17 @@ fn policy_failure(config: &ConvertConfig, c: &Converted) -> Option<String> {
     None
 }
 
-/// Writes the run summary and the audit workbook, where asked for.
-fn write_reports(run: &Run) -> Result<()> {
+/// Stages the run summary and the audit workbook, where asked for.
+fn stage_reports(run: &Run, staging: &mut Staging) -> Result<()> {
     if let Some(path) = &run.config.summary {
-        report::summary::write(path, run)?;
+        staging
+            .bytes(path, report::summary::text(run)?.as_bytes())
+            .context("--summary")?;
     }
     if let Some(path) = &run.config.report {
-        report::workbook::write(path, run)?;
+        staging
+            .bytes(path, &report::workbook::bytes(run)?)
+            .context("--report")?;
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! Writing what `convert` produced: the output file(s) of [`policy::split`], all complete on disk
-//! before any is moved into place, and the completeness payload.
+//! Writing what `convert` produced into the run's [`Staging`]: the output file(s) of
+//! [`policy::split`] (in a folder, with the record of what was written and the earlier run's
+//! files to remove), and the completeness payload. Nothing is moved into place here.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -12,7 +13,7 @@ use crate::policy::completeness;
 use crate::policy::deletions::Deletion;
 use crate::policy::split::{self, Group};
 use crate::report::OutputFile;
-use crate::write::{self, Output, Schemes};
+use crate::write::{self, Output, Schemes, Staging, folder};
 
 /// The file (or folder) of the single output, opened before reading so that an interrupted
 /// run is cleaned up by the same path as a finished one.
@@ -35,6 +36,7 @@ pub fn write_outputs(
     deletions: &[Deletion],
     schemes: &Schemes,
     mut prepared: Option<Output>,
+    staging: &mut Staging,
 ) -> Result<Vec<OutputFile>> {
     let (split, max) = match config.output {
         OutputPlan::Folder { max_values, .. } => {
@@ -48,7 +50,7 @@ pub fn write_outputs(
             .with_context(|| format!("{}: cannot create the output folder", config.output_name))?;
     }
     let names = file_names(config, &groups);
-    let mut pending = Vec::new();
+    let mut files = Vec::new();
     for (g, path) in groups.iter().zip(names) {
         let mut output = match prepared.take() {
             Some(o) => o,
@@ -64,11 +66,7 @@ pub fn write_outputs(
             w.finish()
         })()
         .with_context(|| format!("{path}: cannot write the output"))?;
-        pending.push((path, output, g));
-    }
-    let mut files = Vec::new();
-    for (path, output, g) in pending {
-        let sha256 = output.commit()?.sha256;
+        let sha256 = output.finish(staging)?.sha256;
         files.push(OutputFile {
             path,
             data_set: g.data_set.clone(),
@@ -77,7 +75,39 @@ pub fn write_outputs(
             sha256,
         });
     }
+    if let OutputPlan::Folder { path, earlier, .. } = &config.output {
+        record_folder(path, earlier, &files, staging)?;
+    }
     Ok(files)
+}
+
+/// Stages the folder's record of this run's files, and the removal of the earlier run's files
+/// that this run does not write again.
+fn record_folder(
+    folder: &str,
+    earlier: &[String],
+    files: &[OutputFile],
+    staging: &mut Staging,
+) -> Result<()> {
+    let name = |p: &str| {
+        Path::new(p)
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().to_string())
+    };
+    let written: Vec<(String, String)> = files
+        .iter()
+        .map(|f| (name(&f.path), f.sha256.clone().unwrap_or_default()))
+        .collect();
+    for old in earlier {
+        if !written.iter().any(|(n, _)| n == old) {
+            staging.remove_at_commit(Path::new(folder).join(old));
+        }
+    }
+    let record = Path::new(folder).join(folder::RECORD);
+    staging.bytes(
+        &record.to_string_lossy(),
+        folder::record_text(&written).as_bytes(),
+    )
 }
 
 fn gzip(config: &ConvertConfig) -> bool {
@@ -130,11 +160,11 @@ fn file_stem(id: &str) -> String {
         .collect()
 }
 
-/// Writes the completeDataSetRegistrations payload; returns how many registrations it holds.
-pub fn write_complete(path: &str, c: &Converted, min: u64) -> Result<usize> {
+/// Stages the completeDataSetRegistrations payload; returns how many registrations it holds.
+pub fn write_complete(path: &str, c: &Converted, min: u64, staging: &mut Staging) -> Result<usize> {
     let registrations = completeness::registrations(c, min);
     let text = serde_json::to_string_pretty(&completeness::payload(&registrations))? + "\n";
-    write::write_atomic(path, text.as_bytes()).context("--complete")?;
+    staging.bytes(path, text.as_bytes()).context("--complete")?;
     Ok(registrations.len())
 }
 
