@@ -212,6 +212,17 @@ fn csv_mappings_as_spreadsheets_save_them() {
         stderr.contains("semi.csv: line 1: the columns are separated by `;`"),
         "{stderr}"
     );
+    // A long numeric code that went through Excel comes back in scientific notation.
+    let excel = dir.write(
+        "excel.csv",
+        "programIndicator,dataElement\nbCgDoses01a,1.23457E+11\n",
+    );
+    let (code, stdout, _) = check(&excel);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(
+        stdout.contains("excel.csv!B2") && stdout.contains("`1.23457E+11` is a number"),
+        "{stdout}"
+    );
     // A header and nothing else is never a usable mapping.
     fs::remove_file(dir.file("out.json")).expect("the earlier output");
     let header_only = dir.write("empty.csv", sample.lines().next().expect("header"));

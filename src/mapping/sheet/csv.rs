@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 
-use super::{Cells, Sheet, text_note};
+use super::{Cells, Note, Sheet, text_note};
 use crate::read;
 
 pub fn load(path: &str) -> Result<Sheet> {
@@ -31,11 +31,35 @@ pub fn load(path: &str) -> Result<Sheet> {
             let row = u32::try_from(line.saturating_sub(1)).unwrap_or(u32::MAX);
             for (column, text) in fields.into_iter().enumerate() {
                 let column = u32::try_from(column).unwrap_or(u32::MAX);
-                let note = text_note(&text);
+                let note = text_note(&text).or_else(|| scientific(&text).then_some(Note::Number));
                 cells.push(row, column, text, note)?;
             }
         }
         Ok(cells.finish())
     })?;
     Ok(sheet)
+}
+
+/// A number as Excel writes a long one into CSV (`1.23457E+11`): a code that passed through
+/// Excel as a number, its digits lost.
+fn scientific(text: &str) -> bool {
+    let Some((mantissa, exponent)) = text.trim().split_once(['E', 'e']) else {
+        return false;
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, "0"));
+    int.len() == 1 && digits(int) && digits(frac) && exponent.strip_prefix('+').is_some_and(digits)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn excel_scientific_numbers() {
+        assert!(super::scientific("1.23457E+11"));
+        assert!(super::scientific("1E+15"));
+        assert!(!super::scientific("E+11"));
+        assert!(!super::scientific("IMM_E+1"));
+        assert!(!super::scientific("12.5E+3"));
+        assert!(!super::scientific("1.2E-3"));
+    }
 }
