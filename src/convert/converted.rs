@@ -64,7 +64,7 @@ impl Converted {
 
     /// Deletions read from the inputs and written (they count as written).
     pub fn input_deletions(&self) -> u64 {
-        self.values().filter(|(_, s)| s.first.deleted).count() as u64
+        self.values().filter(|(_, s)| s.deletes()).count() as u64
     }
 
     /// Values merged because another value with the same key and value was written.
@@ -96,7 +96,7 @@ impl Converted {
 
     /// The value a slot writes.
     pub fn value_text(&self, slot: &Slot) -> &str {
-        self.store.text(slot.first.value)
+        self.store.text(slot.written().0)
     }
 
     pub fn text(&self, id: Id) -> &str {
@@ -136,9 +136,9 @@ impl Converted {
             org_unit: self.ids.get(k.org_unit),
             category_option_combo: self.ids.get(k.category_option_combo),
             attribute_option_combo: self.ids.get(k.attribute_option_combo),
-            value: self.store.text(slot.first.value),
+            value: self.store.text(slot.written().0),
             comment,
-            deleted: slot.first.deleted,
+            deleted: slot.deletes(),
         }
     }
 }

@@ -147,9 +147,9 @@ pub fn resolve(
                 out.identical += repeats;
                 out.folded += n - 1 - repeats;
                 let span = store.push_text(text)?;
-                let slot = store.slot_mut(i);
-                slot.first.value = span;
-                slot.first.deleted = *deleted;
+                if let Some(m) = store.slot_mut(i).more.as_mut() {
+                    m.written = Some((span, *deleted));
+                }
             }
             None => {
                 out.rejected += n;

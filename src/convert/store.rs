@@ -56,6 +56,9 @@ pub struct More {
     pub last: Option<Contribution>,
     /// The key is left out (a conflict the policy rejects).
     pub rejected: bool,
+    /// The value the duplicate policy decided to write (and whether it is a deletion), when it
+    /// is not the first value's; the contributions keep what each source said.
+    pub written: Option<(Span, bool)>,
 }
 
 /// One output key and everything read for it.
@@ -76,6 +79,24 @@ impl Slot {
     /// Only a key with different values can be rejected, and those have a `More`.
     pub fn rejected(&self) -> bool {
         self.more.as_ref().is_some_and(|m| m.rejected)
+    }
+
+    /// The value to write and whether it is a deletion: the policy's choice, else the first.
+    pub fn written(&self) -> (Span, bool) {
+        self.more
+            .as_ref()
+            .and_then(|m| m.written)
+            .unwrap_or((self.first.value, self.first.deleted))
+    }
+
+    /// The value to write is a deletion.
+    pub fn deletes(&self) -> bool {
+        self.written().1
+    }
+
+    /// Every value stored for the key: the first, then the distinct others.
+    pub fn contributions(&self) -> impl Iterator<Item = &Contribution> {
+        std::iter::once(&self.first).chain(self.more.iter().flat_map(|m| m.distinct.iter()))
     }
 }
 

@@ -23,7 +23,7 @@ pub fn registrations(c: &Converted, min: u64) -> Vec<Registration> {
     let mut order = Vec::new();
     for (_, slot) in c
         .values()
-        .filter(|(_, s)| !s.first.deleted && !s.data_set.is_empty())
+        .filter(|(_, s)| !s.deletes() && !s.data_set.is_empty())
     {
         let k = &slot.key;
         let form = (

@@ -101,7 +101,7 @@ fn parts(
     let whole = |slots: Vec<u32>, found: Vec<u32>| {
         let deleted = slots
             .iter()
-            .filter(|&&i| c.slot(i as usize).first.deleted)
+            .filter(|&&i| c.slot(i as usize).deletes())
             .count() as u64;
         Group {
             data_set: data_set.clone(),

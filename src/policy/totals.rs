@@ -21,7 +21,7 @@ pub struct Total {
 /// The totals, sorted; deletions are not values and are left out.
 pub fn totals(c: &Converted) -> Vec<Total> {
     let mut sums: FxHashMap<(Id, Id, Id), (u64, f64, u64)> = FxHashMap::default();
-    for (_, slot) in c.values().filter(|(_, s)| !s.first.deleted) {
+    for (_, slot) in c.values().filter(|(_, s)| !s.deletes()) {
         let k = &slot.key;
         let t = sums
             .entry((k.data_element, k.category_option_combo, k.period))

@@ -91,7 +91,7 @@ impl Run<'_> {
         let c = self.converted;
         let read = c
             .values()
-            .filter(|(_, s)| s.first.deleted)
+            .filter(|(_, s)| s.deletes())
             .map(|(_, s)| DeletionRow {
                 key: c.key(&s.key),
                 value: c.value_text(s).to_string(),
