@@ -222,6 +222,12 @@ pub struct ConvertArgs {
     #[arg(long, value_name = "FILE.xlsx")]
     pub report: Option<String>,
 
+    /// Write the chain of custody as CSV: one row per written value and deletion (output file,
+    /// index in that file as DHIS2 numbers it, the value) with its source item, input file and
+    /// line, and mapping cell. `pi2de reconcile` ties DHIS2's import response back through it.
+    #[arg(long, value_name = "FILE.csv")]
+    pub trace: Option<String>,
+
     /// What the mapping's target columns hold [default: code with a mapping; without one, the
     /// scheme the input declares, else uid]
     #[arg(long, value_enum, value_name = "SCHEME")]

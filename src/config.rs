@@ -58,6 +58,8 @@ pub struct ConvertConfig {
     pub on_duplicate: DuplicatePolicy,
     pub fail_on_unmapped: bool,
     pub summary: Option<String>,
+    /// `--trace`.
+    pub trace: Option<String>,
     pub report: Option<String>,
     /// `--target-scheme`, when given.
     pub target_scheme: Option<TargetScheme>,
@@ -116,6 +118,7 @@ impl ConvertConfig {
             },
             fail_on_unmapped: args.on_unmapped == OnUnmapped::Fail,
             summary: args.summary.clone(),
+            trace: args.trace.clone(),
             report: args.report.clone(),
             target_scheme: args.target_scheme.map(|s| match s {
                 TargetSchemeArg::Code => TargetScheme::Code,
@@ -199,6 +202,11 @@ impl ConvertConfig {
             && !self.dry_run
         {
             out.push(("-o", path.as_str()));
+        }
+        if let Some(p) = &self.trace
+            && !self.dry_run
+        {
+            out.push(("--trace", p.as_str()));
         }
         if let Some(p) = &self.summary {
             out.push(("--summary", p.as_str()));

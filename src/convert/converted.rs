@@ -94,6 +94,11 @@ impl Converted {
         self.store.find(key).map(|i| self.slot(i))
     }
 
+    /// The value one source gave.
+    pub fn contribution_text(&self, c: &crate::convert::store::Contribution) -> &str {
+        self.store.text(c.value)
+    }
+
     /// The value a slot writes.
     pub fn value_text(&self, slot: &Slot) -> &str {
         self.store.text(slot.written().0)

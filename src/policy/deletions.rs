@@ -21,6 +21,9 @@ pub struct PreviousValue {
     pub category_option_combo: String,
     pub attribute_option_combo: String,
     pub value: String,
+    /// Which `--previous` file it was read from, and where.
+    pub input: u32,
+    pub place: crate::model::Place,
 }
 
 /// A value written again as deleted: the earlier output's value (its period as DHIS2 writes
@@ -29,6 +32,8 @@ pub struct PreviousValue {
 pub struct Deletion {
     pub previous: PreviousValue,
     pub data_set: Option<DataSetId>,
+    /// The mapping row of its target (`usize::MAX` without a mapping).
+    pub row: usize,
 }
 
 impl Deletion {
@@ -90,6 +95,7 @@ pub fn find(c: &Converted, mut ctx: Context, previous: &[PreviousValue]) -> Vec<
                 ..v.clone()
             },
             data_set,
+            row,
         });
     }
     out

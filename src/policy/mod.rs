@@ -7,3 +7,4 @@ pub mod completeness;
 pub mod deletions;
 pub mod split;
 pub mod totals;
+pub mod trace;

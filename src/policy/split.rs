@@ -139,6 +139,16 @@ fn cuts(slots: usize, found: usize, max: Option<usize>) -> Vec<(Range<usize>, Ra
 }
 
 impl Group {
+    /// The slot numbers of the written keys, in file order.
+    pub fn slots(&self) -> &[u32] {
+        &self.slots
+    }
+
+    /// The indexes of the deletions found against `--previous`, after the slots.
+    pub fn found(&self) -> &[u32] {
+        &self.found
+    }
+
     /// The group's entries as written: values, then deletions.
     pub fn output_values<'a>(
         &'a self,

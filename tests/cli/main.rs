@@ -17,6 +17,7 @@ mod paths;
 mod rules;
 mod samples;
 mod target;
+mod trace;
 mod transfer;
 mod workbooks;
 mod workdir;
@@ -53,6 +54,8 @@ pub(crate) use rules::*;
 pub(crate) use samples::*;
 #[allow(unused_imports)]
 pub(crate) use target::*;
+#[allow(unused_imports)]
+pub(crate) use trace::*;
 #[allow(unused_imports)]
 pub(crate) use transfer::*;
 #[allow(unused_imports)]

@@ -170,10 +170,12 @@ pub fn output_schemes(
 
 /// Values of earlier outputs, kept to compare with this run.
 #[derive(Default)]
-struct Previous(Vec<PreviousValue>);
+struct Previous(Vec<PreviousValue>, u32);
 
 impl Sink for Previous {
-    fn begin_input(&mut self, _: usize, _: &str) {}
+    fn begin_input(&mut self, index: usize, _: &str) {
+        self.1 = u32::try_from(index).unwrap_or(u32::MAX);
+    }
     fn data_value(&mut self, v: DataValue<'_>) -> Result<()> {
         // A deletion in an earlier output is not a value that can disappear.
         if !v.deleted {
@@ -184,6 +186,8 @@ impl Sink for Previous {
                 category_option_combo: v.category_option_combo.into(),
                 attribute_option_combo: v.attribute_option_combo.into(),
                 value: v.value.unwrap_or("").into(),
+                input: self.1,
+                place: v.place,
             });
         }
         Ok(())

@@ -59,6 +59,7 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
             &deletions,
             &schemes,
             prepared,
+            loaded.mapping.as_ref(),
             &mut staging,
         )?;
         if let Some(c) = &config.complete {

@@ -9,9 +9,10 @@ use anyhow::{Context, Result};
 
 use crate::config::{ConvertConfig, OutputPlan};
 use crate::convert::Converted;
-use crate::policy::completeness;
+use crate::mapping::Mapping;
 use crate::policy::deletions::Deletion;
 use crate::policy::split::{self, Group};
+use crate::policy::{completeness, trace};
 use crate::report::OutputFile;
 use crate::write::{self, Output, Schemes, Staging, folder};
 
@@ -36,6 +37,7 @@ pub fn write_outputs(
     deletions: &[Deletion],
     schemes: &Schemes,
     mut prepared: Option<Output>,
+    mapping: Option<&Mapping>,
     staging: &mut Staging,
 ) -> Result<Vec<OutputFile>> {
     let (split, max) = match config.output {
@@ -50,6 +52,19 @@ pub fn write_outputs(
             .with_context(|| format!("{}: cannot create the output folder", config.output_name))?;
     }
     let names = file_names(config, &groups);
+    let sources = trace::Sources {
+        inputs: &config.inputs,
+        previous: &config.previous,
+        mapping,
+    };
+    let mut trace_out = match &config.trace {
+        Some(path) => Some(Output::create(path, false, false, &config.inputs)?),
+        None => None,
+    };
+    let mut tracer = match trace_out.as_mut() {
+        Some(o) => Some(trace::Trace::new(o.stream()).context("--trace: cannot write")?),
+        None => None,
+    };
     let mut files = Vec::new();
     for (g, path) in groups.iter().zip(names) {
         let mut output = match prepared.take() {
@@ -67,6 +82,10 @@ pub fn write_outputs(
         })()
         .with_context(|| format!("{path}: cannot write the output"))?;
         let sha256 = output.finish(staging)?.sha256;
+        if let Some(t) = tracer.as_mut() {
+            t.file(&path, g, c, deletions, &sources)
+                .context("--trace: cannot write")?;
+        }
         files.push(OutputFile {
             path,
             data_set: g.data_set.clone(),
@@ -74,6 +93,10 @@ pub fn write_outputs(
             deletions: g.deletions,
             sha256,
         });
+    }
+    drop(tracer);
+    if let Some(o) = trace_out {
+        o.finish(staging).context("--trace")?;
     }
     if let OutputPlan::Folder { path, earlier, .. } = &config.output {
         record_folder(path, earlier, &files, staging)?;
