@@ -94,7 +94,6 @@ pub fn write_outputs(
             sha256,
         });
     }
-    drop(tracer);
     if let Some(o) = trace_out {
         o.finish(staging).context("--trace")?;
     }
