@@ -36,6 +36,45 @@ pub enum Command {
     /// Mapping workbooks: check one, start one, or build one from DHIS2 metadata.
     #[command(subcommand)]
     Mapping(MappingCommand),
+    /// Tie DHIS2's import response back to the values: every conflict with its meaning and the
+    /// values it hits (source, input line, mapping cell, from the run's --trace), the counts
+    /// against the file, and the values nobody accounted for. Exit 0 when there is no conflict
+    /// and every value is accounted for, 1 otherwise, 2 when a file cannot be read.
+    ///
+    /// Example:
+    ///   pi2de convert export.json -m mapping.xlsx -o hmis.json --trace trace.csv
+    ///   curl … --data-binary @hmis.json 'https://HMIS/api/dataValueSets?…' > response.json
+    ///   pi2de reconcile response.json --trace trace.csv --report reconcile.xlsx
+    #[command(verbatim_doc_comment)]
+    Reconcile(ReconcileArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// The import response DHIS2 returned (JSON): an ImportSummary, bare or as a WebMessage's
+    /// `response`; for an asynchronous import, the task summary.
+    #[arg(value_name = "RESPONSE.json")]
+    pub response: String,
+
+    /// The trace written by `convert --trace` for the run that made the imported file.
+    #[arg(long, value_name = "TRACE.csv")]
+    pub trace: String,
+
+    /// The output file the response answers, when the trace covers several (split output).
+    #[arg(long, value_name = "OUTPUT")]
+    pub file: Option<String>,
+
+    /// Write the reconciliation as JSON.
+    #[arg(long, value_name = "FILE.json")]
+    pub summary: Option<String>,
+
+    /// Write the reconciliation as a workbook (Summary, Conflicts, Unaccounted).
+    #[arg(long, value_name = "FILE.xlsx")]
+    pub report: Option<String>,
+
+    /// Print nothing (the exit code and the files still tell).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]

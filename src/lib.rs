@@ -29,6 +29,7 @@ pub(crate) mod policy;
 pub mod preflight;
 pub mod read;
 pub(crate) mod reason;
+pub(crate) mod reconcile;
 pub(crate) mod relay;
 pub(crate) mod report;
 pub(crate) mod value;
@@ -44,5 +45,6 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Convert(args) => commands::convert::run(&args),
         cli::Command::Inspect(args) => commands::inspect::run(&args),
         cli::Command::Mapping(cmd) => commands::mapping::run(cmd),
+        cli::Command::Reconcile(args) => commands::reconcile::run(&args),
     }
 }

@@ -14,6 +14,7 @@ mod limits;
 mod mappings;
 mod outputs;
 mod paths;
+mod reconcile;
 mod rules;
 mod samples;
 mod target;
@@ -48,6 +49,8 @@ pub(crate) use mappings::*;
 pub(crate) use outputs::*;
 #[allow(unused_imports)]
 pub(crate) use paths::*;
+#[allow(unused_imports)]
+pub(crate) use reconcile::*;
 #[allow(unused_imports)]
 pub(crate) use rules::*;
 #[allow(unused_imports)]
