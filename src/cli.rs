@@ -47,6 +47,44 @@ pub enum Command {
     ///   pi2de reconcile response.json --trace trace.csv --report reconcile.xlsx
     #[command(verbatim_doc_comment)]
     Reconcile(ReconcileArgs),
+    /// Show what importing a transfer will change in the HMIS, before importing it: every key
+    /// `new`, `changed`, `unchanged`, `deleted` (the transfer deletes a value the HMIS holds)
+    /// or `onlyInHmis` (an HMIS value of the transfer's data elements, periods and org units
+    /// that the transfer does not carry). Exit 0 when nothing changes, 1 when something does, 2
+    /// when a file cannot be read.
+    ///
+    /// Example (CURRENT exported from the HMIS with the transfer's id schemes):
+    ///   curl -u USER 'https://HMIS/api/dataValueSets.json?dataSet=EPI_MONTHLY&inputDataSetIdScheme=CODE&period=202401&orgUnit=ROOT&children=true&idScheme=CODE&orgUnitIdScheme=UID' > current.json
+    ///   pi2de compare hmis.json --with current.json -o changes.csv --report compare.xlsx
+    #[command(verbatim_doc_comment)]
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The transfer: pi2de output files (JSON, XML or CSV; a split folder's files).
+    #[arg(required = true, value_name = "TRANSFER")]
+    pub transfer: Vec<String>,
+
+    /// The HMIS's own export of the same scope (/api/dataValueSets), with the same id schemes.
+    #[arg(long = "with", required = true, num_args = 1.., value_name = "CURRENT")]
+    pub with: Vec<String>,
+
+    /// Write every change as CSV (class, key, transfer value, HMIS value).
+    #[arg(short, long, value_name = "CHANGES.csv")]
+    pub output: Option<String>,
+
+    /// Write the counts and the changes as JSON.
+    #[arg(long, value_name = "FILE.json")]
+    pub summary: Option<String>,
+
+    /// Write a workbook: Summary, Changes, Totals per data element × period.
+    #[arg(long, value_name = "FILE.xlsx")]
+    pub report: Option<String>,
+
+    /// Print nothing (the exit code and the files still tell).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,7 @@
 pub(crate) mod cleanup;
 pub mod cli;
 pub(crate) mod commands;
+pub(crate) mod compare;
 pub(crate) mod config;
 pub mod convert;
 pub mod exit_codes;
@@ -46,5 +47,6 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Inspect(args) => commands::inspect::run(&args),
         cli::Command::Mapping(cmd) => commands::mapping::run(cmd),
         cli::Command::Reconcile(args) => commands::reconcile::run(&args),
+        cli::Command::Compare(args) => commands::compare::run(&args),
     }
 }

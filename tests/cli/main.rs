@@ -3,6 +3,7 @@
 
 mod auditors;
 mod broken;
+mod compare;
 mod exports;
 mod faults;
 mod fixtures;
@@ -27,6 +28,8 @@ mod workdir;
 pub(crate) use auditors::*;
 #[allow(unused_imports)]
 pub(crate) use broken::*;
+#[allow(unused_imports)]
+pub(crate) use compare::*;
 #[allow(unused_imports)]
 pub(crate) use exports::*;
 #[allow(unused_imports)]

@@ -1,0 +1,226 @@
+//! `pi2de compare TRANSFER... --with CURRENT...`: what importing the transfer will change in the
+//! HMIS, key by key ([`crate::compare`]): counts on the console, the changes as CSV (`-o`), JSON
+//! (`--summary`) and a workbook with totals per data element × period (`--report`). Exit 0
+//! when the transfer changes nothing, 1 when it changes something, 2 when a file cannot be read.
+
+use std::io::Write;
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+
+use crate::cli::CompareArgs;
+use crate::compare::{Class, Comparison, Transfer};
+use crate::convert::ledger::DETAIL_CAP;
+use crate::exit_codes::ExitCode;
+use crate::read;
+use crate::write::Staging;
+use crate::xlsx::{Cell, add_table};
+
+const KEY_COLUMNS: [&str; 5] = [
+    "dataElement",
+    "period",
+    "orgUnit",
+    "categoryOptionCombo",
+    "attributeOptionCombo",
+];
+
+pub fn run(args: &CompareArgs) -> Result<ExitCode> {
+    check_paths(args)?;
+    let (transfer, _) = read::read_inputs(&args.transfer, None, false, None, Transfer::default)?;
+    if transfer.values.is_empty() {
+        bail!(
+            "{}: no data values in the transfer",
+            args.transfer.join(", ")
+        );
+    }
+    let (comparison, _) =
+        read::read_inputs(&args.with, None, false, None, || Comparison::new(&transfer))?;
+    let c = comparison.finish();
+    let changed = Class::ALL
+        .iter()
+        .any(|&k| k != Class::Unchanged && c.count(k) > 0);
+    let code = if changed {
+        ExitCode::LeftOut
+    } else {
+        ExitCode::Success
+    };
+    let mut staging = Staging::default();
+    if let Some(path) = &args.output {
+        staging.bytes(path, &changes_csv(&c)?).context("-o")?;
+    }
+    if let Some(path) = &args.summary {
+        let text = serde_json::to_string_pretty(&summary(&c, &transfer, code))? + "\n";
+        staging.bytes(path, text.as_bytes()).context("--summary")?;
+    }
+    if let Some(path) = &args.report {
+        staging.bytes(path, &workbook(&c)?).context("--report")?;
+    }
+    staging.commit()?;
+    if !args.quiet {
+        print(&c);
+    }
+    Ok(code)
+}
+
+/// The files written must be none of the files read, nor each other.
+fn check_paths(args: &CompareArgs) -> Result<()> {
+    let read: Vec<&str> = args
+        .transfer
+        .iter()
+        .chain(&args.with)
+        .map(String::as_str)
+        .collect();
+    let written: Vec<&str> = [
+        args.output.as_deref(),
+        args.summary.as_deref(),
+        args.report.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    for (i, w) in written.iter().enumerate() {
+        crate::write::check_output(w, &[])?;
+        if read.contains(w) || written[..i].contains(w) {
+            bail!("{w}: is read or written already by this run; choose another name");
+        }
+    }
+    Ok(())
+}
+
+fn print(c: &Comparison) {
+    let n = |k| c.count(k);
+    println!(
+        "pi2de compare: {} new, {} changed, {} unchanged, {} deleted, {} only in the HMIS",
+        n(Class::New),
+        n(Class::Changed),
+        n(Class::Unchanged),
+        n(Class::Deleted),
+        n(Class::OnlyInHmis)
+    );
+    for ch in c
+        .changes
+        .iter()
+        .filter(|ch| ch.class == Class::Changed)
+        .take(5)
+    {
+        println!(
+            "  changed {}: HMIS {} → transfer {}",
+            ch.key.join(" ").trim_end(),
+            ch.hmis.as_deref().unwrap_or(""),
+            ch.transfer.as_deref().unwrap_or("")
+        );
+    }
+    if c.count(Class::OnlyInHmis) > 0 {
+        println!(
+            "  {} HMIS value(s) of the transfer's data elements, periods and org units are not \
+             in the transfer (entered by hand, or stale): see -o or --report",
+            c.count(Class::OnlyInHmis)
+        );
+    }
+    if c.out_of_scope > 0 {
+        println!(
+            "  {} HMIS value(s) outside the transfer's scope were not compared",
+            c.out_of_scope
+        );
+    }
+}
+
+fn summary(c: &Comparison, transfer: &Transfer, code: ExitCode) -> Value {
+    let mut counts: serde_json::Map<String, Value> = Class::ALL
+        .iter()
+        .map(|&k| (k.name().to_string(), json!(c.count(k))))
+        .collect();
+    counts.insert("outOfScope".into(), json!(c.out_of_scope));
+    counts.insert("deletesNothing".into(), json!(c.deletes_nothing));
+    counts.insert("repeatedInTransfer".into(), json!(transfer.repeated));
+    let changes: Vec<Value> = c
+        .changes
+        .iter()
+        .take(DETAIL_CAP)
+        .map(|ch| {
+            let key: serde_json::Map<String, Value> = KEY_COLUMNS
+                .iter()
+                .zip(&ch.key)
+                .map(|(k, v)| (k.to_string(), json!(v)))
+                .collect();
+            json!({ "key": key, "transfer": ch.transfer, "hmis": ch.hmis, "class": ch.class })
+        })
+        .collect();
+    json!({
+        "tool": format!("pi2de {}", env!("CARGO_PKG_VERSION")),
+        "counts": counts,
+        "changes": changes,
+        "changesCapped": c.changes.len() > DETAIL_CAP,
+        "exitCode": code.code(),
+    })
+}
+
+/// Every change as CSV (UTF-8 with a byte-order mark, for Excel).
+fn changes_csv(c: &Comparison) -> Result<Vec<u8>> {
+    let mut out = "\u{feff}".as_bytes().to_vec();
+    let mut row = |fields: &[&str]| -> std::io::Result<()> {
+        let line: Vec<String> = fields
+            .iter()
+            .map(|f| {
+                if f.contains([',', '"', '\n', '\r']) {
+                    format!("\"{}\"", f.replace('"', "\"\""))
+                } else {
+                    f.to_string()
+                }
+            })
+            .collect();
+        writeln!(out, "{}", line.join(","))
+    };
+    let mut header = vec!["class"];
+    header.extend(KEY_COLUMNS);
+    header.extend(["transferValue", "hmisValue"]);
+    row(&header)?;
+    for ch in &c.changes {
+        let mut fields = vec![ch.class.name()];
+        fields.extend(ch.key.iter().map(String::as_str));
+        fields.push(ch.transfer.as_deref().unwrap_or(""));
+        fields.push(ch.hmis.as_deref().unwrap_or(""));
+        row(&fields)?;
+    }
+    Ok(out)
+}
+
+fn workbook(c: &Comparison) -> Result<Vec<u8>> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let mut counts: Vec<Vec<Cell>> = Class::ALL
+        .iter()
+        .map(|&k| vec![Cell::from(k.name()), c.count(k).into()])
+        .collect();
+    counts.push(vec![Cell::from("outOfScope"), c.out_of_scope.into()]);
+    counts.push(vec![Cell::from("deletesNothing"), c.deletes_nothing.into()]);
+    add_table(&mut wb, "Summary", &["class", "keys"], counts, usize::MAX)?;
+    let mut headers = vec!["class"];
+    headers.extend(KEY_COLUMNS);
+    headers.extend(["transfer value", "HMIS value"]);
+    let rows = c.changes.iter().map(|ch| {
+        let mut cells = vec![Cell::from(ch.class.name())];
+        cells.extend(ch.key.iter().map(Cell::from));
+        cells.push(Cell::from(ch.transfer.as_deref()));
+        cells.push(Cell::from(ch.hmis.as_deref()));
+        cells
+    });
+    add_table(&mut wb, "Changes", &headers, rows, 100_000)?;
+    let rows = c.totals.iter().map(|((de, pe), (t, h))| {
+        vec![
+            Cell::from(de.as_str()),
+            Cell::from(pe.as_str()),
+            Cell::Number(*t),
+            Cell::Number(*h),
+            Cell::Number(t - h),
+        ]
+    });
+    add_table(
+        &mut wb,
+        "Totals",
+        &["dataElement", "period", "transfer", "HMIS", "difference"],
+        rows,
+        100_000,
+    )?;
+    wb.save_to_buffer()
+        .context("--report: cannot build the workbook")
+}

@@ -1,0 +1,267 @@
+//! What a transfer will change in the HMIS: the transfer's values (pi2de outputs) against the
+//! HMIS's own `/api/dataValueSets` export, key by key. The default combos are one combo however
+//! written (blank, `default`, or the default UID `HllvX50cXC0`); numbers compare as numbers
+//! (`12` = `12.0`); HMIS values marked `deleted` are absent.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::model::DataValue;
+use crate::read::Sink;
+use crate::value::canonical_number;
+
+/// The UID DHIS2 gives its default category option combo (dhis2-core `CategoryService`).
+pub const DEFAULT_COMBO_UID: &str = "HllvX50cXC0";
+
+/// Data element, period, org unit, category option combo, attribute option combo.
+pub type Key = [String; 5];
+
+/// How a key compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Class {
+    /// Not in the HMIS.
+    New,
+    /// In the HMIS with another value.
+    Changed,
+    /// In the HMIS with the same value.
+    Unchanged,
+    /// The transfer deletes a value the HMIS holds.
+    Deleted,
+    /// In the HMIS for a target, period and org unit the transfer covers, not in the transfer.
+    OnlyInHmis,
+}
+
+impl Class {
+    pub const ALL: [Class; 5] = [
+        Class::New,
+        Class::Changed,
+        Class::Unchanged,
+        Class::Deleted,
+        Class::OnlyInHmis,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::New => "new",
+            Class::Changed => "changed",
+            Class::Unchanged => "unchanged",
+            Class::Deleted => "deleted",
+            Class::OnlyInHmis => "onlyInHmis",
+        }
+    }
+}
+
+/// A key that the transfer changes (or leaves in the HMIS alone).
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub key: Key,
+    pub transfer: Option<String>,
+    pub hmis: Option<String>,
+    pub class: Class,
+}
+
+/// A key with a combo written as DHIS2 may write the default one.
+fn key(v: &DataValue) -> Key {
+    let combo = |c: &str| {
+        let c = c.trim();
+        if c.is_empty() || c == "default" || c == DEFAULT_COMBO_UID {
+            String::new()
+        } else {
+            c.to_string()
+        }
+    };
+    [
+        v.data_element.trim().to_string(),
+        v.period.trim().to_string(),
+        v.org_unit.trim().to_string(),
+        combo(v.category_option_combo),
+        combo(v.attribute_option_combo),
+    ]
+}
+
+/// The transfer's values: what each key gets (`None`: deleted).
+#[derive(Default)]
+pub struct Transfer {
+    pub values: FxHashMap<Key, Option<String>>,
+    /// Keys given more than once across the transfer's files.
+    pub repeated: u64,
+}
+
+impl Sink for Transfer {
+    fn begin_input(&mut self, _: usize, _: &str) {}
+    fn data_value(&mut self, v: DataValue<'_>) -> Result<()> {
+        let value = (!v.deleted).then(|| v.value.unwrap_or("").to_string());
+        if self.values.insert(key(&v), value).is_some() {
+            self.repeated += 1;
+        }
+        Ok(())
+    }
+}
+
+/// Reads the HMIS export against the transfer.
+pub struct Comparison<'t> {
+    transfer: &'t Transfer,
+    targets: FxHashSet<[&'t str; 3]>,
+    periods: FxHashSet<&'t str>,
+    org_units: FxHashSet<&'t str>,
+    seen: FxHashSet<&'t Key>,
+    pub changes: Vec<Change>,
+    pub counts: BTreeMap<Class, u64>,
+    /// HMIS values outside the transfer's targets × periods × org units.
+    pub out_of_scope: u64,
+    /// Transfer deletions of keys the HMIS does not hold.
+    pub deletes_nothing: u64,
+    /// Per data element × period: the transfer's total and the HMIS's (keys in scope).
+    pub totals: BTreeMap<(String, String), (f64, f64)>,
+}
+
+impl<'t> Comparison<'t> {
+    pub fn new(transfer: &'t Transfer) -> Self {
+        let keys = || transfer.values.keys();
+        Comparison {
+            transfer,
+            targets: keys().map(|k| [&*k[0], &*k[3], &*k[4]]).collect(),
+            periods: keys().map(|k| &*k[1]).collect(),
+            org_units: keys().map(|k| &*k[2]).collect(),
+            seen: FxHashSet::default(),
+            changes: Vec::new(),
+            counts: Class::ALL.iter().map(|&c| (c, 0)).collect(),
+            out_of_scope: 0,
+            deletes_nothing: 0,
+            totals: BTreeMap::new(),
+        }
+    }
+
+    fn record(&mut self, key: Key, transfer: Option<String>, hmis: Option<String>, class: Class) {
+        *self.counts.entry(class).or_default() += 1;
+        if class != Class::Unchanged {
+            self.changes.push(Change {
+                key,
+                transfer,
+                hmis,
+                class,
+            });
+        }
+    }
+
+    fn total(&mut self, key: &Key) -> &mut (f64, f64) {
+        self.totals
+            .entry((key[0].clone(), key[1].clone()))
+            .or_default()
+    }
+
+    /// Classifies one HMIS value.
+    fn hmis_value(&mut self, key: Key, value: String) {
+        let in_transfer = self.transfer.values.contains_key(&key);
+        let covered = in_transfer
+            || self.targets.contains(&[&*key[0], &*key[3], &*key[4]])
+                && self.periods.contains(&*key[1])
+                && self.org_units.contains(&*key[2]);
+        if covered {
+            self.total(&key).1 += number(Some(&value));
+        }
+        match self.transfer.values.get_key_value(&key) {
+            Some((k, t)) => {
+                self.seen.insert(k);
+                let class = match t {
+                    None => Class::Deleted,
+                    Some(t) if same(t, &value) => Class::Unchanged,
+                    Some(_) => Class::Changed,
+                };
+                self.record(key, t.clone(), Some(value), class);
+            }
+            None => {
+                if covered {
+                    self.record(key, None, Some(value), Class::OnlyInHmis);
+                } else {
+                    self.out_of_scope += 1;
+                }
+            }
+        }
+    }
+
+    /// The transfer's keys the HMIS did not have, once the export is read.
+    pub fn finish(mut self) -> Self {
+        let transfer = self.transfer;
+        for (k, v) in &transfer.values {
+            let n = number(v.as_ref());
+            self.total(k).0 += n;
+        }
+        let mut unseen: Vec<(&Key, &Option<String>)> = self
+            .transfer
+            .values
+            .iter()
+            .filter(|(k, _)| !self.seen.contains(k))
+            .collect();
+        unseen.sort();
+        for (k, v) in unseen {
+            match v {
+                Some(v) => self.record(k.clone(), Some(v.clone()), None, Class::New),
+                None => self.deletes_nothing += 1,
+            }
+        }
+        self.changes
+            .sort_by(|a, b| (a.class, &a.key).cmp(&(b.class, &b.key)));
+        self
+    }
+
+    pub fn count(&self, class: Class) -> u64 {
+        self.counts.get(&class).copied().unwrap_or(0)
+    }
+}
+
+impl Sink for Comparison<'_> {
+    fn begin_input(&mut self, _: usize, _: &str) {}
+    fn data_value(&mut self, v: DataValue<'_>) -> Result<()> {
+        if !v.deleted {
+            self.hmis_value(key(&v), v.value.unwrap_or("").to_string());
+        }
+        Ok(())
+    }
+}
+
+/// Two values are the same: as numbers when both are numbers, else as text.
+pub fn same(a: &str, b: &str) -> bool {
+    match (canonical_number(a.trim()), canonical_number(b.trim())) {
+        (Some(x), Some(y)) => x == y,
+        _ => a.trim() == b.trim(),
+    }
+}
+
+/// The numeric value of a text, for totals.
+pub fn number(s: Option<&String>) -> f64 {
+    s.and_then(|s| s.trim().parse::<f64>().ok()).unwrap_or(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_compare_as_numbers_when_both_are() {
+        assert!(same("12", "12.0"));
+        assert!(same("1.0E7", "10000000"));
+        assert!(same("-0.50", "-0.5"));
+        assert!(!same("12", "13"));
+        assert!(same("true", "true"));
+        assert!(!same("12", "12a"));
+    }
+
+    #[test]
+    fn default_combos_are_one_combo() {
+        let v = |coc: &'static str| DataValue {
+            data_element: "DE",
+            period: "202401",
+            org_unit: "OU",
+            category_option_combo: coc,
+            attribute_option_combo: "",
+            ..Default::default()
+        };
+        assert_eq!(key(&v("")), key(&v("default")));
+        assert_eq!(key(&v("")), key(&v(DEFAULT_COMBO_UID)));
+        assert_ne!(key(&v("")), key(&v("COC_1")));
+    }
+}
