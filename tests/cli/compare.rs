@@ -112,7 +112,7 @@ fn every_key_is_classified_in_five_classes() {
     let totals = wb.worksheet_range("Totals").unwrap();
     let row: Vec<String> = totals
         .rows()
-        .find(|r| r[0].to_string() == "DE_A" && r[1].to_string() == "202401")
+        .find(|r| r[0] == "DE_A" && r[1] == "202401")
         .unwrap()
         .iter()
         .map(|c| c.to_string())
