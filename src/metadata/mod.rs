@@ -33,6 +33,7 @@ pub struct Metadata {
     pub category_options: Vec<CategoryOption>,
     pub organisation_units: Vec<OrganisationUnit>,
     pub attributes: Vec<Named>,
+    pub validation_rules: Vec<ValidationRule>,
     /// Whether the file had an `organisationUnits` collection at all.
     pub has_organisation_units: bool,
     /// The exporting instance's version (`system.version`), when the export says.
@@ -93,6 +94,7 @@ impl<'de> Visitor<'de> for Top<'_> {
                     m.organisation_units = map.next_value()?;
                 }
                 "attributes" => m.attributes = map.next_value()?,
+                "validationRules" => m.validation_rules = map.next_value()?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -221,6 +223,26 @@ impl Metadata {
     /// An org unit by UID or code.
     pub fn organisation_unit(&self, id: &str) -> Option<&OrganisationUnit> {
         Some(&self.organisation_units[*self.index.organisation_unit.get(id)?])
+    }
+
+    /// An org unit's level (1 for the root): as exported, else from its lineage.
+    pub fn level(&self, id: &str) -> Option<u32> {
+        let ou = self.organisation_unit(id)?;
+        ou.level
+            .or_else(|| self.lineage(id).and_then(|l| u32::try_from(l.len()).ok()))
+    }
+
+    /// The UID of the default category option combo (`default`; DHIS2 gives it the UID
+    /// `HllvX50cXC0` when it creates it).
+    pub fn default_option_combo_uid(&self) -> &str {
+        self.category_option_combos
+            .iter()
+            .find(|c| {
+                c.name == "default"
+                    || c.code.as_deref() == Some("default")
+                    || c.id == crate::compare::DEFAULT_COMBO_UID
+            })
+            .map_or(crate::compare::DEFAULT_COMBO_UID, |c| c.id.as_str())
     }
 
     /// The UIDs from the root down to an org unit (by UID or code), itself included.

@@ -133,6 +133,8 @@ pub struct OrganisationUnit {
     pub code: Option<String>,
     /// `/uid/uid/…` from the root.
     pub path: Option<String>,
+    /// 1 for the root.
+    pub level: Option<u32>,
     pub parent: Option<Ref>,
     #[serde(deserialize_with = "text")]
     pub opening_date: Option<String>,
@@ -175,4 +177,28 @@ impl Moment {
             .all(|b| b == b'0' || b == b':' || b == b'.');
         Some(Moment { date, midnight })
     }
+}
+
+/// One side of a validation rule.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RuleSide {
+    pub expression: String,
+    pub missing_value_strategy: Option<String>,
+    pub description: Option<String>,
+}
+
+/// A validation rule (`validationRules`): left side, operator, right side.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ValidationRule {
+    pub id: String,
+    pub name: String,
+    pub period_type: Option<String>,
+    pub operator: String,
+    pub importance: Option<String>,
+    pub left_side: RuleSide,
+    pub right_side: RuleSide,
+    /// Levels of the org units the rule applies to; none: every level.
+    pub organisation_unit_levels: Vec<u32>,
 }

@@ -48,6 +48,23 @@ period_types! {
 }
 
 impl PeriodType {
+    /// DHIS2's `getFrequencyOrder`: about the days a period lasts.
+    pub fn frequency_order(self) -> u32 {
+        use PeriodType::*;
+        match self {
+            Daily => 1,
+            Weekly | WeeklyWednesday | WeeklyThursday | WeeklyFriday | WeeklySaturday
+            | WeeklySunday => 7,
+            BiWeekly => 14,
+            Monthly => 30,
+            BiMonthly => 61,
+            Quarterly | QuarterlyNov => 91,
+            SixMonthly | SixMonthlyApril | SixMonthlyNov => 182,
+            Yearly | FinancialFeb | FinancialApril | FinancialJuly | FinancialAug
+            | FinancialSep | FinancialOct | FinancialNov => 365,
+        }
+    }
+
     /// The period type named as DHIS2 names it (`Monthly`, `FinancialApril`).
     pub fn from_name(name: &str) -> Option<PeriodType> {
         PeriodType::ALL

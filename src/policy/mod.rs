@@ -8,3 +8,4 @@ pub mod deletions;
 pub mod split;
 pub mod totals;
 pub mod trace;
+pub mod validation;

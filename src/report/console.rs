@@ -141,6 +141,30 @@ fn notes(out: &mut Vec<String>, run: &Run) {
     for w in &run.warnings {
         out.push(format!("  warning: {w}"));
     }
+    if let Some(v) = &run.validation {
+        out.push(format!(
+            "  validation rules: {} evaluated, {} violation{}{}",
+            v.evaluated,
+            v.violations.len(),
+            plural(v.violations.len() as u64),
+            if v.skipped.is_empty() {
+                String::new()
+            } else {
+                format!(", {} not evaluated (see the summary)", v.skipped.len())
+            }
+        ));
+        for x in v.violations.iter().take(3) {
+            out.push(format!(
+                "    {} at {} {}: {} {} {}",
+                x.name,
+                x.org_unit,
+                x.period,
+                shown(x.left),
+                x.operator,
+                shown(x.right)
+            ));
+        }
+    }
     if let Some((path, n)) = &run.complete {
         out.push(format!(
             "  completeness: {n} data set registrations → {path}"
@@ -185,4 +209,9 @@ fn imports(out: &mut Vec<String>, run: &Run) {
             out.push(format!("  {line}"));
         }
     }
+}
+
+/// A side's value, or `(skipped)`.
+fn shown(v: Option<f64>) -> String {
+    v.map_or("(skipped)".into(), |v| v.to_string())
 }

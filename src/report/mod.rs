@@ -14,6 +14,7 @@ use crate::exit_codes::ExitCode;
 use crate::ids::DataSetId;
 use crate::mapping::Mapping;
 use crate::policy::deletions::Deletion;
+use crate::policy::validation::Outcome as Validation;
 use crate::preflight::version::TargetVersion;
 use crate::read::InputInfo;
 use crate::write::Schemes;
@@ -49,6 +50,8 @@ pub struct Run<'a> {
     pub exit_code: ExitCode,
     /// Why the run stopped without output, for a failing policy.
     pub failure: Option<String>,
+    /// The target's validation rules on the values written (with --target-metadata).
+    pub validation: Option<Validation>,
 }
 
 /// A deletion written, for reports: read with `deleted=true`, or found against `--previous`.

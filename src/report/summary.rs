@@ -42,6 +42,11 @@ pub fn build(run: &Run) -> Value {
             "rules": match t.version { Some(v) if !v.is_entry_pipeline() => "2.42", _ => "2.43" },
         })),
         "warnings": run.warnings,
+        "validation": run.validation.as_ref().map(|v| json!({
+            "evaluated": v.evaluated, "checks": v.checks, "skipped": v.skipped,
+            "violationCount": v.violations.len(),
+            "violations": v.violations.iter().take(DETAIL_CAP).collect::<Vec<_>>(),
+        })),
         "counts": {
             "read": c.ledger.read, "written": c.written(), "deleted": c.input_deletions(),
             "leftOut": left,

@@ -35,6 +35,7 @@ pub fn bytes(run: &Run) -> Result<Vec<u8>> {
     left_out_sheet(&mut wb, run)?;
     totals_sheet(&mut wb, run)?;
     deletions_sheet(&mut wb, run)?;
+    validation_sheet(&mut wb, run)?;
     wb.save_to_buffer()
         .context("--report: cannot build the workbook")
 }
@@ -354,5 +355,58 @@ fn deletions_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
         "source",
     ];
     add_table(wb, "Deletions", &headers, rows, SHEET_CAP)?;
+    Ok(())
+}
+
+fn validation_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
+    let Some(v) = &run.validation else {
+        return Ok(());
+    };
+    let number = |x: Option<f64>| x.map_or(Cell::Empty, Cell::Number);
+    let violations = v.violations.iter().map(|x| {
+        vec![
+            Cell::from("violation"),
+            Cell::from(x.rule.as_str()),
+            Cell::from(x.name.as_str()),
+            Cell::from(x.importance.as_str()),
+            Cell::from(x.org_unit.as_str()),
+            Cell::from(x.period.as_str()),
+            Cell::from(x.attribute_option_combo.as_str()),
+            number(x.left),
+            Cell::from(x.operator.as_str()),
+            number(x.right),
+            Cell::Empty,
+        ]
+    });
+    let skipped = v.skipped.iter().map(|x| {
+        let mut row = vec![
+            Cell::from("not evaluated"),
+            Cell::from(x.rule.as_str()),
+            Cell::from(x.name.as_str()),
+        ];
+        row.extend(std::iter::repeat_n(Cell::Empty, 7));
+        row.push(Cell::from(x.reason.as_str()));
+        row
+    });
+    let headers = [
+        "result",
+        "rule",
+        "name",
+        "importance",
+        "orgUnit",
+        "period",
+        "attributeOptionCombo",
+        "left",
+        "operator",
+        "right",
+        "reason",
+    ];
+    add_table(
+        wb,
+        "Validation",
+        &headers,
+        violations.chain(skipped),
+        SHEET_CAP,
+    )?;
     Ok(())
 }

@@ -21,6 +21,7 @@ mod samples;
 mod target;
 mod trace;
 mod transfer;
+mod validation;
 mod workbooks;
 mod workdir;
 
@@ -64,6 +65,8 @@ pub(crate) use target::*;
 pub(crate) use trace::*;
 #[allow(unused_imports)]
 pub(crate) use transfer::*;
+#[allow(unused_imports)]
+pub(crate) use validation::*;
 #[allow(unused_imports)]
 pub(crate) use workbooks::*;
 #[allow(unused_imports)]

@@ -14,6 +14,7 @@ use crate::config::ConvertConfig;
 use crate::convert::{Converted, Converter, DuplicatePolicy, Rules, Scope};
 use crate::exit_codes::ExitCode;
 use crate::policy::deletions::{self, Deletion};
+use crate::policy::validation;
 use crate::preflight::Preflight;
 use crate::preflight::entry::EntryRules;
 use crate::read::{self, InputInfo};
@@ -45,6 +46,18 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
         complete: None,
         exit_code: ExitCode::Error,
         failure: policy_failure(&config, &converted),
+        validation: loaded
+            .metadata
+            .as_ref()
+            .filter(|m| !m.validation_rules.is_empty())
+            .map(|m| {
+                validation::evaluate(
+                    m,
+                    converted
+                        .values()
+                        .map(|(_, s)| converted.output_value(s, None)),
+                )
+            }),
     };
     let mut staging = Staging::default();
     if let Some(failure) = run.failure.clone() {

@@ -1,0 +1,163 @@
+//! The target's validation rules evaluated on the values written (`--target-metadata`).
+//! tests/metadata/rules.json holds one rule per operator and missing value strategy, an
+//! operand, a level restriction, and rules that cannot be evaluated.
+
+use super::*;
+
+/// Converts a small export against tests/metadata/rules.json; returns the summary.
+fn validated(dir: &Workdir) -> (i32, Value, String) {
+    let mapping = dir.write(
+        "m.csv",
+        "programIndicator,dataElement,categoryOptionCombo,dataSet\n\
+         PiA1xxxxxxx,DE_A,COC_M,DS_M\n\
+         PiA2xxxxxxx,DE_A,COC_F,DS_M\n\
+         PiBxxxxxxxx,DE_B,,DS_M\n\
+         PiCxxxxxxxx,DE_C,,DS_M\n\
+         PiDxxxxxxxx,DE_D,,DS_M\n",
+    );
+    let input = dir.write(
+        "in.csv",
+        "dataelement,period,orgunit,value\n\
+         PiA1xxxxxxx,202401,OuFacility1,3\n\
+         PiA2xxxxxxx,202401,OuFacility1,2\n\
+         PiBxxxxxxxx,202401,OuFacility1,5\n\
+         PiCxxxxxxxx,202401,OuFacility1,1\n\
+         PiBxxxxxxxx,202401,OuFacility2,4\n",
+    );
+    let report = dir.file("audit.xlsx");
+    dir.convert(&[
+        s(&input),
+        "-m",
+        s(&mapping),
+        "-o",
+        s(&dir.file("out.json")),
+        "--target-metadata",
+        s(&repo("tests/metadata/rules.json")),
+        "--report",
+        s(&report),
+    ])
+}
+
+#[test]
+fn every_operator_and_missing_value_strategy_as_dhis2_evaluates_them() {
+    let dir = Workdir::new();
+    let (code, summary, stderr) = validated(&dir);
+    assert_eq!(code, 0, "violations never stop a run: {stderr}");
+    assert_eq!(summary["counts"]["written"], 5);
+    let v = &summary["validation"];
+    let mut got: Vec<String> = v["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            format!(
+                "{} {} {} {} {}",
+                x["name"].as_str().unwrap(),
+                x["orgUnit"].as_str().unwrap(),
+                x["left"],
+                x["operator"].as_str().unwrap(),
+                x["right"]
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "A above B OuFacility1 5.0 greater_than 5.0",
+            "A below B OuFacility1 5.0 less_than 5.0",
+            "A differs from B OuFacility1 5.0 not_equal_to 5.0",
+            "A or B, not both OuFacility1 5.0 exclusive_pair 5.0",
+            "C and D together OuFacility1 1.0 compulsory_pair null",
+            // NEVER_SKIP: the missing D is 0, where a value arrived for the org unit at all.
+            "D at least 1, never skipped OuFacility1 0.0 greater_than_or_equal_to 1.0",
+            "D at least 1, never skipped OuFacility2 0.0 greater_than_or_equal_to 1.0",
+            "female A is 3 OuFacility1 2.0 equal_to 3.0",
+        ]
+    );
+    // Not violated: A equals B, A at least B, A at most B; C and D under NEVER_SKIP (both 0 or
+    // more, never a pair missing); C + D skipped for a missing D; the district-level rule.
+    let skipped: Vec<(String, String)> = v["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["name"].as_str().unwrap().into(),
+                x["reason"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let reason = |name: &str| {
+        skipped
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("{name} not listed: {skipped:?}"))
+            .1
+            .clone()
+    };
+    assert!(reason("A at most a constant").contains("C{CnstCCCCCCC}"));
+    assert!(reason("yearly A").contains("no Yearly values"));
+    assert!(reason("text element").contains("not numeric"));
+    assert_eq!(skipped.len(), 3);
+    assert_eq!(v["evaluated"], 13);
+    assert!(
+        stderr.contains("validation rules: 13 evaluated, 8 violations"),
+        "{stderr}"
+    );
+    // The report has the rules' results on a sheet of their own.
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook(dir.file("audit.xlsx")).unwrap();
+    use calamine::Reader;
+    let sheet = wb.worksheet_range("Validation").expect("Validation sheet");
+    assert_eq!(sheet.rows().count(), 1 + 8 + 3);
+}
+
+#[test]
+fn the_who_tb_package_rules_are_evaluated_or_listed_with_a_reason() {
+    let Some(agg) = shared("who-packages/TB_AGG_2.41_COMPLETE.json") else {
+        return;
+    };
+    let dir = Workdir::new();
+    // Rule rHDrdGl4qzq: all new episodes (PBC + PCD + EPTB, every combo) must equal the
+    // age/sex total (every combo): 10 + 5 + 2 ≠ 9 + 7.
+    let input = dir.write(
+        "tb.csv",
+        "dataelement,period,orgunit,categoryoptioncombo,value\n\
+         TB_NEW_EPISODES_PBC,2024Q1,OuFacility1,NEW,10\n\
+         TB_NEW_EPISODES_PCD,2024Q1,OuFacility1,NEW,5\n\
+         TB_NEW_EPISODES_EPTB_BC_CD,2024Q1,OuFacility1,,2\n\
+         TB_NEW_EPISODES_AGE_SEX,2024Q1,OuFacility1,TB_0004YF,9\n\
+         TB_NEW_EPISODES_AGE_SEX,2024Q1,OuFacility1,TB_1014YF,7\n",
+    );
+    let (code, summary, stderr) = dir.convert(&[
+        s(&input),
+        "-o",
+        s(&dir.file("out.json")),
+        "--target-scheme",
+        "code",
+        "--target-metadata",
+        s(&agg),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let v = &summary["validation"];
+    let violation = v["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["rule"] == "rHDrdGl4qzq")
+        .expect("rHDrdGl4qzq is violated");
+    assert_eq!(
+        (violation["left"].as_f64(), violation["right"].as_f64()),
+        (Some(17.0), Some(16.0))
+    );
+    let evaluated = v["evaluated"].as_u64().unwrap();
+    let skipped = v["skipped"].as_array().unwrap().len() as u64;
+    assert_eq!(evaluated + skipped, 62, "every rule is evaluated or listed");
+    assert!(
+        v["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| !x["reason"].as_str().unwrap().is_empty())
+    );
+}
