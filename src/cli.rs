@@ -374,6 +374,13 @@ pub struct ConvertArgs {
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub complete_min: u64,
 
+    /// Write 0 where no value arrived: for every mapped numeric target of a data set, every
+    /// org unit assigned to it that received a value in this run, every period in scope
+    /// (analytics leaves zeros out, so a count that fell to zero keeps its stale value).
+    /// Needs -m and --target-metadata; the zeros are counted apart.
+    #[arg(long)]
+    pub zero_fill: bool,
+
     /// Do everything but write the output file (the summary is still written).
     #[arg(long)]
     pub dry_run: bool,

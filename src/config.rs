@@ -55,6 +55,8 @@ pub struct ConvertConfig {
     pub output: OutputPlan,
     pub format: Format,
     pub dry_run: bool,
+    /// `--zero-fill`.
+    pub zero_fill: bool,
     pub on_duplicate: DuplicatePolicy,
     pub fail_on_unmapped: bool,
     pub summary: Option<String>,
@@ -109,6 +111,7 @@ impl ConvertConfig {
             output,
             format,
             dry_run: args.dry_run,
+            zero_fill: args.zero_fill,
             on_duplicate: match args.on_duplicate {
                 OnDuplicate::Reject => DuplicatePolicy::Reject,
                 OnDuplicate::First => DuplicatePolicy::First,
@@ -142,6 +145,11 @@ impl ConvertConfig {
             progress: !args.quiet && !args.no_progress,
             hash: args.summary.is_some() || args.report.is_some() || args.split_by.is_some(),
         };
+        if config.zero_fill && (config.mapping.is_none() || config.target_metadata.is_none()) {
+            bail!(
+                "--zero-fill needs -m (the targets to fill) and --target-metadata (the data sets, their org units and period types)"
+            );
+        }
         config.check_paths()?;
         if let OutputPlan::Folder { path, earlier, .. } = &mut config.output
             && !config.dry_run

@@ -55,6 +55,8 @@ pub struct DataElement {
     pub code: Option<String>,
     pub value_type: Option<String>,
     pub category_combo: Option<Ref>,
+    /// A zero is stored (DHIS2's default: false, a zero is not worth storing).
+    pub zero_is_significant: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

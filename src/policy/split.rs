@@ -1,38 +1,44 @@
 //! The output files: one, or with `--split-by data-set` one per data set (values of data
 //! elements in no known data set apart), each cut into parts of at most `--max-values` entries.
-//! A group lists its values, then its deletions.
+//! A group lists its values, then its zeros (`--zero-fill`), then its deletions.
 
 use std::ops::Range;
 
 use rustc_hash::FxHashMap;
 
-use super::deletions::Deletion;
+use super::Entries;
 use crate::convert::Converted;
 use crate::ids::DataSetId;
 use crate::ids::Id;
 
-/// One output file's worth of entries: written keys (slot numbers), then deletions found
-/// against `--previous` (their indexes). Numbers are `u32`, as in the store, so that a
-/// million-value output costs 4 MB here.
+/// One output file's worth of entries: written keys (slot numbers), zeros of `--zero-fill`,
+/// then deletions found against `--previous` (their indexes). Numbers are `u32`, as in the
+/// store, so that a million-value output costs 4 MB here.
 #[derive(Debug, Clone, Default)]
 pub struct Group {
     /// The data set named in the payload (split output only).
     pub data_set: Option<DataSetId>,
     slots: Vec<u32>,
+    filled: Vec<u32>,
     found: Vec<u32>,
-    /// Values written (not deletions).
+    /// Values written (not deletions), zeros included.
     pub values: u64,
+    /// Of `values`, zeros of `--zero-fill`.
+    pub zeros: u64,
     /// Deletions written: read as such, or found against `--previous`.
     pub deletions: u64,
 }
 
+/// A group's three lists while they are gathered.
+type Lists = [Vec<u32>; 3];
+
 /// The groups to write, in the order their first entry was read.
-pub fn groups(
-    c: &Converted,
-    deletions: &[Deletion],
-    split: bool,
-    max: Option<usize>,
-) -> Vec<Group> {
+pub fn groups(e: Entries, split: bool, max: Option<usize>) -> Vec<Group> {
+    let Entries {
+        converted: c,
+        zeros,
+        deletions,
+    } = e;
     let mut order = Order {
         split,
         ..Order::default()
@@ -51,16 +57,20 @@ pub fn groups(
                 g
             }
         };
-        order.groups[g].1.push(slot_number(i));
+        order.groups[g].1[0].push(slot_number(i));
+    }
+    for (i, z) in zeros.iter().enumerate() {
+        let g = order.position(z.data_set.clone());
+        order.groups[g].1[1].push(slot_number(i));
     }
     for (i, d) in deletions.iter().enumerate() {
         let g = order.position(d.data_set.clone());
-        order.groups[g].2.push(slot_number(i));
+        order.groups[g].1[2].push(slot_number(i));
     }
     order
         .groups
         .into_iter()
-        .flat_map(|(data_set, slots, found)| parts(c, data_set, slots, found, max))
+        .flat_map(|(data_set, lists)| parts(c, data_set, lists, max))
         .collect()
 }
 
@@ -69,7 +79,7 @@ pub fn groups(
 #[derive(Default)]
 struct Order {
     split: bool,
-    groups: Vec<(Option<DataSetId>, Vec<u32>, Vec<u32>)>,
+    groups: Vec<(Option<DataSetId>, Lists)>,
     by_text: FxHashMap<String, usize>,
 }
 
@@ -78,13 +88,13 @@ impl Order {
         let ds = if self.split { ds } else { None };
         let text = ds.as_ref().map_or(String::new(), |d| d.id.clone());
         *self.by_text.entry(text).or_insert_with(|| {
-            self.groups.push((ds, Vec::new(), Vec::new()));
+            self.groups.push((ds, Lists::default()));
             self.groups.len() - 1
         })
     }
 }
 
-/// Store and deletion indexes fit in u32: the store refuses more slots than that.
+/// Store and list indexes fit in u32: the store refuses more slots than that.
 fn slot_number(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
 }
@@ -94,46 +104,59 @@ fn slot_number(i: usize) -> u32 {
 fn parts(
     c: &Converted,
     data_set: Option<DataSetId>,
-    slots: Vec<u32>,
-    found: Vec<u32>,
+    lists: Lists,
     max: Option<usize>,
 ) -> Vec<Group> {
-    let whole = |slots: Vec<u32>, found: Vec<u32>| {
+    let whole = |[slots, filled, found]: Lists| {
         let deleted = slots
             .iter()
             .filter(|&&i| c.slot(i as usize).deletes())
             .count() as u64;
         Group {
             data_set: data_set.clone(),
-            values: slots.len() as u64 - deleted,
+            values: slots.len() as u64 - deleted + filled.len() as u64,
+            zeros: filled.len() as u64,
             deletions: deleted + found.len() as u64,
             slots,
+            filled,
             found,
         }
     };
-    let cuts = cuts(slots.len(), found.len(), max);
+    let cuts = cuts(&lists.each_ref().map(Vec::len), max);
     if cuts.len() == 1 {
-        return vec![whole(slots, found)];
+        return vec![whole(lists)];
     }
     cuts.into_iter()
-        .map(|(s, f)| whole(slots[s].to_vec(), found[f].to_vec()))
+        .map(|ranges| {
+            let [a, b, c] = ranges;
+            whole([
+                lists[0][a].to_vec(),
+                lists[1][b].to_vec(),
+                lists[2][c].to_vec(),
+            ])
+        })
         .collect()
 }
 
-/// Where to cut `slots` values then `found` deletions into parts of at most `max` entries:
-/// the ranges of each that go into each part (one part, perhaps empty, when no cut is needed).
-fn cuts(slots: usize, found: usize, max: Option<usize>) -> Vec<(Range<usize>, Range<usize>)> {
-    let Some(max) = max.filter(|&m| m > 0 && slots + found > m) else {
-        return vec![(0..slots, 0..found)];
+/// Where to cut lists of `lens` entries, taken one after another, into parts of at most `max`
+/// entries: the range of each list in each part (one part, perhaps empty, when no cut is
+/// needed).
+fn cuts<const N: usize>(lens: &[usize; N], max: Option<usize>) -> Vec<[Range<usize>; N]> {
+    let total: usize = lens.iter().sum();
+    let whole = || std::array::from_fn(|i| 0..lens[i]);
+    let Some(max) = max.filter(|&m| m > 0 && total > m) else {
+        return vec![whole()];
     };
-    (0..slots + found)
+    (0..total)
         .step_by(max)
         .map(|start| {
-            let end = (start + max).min(slots + found);
-            (
-                start.min(slots)..end.min(slots),
-                start.max(slots) - slots..end.max(slots) - slots,
-            )
+            let end = (start + max).min(total);
+            let mut offset = 0;
+            std::array::from_fn(|i| {
+                let (from, to) = (offset, offset + lens[i]);
+                offset = to;
+                start.clamp(from, to) - from..end.clamp(from, to) - from
+            })
         })
         .collect()
 }
@@ -144,7 +167,12 @@ impl Group {
         &self.slots
     }
 
-    /// The indexes of the deletions found against `--previous`, after the slots.
+    /// The indexes of the zeros of `--zero-fill`, after the slots.
+    pub fn filled(&self) -> &[u32] {
+        &self.filled
+    }
+
+    /// The indexes of the deletions found against `--previous`, last.
     pub fn found(&self) -> &[u32] {
         &self.found
     }
@@ -152,19 +180,27 @@ impl Group {
     /// The group's entries as written: values, then deletions.
     pub fn output_values<'a>(
         &'a self,
-        c: &'a Converted,
-        deletions: &'a [Deletion],
+        e: Entries<'a>,
         comment: Option<&'a str>,
     ) -> impl Iterator<Item = crate::write::OutputValue<'a>> + 'a {
+        let Entries {
+            converted: c,
+            zeros,
+            deletions,
+        } = e;
         let values = self
             .slots
             .iter()
             .map(move |&i| c.output_value(c.slot(i as usize), comment));
+        let filled = self
+            .filled
+            .iter()
+            .map(move |&i| zeros[i as usize].output_value(comment));
         let found = self
             .found
             .iter()
             .map(move |&i| deletions[i as usize].output_value(comment));
-        values.chain(found)
+        values.chain(filled).chain(found)
     }
 }
 
@@ -174,14 +210,23 @@ mod tests {
 
     #[test]
     fn parts_take_values_then_deletions_up_to_the_maximum() {
-        assert_eq!(cuts(0, 0, Some(2)), vec![(0..0, 0..0)], "an empty output");
-        assert_eq!(cuts(3, 0, None), vec![(0..3, 0..0)]);
-        assert_eq!(cuts(2, 1, Some(3)), vec![(0..2, 0..1)], "exactly full");
         assert_eq!(
-            cuts(3, 2, Some(2)),
-            vec![(0..2, 0..0), (2..3, 0..1), (3..3, 1..2)],
+            cuts(&[0, 0], Some(2)),
+            vec![[0..0, 0..0]],
+            "an empty output"
+        );
+        assert_eq!(cuts(&[3, 0], None), vec![[0..3, 0..0]]);
+        assert_eq!(cuts(&[2, 1], Some(3)), vec![[0..2, 0..1]], "exactly full");
+        assert_eq!(
+            cuts(&[3, 2], Some(2)),
+            vec![[0..2, 0..0], [2..3, 0..1], [3..3, 1..2]],
             "a part holding the last value and the first deletion"
         );
-        assert_eq!(cuts(0, 3, Some(2)), vec![(0..0, 0..2), (0..0, 2..3)]);
+        assert_eq!(cuts(&[0, 3], Some(2)), vec![[0..0, 0..2], [0..0, 2..3]]);
+        assert_eq!(
+            cuts(&[1, 2, 1], Some(2)),
+            vec![[0..1, 0..1, 0..0], [1..1, 1..2, 0..1]],
+            "values, zeros, deletions in order"
+        );
     }
 }

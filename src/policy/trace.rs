@@ -7,7 +7,7 @@
 
 use std::io::{self, Write};
 
-use super::deletions::Deletion;
+use super::Entries;
 use super::split::Group;
 use crate::convert::Converted;
 use crate::convert::store::{Contribution, NO_ROW};
@@ -57,14 +57,8 @@ impl<'w> Trace<'w> {
     }
 
     /// The rows of one output file.
-    pub fn file(
-        &mut self,
-        file: &str,
-        group: &Group,
-        c: &Converted,
-        deletions: &[Deletion],
-        src: &Sources,
-    ) -> io::Result<()> {
+    pub fn file(&mut self, file: &str, group: &Group, e: Entries, src: &Sources) -> io::Result<()> {
+        let c = e.converted;
         let mut index = 0u64;
         for &i in group.slots() {
             let slot = c.slot(i as usize);
@@ -88,8 +82,34 @@ impl<'w> Trace<'w> {
             }
             index += 1;
         }
+        for &i in group.filled() {
+            let z = &e.zeros[i as usize];
+            let number = index.to_string();
+            let cell = cell(src.mapping, z.row);
+            self.row(&[
+                file,
+                &number,
+                &z.data_element,
+                &z.period,
+                &z.org_unit,
+                &z.category_option_combo,
+                &z.attribute_option_combo,
+                "0",
+                "false",
+                "(zero-fill)",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                &cell,
+            ])?;
+            index += 1;
+        }
         for &i in group.found() {
-            let d = &deletions[i as usize];
+            let d = &e.deletions[i as usize];
             let p = &d.previous;
             let input = src
                 .previous

@@ -132,6 +132,12 @@ fn notes(out: &mut Vec<String>, run: &Run) {
         };
         out.push(format!("  Some values were left out{see}."));
     }
+    if !run.zeros.is_empty() {
+        out.push(format!(
+            "  zero-filled {:>7}  (0 written where no value arrived, --zero-fill; apart from read = written + left out)",
+            run.zeros.len()
+        ));
+    }
     if !run.deletions.is_empty() {
         out.push(format!(
             "  deletions  {:>9}  (values of --previous outputs that are gone at the source, written with deleted=true)",

@@ -25,6 +25,8 @@ pub struct OutputFile {
     pub path: String,
     pub data_set: Option<DataSetId>,
     pub values: u64,
+    /// Of `values`, zeros of `--zero-fill`.
+    pub zeros: u64,
     pub deletions: u64,
     /// Computed when a summary or report asks for it.
     pub sha256: Option<String>,
@@ -40,6 +42,8 @@ pub struct Run<'a> {
     pub mapping: Option<&'a Mapping>,
     pub inputs: &'a [InputInfo],
     pub converted: &'a Converted,
+    /// Zeros written by `--zero-fill`.
+    pub zeros: &'a [crate::policy::zero_fill::Zero],
     /// Deletions found against `--previous`.
     pub deletions: &'a [Deletion],
     pub schemes: &'a Schemes,

@@ -49,6 +49,7 @@ pub fn build(run: &Run) -> Value {
         })),
         "counts": {
             "read": c.ledger.read, "written": c.written(), "deleted": c.input_deletions(),
+            "zeroFilled": run.zeros.len(),
             "leftOut": left,
         },
         "duplicates": c.conflicts(),
@@ -80,7 +81,7 @@ fn files(run: &Run) -> Vec<Value> {
         .map(|f| {
             json!({
                 "path": f.path, "format": run.config.format, "gzip": run.gzip(), "sha256": f.sha256,
-                "values": f.values, "deletions": f.deletions,
+                "values": f.values, "zeros": f.zeros, "deletions": f.deletions,
                 "dataSet": f.data_set.as_ref().map(|d| &d.id), "idSchemes": run.schemes,
                 "import": run.instructions(f),
             })

@@ -145,6 +145,9 @@ fn summary_outputs(s: &mut Rows, run: &Run) {
         }
         kv(s, "  sha256", f.sha256.as_deref());
         kv(s, "  values", f.values);
+        if f.zeros > 0 {
+            kv(s, "  of which zero-filled", f.zeros);
+        }
         kv(s, "  deletions", f.deletions);
         for line in run.instructions(f) {
             kv(s, "how to import", line);

@@ -161,3 +161,112 @@ fn the_who_tb_package_rules_are_evaluated_or_listed_with_a_reason() {
             .all(|x| !x["reason"].as_str().unwrap().is_empty())
     );
 }
+
+/// Converts with --zero-fill against tests/metadata/rules.json (DS_M: Facility1 and Facility2
+/// assigned, Facility3 not).
+fn zero_filled(dir: &Workdir, extra: &[&str]) -> (i32, Value, String) {
+    let mapping = dir.write(
+        "m.csv",
+        "programIndicator,dataElement,categoryOptionCombo,dataSet\n\
+         PiA1xxxxxxx,DE_A,COC_M,DS_M\n\
+         PiA2xxxxxxx,DE_A,COC_F,DS_M\n\
+         PiBxxxxxxxx,DE_B,,DS_M\n\
+         PiCxxxxxxxx,DE_C,,DS_M\n\
+         PiDxxxxxxxx,DE_D,,DS_M\n",
+    );
+    let input = dir.write(
+        "in.csv",
+        "dataelement,period,orgunit,value\n\
+         PiA1xxxxxxx,202401,OuFacility1,3\n\
+         PiBxxxxxxxx,202401,OuFacility1,5\n\
+         PiBxxxxxxxx,202402,OuFacility1,6\n\
+         PiBxxxxxxxx,202401,OuFacility3,1\n",
+    );
+    let mut args = vec![
+        s(&input).to_string(),
+        "-m".into(),
+        s(&mapping).into(),
+        "-o".into(),
+        s(&dir.file("out.json")).into(),
+        "--target-metadata".into(),
+        s(&repo("tests/metadata/rules.json")).into(),
+        "--zero-fill".into(),
+        "--trace".into(),
+        s(&dir.file("trace.csv")).into(),
+    ];
+    args.extend(extra.iter().map(|a| a.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    dir.convert(&args)
+}
+
+#[test]
+fn zero_fill_writes_zeros_for_assigned_org_units_that_received_values() {
+    let dir = Workdir::new();
+    let (code, summary, stderr) = zero_filled(&dir, &[]);
+    assert_eq!(code, 1, "Facility3 is not assigned: {stderr}");
+    let counts = &summary["counts"];
+    assert_eq!(counts["written"], 3);
+    assert_eq!(counts["leftOut"]["orgUnitNotAssigned"], 1);
+    // Facility1 × 202401, 202402 × 5 targets, less the 3 that arrived. Facility2 received
+    // nothing; Facility3's value was left out: no zeros for either.
+    assert_eq!(counts["zeroFilled"], 7);
+    let values = json_values(&dir.file("out.json"));
+    assert_eq!(values.len(), 10);
+    let zeros: Vec<String> = values[3..]
+        .iter()
+        .map(|v| {
+            assert_eq!(v["value"], "0");
+            format!(
+                "{} {} {} {}",
+                v["dataElement"].as_str().unwrap(),
+                v["categoryOptionCombo"].as_str().unwrap_or(""),
+                v["period"].as_str().unwrap(),
+                v["orgUnit"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        zeros,
+        [
+            "DE_A COC_M 202402 OuFacility1",
+            "DE_A COC_F 202401 OuFacility1",
+            "DE_A COC_F 202402 OuFacility1",
+            "DE_C  202401 OuFacility1",
+            "DE_C  202402 OuFacility1",
+            "DE_D  202401 OuFacility1",
+            "DE_D  202402 OuFacility1",
+        ]
+    );
+    assert!(stderr.contains("zero-filled"), "{stderr}");
+    assert!(
+        summary["warnings"]
+            .to_string()
+            .contains("zeroIsSignificant false"),
+        "the importers differ on these zeros"
+    );
+    let trace = trace_rows(&dir.file("trace.csv"));
+    assert_eq!(
+        trace
+            .iter()
+            .filter(|r| r["source"] == "(zero-fill)")
+            .count(),
+        7
+    );
+}
+
+#[test]
+fn zero_fill_covers_every_period_of_a_closed_window_and_needs_its_inputs() {
+    let dir = Workdir::new();
+    let (_, summary, stderr) = zero_filled(&dir, &["--periods", "202401..202403"]);
+    assert_eq!(
+        summary["counts"]["zeroFilled"], 12,
+        "202403 adds 5: {stderr}"
+    );
+    let input = dir.write(
+        "x.csv",
+        "dataelement,period,orgunit,value\nDE_A,202401,OU,1\n",
+    );
+    let (code, _, stderr) = dir.convert(&[s(&input), "-o", s(&dir.file("o.json")), "--zero-fill"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--zero-fill needs -m"), "{stderr}");
+}

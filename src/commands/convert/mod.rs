@@ -14,7 +14,8 @@ use crate::config::ConvertConfig;
 use crate::convert::{Converted, Converter, DuplicatePolicy, Rules, Scope};
 use crate::exit_codes::ExitCode;
 use crate::policy::deletions::{self, Deletion};
-use crate::policy::validation;
+use crate::policy::zero_fill::{self, Zero};
+use crate::policy::{Entries, validation};
 use crate::preflight::Preflight;
 use crate::preflight::entry::EntryRules;
 use crate::read::{self, InputInfo};
@@ -32,33 +33,13 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
     let schemes = load::output_schemes(&config, loaded.mapping.as_ref(), &inputs)?;
     let previous = load::read_previous(&config, &schemes)?;
     let deletions = find_deletions(&config, &loaded, &converted, &previous);
-    let mut run = Run {
-        config: &config,
-        target: (config.target_metadata.is_some() || config.target_version.is_some())
-            .then(|| loaded.target.clone()),
-        warnings: warnings(&loaded, &inputs, &converted),
-        mapping: loaded.mapping.as_ref(),
-        inputs: &inputs,
+    let zeros = find_zeros(&config, &loaded, &converted);
+    let entries = Entries {
         converted: &converted,
+        zeros: &zeros,
         deletions: &deletions,
-        schemes: &schemes,
-        files: Vec::new(),
-        complete: None,
-        exit_code: ExitCode::Error,
-        failure: policy_failure(&config, &converted),
-        validation: loaded
-            .metadata
-            .as_ref()
-            .filter(|m| !m.validation_rules.is_empty())
-            .map(|m| {
-                validation::evaluate(
-                    m,
-                    converted
-                        .values()
-                        .map(|(_, s)| converted.output_value(s, None)),
-                )
-            }),
     };
+    let mut run = new_run(&config, &loaded, &inputs, entries, &schemes);
     let mut staging = Staging::default();
     if let Some(failure) = run.failure.clone() {
         stage_reports(&run, &mut staging)?;
@@ -66,15 +47,9 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
         bail!(failure);
     }
     if !config.dry_run {
-        run.files = output::write_outputs(
-            &config,
-            &converted,
-            &deletions,
-            &schemes,
-            prepared,
-            loaded.mapping.as_ref(),
-            &mut staging,
-        )?;
+        let mapping = loaded.mapping.as_ref();
+        run.files =
+            output::write_outputs(&config, entries, &schemes, prepared, mapping, &mut staging)?;
         if let Some(c) = &config.complete {
             let n = output::write_complete(&c.path, &converted, c.min, &mut staging)?;
             run.complete = Some((c.path.clone(), n));
@@ -88,6 +63,68 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
         report::console::print(&run);
     }
     Ok(run.exit_code)
+}
+
+/// What the reports need to know of a conversion, before anything is written.
+fn new_run<'a>(
+    config: &'a ConvertConfig,
+    loaded: &'a Loaded,
+    inputs: &'a [InputInfo],
+    e: Entries<'a>,
+    schemes: &'a crate::write::Schemes,
+) -> Run<'a> {
+    let validation = loaded
+        .metadata
+        .as_ref()
+        .filter(|m| !m.validation_rules.is_empty())
+        .map(|m| validation::evaluate(m, e.values()));
+    Run {
+        config,
+        target: (config.target_metadata.is_some() || config.target_version.is_some())
+            .then(|| loaded.target.clone()),
+        warnings: warnings(loaded, inputs, e),
+        mapping: loaded.mapping.as_ref(),
+        inputs,
+        converted: e.converted,
+        zeros: e.zeros,
+        deletions: e.deletions,
+        schemes,
+        files: Vec::new(),
+        complete: None,
+        exit_code: ExitCode::Error,
+        failure: policy_failure(config, e.converted),
+        validation,
+    }
+}
+
+/// `--zero-fill`: zeros where no value arrived (the configuration made sure of a mapping and
+/// the target metadata).
+fn find_zeros(config: &ConvertConfig, loaded: &Loaded, converted: &Converted) -> Vec<Zero> {
+    let (true, Some(mapping), Some(metadata)) = (
+        config.zero_fill,
+        loaded.mapping.as_ref(),
+        loaded.metadata.as_ref(),
+    ) else {
+        return Vec::new();
+    };
+    let rules = EntryRules {
+        version: loaded.target.version,
+        as_of: config.as_of,
+        edit_expired: config.edit_expired,
+        payload_data_set: matches!(config.output, crate::config::OutputPlan::Folder { .. }),
+    };
+    let Some(preflight) = preflight(config, loaded, rules) else {
+        return Vec::new();
+    };
+    zero_fill::find(
+        converted,
+        zero_fill::Context {
+            mapping,
+            metadata,
+            preflight,
+            scope: scope(config),
+        },
+    )
 }
 
 /// How a conversion that wrote its output ended: 0 when every value was written or merged as an
@@ -198,7 +235,8 @@ fn find_deletions(
 
 /// The run's warnings: an unreadable target version, inputs without values, ids trimmed, and 2.43.0–2.43.1's
 /// inverted input periods.
-fn warnings(loaded: &Loaded, inputs: &[InputInfo], converted: &Converted) -> Vec<String> {
+fn warnings(loaded: &Loaded, inputs: &[InputInfo], e: Entries) -> Vec<String> {
+    let converted = e.converted;
     let mut out = loaded.warnings.clone();
     out.extend(
         inputs
@@ -213,6 +251,25 @@ fn warnings(loaded: &Loaded, inputs: &[InputInfo], converted: &Converted) -> Vec
              them as they were); the first: {first}",
             ledger.trimmed_ids
         ));
+    }
+    if let Some(meta) = loaded.metadata.as_ref() {
+        let insignificant = zero_fill::insignificant(e.zeros, meta);
+        if !insignificant.is_empty() {
+            let classic = loaded
+                .target
+                .version
+                .is_some_and(|v| !v.is_entry_pipeline());
+            out.push(format!(
+                "{} data element(s) among the zeros have zeroIsSignificant false: {} \
+                 (docs/dhis2-rules.md, \"Zeros\")",
+                insignificant.len(),
+                if classic {
+                    "DHIS2 ≤ 2.42 does not store such a zero: it deletes the value stored (counted as deleted), or skips the zero, counted nowhere, when none is stored"
+                } else {
+                    "DHIS2 2.43 stores the 0 as it is (≤ 2.42 would delete the value stored instead)"
+                }
+            ));
+        }
     }
     if let (Some(v), Some(meta)) = (loaded.target.version, loaded.metadata.as_ref())
         && v.inverts_input_periods()

@@ -10,9 +10,8 @@ use anyhow::{Context, Result};
 use crate::config::{ConvertConfig, OutputPlan};
 use crate::convert::Converted;
 use crate::mapping::Mapping;
-use crate::policy::deletions::Deletion;
 use crate::policy::split::{self, Group};
-use crate::policy::{completeness, trace};
+use crate::policy::{Entries, completeness, trace};
 use crate::report::OutputFile;
 use crate::write::{self, Output, Schemes, Staging, folder};
 
@@ -33,8 +32,7 @@ pub fn prepare(config: &ConvertConfig) -> Result<Option<Output>> {
 /// Writes the output: one file, or one per data set (and part) into the output folder.
 pub fn write_outputs(
     config: &ConvertConfig,
-    c: &Converted,
-    deletions: &[Deletion],
+    e: Entries,
     schemes: &Schemes,
     mut prepared: Option<Output>,
     mapping: Option<&Mapping>,
@@ -46,7 +44,7 @@ pub fn write_outputs(
         }
         _ => (false, None),
     };
-    let groups = split::groups(c, deletions, split, max);
+    let groups = split::groups(e, split, max);
     if split && !Path::new(&config.output_name).exists() {
         std::fs::create_dir(&config.output_name)
             .with_context(|| format!("{}: cannot create the output folder", config.output_name))?;
@@ -75,7 +73,7 @@ pub fn write_outputs(
         (|| {
             let mut w =
                 write::writer(config.format, output.stream(), schemes, g.data_set.as_ref())?;
-            for v in g.output_values(c, deletions, comment) {
+            for v in g.output_values(e, comment) {
                 w.value(&v)?;
             }
             w.finish()
@@ -83,13 +81,14 @@ pub fn write_outputs(
         .with_context(|| format!("{path}: cannot write the output"))?;
         let sha256 = output.finish(staging)?.sha256;
         if let Some(t) = tracer.as_mut() {
-            t.file(&path, g, c, deletions, &sources)
+            t.file(&path, g, e, &sources)
                 .context("--trace: cannot write")?;
         }
         files.push(OutputFile {
             path,
             data_set: g.data_set.clone(),
             values: g.values,
+            zeros: g.zeros,
             deletions: g.deletions,
             sha256,
         });
