@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The pi2de benchmark: generates an N-value analytics export (JSON, XML, CSV) with its mapping,
-# then times `pi2de convert` for five format pairs and prints values/s, MB/s of input, wall time
-# and peak memory (GNU time). Usage: bench/run.sh [N] [FOLDER]   (default 1000000 /tmp/pi2de-bench)
+# then times `pi2de convert` for five format pairs, then JSON with --trace and with the target
+# metadata (checks and validation rules), and prints values/s, MB/s of input, wall time and
+# peak memory (GNU time). Usage: bench/run.sh [N] [FOLDER]   (default 1000000 /tmp/pi2de-bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
@@ -13,14 +14,23 @@ echo "pi2de $(./target/release/pi2de --version | cut -d' ' -f2), $n values, $(np
 echo
 echo "| pair | input MB | wall s | values/s | MB/s | peak MB |"
 echo "|---|---|---|---|---|---|"
-for pair in json:json json:csv csv:json xml:json json:xml; do
-    from=${pair%:*}; to=${pair#*:}
-    input="$dir/export.$from"
-    size=$(stat -c %s "$input")
-    stats=$( { /usr/bin/time -f "%e %M" ./target/release/pi2de convert "$input" -m "$dir/mapping.csv" \
-        -o "$dir/out.$to" -q --no-progress; } 2>&1 >/dev/null | tail -1)
-    wall=${stats% *}; kb=${stats#* }
-    awk -v p="$from → $to" -v n="$n" -v s="$size" -v w="$wall" -v k="$kb" 'BEGIN {
+# One row: a label, the input's format, the output's, and any further options.
+row() {
+    local label=$1 from=$2 to=$3; shift 3
+    local input="$dir/export.$from"
+    local size; size=$(stat -c %s "$input")
+    local stats; stats=$( { /usr/bin/time -f "%e %M" ./target/release/pi2de convert "$input" \
+        -m "$dir/mapping.csv" -o "$dir/out.$to" -q --no-progress "$@"; } 2>&1 >/dev/null | tail -1)
+    local wall=${stats% *} kb=${stats#* }
+    awk -v p="$label" -v n="$n" -v s="$size" -v w="$wall" -v k="$kb" 'BEGIN {
         if (w < 0.01) w = 0.01;
         printf "| %s | %.0f | %.2f | %.0f | %.0f | %.0f |\n", p, s/1e6, w, n/w, s/1e6/w, k/1024 }'
+}
+for pair in json:json json:csv csv:json xml:json json:xml; do
+    row "${pair%:*} → ${pair#*:}" "${pair%:*}" "${pair#*:}"
 done
+row "json → json, --trace" json json --trace "$dir/trace.csv"
+# The target metadata: 300 data elements, one data set, its org units, 100 validation rules;
+# every value is checked against it and the rules are evaluated on every value written.
+row "json → json, --target-metadata (100 rules)" json json \
+    --target-metadata "$dir/metadata.json" --as-of 2025-12-01

@@ -1,6 +1,7 @@
 //! Writes a realistic analytics export of N values in JSON, XML and CSV (the same rows in each):
 //! 300 program indicators × 12 monthly periods × as many org units as needed, `12.0`-style
-//! values, `[aggregated]` comments, created/lastUpdated, plus the matching mapping.
+//! values, `[aggregated]` comments, created/lastUpdated, plus the matching mapping and the
+//! target's metadata (data elements, the data set, its org units and 100 validation rules).
 //!
 //!     cargo run --release --example generate_export -- N FOLDER [repeat] [json,xml,csv]
 //!
@@ -42,6 +43,8 @@ fn main() -> std::io::Result<()> {
         )?;
     }
     mapping.flush()?;
+    let org_units = n.div_ceil(PIS * 12);
+    metadata(dir, org_units)?;
     for format in formats.split(',') {
         let path = dir.join(format!("export.{format}"));
         let mut out = BufWriter::with_capacity(1 << 20, File::create(&path)?);
@@ -95,4 +98,60 @@ fn main() -> std::io::Result<()> {
         eprintln!("wrote {n} values to {}", path.display());
     }
     Ok(())
+}
+
+/// The target metadata: data elements `De000000000`… (codes `DE_0000`…), the monthly data set
+/// `DS_MONTHLY` assigned to every org unit, and 100 monthly validation rules over the data
+/// elements (all three missing value strategies).
+fn metadata(dir: &Path, org_units: u64) -> std::io::Result<()> {
+    let mut out = BufWriter::new(File::create(dir.join("metadata.json"))?);
+    write!(
+        out,
+        "{{\"system\":{{\"version\":\"2.42.3\"}},\"categoryCombos\":[{{\"id\":\"bjDvmb4bfuf\",\"name\":\"default\",\"code\":\"default\"}}],\"categoryOptionCombos\":[{{\"id\":\"HllvX50cXC0\",\"name\":\"default\",\"code\":\"default\",\"categoryCombo\":{{\"id\":\"bjDvmb4bfuf\"}}}}],\"dataElements\":["
+    )?;
+    for p in 0..PIS {
+        let sep = if p > 0 { "," } else { "" };
+        write!(
+            out,
+            "{sep}{{\"id\":\"De{p:09}\",\"name\":\"Element {p}\",\"code\":\"DE_{p:04}\",\"valueType\":\"INTEGER_ZERO_OR_POSITIVE\",\"categoryCombo\":{{\"id\":\"bjDvmb4bfuf\"}}}}"
+        )?;
+    }
+    write!(
+        out,
+        "],\"dataSets\":[{{\"id\":\"DsMonthly01\",\"name\":\"Monthly\",\"code\":\"DS_MONTHLY\",\"periodType\":\"Monthly\",\"openFuturePeriods\":24,\"categoryCombo\":{{\"id\":\"bjDvmb4bfuf\"}},\"dataSetElements\":["
+    )?;
+    for p in 0..PIS {
+        let sep = if p > 0 { "," } else { "" };
+        write!(out, "{sep}{{\"dataElement\":{{\"id\":\"De{p:09}\"}}}}")?;
+    }
+    write!(out, "],\"organisationUnits\":[")?;
+    for o in 0..org_units {
+        let sep = if o > 0 { "," } else { "" };
+        write!(out, "{sep}{{\"id\":\"Ou{o:09}\"}}")?;
+    }
+    write!(out, "]}}],\"organisationUnits\":[")?;
+    for o in 0..org_units {
+        let sep = if o > 0 { "," } else { "" };
+        write!(
+            out,
+            "{sep}{{\"id\":\"Ou{o:09}\",\"name\":\"Facility {o}\",\"level\":4,\"path\":\"/Ou{o:09}\"}}"
+        )?;
+    }
+    write!(out, "],\"validationRules\":[")?;
+    let strategies = [
+        "NEVER_SKIP",
+        "SKIP_IF_ANY_VALUE_MISSING",
+        "SKIP_IF_ALL_VALUES_MISSING",
+    ];
+    for r in 0..100u64 {
+        let sep = if r > 0 { "," } else { "" };
+        let (a, b, c) = (r * 3 % PIS, (r * 3 + 1) % PIS, (r * 3 + 2) % PIS);
+        let s = strategies[(r % 3) as usize];
+        write!(
+            out,
+            "{sep}{{\"id\":\"Vr{r:09}\",\"name\":\"Rule {r}\",\"periodType\":\"Monthly\",\"operator\":\"less_than_or_equal_to\",\"leftSide\":{{\"expression\":\"#{{De{a:09}}}\",\"missingValueStrategy\":\"{s}\"}},\"rightSide\":{{\"expression\":\"#{{De{b:09}}} + #{{De{c:09}}}\",\"missingValueStrategy\":\"{s}\"}}}}"
+        )?;
+    }
+    writeln!(out, "]}}")?;
+    out.flush()
 }

@@ -9,8 +9,6 @@ use std::io::{self, Write};
 
 use super::Entries;
 use super::split::Group;
-use crate::convert::Converted;
-use crate::convert::store::{Contribution, NO_ROW};
 use crate::mapping::{Col, Mapping};
 
 /// The columns, in order (`pi2de reconcile` finds them by name).
@@ -35,24 +33,31 @@ pub const HEADER: [&str; 18] = [
     "mappingCell",
 ];
 
-/// What the rows name besides the conversion: the files read and the mapping.
+/// The files the rows name: the inputs and the `--previous` outputs.
 pub struct Sources<'a> {
     pub inputs: &'a [String],
     pub previous: &'a [String],
-    pub mapping: Option<&'a Mapping>,
 }
 
 /// Writes the trace as CSV: a UTF-8 byte-order mark (so that Excel reads it as UTF-8), the
-/// header, then the rows of each file.
+/// header, then the rows of each file. Rows are written field by field, without building them.
 pub struct Trace<'w> {
     out: &'w mut dyn Write,
+    /// The mapping cell of each mapping row's source (`mapping!A5`).
+    cells: Vec<String>,
 }
 
 impl<'w> Trace<'w> {
-    pub fn new(out: &'w mut dyn Write) -> io::Result<Self> {
+    pub fn new(out: &'w mut dyn Write, mapping: Option<&Mapping>) -> io::Result<Self> {
         out.write_all("\u{feff}".as_bytes())?;
-        let mut t = Trace { out };
-        t.row(&HEADER)?;
+        let cells = mapping.map_or(Vec::new(), |m| {
+            m.rows.iter().map(|r| m.cell(Col::Source, r.row)).collect()
+        });
+        let mut t = Trace { out, cells };
+        for (i, h) in HEADER.iter().enumerate() {
+            t.field(i > 0, h)?;
+        }
+        t.out.write_all(b"\n")?;
         Ok(t)
     }
 
@@ -72,133 +77,100 @@ impl<'w> Trace<'w> {
                 v.value,
                 if v.deleted { "true" } else { "false" },
             ];
-            for contribution in slot.contributions() {
-                let from = self.from(c, contribution, src);
-                let number = index.to_string();
-                let mut row = vec![file, &number];
-                row.extend(target);
-                row.extend(from.iter().map(String::as_str));
-                self.row(&row)?;
+            for k in slot.contributions() {
+                self.start(file, index, &target)?;
+                let text = |id| c.text(id);
+                for f in [
+                    text(k.source.data_element),
+                    text(k.source.category_option_combo),
+                    text(k.source.attribute_option_combo),
+                    text(k.source.org_unit),
+                    c.contribution_text(k),
+                    src.inputs.get(k.input as usize).map_or("", String::as_str),
+                ] {
+                    self.field(true, f)?;
+                }
+                let line = (k.line > 0).then_some(u64::from(k.line));
+                self.end(line, Some(u64::from(k.record)), k.row as usize)?;
             }
             index += 1;
         }
         for &i in group.filled() {
             let z = &e.zeros[i as usize];
-            let number = index.to_string();
-            let cell = cell(src.mapping, z.row);
-            self.row(&[
-                file,
-                &number,
-                &z.data_element,
+            let target = [
+                z.data_element.as_str(),
                 &z.period,
                 &z.org_unit,
                 &z.category_option_combo,
                 &z.attribute_option_combo,
                 "0",
                 "false",
-                "(zero-fill)",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                &cell,
-            ])?;
+            ];
+            self.start(file, index, &target)?;
+            for f in ["(zero-fill)", "", "", "", "", ""] {
+                self.field(true, f)?;
+            }
+            self.end(None, None, z.row)?;
             index += 1;
         }
         for &i in group.found() {
             let d = &e.deletions[i as usize];
             let p = &d.previous;
-            let input = src
-                .previous
-                .get(p.input as usize)
-                .map_or("", String::as_str);
-            let (line, value_number) = place(&p.place);
-            let cell = cell(src.mapping, d.row);
-            let number = index.to_string();
-            self.row(&[
-                file,
-                &number,
-                &p.data_element,
+            let target = [
+                p.data_element.as_str(),
                 &p.period,
                 &p.org_unit,
                 &p.category_option_combo,
                 &p.attribute_option_combo,
                 &p.value,
                 "true",
-                "",
-                "",
-                "",
-                "",
-                &p.value,
-                input,
-                &line,
-                &value_number,
-                &cell,
-            ])?;
+            ];
+            self.start(file, index, &target)?;
+            let input = src
+                .previous
+                .get(p.input as usize)
+                .map_or("", String::as_str);
+            for f in ["", "", "", "", &p.value, input] {
+                self.field(true, f)?;
+            }
+            self.end(p.place.line, Some(p.place.record), d.row)?;
             index += 1;
         }
         Ok(())
     }
 
-    /// The source columns of one contribution.
-    fn from(&self, c: &Converted, k: &Contribution, src: &Sources) -> [String; 9] {
-        let (line, number) = place(&crate::model::Place {
-            record: u64::from(k.record),
-            line: (k.line > 0).then_some(u64::from(k.line)),
-        });
-        let text = |id| c.text(id).to_string();
-        [
-            text(k.source.data_element),
-            text(k.source.category_option_combo),
-            text(k.source.attribute_option_combo),
-            text(k.source.org_unit),
-            c.contribution_text(k).to_string(),
-            src.inputs
-                .get(k.input as usize)
-                .cloned()
-                .unwrap_or_default(),
-            line,
-            number,
-            cell(
-                src.mapping,
-                if k.row == NO_ROW {
-                    usize::MAX
-                } else {
-                    k.row as usize
-                },
-            ),
-        ]
+    /// The file, index and the value as written.
+    fn start(&mut self, file: &str, index: u64, target: &[&str; 7]) -> io::Result<()> {
+        self.field(false, file)?;
+        write!(self.out, ",{index}")?;
+        for f in target {
+            self.field(true, f)?;
+        }
+        Ok(())
     }
 
-    fn row(&mut self, fields: &[&str]) -> io::Result<()> {
-        for (i, f) in fields.iter().enumerate() {
-            if i > 0 {
-                self.out.write_all(b",")?;
-            }
-            if f.contains([',', '"', '\n', '\r']) {
-                write!(self.out, "\"{}\"", f.replace('"', "\"\""))?;
-            } else {
-                self.out.write_all(f.as_bytes())?;
+    /// The line, the value number and the mapping cell, then the end of the row.
+    fn end(&mut self, line: Option<u64>, number: Option<u64>, row: usize) -> io::Result<()> {
+        for n in [line, number] {
+            match n {
+                Some(n) => write!(self.out, ",{n}")?,
+                None => self.out.write_all(b",")?,
             }
         }
+        let cell = self.cells.get(row).map_or("", String::as_str);
+        self.out.write_all(b",")?;
+        self.out.write_all(cell.as_bytes())?;
         self.out.write_all(b"\n")
     }
-}
 
-/// The line (blank when the format has none) and the value number.
-fn place(p: &crate::model::Place) -> (String, String) {
-    (
-        p.line.map_or(String::new(), |l| l.to_string()),
-        p.record.to_string(),
-    )
-}
-
-/// The mapping cell of a row's source (`mapping!A5`), blank without one.
-fn cell(mapping: Option<&Mapping>, row: usize) -> String {
-    mapping
-        .and_then(|m| m.rows.get(row).map(|r| m.cell(Col::Source, r.row)))
-        .unwrap_or_default()
+    fn field(&mut self, comma: bool, f: &str) -> io::Result<()> {
+        if comma {
+            self.out.write_all(b",")?;
+        }
+        if f.contains([',', '"', '\n', '\r']) {
+            write!(self.out, "\"{}\"", f.replace('"', "\"\""))
+        } else {
+            self.out.write_all(f.as_bytes())
+        }
+    }
 }

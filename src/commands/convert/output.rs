@@ -53,14 +53,13 @@ pub fn write_outputs(
     let sources = trace::Sources {
         inputs: &config.inputs,
         previous: &config.previous,
-        mapping,
     };
     let mut trace_out = match &config.trace {
         Some(path) => Some(Output::create(path, false, false, &config.inputs)?),
         None => None,
     };
     let mut tracer = match trace_out.as_mut() {
-        Some(o) => Some(trace::Trace::new(o.stream()).context("--trace: cannot write")?),
+        Some(o) => Some(trace::Trace::new(o.stream(), mapping).context("--trace: cannot write")?),
         None => None,
     };
     let mut files = Vec::new();

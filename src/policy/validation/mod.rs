@@ -15,15 +15,17 @@
 //! A rule using anything else is listed as not evaluated, with the reason. Violations are
 //! reported, never a reason to stop.
 
+mod data;
 pub mod expr;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 
 use crate::metadata::{Metadata, RuleSide, ValidationRule};
-use crate::period::{self, Period, PeriodType};
+use crate::period::{Period, PeriodType};
 use crate::write::OutputValue;
+use data::{Data, ItemKey, Items};
 use expr::{Expr, Item};
 
 /// What the rules found.
@@ -141,16 +143,6 @@ fn rule<'m>(r: &'m ValidationRule, meta: &Metadata) -> Result<Rule<'m>, String> 
     })
 }
 
-/// A written value reduced to what the rules read.
-struct Value {
-    data_element: String,
-    category_option_combo: String,
-    org_unit: String,
-    attribute_option_combo: String,
-    period: Period,
-    value: f64,
-}
-
 /// Evaluates the metadata's validation rules on `written` (values, not deletions).
 pub fn evaluate<'a>(meta: &Metadata, written: impl Iterator<Item = OutputValue<'a>>) -> Outcome {
     let mut out = Outcome::default();
@@ -161,11 +153,18 @@ pub fn evaluate<'a>(meta: &Metadata, written: impl Iterator<Item = OutputValue<'
             Err(reason) => out.skipped.push(skipped(r, reason)),
         }
     }
-    let values = read_values(meta, &rules, written);
-    let present: BTreeSet<PeriodType> = values.iter().map(|v| v.period.period_type).collect();
-    let by_type = group_by_type(rules);
-    for (pt, rules) in by_type {
-        if !present.contains(&pt) {
+    let items: Vec<Item> = rules
+        .iter()
+        .flat_map(|r| {
+            let mut items = Vec::new();
+            r.left.0.items(&mut items);
+            r.right.0.items(&mut items);
+            items
+        })
+        .collect();
+    let data = Data::read(meta, &items, written);
+    for (pt, rules) in group_by_type(rules) {
+        if !data.has_type(pt) {
             for r in rules {
                 out.skipped.push(skipped(
                     r.source,
@@ -175,7 +174,7 @@ pub fn evaluate<'a>(meta: &Metadata, written: impl Iterator<Item = OutputValue<'
             continue;
         }
         out.evaluated += rules.len() as u64;
-        run_period_type(meta, pt, &rules, &values, &present, &mut out);
+        run_period_type(meta, pt, &rules, &data, &mut out);
     }
     out
 }
@@ -196,71 +195,14 @@ fn group_by_type(rules: Vec<Rule>) -> BTreeMap<PeriodType, Vec<Rule>> {
     out
 }
 
-/// The written numeric values of the data elements the rules read, with UIDs for the data
-/// element and category option combo (the output may use codes).
-fn read_values<'a>(
-    meta: &Metadata,
-    rules: &[Rule],
-    written: impl Iterator<Item = OutputValue<'a>>,
-) -> Vec<Value> {
-    let mut wanted: FxHashSet<&str> = FxHashSet::default();
-    for r in rules {
-        let mut items = Vec::new();
-        r.left.0.items(&mut items);
-        r.right.0.items(&mut items);
-        for i in items {
-            if let Some((de, _)) = meta.data_element(&i.data_element) {
-                wanted.insert(de.id.as_str());
-            }
-        }
-    }
-    let default_coc = meta.default_option_combo_uid().to_string();
-    let mut out = Vec::new();
-    for v in written.filter(|v| !v.deleted) {
-        let Some((de, _)) = meta.data_element(v.data_element) else {
-            continue;
-        };
-        if !wanted.contains(de.id.as_str()) {
-            continue;
-        }
-        let (Ok(period), Ok(value)) = (period::parse(v.period), v.value.trim().parse::<f64>())
-        else {
-            continue;
-        };
-        let coc = match v.category_option_combo {
-            "" => default_coc.clone(),
-            c => meta
-                .category_option_combo(c)
-                .map_or(c.to_string(), |(x, _)| x.id.clone()),
-        };
-        out.push(Value {
-            data_element: de.id.clone(),
-            category_option_combo: coc,
-            org_unit: v.org_unit.to_string(),
-            attribute_option_combo: v.attribute_option_combo.to_string(),
-            period,
-            value,
-        });
-    }
-    out
-}
-
-/// An item's value key: the data element alone (`#{de}`), or with its combo.
-type ItemKey = (String, Option<String>);
-
-/// Per org unit, per attribute option combo, each item's value and the length of the period
-/// it came from.
-type DataMap = BTreeMap<String, BTreeMap<String, FxHashMap<ItemKey, (f64, i64)>>>;
-
 fn run_period_type(
     meta: &Metadata,
     pt: PeriodType,
     rules: &[Rule],
-    values: &[Value],
-    present: &BTreeSet<PeriodType>,
+    data: &Data,
     out: &mut Outcome,
 ) {
-    let operands: FxHashSet<ItemKey> = rules
+    let wanted: FxHashSet<ItemKey> = rules
         .iter()
         .flat_map(|r| {
             let mut items = Vec::new();
@@ -268,99 +210,39 @@ fn run_period_type(
             r.right.0.items(&mut items);
             items
         })
-        .filter_map(|i| item_key(meta, &i))
+        .filter_map(|i| data.key(&i))
         .collect();
-    let periods: BTreeMap<String, &Period> = values
-        .iter()
-        .filter(|v| v.period.period_type == pt)
-        .map(|v| (v.period.id.clone(), &v.period))
-        .collect();
-    for period in periods.values() {
-        let data = data_map(values, period, pt, present, &operands);
-        for (org_unit, by_aoc) in &data {
+    for period in data.periods_of(pt) {
+        let map = data.map(period, &wanted);
+        let mut by_ou: BTreeMap<u32, Vec<(u32, &Items)>> = BTreeMap::new();
+        for (&(ou, aoc), items) in &map {
+            by_ou.entry(ou).or_default().push((aoc, items));
+        }
+        for (ou, by_aoc) in &by_ou {
+            let org_unit = data.name(*ou);
             let level = meta.level(org_unit);
             for r in rules {
                 let levels = &r.source.organisation_unit_levels;
                 if !levels.is_empty() && !level.is_some_and(|l| levels.contains(&l)) {
                     continue;
                 }
-                check_rule(meta, r, org_unit, period, by_aoc, out);
+                check_rule(data, r, org_unit, data.period(period), by_aoc, out);
             }
-        }
-    }
-}
-
-/// The key an item reads: `#{de}` the data element's sum, `#{de.coc}` and `#{de.coc.aoc}`
-/// the combo's value.
-fn item_key(meta: &Metadata, i: &Item) -> Option<ItemKey> {
-    let (de, _) = meta.data_element(&i.data_element)?;
-    Some((de.id.clone(), i.category_option_combo.clone()))
-}
-
-/// DHIS2's `getDataValueMap` + `addValueToDataMap` for one period.
-fn data_map(
-    values: &[Value],
-    period: &Period,
-    pt: PeriodType,
-    present: &BTreeSet<PeriodType>,
-    operands: &FxHashSet<ItemKey>,
-) -> DataMap {
-    let mut map: DataMap = BTreeMap::new();
-    for v in values {
-        let q = &v.period;
-        let allowed = present.contains(&q.period_type)
-            && q.period_type.frequency_order() >= pt.frequency_order();
-        let holds_start = q.start <= period.start && period.start <= q.end;
-        if !(allowed && holds_start) {
-            continue;
-        }
-        let length = q.end.days() - q.start.days();
-        let items = map
-            .entry(v.org_unit.clone())
-            .or_default()
-            .entry(v.attribute_option_combo.clone())
-            .or_default();
-        let whole = (v.data_element.clone(), None);
-        let operand = (
-            v.data_element.clone(),
-            Some(v.category_option_combo.clone()),
-        );
-        for key in [whole, operand] {
-            if !operands.contains(&key) {
-                continue;
-            }
-            add(items, key, v.value, length);
-        }
-    }
-    map
-}
-
-/// A value for an item: a shorter period's replaces a longer one's, one as long adds up.
-fn add(items: &mut FxHashMap<ItemKey, (f64, i64)>, key: ItemKey, value: f64, length: i64) {
-    match items.get_mut(&key) {
-        Some((_, l)) if *l < length => {}
-        Some(e) if e.1 > length => *e = (value, length),
-        Some(e) => e.0 += value,
-        None => {
-            items.insert(key, (value, length));
         }
     }
 }
 
 fn check_rule(
-    meta: &Metadata,
+    data: &Data,
     r: &Rule,
     org_unit: &str,
     period: &Period,
-    by_aoc: &BTreeMap<String, FxHashMap<ItemKey, (f64, i64)>>,
+    by_aoc: &[(u32, &Items)],
     out: &mut Outcome,
 ) {
-    let side = |(e, s): &(Expr, Strategy), items: &FxHashMap<ItemKey, (f64, i64)>| {
-        let (v, found, with_value) = e.eval(&|i: &Item| {
-            item_key(meta, i)
-                .and_then(|k| items.get(&k))
-                .map(|(v, _)| *v)
-        });
+    let side = |(e, s): &(Expr, Strategy), items: &Items| {
+        let (v, found, with_value) =
+            e.eval(&|i: &Item| data.key(i).and_then(|k| items.get(&k)).map(|(v, _)| *v));
         let skip = match s {
             Strategy::SkipIfAnyValueMissing => with_value < found,
             Strategy::SkipIfAllValuesMissing => found != 0 && with_value == 0,
@@ -368,7 +250,7 @@ fn check_rule(
         };
         (!skip && v.is_finite()).then_some(v)
     };
-    for (aoc, items) in by_aoc {
+    for &(aoc, items) in by_aoc {
         let (left, right) = (side(&r.left, items), side(&r.right, items));
         if left.is_none() && right.is_none() {
             continue;
@@ -382,7 +264,7 @@ fn check_rule(
                 importance: s.importance.clone().unwrap_or_default(),
                 org_unit: org_unit.to_string(),
                 period: period.id.clone(),
-                attribute_option_combo: aoc.clone(),
+                attribute_option_combo: data.name(aoc).to_string(),
                 left,
                 operator: s.operator.clone(),
                 right,
