@@ -62,7 +62,6 @@ pub fn run(args: &CompareArgs) -> Result<ExitCode> {
     Ok(code)
 }
 
-/// The files written must be none of the files read, nor each other.
 fn check_paths(args: &CompareArgs) -> Result<()> {
     let read: Vec<&str> = args
         .transfer
@@ -70,21 +69,8 @@ fn check_paths(args: &CompareArgs) -> Result<()> {
         .chain(&args.with)
         .map(String::as_str)
         .collect();
-    let written: Vec<&str> = [
-        args.output.as_deref(),
-        args.summary.as_deref(),
-        args.report.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    for (i, w) in written.iter().enumerate() {
-        crate::write::check_output(w, &[])?;
-        if read.contains(w) || written[..i].contains(w) {
-            bail!("{w}: is read or written already by this run; choose another name");
-        }
-    }
-    Ok(())
+    let written = [&args.output, &args.summary, &args.report];
+    crate::write::check_apart(&read, &written.map(Option::as_deref))
 }
 
 fn print(c: &Comparison) {
@@ -159,17 +145,13 @@ fn summary(c: &Comparison, transfer: &Transfer, code: ExitCode) -> Value {
 fn changes_csv(c: &Comparison) -> Result<Vec<u8>> {
     let mut out = "\u{feff}".as_bytes().to_vec();
     let mut row = |fields: &[&str]| -> std::io::Result<()> {
-        let line: Vec<String> = fields
-            .iter()
-            .map(|f| {
-                if f.contains([',', '"', '\n', '\r']) {
-                    format!("\"{}\"", f.replace('"', "\"\""))
-                } else {
-                    f.to_string()
-                }
-            })
-            .collect();
-        writeln!(out, "{}", line.join(","))
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            crate::write::csv::field(&mut out, f)?;
+        }
+        out.write_all(b"\n")
     };
     let mut header = vec!["class"];
     header.extend(KEY_COLUMNS);

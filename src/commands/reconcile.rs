@@ -42,20 +42,9 @@ pub fn run(args: &ReconcileArgs) -> Result<ExitCode> {
     Ok(code)
 }
 
-/// The files written must be none of the files read, nor each other.
 fn check_paths(args: &ReconcileArgs) -> Result<()> {
     let read = [args.response.as_str(), args.trace.as_str()];
-    let written: Vec<&str> = [args.summary.as_deref(), args.report.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
-    for (i, w) in written.iter().enumerate() {
-        crate::write::check_output(w, &[])?;
-        if read.contains(w) || written[..i].contains(w) {
-            anyhow::bail!("{w}: is read or written already by this run; choose another name");
-        }
-    }
-    Ok(())
+    crate::write::check_apart(&read, &[args.summary.as_deref(), args.report.as_deref()])
 }
 
 /// The trace columns of a value, one object per source.

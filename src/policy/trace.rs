@@ -167,10 +167,6 @@ impl<'w> Trace<'w> {
         if comma {
             self.out.write_all(b",")?;
         }
-        if f.contains([',', '"', '\n', '\r']) {
-            write!(self.out, "\"{}\"", f.replace('"', "\"\""))
-        } else {
-            self.out.write_all(f.as_bytes())
-        }
+        crate::write::csv::field(self.out, f)
     }
 }

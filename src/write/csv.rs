@@ -25,20 +25,23 @@ impl<'w> Writer<'w> {
         Ok(w)
     }
 
-    /// Both importers trim unquoted fields (Java's `trim`: every character up to U+0020); a quoted
-    /// field keeps its white space (2.43 `LineBuffer.split`).
     fn field(&mut self, s: &str) -> io::Result<()> {
-        let padded = |c: Option<char>| c.is_some_and(|c| c <= ' ');
-        if s.contains([',', '"', '\n', '\r'])
-            || padded(s.chars().next())
-            || padded(s.chars().last())
-        {
-            self.out.write_all(b"\"")?;
-            self.out.write_all(s.replace('"', "\"\"").as_bytes())?;
-            self.out.write_all(b"\"")
-        } else {
-            self.out.write_all(s.as_bytes())
-        }
+        field(&mut self.out, s)
+    }
+}
+
+/// Writes one CSV field, quoted only when it holds a comma, a quote or a line end, or starts or
+/// ends with white space: both importers trim unquoted fields (Java's `trim`: every character
+/// up to U+0020), a quoted field keeps its white space (2.43 `LineBuffer.split`). Every CSV
+/// pi2de writes (outputs, traces, changes) quotes so.
+pub fn field<W: Write + ?Sized>(out: &mut W, s: &str) -> io::Result<()> {
+    let padded = |c: Option<char>| c.is_some_and(|c| c <= ' ');
+    if s.contains([',', '"', '\n', '\r']) || padded(s.chars().next()) || padded(s.chars().last()) {
+        out.write_all(b"\"")?;
+        out.write_all(s.replace('"', "\"\"").as_bytes())?;
+        out.write_all(b"\"")
+    } else {
+        out.write_all(s.as_bytes())
     }
 }
 

@@ -223,6 +223,19 @@ fn readable(_: &File) -> io::Result<()> {
     Ok(())
 }
 
+/// Checks the files a command writes (`None`: not asked for) before anything is read: each can
+/// be written, and none is a file read or another file written.
+pub fn check_apart(read: &[&str], written: &[Option<&str>]) -> Result<()> {
+    let written: Vec<&str> = written.iter().flatten().copied().collect();
+    for (i, w) in written.iter().enumerate() {
+        check_output(w, &[])?;
+        if read.contains(w) || written[..i].contains(w) {
+            bail!("{w}: is read or written already by this run; choose another name");
+        }
+    }
+    Ok(())
+}
+
 /// Checks an output path before anything is read: its folder must exist, and it must not be
 /// something other than a regular file (a folder, a device) nor one of the inputs. Returns the
 /// folder.

@@ -76,6 +76,16 @@ struct Rule<'m> {
     right: (Expr, Strategy),
 }
 
+impl Rule<'_> {
+    /// The items of both sides.
+    fn items(&self) -> Vec<Item> {
+        let mut items = Vec::new();
+        self.left.0.items(&mut items);
+        self.right.0.items(&mut items);
+        items
+    }
+}
+
 fn strategy(side: &RuleSide) -> Result<Strategy, String> {
     match side
         .missing_value_strategy
@@ -153,15 +163,7 @@ pub fn evaluate<'a>(meta: &Metadata, written: impl Iterator<Item = OutputValue<'
             Err(reason) => out.skipped.push(skipped(r, reason)),
         }
     }
-    let items: Vec<Item> = rules
-        .iter()
-        .flat_map(|r| {
-            let mut items = Vec::new();
-            r.left.0.items(&mut items);
-            r.right.0.items(&mut items);
-            items
-        })
-        .collect();
+    let items: Vec<Item> = rules.iter().flat_map(Rule::items).collect();
     let data = Data::read(meta, &items, written);
     for (pt, rules) in group_by_type(rules) {
         if !data.has_type(pt) {
@@ -204,12 +206,7 @@ fn run_period_type(
 ) {
     let wanted: FxHashSet<ItemKey> = rules
         .iter()
-        .flat_map(|r| {
-            let mut items = Vec::new();
-            r.left.0.items(&mut items);
-            r.right.0.items(&mut items);
-            items
-        })
+        .flat_map(Rule::items)
         .filter_map(|i| data.key(&i))
         .collect();
     for period in data.periods_of(pt) {
