@@ -195,10 +195,8 @@ impl ConvertConfig {
                 write::check_output(path, &self.inputs).with_context(|| what.to_string())?;
             }
         }
-        if let Some(report) = &self.report
-            && !report.to_ascii_lowercase().ends_with(".xlsx")
-        {
-            bail!("--report {report}: the audit report is a workbook; name it FILE.xlsx");
+        if let Some(report) = &self.report {
+            write::check_xlsx(report, "--report")?;
         }
         self.check_clashes()
     }
@@ -305,6 +303,13 @@ fn output_plan(args: &ConvertArgs) -> Result<(OutputPlan, Format)> {
         return Ok((plan, to.unwrap_or(Format::Json)));
     }
     let path = &args.output;
+    if path != "-" && (Path::new(path).is_dir() || path.ends_with(['/', '\\'])) {
+        bail!(
+            "{path}: is a folder; -o names the output file (-o {}/hmis.json), or with --split-by \
+             data-set the folder that takes one file per data set",
+            path.trim_end_matches(['/', '\\'])
+        );
+    }
     let lower = path.to_ascii_lowercase();
     let gzip = lower.ends_with(".gz");
     let name = if gzip {

@@ -41,6 +41,14 @@ impl ExitCode {
     }
 }
 
+/// The error is a write to a pipe whose reader has gone (`| head`).
+pub fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 impl From<ExitCode> for std::process::ExitCode {
     fn from(c: ExitCode) -> Self {
         std::process::ExitCode::from(c.code())

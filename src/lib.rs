@@ -39,14 +39,28 @@ pub(crate) mod xlsx;
 
 pub use exit_codes::ExitCode;
 
-/// Runs a parsed command line and returns how it ended (README, "Exit codes").
+/// Runs a parsed command line and returns how it ended (README, "Exit codes"). A reader of
+/// standard output that stops early (`pi2de inspect … | head`) ends the run quietly, as ripgrep
+/// does: exit 0, except for `convert -o -`, whose output is then incomplete (exit 2).
 pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     cleanup::install();
-    match cli.command {
+    let streams_output = matches!(&cli.command, cli::Command::Convert(a) if a.output == "-");
+    let result = match cli.command {
         cli::Command::Convert(args) => commands::convert::run(&args),
         cli::Command::Inspect(args) => commands::inspect::run(&args),
         cli::Command::Mapping(cmd) => commands::mapping::run(cmd),
         cli::Command::Reconcile(args) => commands::reconcile::run(&args),
         cli::Command::Compare(args) => commands::compare::run(&args),
+        cli::Command::Request(args) => commands::request::run(&args),
+        cli::Command::Completions(args) => commands::completions(args.shell),
+        cli::Command::Man => commands::man(),
+    };
+    match result {
+        Err(e) if exit_codes::broken_pipe(&e) => Ok(if streams_output {
+            ExitCode::Error
+        } else {
+            ExitCode::Success
+        }),
+        other => other,
     }
 }

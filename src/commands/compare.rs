@@ -57,12 +57,15 @@ pub fn run(args: &CompareArgs) -> Result<ExitCode> {
     }
     staging.commit()?;
     if !args.quiet {
-        print(&c);
+        print(&c)?;
     }
     Ok(code)
 }
 
 fn check_paths(args: &CompareArgs) -> Result<()> {
+    if let Some(report) = &args.report {
+        crate::write::check_xlsx(report, "--report")?;
+    }
     let read: Vec<&str> = args
         .transfer
         .iter()
@@ -73,42 +76,48 @@ fn check_paths(args: &CompareArgs) -> Result<()> {
     crate::write::check_apart(&read, &written.map(Option::as_deref))
 }
 
-fn print(c: &Comparison) {
+fn print(c: &Comparison) -> std::io::Result<()> {
+    let mut o = std::io::stdout().lock();
     let n = |k| c.count(k);
-    println!(
+    writeln!(
+        o,
         "pi2de compare: {} new, {} changed, {} unchanged, {} deleted, {} only in the HMIS",
         n(Class::New),
         n(Class::Changed),
         n(Class::Unchanged),
         n(Class::Deleted),
         n(Class::OnlyInHmis)
-    );
+    )?;
     for ch in c
         .changes
         .iter()
         .filter(|ch| ch.class == Class::Changed)
         .take(5)
     {
-        println!(
+        writeln!(
+            o,
             "  changed {}: HMIS {} → transfer {}",
             ch.key.join(" ").trim_end(),
             ch.hmis.as_deref().unwrap_or(""),
             ch.transfer.as_deref().unwrap_or("")
-        );
+        )?;
     }
     if c.count(Class::OnlyInHmis) > 0 {
-        println!(
+        writeln!(
+            o,
             "  {} HMIS value(s) of the transfer's data elements, periods and org units are not \
              in the transfer (entered by hand, or stale): see -o or --report",
             c.count(Class::OnlyInHmis)
-        );
+        )?;
     }
     if c.out_of_scope > 0 {
-        println!(
+        writeln!(
+            o,
             "  {} HMIS value(s) outside the transfer's scope were not compared",
             c.out_of_scope
-        );
+        )?;
     }
+    Ok(())
 }
 
 fn summary(c: &Comparison, transfer: &Transfer, code: ExitCode) -> Value {

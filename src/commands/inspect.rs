@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use std::io::Write;
+
 use anyhow::Result;
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -100,7 +102,7 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
     describe_inputs(&mut out, &inputs);
     describe_values(&mut out, &stats);
     describe_repeats(&mut out, &stats);
-    println!("{}", out.join("\n"));
+    writeln!(std::io::stdout().lock(), "{}", out.join("\n"))?;
     Ok(ExitCode::Success)
 }
 

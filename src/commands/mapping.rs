@@ -1,5 +1,7 @@
 //! `pi2de mapping check | template | from-metadata`.
 
+use std::io::Write;
+
 use anyhow::{Result, bail};
 use rust_xlsxwriter::Workbook;
 
@@ -18,14 +20,39 @@ pub fn run(cmd: MappingCommand) -> Result<ExitCode> {
 }
 
 /// Loads a mapping and, with target metadata, adds the target checks.
-fn checked(path: &str, scheme: TargetScheme, target_metadata: Option<&str>) -> Result<Mapping> {
+/// The mapping with its findings, and how many of its errors are its own (convert refuses
+/// those) rather than targets the HMIS lacks (convert leaves those rows' values out).
+fn checked(
+    path: &str,
+    scheme: TargetScheme,
+    target_metadata: Option<&str>,
+) -> Result<(Mapping, usize)> {
     let mut mapping = Mapping::load(path, scheme)?;
+    let own = mapping.errors().count();
     if let Some(meta_path) = target_metadata {
         let meta = Metadata::load(meta_path)?;
         let findings = target::check(&mapping, &meta, scheme);
         mapping.add_findings(findings);
     }
-    Ok(mapping)
+    Ok((mapping, own))
+}
+
+/// What convert will do with a mapping, in the words both commands use.
+pub fn verdict(own_errors: usize, target_errors: usize) -> String {
+    if own_errors > 0 {
+        format!(
+            "convert will refuse this mapping until its {own_errors} error{} are fixed",
+            if own_errors == 1 { "" } else { "s" }
+        )
+    } else if target_errors > 0 {
+        format!(
+            "convert will run, but leaves out the values of the rows with the {target_errors} \
+             target error{} (unknownTarget) until they are fixed",
+            if target_errors == 1 { "" } else { "s" }
+        )
+    } else {
+        "the mapping can be used".into()
+    }
 }
 
 fn findings_rows(findings: &[Finding]) -> Vec<Vec<Cell>> {
@@ -44,13 +71,19 @@ fn findings_rows(findings: &[Finding]) -> Vec<Vec<Cell>> {
 const FINDINGS_HEADER: [&str; 3] = ["severity", "cell", "message"];
 
 fn check(args: &CheckArgs) -> Result<ExitCode> {
-    let mapping = checked(
+    if let Some(report) = &args.report {
+        crate::write::check_xlsx(report, "--report")?;
+        crate::write::check_apart(&[args.mapping.as_str()], &[Some(report.as_str())])?;
+    }
+    let (mapping, own_errors) = checked(
         &args.mapping,
         args.target_scheme.into(),
         args.target_metadata.as_deref(),
     )?;
     let enabled = mapping.rows.iter().filter(|r| r.enabled).count();
-    println!(
+    let mut o = std::io::stdout().lock();
+    writeln!(
+        o,
         "{}: sheet `{}`, {} rows ({enabled} enabled){}",
         args.mapping,
         mapping.sheet,
@@ -60,30 +93,27 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         } else {
             ""
         }
-    );
+    )?;
     let errors: Vec<&Finding> = mapping.errors().collect();
     let warnings: Vec<&Finding> = mapping.warnings().collect();
     for (title, group) in [("errors", &errors), ("warnings", &warnings)] {
         if group.is_empty() {
             continue;
         }
-        println!("{title} ({}):", group.len());
+        writeln!(o, "{title} ({}):", group.len())?;
         for f in group.iter() {
-            println!("  {:<14} {}", f.cell, f.message);
+            writeln!(o, "  {:<14} {}", f.cell, f.message)?;
         }
     }
-    println!(
+    writeln!(
+        o,
         "{} error{}, {} warning{}{}",
         errors.len(),
         if errors.len() == 1 { "" } else { "s" },
         warnings.len(),
         if warnings.len() == 1 { "" } else { "s" },
-        if errors.is_empty() {
-            ": the mapping can be used."
-        } else {
-            ": convert will refuse this mapping until the errors are fixed."
-        }
-    );
+        format!(": {}.", verdict(own_errors, errors.len() - own_errors))
+    )?;
     if let Some(report) = &args.report {
         let mut wb = Workbook::new();
         add_table(
@@ -103,6 +133,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
 }
 
 fn make_template(args: &TemplateArgs) -> Result<ExitCode> {
+    crate::write::check_xlsx(&args.output, "-o")?;
     let mut wb = Workbook::new();
     template::add_mapping_sheet(&mut wb, Vec::new())?;
     template::add_instructions(&mut wb)?;
@@ -115,12 +146,7 @@ fn make_template(args: &TemplateArgs) -> Result<ExitCode> {
 }
 
 fn from_metadata(args: &FromMetadataArgs) -> Result<ExitCode> {
-    if !args.output.to_ascii_lowercase().ends_with(".xlsx") {
-        bail!(
-            "{}: from-metadata writes an .xlsx workbook; name the output FILE.xlsx",
-            args.output
-        );
-    }
+    crate::write::check_xlsx(&args.output, "-o")?;
     let tracker = Metadata::load(&args.tracker)?;
     if tracker.program_indicators.is_empty() {
         bail!(
@@ -151,7 +177,7 @@ fn from_metadata(args: &FromMetadataArgs) -> Result<ExitCode> {
         |findings| proposal_workbook(mapping_rows.clone(), not_transferred.clone(), findings);
     xlsx::save(&mut build(None)?, &args.output)?;
     // Check the workbook as written, so that findings name its real cells.
-    let mapping = checked(
+    let (mapping, _) = checked(
         &args.output,
         TargetScheme::Code,
         args.target_metadata.as_deref(),

@@ -3,6 +3,8 @@
 //! file; the values nobody accounted for. Exit 0 when clean, 1 otherwise, 2 when a file cannot
 //! be read.
 
+use std::io::Write;
+
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
@@ -37,12 +39,15 @@ pub fn run(args: &ReconcileArgs) -> Result<ExitCode> {
     }
     staging.commit()?;
     if !args.quiet {
-        print(&r, &args.response);
+        print(&r, &args.response)?;
     }
     Ok(code)
 }
 
 fn check_paths(args: &ReconcileArgs) -> Result<()> {
+    if let Some(report) = &args.report {
+        crate::write::check_xlsx(report, "--report")?;
+    }
     let read = [args.response.as_str(), args.trace.as_str()];
     crate::write::check_apart(&read, &[args.summary.as_deref(), args.report.as_deref()])
 }
@@ -124,13 +129,16 @@ fn describe(v: &Traced) -> String {
     s
 }
 
-fn print(r: &Reconciled, response: &str) {
+fn print(r: &Reconciled, response: &str) -> std::io::Result<()> {
+    let mut o = std::io::stdout().lock();
     let c = &r.response.counts;
-    println!(
+    writeln!(
+        o,
         "pi2de: {response}: status {} for {} ({} values written)",
         r.response.status, r.file, r.written
-    );
-    println!(
+    )?;
+    writeln!(
+        o,
         "  imported {}, updated {}, ignored {}, deleted {}: {} of {} values accounted for",
         c.imported,
         c.updated,
@@ -138,9 +146,12 @@ fn print(r: &Reconciled, response: &str) {
         c.deleted,
         r.accounted(),
         r.written
-    );
+    )?;
     if r.stopped {
-        println!("  the import stopped while reading the file: nothing was stored");
+        writeln!(
+            o,
+            "  the import stopped while reading the file: nothing was stored"
+        )?;
     }
     for h in &r.hits {
         let (meaning, hint) = codes::meaning(&h.conflict.error_code).unwrap_or(("", ""));
@@ -149,7 +160,8 @@ fn print(r: &Reconciled, response: &str) {
         } else {
             h.conflict.error_code.as_str()
         };
-        println!(
+        writeln!(
+            o,
             "  {code} {meaning}: {} value(s){}",
             h.values.len(),
             if h.group {
@@ -157,37 +169,41 @@ fn print(r: &Reconciled, response: &str) {
             } else {
                 ""
             }
-        );
-        println!("    DHIS2: {}", h.conflict.message);
+        )?;
+        writeln!(o, "    DHIS2: {}", h.conflict.message)?;
         if !hint.is_empty() {
-            println!("    fix: {hint}");
+            writeln!(o, "    fix: {hint}")?;
         }
         for v in h.values.iter().take(SHOWN) {
-            println!("    {}", describe(v));
+            writeln!(o, "    {}", describe(v))?;
         }
         if h.values.len() > SHOWN {
-            println!(
+            writeln!(
+                o,
                 "    … {} more (--summary or --report lists every one)",
                 h.values.len() - SHOWN
-            );
+            )?;
         }
         if !h.missing.is_empty() {
-            println!(
+            writeln!(
+                o,
                 "    indexes not in {}: {:?} (is this the response to that file?)",
                 r.file, h.missing
-            );
+            )?;
         }
     }
     if !r.unaccounted.is_empty() {
-        println!(
+        writeln!(
+            o,
             "  {} value(s) unaccounted for, e.g. {}",
             r.unaccounted.len(),
             describe(r.unaccounted[0])
-        );
+        )?;
     }
     if r.clean() {
-        println!("  every value was accounted for, without conflicts");
+        writeln!(o, "  every value was accounted for, without conflicts")?;
     }
+    Ok(())
 }
 
 fn workbook(r: &Reconciled) -> Result<Vec<u8>> {

@@ -105,20 +105,28 @@ fn conflicts(out: &mut Vec<String>, run: &Run) {
 
 fn mapping_warnings(out: &mut Vec<String>, run: &Run) {
     let Some(m) = run.mapping else { return };
+    // Convert refuses a mapping with errors of its own: the errors left are target errors.
+    let errors: Vec<_> = m.errors().collect();
     let warnings: Vec<_> = m.warnings().collect();
-    if warnings.is_empty() {
+    if errors.is_empty() && warnings.is_empty() {
         return;
     }
     out.push(format!(
-        "  mapping: {} warning{}:",
+        "  mapping: {} error{}, {} warning{}: {}",
+        errors.len(),
+        plural(errors.len() as u64),
         warnings.len(),
-        plural(warnings.len() as u64)
+        plural(warnings.len() as u64),
+        crate::commands::mapping::verdict(0, errors.len())
     ));
-    for w in warnings.iter().take(5) {
+    for w in errors.iter().chain(&warnings).take(5) {
         out.push(format!("    {}: {}", w.cell, w.message));
     }
-    if warnings.len() > 5 {
-        out.push(format!("    … {} more", warnings.len() - 5));
+    if errors.len() + warnings.len() > 5 {
+        out.push(format!(
+            "    … {} more (mapping check lists them all)",
+            errors.len() + warnings.len() - 5
+        ));
     }
 }
 

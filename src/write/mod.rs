@@ -223,6 +223,15 @@ fn readable(_: &File) -> io::Result<()> {
     Ok(())
 }
 
+/// Refuses a workbook name that does not end in `.xlsx`: pi2de writes only that format, and a
+/// file named `.ods` or `.csv` holding an .xlsx would mislead whoever opens it.
+pub fn check_xlsx(path: &str, what: &str) -> Result<()> {
+    if !path.to_ascii_lowercase().ends_with(".xlsx") {
+        bail!("{what} {path}: pi2de writes .xlsx workbooks; name it FILE.xlsx");
+    }
+    Ok(())
+}
+
 /// Checks the files a command writes (`None`: not asked for) before anything is read: each can
 /// be written, and none is a file read or another file written.
 pub fn check_apart(read: &[&str], written: &[Option<&str>]) -> Result<()> {

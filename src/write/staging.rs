@@ -116,7 +116,8 @@ impl Staging {
             }
         }
         if let Some(text) = self.stdout.take() {
-            print!("{text}");
+            // Standard output is not a file: a reader gone away is not a half-moved run.
+            let _ = io::stdout().lock().write_all(text.as_bytes());
         }
         Ok(())
     }

@@ -6,6 +6,7 @@ mod broken;
 mod compare;
 mod exports;
 mod faults;
+mod first_hour;
 mod fixtures;
 mod hostile;
 mod identical;
@@ -35,6 +36,8 @@ pub(crate) use compare::*;
 pub(crate) use exports::*;
 #[allow(unused_imports)]
 pub(crate) use faults::*;
+#[allow(unused_imports)]
+pub(crate) use first_hour::*;
 #[allow(unused_imports)]
 pub(crate) use fixtures::*;
 #[allow(unused_imports)]

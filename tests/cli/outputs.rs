@@ -24,7 +24,9 @@ fn output_safety_dry_run_stdout_and_gzip() {
         .args(["convert", s(&input), "-o", s(&folder)])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("not a regular file"));
+        .stderr(predicate::str::contains(
+            "folder.json: is a folder; -o names the output file",
+        ));
     pi2de()
         .args(["convert", s(&input), "-o", s(&dir.file("nope/out.json"))])
         .assert()

@@ -1,0 +1,299 @@
+//! `pi2de request`: the analytics URLs that export, on the tracker instance, what a mapping
+//! converts: `/api/analytics/dataValueSet.json` with the mapping's program indicators as `dx`,
+//! the periods, the org units, and the id schemes the mapping's source column expects. The
+//! indicators are cut into batches — one period type per batch, at most `--max-items`
+//! indicators, each URL at most `--max-url` bytes — because servers cap URL length (often near
+//! 8 KB) and analytics times out on very large requests. A `curl` line per batch saves each
+//! export to its own file.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use anyhow::{Result, bail};
+
+use crate::cli::RequestArgs;
+use crate::exit_codes::ExitCode;
+use crate::ids::is_uid;
+use crate::mapping::{Mapping, TargetScheme};
+use crate::metadata::Metadata;
+use crate::period::{PeriodType, Window, calendar};
+
+/// One URL to fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    pub period_type: PeriodType,
+    pub items: usize,
+    pub url: String,
+}
+
+pub fn run(args: &RequestArgs) -> Result<ExitCode> {
+    let mapping = Mapping::load(&args.mapping, TargetScheme::Code)?;
+    let meta = args
+        .target_metadata
+        .as_deref()
+        .map(Metadata::load)
+        .transpose()?;
+    let default_type = PeriodType::from_name(&args.period_type).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--period-type {}: not a DHIS2 period type (Monthly, Quarterly, …)",
+            args.period_type
+        )
+    })?;
+    let window = args
+        .periods
+        .as_deref()
+        .map(Window::parse)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let groups = sources_by_period_type(&mapping, meta.as_ref(), default_type);
+    if groups.is_empty() {
+        bail!(
+            "{}: no enabled row names a source program indicator",
+            args.mapping
+        );
+    }
+    let plan = Plan {
+        server: args.server.trim_end_matches('/').to_string(),
+        org_units: org_units(args),
+        schemes: schemes(&mapping),
+        max_url: args.max_url,
+        max_items: args.max_items,
+    };
+    let mut batches = Vec::new();
+    for (pt, sources) in &groups {
+        let periods = periods(*pt, window)?;
+        batches.extend(plan.batches(*pt, sources, &periods)?);
+    }
+    print(&batches, args)?;
+    if args.org_unit.is_empty() && args.org_unit_level.is_none() {
+        eprintln!(
+            "pi2de: note: no --org-unit or --org-unit-level: analytics sums to your user's org \
+             units; for facility values add --org-unit-level N (the facility level)"
+        );
+    }
+    Ok(ExitCode::Success)
+}
+
+/// The enabled rows' sources, per the period type of their data set (from the target metadata;
+/// else `default`), in mapping order, each once.
+fn sources_by_period_type(
+    mapping: &Mapping,
+    meta: Option<&Metadata>,
+    default: PeriodType,
+) -> BTreeMap<PeriodType, Vec<String>> {
+    let mut out: BTreeMap<PeriodType, Vec<String>> = BTreeMap::new();
+    for r in mapping
+        .rows
+        .iter()
+        .filter(|r| r.enabled && !r.source.is_empty())
+    {
+        let pt = meta
+            .and_then(|m| {
+                let ds = match r.data_set.as_str() {
+                    "" => m
+                        .data_sets_of(m.data_element(&r.data_element)?.0.id.as_str())
+                        .into_iter()
+                        .next(),
+                    id => m.data_set(id).map(|(d, _)| d),
+                };
+                ds?.period_type.as_deref().and_then(PeriodType::from_name)
+            })
+            .unwrap_or(default);
+        let list = out.entry(pt).or_default();
+        if !list.contains(&r.source) {
+            list.push(r.source.clone());
+        }
+    }
+    out
+}
+
+/// The `ou` dimension: the org units given and the level, else the user's org units.
+fn org_units(args: &RequestArgs) -> String {
+    let mut ou: Vec<String> = args.org_unit.clone();
+    if let Some(level) = args.org_unit_level {
+        if ou.is_empty() {
+            ou.push("USER_ORGUNIT".into());
+        }
+        ou.push(format!("LEVEL-{level}"));
+    }
+    if ou.is_empty() {
+        ou.push("USER_ORGUNIT".into());
+    }
+    ou.join(";")
+}
+
+/// The id-scheme parameters: sources written as codes are asked for, and written out, by code.
+fn schemes(mapping: &Mapping) -> String {
+    let codes = |f: &dyn Fn(&crate::mapping::MappingRow) -> &str| {
+        mapping
+            .rows
+            .iter()
+            .map(f)
+            .any(|id| !id.is_empty() && !is_uid(id))
+    };
+    let mut out = String::new();
+    if codes(&|r| r.source.as_str()) {
+        out.push_str("&inputIdScheme=CODE&outputDataItemIdScheme=CODE");
+    }
+    if codes(&|r| r.source_category_option_combo.as_str())
+        || codes(&|r| r.source_attribute_option_combo.as_str())
+    {
+        out.push_str("&outputIdScheme=CODE&outputOrgUnitIdScheme=UID");
+    }
+    out
+}
+
+/// The periods of a type inside the window; without one, the last whole period (relative).
+fn periods(pt: PeriodType, window: Option<Window>) -> Result<Vec<String>> {
+    let Some(w) = window else {
+        return Ok(vec![relative(pt).to_string()]);
+    };
+    let (Some(from), Some(to)) = (w.from, w.to) else {
+        bail!("--periods needs both ends here (202401..202403): the URLs list every period");
+    };
+    let mut out = Vec::new();
+    let mut next = calendar::holding(pt, from);
+    while let Some(p) = next.filter(|p| p.end <= to) {
+        if p.start >= from {
+            out.push(p.id.clone());
+        }
+        next = calendar::shift(&p, 1);
+    }
+    if out.is_empty() {
+        bail!("--periods {w}: holds no whole {pt} period");
+    }
+    Ok(out)
+}
+
+/// DHIS2's relative period for the last whole period of a type.
+fn relative(pt: PeriodType) -> &'static str {
+    use PeriodType::*;
+    match pt {
+        Daily => "YESTERDAY",
+        Weekly | WeeklyWednesday | WeeklyThursday | WeeklyFriday | WeeklySaturday
+        | WeeklySunday => "LAST_WEEK",
+        BiWeekly => "LAST_BIWEEK",
+        Monthly => "LAST_MONTH",
+        BiMonthly => "LAST_BIMONTH",
+        Quarterly | QuarterlyNov => "LAST_QUARTER",
+        SixMonthly | SixMonthlyApril | SixMonthlyNov => "LAST_SIX_MONTH",
+        Yearly => "LAST_YEAR",
+        _ => "LAST_FINANCIAL_YEAR",
+    }
+}
+
+/// What every URL shares.
+struct Plan {
+    server: String,
+    org_units: String,
+    schemes: String,
+    max_url: usize,
+    max_items: usize,
+}
+
+impl Plan {
+    fn url(&self, dx: &[String], pe: &[String]) -> String {
+        format!(
+            "{}/api/analytics/dataValueSet.json?dimension=dx:{}&dimension=pe:{}&dimension=ou:{}{}",
+            self.server,
+            dx.join(";"),
+            pe.join(";"),
+            self.org_units,
+            self.schemes
+        )
+    }
+
+    /// The sources cut into batches within the limits; periods are cut too when even one
+    /// source with all of them would not fit.
+    fn batches(
+        &self,
+        pt: PeriodType,
+        sources: &[String],
+        periods: &[String],
+    ) -> Result<Vec<Batch>> {
+        let longest = sources
+            .iter()
+            .max_by_key(|s| s.len())
+            .cloned()
+            .unwrap_or_default();
+        let mut period_chunks: Vec<&[String]> = Vec::new();
+        let mut rest = periods;
+        while !rest.is_empty() {
+            let n = (1..=rest.len())
+                .rev()
+                .find(|&n| {
+                    self.url(std::slice::from_ref(&longest), &rest[..n]).len() <= self.max_url
+                })
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "--max-url {}: too short for even one indicator and one period",
+                        self.max_url
+                    )
+                })?;
+            period_chunks.push(&rest[..n]);
+            rest = &rest[n..];
+        }
+        let mut out = Vec::new();
+        for pe in period_chunks {
+            let mut dx: Vec<String> = Vec::new();
+            for s in sources {
+                dx.push(s.clone());
+                if dx.len() > self.max_items || self.url(&dx, pe).len() > self.max_url {
+                    dx.pop();
+                    out.push(self.batch(pt, &dx, pe));
+                    dx = vec![s.clone()];
+                }
+            }
+            if !dx.is_empty() {
+                out.push(self.batch(pt, &dx, pe));
+            }
+        }
+        Ok(out)
+    }
+
+    fn batch(&self, pt: PeriodType, dx: &[String], pe: &[String]) -> Batch {
+        Batch {
+            period_type: pt,
+            items: dx.len(),
+            url: self.url(dx, pe),
+        }
+    }
+}
+
+fn print(batches: &[Batch], args: &RequestArgs) -> std::io::Result<()> {
+    let mut o = std::io::stdout().lock();
+    let n = batches.len();
+    for (i, b) in batches.iter().enumerate() {
+        if args.urls_only {
+            writeln!(o, "{}", b.url)?;
+            continue;
+        }
+        writeln!(
+            o,
+            "# batch {}/{n}: {} program indicator{}, {} periods, {} bytes",
+            i + 1,
+            b.items,
+            if b.items == 1 { "" } else { "s" },
+            b.period_type,
+            b.url.len()
+        )?;
+        writeln!(
+            o,
+            "curl -u USER --fail -o export-{}.json '{}'",
+            i + 1,
+            b.url
+        )?;
+    }
+    if !args.urls_only && n > 0 {
+        writeln!(
+            o,
+            "# then: pi2de convert {} -m {} -o hmis.json",
+            (1..=n)
+                .map(|i| format!("export-{i}.json"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            args.mapping
+        )?;
+    }
+    Ok(())
+}
