@@ -107,12 +107,12 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     }
     writeln!(
         o,
-        "{} error{}, {} warning{}{}",
+        "{} error{}, {} warning{}: {}.",
         errors.len(),
         if errors.len() == 1 { "" } else { "s" },
         warnings.len(),
         if warnings.len() == 1 { "" } else { "s" },
-        format!(": {}.", verdict(own_errors, errors.len() - own_errors))
+        verdict(own_errors, errors.len() - own_errors)
     )?;
     if let Some(report) = &args.report {
         let mut wb = Workbook::new();
