@@ -9,6 +9,7 @@ pub mod xml;
 use std::cell::{Cell, RefCell};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
 use std::rc::Rc;
 
 use anyhow::{Context, Result, bail};
@@ -111,6 +112,12 @@ fn read_one(
     sink: &mut dyn Sink,
 ) -> Result<(InputInfo, bool)> {
     let digest = Rc::new(RefCell::new(hash.then(Sha256::new)));
+    if let Some(bar) = progress {
+        let name = Path::new(path)
+            .file_name()
+            .map_or(path.into(), |n| n.to_string_lossy());
+        bar.set_message(name.into_owned());
+    }
     let (outcome, format, compression) =
         with_input(path, digest.clone(), progress, |reader, entry| {
             let format = match from {
@@ -228,9 +235,10 @@ pub fn progress_bar(inputs: &[String], enabled: bool) -> Option<ProgressBar> {
         .map(|m| m.len())
         .sum();
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::hidden());
-    let style =
-        ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {bytes_per_sec} {eta} left")
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style = ProgressStyle::with_template(
+        "reading {msg} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} {eta} left",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     Some(bar)
 }

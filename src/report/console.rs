@@ -15,6 +15,34 @@ fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
+/// A count with its thousands separated: `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `1 value`, `1,234 values`.
+pub fn count(n: u64, word: &str) -> String {
+    format!("{} {word}{}", thousands(n), plural(n))
+}
+
+/// A size in bytes as people read it: `512 B`, `3.4 kB`, `181.2 MB`.
+pub fn size(bytes: u64) -> String {
+    match bytes {
+        0..1_000 => format!("{bytes} B"),
+        1_000..1_000_000 => format!("{:.1} kB", bytes as f64 / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", bytes as f64 / 1e6),
+        _ => format!("{:.2} GB", bytes as f64 / 1e9),
+    }
+}
+
 /// The console report as lines.
 pub fn lines(run: &Run) -> Vec<String> {
     let mut out = Vec::new();
@@ -23,7 +51,31 @@ pub fn lines(run: &Run) -> Vec<String> {
     mapping_warnings(&mut out, run);
     notes(&mut out, run);
     imports(&mut out, run);
+    finished(&mut out, run);
     out
+}
+
+/// How long the run took and how much it wrote.
+fn finished(out: &mut Vec<String>, run: &Run) {
+    let bytes: u64 = run
+        .files
+        .iter()
+        .filter_map(|f| std::fs::metadata(&f.path).ok())
+        .map(|m| m.len())
+        .sum();
+    let wrote = if run.files.is_empty() || run.config.output_name == "-" {
+        String::new()
+    } else {
+        format!(
+            ", wrote {} in {}",
+            size(bytes),
+            count(run.files.len() as u64, "file")
+        )
+    };
+    out.push(format!(
+        "Done in {:.1} s{wrote}.",
+        run.started.elapsed().as_secs_f64()
+    ));
 }
 
 /// Read, written, left out by reason.
@@ -31,9 +83,9 @@ fn counts(out: &mut Vec<String>, run: &Run) {
     let p = run.converted;
     let files = run.inputs.len() as u64;
     out.push(format!(
-        "pi2de: read {} values from {files} input{}",
-        p.ledger.read,
-        plural(files)
+        "pi2de: read {} from {}",
+        count(p.ledger.read, "value"),
+        count(files, "input")
     ));
     if let Some(t) = &run.target {
         out.push(format!("  target: {}", t.describe()));
@@ -43,7 +95,10 @@ fn counts(out: &mut Vec<String>, run: &Run) {
     } else {
         format!("→ {}", run.config.output_name)
     };
-    out.push(format!("  written    {:>9}  {target}", p.written()));
+    out.push(format!(
+        "  written    {:>9}  {target}",
+        thousands(p.written())
+    ));
     let read_deletions = p.input_deletions();
     if read_deletions > 0 {
         out.push(format!(
@@ -55,7 +110,7 @@ fn counts(out: &mut Vec<String>, run: &Run) {
     if left == 0 {
         return;
     }
-    out.push(format!("  left out   {left:>9}"));
+    out.push(format!("  left out   {:>9}", thousands(left)));
     for (reason, n) in p.ledger.counts().filter(|(_, n)| *n > 0) {
         let note = match reason {
             Reason::DuplicateMerged if n == p.identical_merged() => {
@@ -66,19 +121,22 @@ fn counts(out: &mut Vec<String>, run: &Run) {
                 let top: Vec<String> = u
                     .iter()
                     .take(3)
-                    .map(|u| format!("{} ×{}", u.data_element, u.count))
+                    .map(|u| format!("{} ×{}", u.data_element, thousands(u.count)))
                     .collect();
                 let more = if u.len() > 3 { ", …" } else { "" };
                 format!(
-                    "  ({} source item{}: {}{more})",
-                    u.len(),
-                    plural(u.len() as u64),
+                    "  ({}: {}{more})",
+                    count(u.len() as u64, "source item"),
                     top.join(", ")
                 )
             }
             _ => String::new(),
         };
-        out.push(format!("    {:<18} {n:>9}{note}", reason.name()));
+        out.push(format!(
+            "    {:<18} {:>9}{note}",
+            reason.name(),
+            thousands(n)
+        ));
     }
 }
 
@@ -97,8 +155,8 @@ fn conflicts(out: &mut Vec<String>, run: &Run) {
         )
     });
     out.push(format!(
-        "  duplicates: {n} key{} received different values{}",
-        plural(n),
+        "  duplicates: {} received different values{}",
+        count(n, "key"),
         first.unwrap_or_default()
     ));
 }
@@ -181,7 +239,8 @@ fn notes(out: &mut Vec<String>, run: &Run) {
     }
     if let Some((path, n)) = &run.complete {
         out.push(format!(
-            "  completeness: {n} data set registrations → {path}"
+            "  completeness: {} → {path}",
+            count(*n as u64, "data set registration")
         ));
     }
     if run.split() {
@@ -211,13 +270,14 @@ fn imports(out: &mut Vec<String>, run: &Run) {
             .as_ref()
             .map_or(String::new(), |d| format!(", data set {}", d.id));
         let deletions = if f.deletions > 0 {
-            format!(", {} deletions", f.deletions)
+            format!(", {}", count(f.deletions, "deletion"))
         } else {
             String::new()
         };
         out.push(format!(
-            "To import {} ({} values{deletions}{ds}):",
-            f.path, f.values
+            "To import {} ({}{deletions}{ds}):",
+            f.path,
+            count(f.values, "value")
         ));
         for line in run.instructions(f) {
             out.push(format!("  {line}"));
@@ -228,4 +288,20 @@ fn imports(out: &mut Vec<String>, run: &Run) {
 /// A side's value, or `(skipped)`.
 fn shown(v: Option<f64>) -> String {
     v.map_or("(skipped)".into(), |v| v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_read_as_people_write_them() {
+        assert_eq!(count(1, "value"), "1 value");
+        assert_eq!(count(0, "value"), "0 values");
+        assert_eq!(count(1_234_567, "value"), "1,234,567 values");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(size(512), "512 B");
+        assert_eq!(size(181_234_567), "181.2 MB");
+    }
 }

@@ -56,6 +56,8 @@ pub struct Run<'a> {
     pub failure: Option<String>,
     /// The target's validation rules on the values written (with --target-metadata).
     pub validation: Option<Validation>,
+    /// When the run started, for the time it took.
+    pub started: std::time::Instant,
 }
 
 /// A deletion written, for reports: read with `deleted=true`, or found against `--previous`.

@@ -25,6 +25,7 @@ use crate::write::Staging;
 use load::Loaded;
 
 pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
     let config = ConvertConfig::from_args(args)?;
     let loaded = Loaded::load(&config)?;
     let prepared = output::prepare(&config)?;
@@ -40,6 +41,7 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
         deletions: &deletions,
     };
     let mut run = new_run(&config, &loaded, &inputs, entries, &schemes);
+    run.started = started;
     let mut staging = Staging::default();
     if let Some(failure) = run.failure.clone() {
         stage_reports(&run, &mut staging)?;
@@ -94,6 +96,7 @@ fn new_run<'a>(
         exit_code: ExitCode::Error,
         failure: policy_failure(config, e.converted),
         validation,
+        started: std::time::Instant::now(),
     }
 }
 
