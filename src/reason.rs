@@ -67,6 +67,56 @@ impl Reason {
         }
     }
 
+    /// What the reason means, in a sentence, for the audit workbook's Reasons sheet.
+    pub fn explain(self) -> &'static str {
+        match self {
+            Reason::Incomplete => {
+                "The value lacks its data element or org unit: nothing says where it goes."
+            }
+            Reason::UnmappedOrgUnit => {
+                "The mapping has an orgUnits sheet and the value's org unit is not on it."
+            }
+            Reason::Unmapped => {
+                "No enabled mapping row covers the value's program indicator (with its combos)."
+            }
+            Reason::Disabled => {
+                "The mapping row for the value's program indicator is switched off (enabled = no)."
+            }
+            Reason::UnknownTarget => {
+                "The target data element or combos do not exist in the target metadata, or the combos do not belong to it."
+            }
+            Reason::InvalidValue => {
+                "The value is not valid for the data element's value type, or an id holds what DHIS2 cannot take."
+            }
+            Reason::InvalidPeriod => "The period is not a DHIS2 period id.",
+            Reason::OutsidePeriod => "The period lies outside the --periods window.",
+            Reason::CurrentPeriod => {
+                "The period has not ended on the import date (--exclude-current): its numbers are incomplete."
+            }
+            Reason::WrongPeriodType => {
+                "The period's type differs from that of the data set(s) holding the data element."
+            }
+            Reason::OrgUnitNotAssigned => {
+                "The org unit is not assigned to the data set, or not to the attribute option's org units."
+            }
+            Reason::OrgUnitClosed => {
+                "The org unit was not open in the period (opening or closed date; DHIS2 2.43+)."
+            }
+            Reason::PeriodClosed => {
+                "The data set does not take that period on the import date (input periods, expiry days, future periods)."
+            }
+            Reason::AttributeOptionClosed => {
+                "The period lies outside the dates of the attribute option combo's options."
+            }
+            Reason::DuplicateMerged => {
+                "The key was read more than once; the copies were merged into the one value written."
+            }
+            Reason::DuplicateRejected => {
+                "The key received different values and the --on-duplicate policy rejects such keys."
+            }
+        }
+    }
+
     /// Its position in [`Reason::ALL`].
     pub fn index(self) -> usize {
         self as usize

@@ -1,19 +1,40 @@
 //! Writing reviewable workbooks: sheets of tables with a bold frozen header, autofilter and
-//! readable widths. Text is always written as a string cell, so ids such as `=1+1`, `+5`, `-x`
-//! or `@a` from a mapping or an export are never taken for formulas.
+//! readable widths that print (landscape, one page wide, the header repeated on every page,
+//! long text wrapped instead of cut off). Text is always written as a string cell, so ids such
+//! as `=1+1`, `+5`, `-x` or `@a` from a mapping or an export are never taken for formulas.
 
 use anyhow::{Context, Result};
-use rust_xlsxwriter::{Format, Workbook, Worksheet};
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook, Worksheet};
 
 /// Excel's longest cell text.
 const MAX_CELL: usize = 32_767;
+
+/// The widest a column gets, in characters; longer text wraps within it.
+const MAX_WIDTH: usize = 60;
 
 /// A cell value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
     Text(String),
     Number(f64),
+    /// A moment, seconds since 1970 (UTC), shown as a date and time.
+    DateTime(i64),
     Empty,
+}
+
+impl Cell {
+    /// A data value: a number cell when it is a plain number (sums and filters work), else
+    /// text (codes such as `0012` keep their zeros).
+    pub fn value(s: &str) -> Cell {
+        let plain = s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+            && !(s.starts_with('0') && s.len() > 1 && !s.starts_with("0."));
+        match s.parse::<f64>() {
+            Ok(n) if plain && n.is_finite() => Cell::Number(n),
+            _ => Cell::from(s),
+        }
+    }
 }
 
 impl From<&str> for Cell {
@@ -62,6 +83,12 @@ pub fn write_cell(sheet: &mut Worksheet, row: u32, col: u16, cell: &Cell) -> Res
             sheet.write_number(row, col, *n)?;
             Ok(n.to_string().len())
         }
+        Cell::DateTime(t) => {
+            let at = ExcelDateTime::from_timestamp(*t)?;
+            let format = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+            sheet.write_datetime_with_format(row, col, &at, &format)?;
+            Ok(19)
+        }
         Cell::Text(s) => {
             let text = if s.chars().count() > MAX_CELL {
                 let cut: String = s.chars().take(MAX_CELL - 20).collect();
@@ -69,10 +96,26 @@ pub fn write_cell(sheet: &mut Worksheet, row: u32, col: u16, cell: &Cell) -> Res
             } else {
                 s.clone()
             };
-            sheet.write_string(row, col, &text)?;
-            Ok(text.chars().count())
+            let width = text.chars().count();
+            if width > MAX_WIDTH || text.contains('\n') {
+                let wrap = Format::new()
+                    .set_text_wrap()
+                    .set_align(rust_xlsxwriter::FormatAlign::Top);
+                sheet.write_string_with_format(row, col, &text, &wrap)?;
+            } else {
+                sheet.write_string(row, col, &text)?;
+            }
+            Ok(width)
         }
     }
+}
+
+/// Print settings of a sheet: landscape, one page wide, the header row on every page.
+pub fn printable(sheet: &mut Worksheet) -> Result<()> {
+    sheet.set_landscape();
+    sheet.set_print_fit_to_pages(1, 0);
+    sheet.set_repeat_rows(0, 0)?;
+    Ok(())
 }
 
 /// Adds a sheet holding a table. At most `cap` rows are written; when there are more, a last
@@ -120,9 +163,10 @@ where
         )?;
     }
     for (c, w) in widths.iter().enumerate() {
-        sheet.set_column_width(c as u16, (*w as f64 + 2.0).clamp(8.0, 60.0))?;
+        sheet.set_column_width(c as u16, (*w as f64 + 2.0).clamp(8.0, MAX_WIDTH as f64))?;
     }
     sheet.set_freeze_panes(1, 0)?;
+    printable(sheet)?;
     if !headers.is_empty() {
         sheet.autofilter(0, 0, written.max(1), headers.len() as u16 - 1)?;
     }

@@ -57,6 +57,8 @@ pub struct DataElement {
     pub category_combo: Option<Ref>,
     /// A zero is stored (DHIS2's default: false, a zero is not worth storing).
     pub zero_is_significant: bool,
+    /// How analytics aggregates it (`SUM`, `AVERAGE`, `LAST`…).
+    pub aggregation_type: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

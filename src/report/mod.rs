@@ -40,6 +40,11 @@ pub struct Run<'a> {
     /// Things the user must know that are not about single values.
     pub warnings: Vec<String>,
     pub mapping: Option<&'a Mapping>,
+    /// The target metadata (`--target-metadata`).
+    pub metadata: Option<&'a crate::metadata::Metadata>,
+    /// The SHA-256 of the mapping file and of the target metadata, when hashing.
+    pub mapping_sha256: Option<String>,
+    pub metadata_sha256: Option<String>,
     pub inputs: &'a [InputInfo],
     pub converted: &'a Converted,
     /// Zeros written by `--zero-fill`.

@@ -36,6 +36,9 @@ pub fn build(run: &Run) -> Value {
         })),
         "dryRun": config.dry_run,
         "options": options(run),
+        "targetMetadata": run.config.target_metadata.as_ref().map(|p| json!({
+            "path": p, "sha256": run.metadata_sha256,
+        })),
         "target": run.target.as_ref().map(|t| json!({
             "version": t.version.map(|v| v.to_string()),
             "source": t.source,
@@ -119,7 +122,10 @@ fn mapping(run: &Run) -> Option<Value> {
             })
         })
         .collect();
-    Some(json!({ "path": m.path, "sheet": m.sheet, "rows": rows, "findings": m.findings }))
+    Some(json!({
+        "path": m.path, "sha256": run.mapping_sha256, "sheet": m.sheet, "rows": rows,
+        "findings": m.findings,
+    }))
 }
 
 fn options(run: &Run) -> Value {

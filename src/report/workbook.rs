@@ -5,11 +5,11 @@ use anyhow::{Context, Result};
 use rust_xlsxwriter::Workbook;
 
 use super::Run;
-use crate::config::today;
 use crate::convert::ledger::DETAIL_CAP;
 use crate::mapping::COLUMNS;
-use crate::policy::totals::totals;
+use crate::policy::totals::{not_additive, totals};
 use crate::read::Compression;
+use crate::value::ValueType;
 use crate::xlsx::{Cell, add_table};
 
 /// Rows per sheet at most (the Left out sheet holds at most the ledger's detail cap).
@@ -36,6 +36,7 @@ pub fn bytes(run: &Run) -> Result<Vec<u8>> {
     totals_sheet(&mut wb, run)?;
     deletions_sheet(&mut wb, run)?;
     validation_sheet(&mut wb, run)?;
+    reasons_sheet(&mut wb, run)?;
     wb.save_to_buffer()
         .context("--report: cannot build the workbook")
 }
@@ -44,7 +45,10 @@ pub fn bytes(run: &Run) -> Result<Vec<u8>> {
 fn summary_run(s: &mut Rows, run: &Run) {
     let config = run.config;
     kv(s, "tool", format!("pi2de {}", env!("CARGO_PKG_VERSION")));
-    kv(s, "run date (UTC)", today().to_string());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    kv(s, "run at (UTC)", Cell::DateTime(now));
     for (i, input) in run.inputs.iter().enumerate() {
         kv(s, &format!("input {}", i + 1), &input.path);
         let compression = match input.compression {
@@ -64,6 +68,13 @@ fn summary_run(s: &mut Rows, run: &Run) {
         .mapping
         .map_or("(none: ids passed through)", |m| m.path.as_str());
     kv(s, "mapping", mapping);
+    if run.mapping.is_some() {
+        kv(s, "  sha256", run.mapping_sha256.as_deref());
+    }
+    if let Some(meta) = &config.target_metadata {
+        kv(s, "target metadata", meta.as_str());
+        kv(s, "  sha256", run.metadata_sha256.as_deref());
+    }
     kv(
         s,
         "--on-duplicate",
@@ -236,11 +247,11 @@ fn duplicates_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
                 (&src.data_element).into(),
                 (&src.category_option_combo).into(),
                 (&src.org_unit).into(),
-                (&src.value).into(),
+                Cell::value(&src.value),
                 (&src.input).into(),
                 src.record.into(),
                 (&c.resolution).into(),
-                c.written.as_deref().into(),
+                c.written.as_deref().map_or(Cell::Empty, Cell::value),
             ];
             cells
         })
@@ -281,7 +292,7 @@ fn left_out_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
                 (&l.org_unit).into(),
                 (&l.category_option_combo).into(),
                 (&l.attribute_option_combo).into(),
-                l.value.as_deref().into(),
+                l.value.as_deref().map_or(Cell::Empty, Cell::value),
             ]
         })
         .collect();
@@ -309,14 +320,30 @@ fn left_out_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
 }
 
 fn totals_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
-    let rows = totals(run.converted).into_iter().map(|t| {
+    let kind = |de: &str| {
+        let row_type = run
+            .mapping
+            .and_then(|m| m.rows.iter().find(|r| r.data_element == de))
+            .and_then(|r| r.value_type);
+        let element = run
+            .metadata
+            .and_then(|m| m.data_element(de))
+            .map(|(d, _)| d);
+        let meta_type = element
+            .and_then(|d| d.value_type.as_deref())
+            .and_then(ValueType::parse);
+        let aggregation = element.and_then(|d| d.aggregation_type.as_deref());
+        not_additive(row_type.or(meta_type), aggregation)
+    };
+    let rows = totals(run.converted, kind).into_iter().map(|t| {
         let cells: Vec<Cell> = vec![
             t.data_element.into(),
             t.category_option_combo.into(),
             t.period.into(),
             t.values.into(),
-            Cell::Number(t.sum),
+            t.sum.map_or(Cell::Empty, Cell::Number),
             t.non_numeric.into(),
+            t.not_summed.as_deref().into(),
         ];
         cells
     });
@@ -327,6 +354,7 @@ fn totals_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
         "values",
         "sum",
         "non-numeric values",
+        "not summed because",
     ];
     add_table(wb, "Totals", &headers, rows, SHEET_CAP)?;
     Ok(())
@@ -410,6 +438,22 @@ fn validation_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
         &headers,
         violations.chain(skipped),
         SHEET_CAP,
+    )?;
+    Ok(())
+}
+
+/// Each reason a value can be left out for, in a sentence, with this run's count.
+fn reasons_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
+    let counts: Vec<(crate::convert::Reason, u64)> = run.converted.ledger.counts().collect();
+    let rows = counts
+        .iter()
+        .map(|&(r, n)| vec![Cell::from(r.name()), n.into(), Cell::from(r.explain())]);
+    add_table(
+        wb,
+        "Reasons",
+        &["reason", "values", "what it means"],
+        rows,
+        usize::MAX,
     )?;
     Ok(())
 }

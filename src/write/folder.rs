@@ -94,8 +94,23 @@ fn record(folder: &str) -> Result<Vec<(String, String)>> {
 }
 
 fn digest(path: &Path) -> Option<String> {
-    let bytes = fs::read(path).ok()?;
-    Some(hex(&Sha256::digest(&bytes)))
+    file_sha256(path.to_str()?)
+}
+
+/// The SHA-256 of a file, read in pieces (`None` when it cannot be read).
+pub fn file_sha256(path: &str) -> Option<String> {
+    use std::io::Read;
+    let mut file = fs::File::open(path).ok()?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Some(hex(&hasher.finalize()))
 }
 
 /// A temporary file of a run (`.pi2de-PID-XXXXXX.tmp`): not part of any output.

@@ -468,7 +468,8 @@ fn audit_workbook_shows_the_whole_transfer() {
             "Duplicates",
             "Left out",
             "Totals",
-            "Deletions"
+            "Deletions",
+            "Reasons"
         ]
     );
     let summary = sheet(&wb, "Summary");
@@ -665,4 +666,113 @@ fn outputs_are_readable_by_others() {
             p.display()
         );
     }
+}
+
+/// A sheet's XML inside an .xlsx (`xl/worksheets/sheetN.xml`, or another part).
+fn part(xlsx: &Path, name: &str) -> String {
+    let mut zip = zip::ZipArchive::new(fs::File::open(xlsx).unwrap()).unwrap();
+    let mut xml = String::new();
+    zip.by_name(name).unwrap().read_to_string(&mut xml).unwrap();
+    xml
+}
+
+#[test]
+fn the_audit_workbook_prints_explains_and_records_what_was_read() {
+    let dir = Workdir::new();
+    let report = dir.file("audit.xlsx");
+    let mapping = repo("mappings/immunisation.xlsx");
+    let (_, summary, _) = dir.convert(&[
+        s(&repo(SAMPLES[0])),
+        "-m",
+        s(&mapping),
+        "-o",
+        s(&dir.file("hmis.json")),
+        "--report",
+        s(&report),
+    ]);
+    // The mapping's SHA-256 beside the inputs', in the summary and on the Summary sheet.
+    let sha = summary["mapping"]["sha256"]
+        .as_str()
+        .expect("mapping sha256")
+        .to_string();
+    let bytes = fs::read(&mapping).unwrap();
+    let out = std::process::Command::new("sha256sum")
+        .arg(&mapping)
+        .output();
+    if let Ok(out) = out {
+        let expected = String::from_utf8_lossy(&out.stdout);
+        assert!(expected.starts_with(&sha), "{expected} vs {sha}");
+    }
+    assert_eq!(sha.len(), 64, "{} bytes hashed", bytes.len());
+    let wb = read_workbook(&report);
+    let rows = sheet(&wb, "Summary");
+    let at = rows.iter().position(|r| r[0] == "mapping").unwrap();
+    assert_eq!(rows[at + 1], ["  sha256".to_string(), sha]);
+    // Every sheet prints landscape, one page wide, with its header on every page.
+    let workbook = part(&report, "xl/workbook.xml");
+    for (i, (name, _)) in wb.iter().enumerate() {
+        let xml = part(&report, &format!("xl/worksheets/sheet{}.xml", i + 1));
+        assert!(xml.contains("orientation=\"landscape\""), "{name}");
+        assert!(xml.contains("<pageSetUpPr fitToPage=\"1\"/>"), "{name}");
+        assert!(xml.contains("fitToHeight=\"0\""), "{name}");
+        assert!(
+            workbook.contains(&format!("'{name}'!$1:$1"))
+                || workbook.contains(&format!("{name}!$1:$1")),
+            "{name}: header row repeated"
+        );
+    }
+    // Long text (the import instructions) wraps instead of running off the page.
+    let styles = part(&report, "xl/styles.xml");
+    assert!(styles.contains("wrapText=\"1\""));
+    // Each reason in a sentence, with this run's count.
+    let reasons = sheet(&wb, "Reasons");
+    let unmapped = row_where(reasons, "reason", "unmapped");
+    assert_eq!(unmapped[1], "9");
+    assert!(
+        unmapped[2].contains("No enabled mapping row"),
+        "{unmapped:?}"
+    );
+    // The run time is a date-time cell, not text.
+    let mut calamine_wb: calamine::Xlsx<_> = calamine::open_workbook(&report).unwrap();
+    use calamine::Reader;
+    let range = calamine_wb.worksheet_range("Summary").unwrap();
+    let run_at = range
+        .rows()
+        .find(|r| r[0].to_string() == "run at (UTC)")
+        .expect("run at");
+    assert!(
+        matches!(run_at[1], calamine::Data::DateTime(_)),
+        "{:?}",
+        run_at[1]
+    );
+}
+
+#[test]
+fn totals_sum_only_values_that_add_up() {
+    let dir = Workdir::new();
+    let mapping = dir.write(
+        "m.csv",
+        "programIndicator,dataElement,valueType\nPiAAAAAAAAA,DE_COUNT,INTEGER\nPiBBBBBBBBB,DE_RATE,PERCENTAGE\n",
+    );
+    let input = dir.write(
+        "in.csv",
+        "dataelement,period,orgunit,value\nPiAAAAAAAAA,202401,OU_1,3\nPiAAAAAAAAA,202401,OU_2,4\nPiBBBBBBBBB,202401,OU_1,50\nPiBBBBBBBBB,202401,OU_2,70\n",
+    );
+    let report = dir.file("audit.xlsx");
+    dir.convert(&[
+        s(&input),
+        "-m",
+        s(&mapping),
+        "-o",
+        s(&dir.file("o.json")),
+        "--report",
+        s(&report),
+    ]);
+    let wb = read_workbook(&report);
+    let totals = sheet(&wb, "Totals");
+    let count = row_where(totals, "dataElement", "DE_COUNT");
+    assert_eq!((count[3].as_str(), count[4].as_str()), ("2", "7"));
+    let rate = row_where(totals, "dataElement", "DE_RATE");
+    assert_eq!(rate[4], "", "percentages do not add up");
+    assert!(rate[6].contains("PERCENTAGE"), "{rate:?}");
 }

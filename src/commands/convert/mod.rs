@@ -86,6 +86,17 @@ fn new_run<'a>(
             .then(|| loaded.target.clone()),
         warnings: warnings(loaded, inputs, e),
         mapping: loaded.mapping.as_ref(),
+        metadata: loaded.metadata.as_ref(),
+        mapping_sha256: config
+            .mapping
+            .as_deref()
+            .filter(|_| config.hash)
+            .and_then(crate::write::folder::file_sha256),
+        metadata_sha256: config
+            .target_metadata
+            .as_deref()
+            .filter(|_| config.hash)
+            .and_then(crate::write::folder::file_sha256),
         inputs,
         converted: e.converted,
         zeros: e.zeros,
