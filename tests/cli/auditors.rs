@@ -738,7 +738,7 @@ fn the_audit_workbook_prints_explains_and_records_what_was_read() {
     let range = calamine_wb.worksheet_range("Summary").unwrap();
     let run_at = range
         .rows()
-        .find(|r| r[0].to_string() == "run at (UTC)")
+        .find(|r| r[0] == "run at (UTC)")
         .expect("run at");
     assert!(
         matches!(run_at[1], calamine::Data::DateTime(_)),
