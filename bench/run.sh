@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The pi2de benchmark: generates an N-value analytics export (JSON, XML, CSV) with its mapping,
-# then times `pi2de convert` for five format pairs, then JSON with --trace and with the target
-# metadata (checks and validation rules), and prints values/s, MB/s of input, wall time and
-# peak memory (GNU time). Usage: bench/run.sh [N] [FOLDER]   (default 1000000 /tmp/pi2de-bench)
+# then times `pi2de convert` for five format pairs, gzip in and out, JSON with --trace and with
+# the target metadata (checks and validation rules), and `pi2de inspect`; prints values/s, MB/s
+# of input, wall time and peak memory (GNU time). Usage: bench/run.sh [N] [FOLDER]   (default 1000000 /tmp/pi2de-bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
@@ -29,8 +29,18 @@ row() {
 for pair in json:json json:csv csv:json xml:json json:xml; do
     row "${pair%:*} → ${pair#*:}" "${pair%:*}" "${pair#*:}"
 done
+# Compressed input and output (gzip).
+gzip -c "$dir/export.json" > "$dir/export.json.gz"
+row "json.gz → json" json.gz json
+row "json → json.gz" json json.gz
 row "json → json, --trace" json json --trace "$dir/trace.csv"
 # The target metadata: 300 data elements, one data set, its org units, 100 validation rules;
 # every value is checked against it and the rules are evaluated on every value written.
 row "json → json, --target-metadata (100 rules)" json json \
     --target-metadata "$dir/metadata.json" --as-of 2025-12-01
+# inspect reads the same export (no output).
+size=$(stat -c %s "$dir/export.json")
+stats=$( { /usr/bin/time -f "%e %M" ./target/release/pi2de inspect "$dir/export.json" > /dev/null; } 2>&1 | tail -1)
+awk -v n="$n" -v s="$size" -v w="${stats% *}" -v k="${stats#* }" 'BEGIN {
+    if (w < 0.01) w = 0.01;
+    printf "| inspect json | %.0f | %.2f | %.0f | %.0f | %.0f |\n", s/1e6, w, n/w, s/1e6/w, k/1024 }'

@@ -5,31 +5,71 @@ use std::collections::BTreeMap;
 
 use std::io::Write;
 
+use std::hash::BuildHasher;
+
 use anyhow::Result;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::{FxBuildHasher, FxHashMap, FxHashSet};
 
 use crate::cli::InspectArgs;
 use crate::exit_codes::ExitCode;
+use crate::ids::{Id, Interner, Key};
 use crate::model::DataValue;
 use crate::period;
 use crate::read::{self, Sink};
+use crate::relay;
+use crate::report::console::{count, thousands};
 use crate::value::canonical_number;
 
-/// Statistics gathered from the values read.
+/// Statistics gathered from the values read. Ids are interned and a key costs its five ids,
+/// a count and a hash of its first value, so memory follows distinct ids and keys, not values.
 #[derive(Default)]
 struct Stats {
     values: u64,
-    data_elements: FxHashSet<String>,
-    items: FxHashSet<(String, String, String)>,
-    periods: BTreeMap<String, (String, u64)>,
-    org_units: FxHashSet<String>,
+    ids: Interner,
+    data_elements: FxHashSet<Id>,
+    items: FxHashSet<[Id; 3]>,
+    periods: FxHashMap<Id, u64>,
+    org_units: FxHashSet<Id>,
     numeric: u64,
     non_canonical: u64,
     non_numeric: u64,
     missing: u64,
     min: Option<f64>,
     max: Option<f64>,
-    keys: FxHashMap<[String; 5], (u64, Option<String>, bool)>,
+    keys: FxHashMap<Key, Repeat>,
+}
+
+/// How often a key was read, a hash of its first value (canonical), and whether a later value
+/// differed.
+#[derive(Clone, Copy)]
+struct Repeat {
+    count: u32,
+    first: u64,
+    differs: bool,
+}
+
+impl Stats {
+    fn value(&mut self, value: Option<&str>) -> u64 {
+        let Some(raw) = value else {
+            self.missing += 1;
+            return 0;
+        };
+        let canonical = canonical_number(raw);
+        match &canonical {
+            Some(c) => {
+                self.numeric += 1;
+                if c != raw {
+                    self.non_canonical += 1;
+                }
+                if let Ok(f) = c.parse::<f64>() {
+                    self.min = Some(self.min.map_or(f, |m| m.min(f)));
+                    self.max = Some(self.max.map_or(f, |m| m.max(f)));
+                }
+            }
+            None => self.non_numeric += 1,
+        }
+        FxBuildHasher.hash_one(canonical.as_deref().unwrap_or(raw)) | 1
+    }
 }
 
 impl Sink for Stats {
@@ -37,67 +77,42 @@ impl Sink for Stats {
 
     fn data_value(&mut self, v: DataValue<'_>) -> Result<()> {
         self.values += 1;
-        if !self.data_elements.contains(v.data_element) {
-            self.data_elements.insert(v.data_element.to_string());
-        }
-        self.items.insert((
-            v.data_element.to_string(),
-            v.category_option_combo.to_string(),
-            v.attribute_option_combo.to_string(),
-        ));
-        if !self.org_units.contains(v.org_unit) {
-            self.org_units.insert(v.org_unit.to_string());
-        }
-        if let Some(p) = self.periods.get_mut(v.period) {
-            p.1 += 1;
-        } else {
-            let kind = match period::parse(v.period) {
-                Ok(p) => p.period_type.to_string(),
-                Err(_) => "invalid".to_string(),
-            };
-            self.periods.insert(v.period.to_string(), (kind, 1));
-        }
-        let value = v.value.map(str::trim).filter(|s| !s.is_empty());
-        match value {
-            None => self.missing += 1,
-            Some(raw) => match canonical_number(raw) {
-                Some(c) => {
-                    self.numeric += 1;
-                    if c != raw {
-                        self.non_canonical += 1;
-                    }
-                    if let Ok(f) = c.parse::<f64>() {
-                        self.min = Some(self.min.map_or(f, |m| m.min(f)));
-                        self.max = Some(self.max.map_or(f, |m| m.max(f)));
-                    }
-                }
-                None => self.non_numeric += 1,
-            },
-        }
-        let key = [
-            v.data_element.to_string(),
-            v.period.to_string(),
-            v.org_unit.to_string(),
-            v.category_option_combo.to_string(),
-            v.attribute_option_combo.to_string(),
-        ];
-        let canonical = value
-            .map(|raw| canonical_number(raw).map_or_else(|| raw.to_string(), |c| c.into_owned()));
-        let entry = self
-            .keys
-            .entry(key)
-            .or_insert((0, canonical.clone(), false));
-        entry.0 += 1;
-        if entry.0 > 1 && entry.1 != canonical {
-            entry.2 = true;
-        }
+        let key = Key {
+            data_element: self.ids.intern(v.data_element),
+            period: self.ids.intern(v.period),
+            org_unit: self.ids.intern(v.org_unit),
+            category_option_combo: self.ids.intern(v.category_option_combo),
+            attribute_option_combo: self.ids.intern(v.attribute_option_combo),
+        };
+        self.data_elements.insert(key.data_element);
+        self.items.insert([
+            key.data_element,
+            key.category_option_combo,
+            key.attribute_option_combo,
+        ]);
+        self.org_units.insert(key.org_unit);
+        *self.periods.entry(key.period).or_default() += 1;
+        let hash = self.value(v.value.map(str::trim).filter(|s| !s.is_empty()));
+        let r = self.keys.entry(key).or_insert(Repeat {
+            count: 0,
+            first: hash,
+            differs: false,
+        });
+        r.count = r.count.saturating_add(1);
+        r.differs |= r.first != hash;
         Ok(())
     }
 }
 
 pub fn run(args: &InspectArgs) -> Result<ExitCode> {
     let from = args.from.map(Into::into);
-    let (stats, inputs) = read::read_inputs(&args.inputs, from, false, None, Stats::default)?;
+    let progress = read::progress_bar(&args.inputs, true);
+    let (stats, inputs) = relay::run(Stats::default, |new_sender| {
+        read::read_inputs(&args.inputs, from, false, progress.as_ref(), new_sender)
+    })?;
+    if let Some(bar) = &progress {
+        bar.finish_and_clear();
+    }
     let mut out = Vec::new();
     describe_inputs(&mut out, &inputs);
     describe_values(&mut out, &stats);
@@ -114,10 +129,10 @@ fn describe_inputs(out: &mut Vec<String>, inputs: &[read::InputInfo]) {
             other => format!(", {other:?}").to_lowercase(),
         };
         out.push(format!(
-            "{}: {}{compression}, {} values",
+            "{}: {}{compression}, {}",
             i.path,
             i.format.name(),
-            i.values
+            count(i.values, "value")
         ));
         let h = &i.header;
         for (name, v) in [
@@ -135,55 +150,79 @@ fn describe_inputs(out: &mut Vec<String>, inputs: &[read::InputInfo]) {
 
 /// Counts of data elements, org units, periods by type, and the values.
 fn describe_values(out: &mut Vec<String>, s: &Stats) {
-    out.push(format!("values:          {}", s.values));
+    out.push(format!("values:          {}", thousands(s.values)));
     out.push(format!(
         "data elements:   {} ({} distinct data items with their COC/AOC)",
-        s.data_elements.len(),
-        s.items.len()
+        thousands(s.data_elements.len() as u64),
+        thousands(s.items.len() as u64)
     ));
-    out.push(format!("org units:       {}", s.org_units.len()));
+    out.push(format!(
+        "org units:       {}",
+        thousands(s.org_units.len() as u64)
+    ));
+    let periods: BTreeMap<&str, (String, u64)> = s
+        .periods
+        .iter()
+        .map(|(&id, &n)| {
+            let text = s.ids.get(id);
+            let kind = period::parse(text).map_or("invalid".into(), |p| p.period_type.to_string());
+            (text, (kind, n))
+        })
+        .collect();
     let mut by_type: BTreeMap<&str, u64> = BTreeMap::new();
-    for (kind, _) in s.periods.values() {
+    for (kind, _) in periods.values() {
         *by_type.entry(kind).or_default() += 1;
     }
     let types: Vec<String> = by_type.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
     out.push(format!(
         "periods:         {} ({})",
-        s.periods.len(),
+        periods.len(),
         types.join(", ")
     ));
-    for (id, (kind, n)) in s.periods.iter().take(24) {
-        out.push(format!("  {id:<14} {kind:<16} {n} values"));
+    for (id, (kind, n)) in periods.iter().take(24) {
+        out.push(format!("  {id:<14} {kind:<16} {}", count(*n, "value")));
     }
-    if s.periods.len() > 24 {
-        out.push(format!("  … {} more", s.periods.len() - 24));
+    if periods.len() > 24 {
+        out.push(format!("  … {} more", periods.len() - 24));
     }
     out.push(format!(
         "numeric values:  {} ({} written in a non-canonical form such as 12.0 or 1.0E7)",
-        s.numeric, s.non_canonical
+        thousands(s.numeric),
+        thousands(s.non_canonical)
     ));
     if let (Some(min), Some(max)) = (s.min, s.max) {
         out.push(format!("  range:         {min} … {max}"));
     }
     out.push(format!(
         "other values:    {} non-numeric, {} empty",
-        s.non_numeric, s.missing
+        thousands(s.non_numeric),
+        thousands(s.missing)
     ));
 }
 
 /// Keys read more than once, with or without different values.
 fn describe_repeats(out: &mut Vec<String>, s: &Stats) {
-    let repeated: Vec<_> = s.keys.iter().filter(|(_, e)| e.0 > 1).collect();
-    let conflicting = repeated.iter().filter(|(_, e)| e.2).count();
+    let repeated: Vec<(&Key, &Repeat)> = s.keys.iter().filter(|(_, r)| r.count > 1).collect();
+    let conflicting = repeated.iter().filter(|(_, r)| r.differs).count();
     out.push(format!(
         "repeated keys:   {} (same data element, period, org unit, COC, AOC): {} with identical values, {} with different values",
-        repeated.len(),
-        repeated.len() - conflicting,
-        conflicting
+        thousands(repeated.len() as u64),
+        thousands((repeated.len() - conflicting) as u64),
+        thousands(conflicting as u64)
     ));
-    let mut examples: Vec<_> = repeated
+    let mut examples: Vec<(String, u32, bool)> = repeated
         .iter()
-        .map(|(k, e)| (k.join(" "), e.0, e.2))
+        .map(|(k, r)| {
+            let ids = [
+                k.data_element,
+                k.period,
+                k.org_unit,
+                k.category_option_combo,
+                k.attribute_option_combo,
+            ];
+            let text: Vec<&str> = ids.iter().map(|&i| s.ids.get(i)).collect();
+            (text.join(" "), r.count, r.differs)
+        })
         .collect();
     examples.sort();
     for (key, n, differ) in examples.iter().take(10) {

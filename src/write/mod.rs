@@ -159,7 +159,9 @@ impl Output {
         let stream = if gzip {
             Stream::Gzip(Box::new(flate2::write::GzEncoder::new(
                 hashing,
-                flate2::Compression::default(),
+                // Level 3 (zlib-rs): 1,000,000 values in 0.75 s against 1.1 s at the default
+                // level 6, for a file 12% larger (6.3 MB against 5.6 MB from 83 MB of JSON).
+                flate2::Compression::new(3),
             )))
         } else {
             Stream::Plain(hashing)
