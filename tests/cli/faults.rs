@@ -10,6 +10,7 @@ pub(crate) fn many_values(dir: &TempDir, n: usize) -> PathBuf {
     write(dir, "many.csv", &csv)
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn an_output_folder_that_cannot_take_files_is_named() {
     let dir = Workdir::new();
