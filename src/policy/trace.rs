@@ -68,13 +68,14 @@ impl<'w> Trace<'w> {
         for &i in group.slots() {
             let slot = c.slot(i as usize);
             let v = c.output_value(slot, None);
+            let [de, pe, ou, coc, aoc, value] = v.fields();
             let target = [
-                v.data_element,
-                v.period,
-                v.org_unit,
-                v.category_option_combo,
-                v.attribute_option_combo,
-                v.value,
+                de,
+                pe,
+                ou,
+                coc,
+                aoc,
+                value,
                 if v.deleted { "true" } else { "false" },
             ];
             for k in slot.contributions() {
@@ -96,35 +97,21 @@ impl<'w> Trace<'w> {
             index += 1;
         }
         for &i in group.filled() {
-            let z = &e.zeros[i as usize];
-            let target = [
-                z.data_element.as_str(),
-                &z.period,
-                &z.org_unit,
-                &z.category_option_combo,
-                &z.attribute_option_combo,
-                "0",
-                "false",
-            ];
+            let [de, pe, ou, coc, aoc, value] = e.zeros[i as usize].output_value(None).fields();
+            let row = e.zeros[i as usize].row;
+            let target = [de, pe, ou, coc, aoc, value, "false"];
             self.start(file, index, &target)?;
             for f in ["(zero-fill)", "", "", "", "", ""] {
                 self.field(true, f)?;
             }
-            self.end(None, None, z.row)?;
+            self.end(None, None, row)?;
             index += 1;
         }
         for &i in group.found() {
             let d = &e.deletions[i as usize];
             let p = &d.previous;
-            let target = [
-                p.data_element.as_str(),
-                &p.period,
-                &p.org_unit,
-                &p.category_option_combo,
-                &p.attribute_option_combo,
-                &p.value,
-                "true",
-            ];
+            let [de, pe, ou, coc, aoc, value] = d.output_value(None).fields();
+            let target = [de, pe, ou, coc, aoc, value, "true"];
             self.start(file, index, &target)?;
             let input = src
                 .previous

@@ -47,17 +47,7 @@ pub fn field<W: Write + ?Sized>(out: &mut W, s: &str) -> io::Result<()> {
 
 impl DataValueWriter for Writer<'_> {
     fn value(&mut self, v: &OutputValue) -> io::Result<()> {
-        for (i, f) in [
-            v.data_element,
-            v.period,
-            v.org_unit,
-            v.category_option_combo,
-            v.attribute_option_combo,
-            v.value,
-        ]
-        .into_iter()
-        .enumerate()
-        {
+        for (i, f) in v.fields().into_iter().enumerate() {
             if i > 0 {
                 self.out.write_all(b",")?;
             }

@@ -36,6 +36,20 @@ pub struct OutputValue<'a> {
     pub deleted: bool,
 }
 
+impl<'a> OutputValue<'a> {
+    /// The key's five ids and the value, in the order of DHIS2's CSV columns.
+    pub fn fields(&self) -> [&'a str; 6] {
+        [
+            self.data_element,
+            self.period,
+            self.org_unit,
+            self.category_option_combo,
+            self.attribute_option_combo,
+            self.value,
+        ]
+    }
+}
+
 /// The id schemes the output's ids follow (`UID`, `CODE`, `ATTRIBUTE:…`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
