@@ -80,7 +80,7 @@ pub fn value(data: &[u8]) {
 
 /// The mapping loader on bytes saved as a workbook and as a CSV.
 pub fn mapping(data: &[u8]) {
-    for suffix in [".xlsx", ".csv"] {
+    for suffix in [".xlsx", ".ods", ".csv"] {
         let Ok(mut file) = tempfile::Builder::new().suffix(suffix).tempfile() else {
             return;
         };
