@@ -8,12 +8,10 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use crate::ids::DEFAULT_COMBO_UID;
 use crate::model::DataValue;
 use crate::read::Sink;
 use crate::value::canonical_number;
-
-/// The UID DHIS2 gives its default category option combo (dhis2-core `CategoryService`).
-pub const DEFAULT_COMBO_UID: &str = "HllvX50cXC0";
 
 /// Data element, period, org unit, category option combo, attribute option combo.
 pub type Key = [String; 5];

@@ -40,6 +40,9 @@ pub struct Source {
     pub org_unit: Id,
 }
 
+/// The UID DHIS2 gives its default category option combo when it creates it.
+pub const DEFAULT_COMBO_UID: &str = "HllvX50cXC0";
+
 /// Interns the ids that repeat, so that a key costs 20 bytes.
 #[derive(Debug)]
 pub struct Interner {

@@ -9,6 +9,7 @@ use crate::cli::{CheckArgs, FromMetadataArgs, MappingCommand, TemplateArgs};
 use crate::exit_codes::ExitCode;
 use crate::mapping::{Finding, Mapping, Severity, TargetScheme, from_metadata, target, template};
 use crate::metadata::Metadata;
+use crate::report::console::count;
 use crate::xlsx::{self, Cell, add_table};
 
 pub fn run(cmd: MappingCommand) -> Result<ExitCode> {
@@ -37,23 +38,7 @@ fn checked(
     Ok((mapping, own))
 }
 
-/// What convert will do with a mapping, in the words both commands use.
-pub fn verdict(own_errors: usize, target_errors: usize) -> String {
-    if own_errors > 0 {
-        format!(
-            "convert will refuse this mapping until its {own_errors} error{} are fixed",
-            if own_errors == 1 { "" } else { "s" }
-        )
-    } else if target_errors > 0 {
-        format!(
-            "convert will run, but leaves out the values of the rows with the {target_errors} \
-             target error{} (unknownTarget) until they are fixed",
-            if target_errors == 1 { "" } else { "s" }
-        )
-    } else {
-        "the mapping can be used".into()
-    }
-}
+const FINDINGS_HEADER: [&str; 3] = ["severity", "cell", "message"];
 
 fn findings_rows(findings: &[Finding]) -> Vec<Vec<Cell>> {
     findings
@@ -68,7 +53,34 @@ fn findings_rows(findings: &[Finding]) -> Vec<Vec<Cell>> {
         .collect()
 }
 
-const FINDINGS_HEADER: [&str; 3] = ["severity", "cell", "message"];
+/// A mapping's errors and warnings and what convert will do with it, in the words both
+/// `mapping check` and the convert console use: errors of the mapping itself make convert
+/// refuse it; errors of targets the HMIS lacks leave those rows' values out.
+pub fn findings_line(own_errors: usize, errors: usize, warnings: usize) -> String {
+    let verdict = if own_errors > 0 {
+        format!(
+            "convert will refuse this mapping until {} fixed",
+            if own_errors == 1 {
+                "its error is".to_string()
+            } else {
+                format!("its {own_errors} errors are")
+            }
+        )
+    } else if errors > 0 {
+        format!(
+            "convert will run, but leaves out the values of the rows with {} (unknownTarget) \
+             until they are fixed",
+            count(errors as u64, "target error")
+        )
+    } else {
+        "the mapping can be used".into()
+    };
+    format!(
+        "{}, {}: {verdict}",
+        count(errors as u64, "error"),
+        count(warnings as u64, "warning")
+    )
+}
 
 fn check(args: &CheckArgs) -> Result<ExitCode> {
     if let Some(report) = &args.report {
@@ -107,12 +119,8 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     }
     writeln!(
         o,
-        "{} error{}, {} warning{}: {}.",
-        errors.len(),
-        if errors.len() == 1 { "" } else { "s" },
-        warnings.len(),
-        if warnings.len() == 1 { "" } else { "s" },
-        verdict(own_errors, errors.len() - own_errors)
+        "{}.",
+        findings_line(own_errors, errors.len(), warnings.len())
     )?;
     if let Some(report) = &args.report {
         let mut wb = Workbook::new();

@@ -17,6 +17,7 @@ use crate::ids::is_uid;
 use crate::mapping::{Mapping, TargetScheme};
 use crate::metadata::Metadata;
 use crate::period::{PeriodType, Window, calendar};
+use crate::report::console::count;
 
 /// One URL to fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -270,10 +271,9 @@ fn print(batches: &[Batch], args: &RequestArgs) -> std::io::Result<()> {
         }
         writeln!(
             o,
-            "# batch {}/{n}: {} program indicator{}, {} periods, {} bytes",
+            "# batch {}/{n}: {}, {} periods, {} bytes",
             i + 1,
-            b.items,
-            if b.items == 1 { "" } else { "s" },
+            count(b.items as u64, "program indicator"),
             b.period_type,
             b.url.len()
         )?;

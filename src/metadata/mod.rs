@@ -240,9 +240,9 @@ impl Metadata {
             .find(|c| {
                 c.name == "default"
                     || c.code.as_deref() == Some("default")
-                    || c.id == crate::compare::DEFAULT_COMBO_UID
+                    || c.id == crate::ids::DEFAULT_COMBO_UID
             })
-            .map_or(crate::compare::DEFAULT_COMBO_UID, |c| c.id.as_str())
+            .map_or(crate::ids::DEFAULT_COMBO_UID, |c| c.id.as_str())
     }
 
     /// The UIDs from the root down to an org unit (by UID or code), itself included.

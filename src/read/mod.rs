@@ -212,7 +212,7 @@ impl<R: Read> Read for Bounded<R> {
 }
 
 /// `inner`, a decompressing reader of `compressed` bytes, stopped as a bomb past the bounds of
-/// [`Bounded`] (for zip entries that are not exports: a workbook's parts).
+/// [`Bounded`] (a zip entry: an export's, or a workbook's part).
 pub(crate) fn bounded<R: Read>(inner: R, compressed: u64) -> impl Read {
     Bounded {
         inner,
@@ -326,12 +326,8 @@ fn from_zip<T, R: BufRead>(
         .name()
         .map(|n| n.to_string())
         .with_context(|| format!("{path}: cannot read the zip entry's name"))?;
-    let bounded = Bounded {
-        compressed: Rc::new(Cell::new(entry.compressed_size())),
-        inner: entry,
-        out: 0,
-    };
-    let mut reader = BufReader::with_capacity(BUFFER, bounded);
+    let size = entry.compressed_size();
+    let mut reader = BufReader::with_capacity(BUFFER, bounded(entry, size));
     decoded(path, &mut reader, Some(&name), f)
 }
 

@@ -102,8 +102,8 @@ fn counts(out: &mut Vec<String>, run: &Run) {
     let read_deletions = p.input_deletions();
     if read_deletions > 0 {
         out.push(format!(
-            "    of which {read_deletions} deletion{} (read with deleted=true, written as such)",
-            plural(read_deletions)
+            "    of which {} (read with deleted=true, written as such)",
+            count(read_deletions, "deletion")
         ));
     }
     let left = p.ledger.left_total();
@@ -170,12 +170,8 @@ fn mapping_warnings(out: &mut Vec<String>, run: &Run) {
         return;
     }
     out.push(format!(
-        "  mapping: {} error{}, {} warning{}: {}",
-        errors.len(),
-        plural(errors.len() as u64),
-        warnings.len(),
-        plural(warnings.len() as u64),
-        crate::commands::mapping::verdict(0, errors.len())
+        "  mapping: {}",
+        crate::commands::mapping::findings_line(0, errors.len(), warnings.len())
     ));
     for w in errors.iter().chain(&warnings).take(5) {
         out.push(format!("    {}: {}", w.cell, w.message));
@@ -215,10 +211,9 @@ fn notes(out: &mut Vec<String>, run: &Run) {
     }
     if let Some(v) = &run.validation {
         out.push(format!(
-            "  validation rules: {} evaluated, {} violation{}{}",
+            "  validation rules: {} evaluated, {}{}",
             v.evaluated,
-            v.violations.len(),
-            plural(v.violations.len() as u64),
+            count(v.violations.len() as u64, "violation"),
             if v.skipped.is_empty() {
                 String::new()
             } else {

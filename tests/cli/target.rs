@@ -17,7 +17,7 @@ fn pre_flight_and_mapping_check_judge_targets_alike() {
         "dataelement,period,orgunit,value\nPiAAAAAAAAA,202401,OU_A,1\nPiBBBBBBBBB,202401,OU_A,2\n",
     );
     let out = dir.file("out.json");
-    let (_, summary, _) = dir.convert(&[
+    let (_, summary, stderr) = dir.convert(&[
         s(&input),
         "-m",
         s(&mapping),
@@ -40,6 +40,10 @@ fn pre_flight_and_mapping_check_judge_targets_alike() {
         "{detail}"
     );
     assert_eq!(keyed(&json_values(&out)), vec!["DE_SEX 202401 OU_A F  = 2"]);
+    // Both commands say the same: a target error leaves its row's values out, the run goes on.
+    let verdict = "1 error, 0 warnings: convert will run, but leaves out the values of the rows \
+                   with 1 target error (unknownTarget) until they are fixed";
+    assert!(stderr.contains(verdict), "{stderr}");
     pi2de()
         .args([
             "mapping",
@@ -50,7 +54,20 @@ fn pre_flight_and_mapping_check_judge_targets_alike() {
         ])
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("m.csv!C2").and(predicate::str::contains(detail)));
+        .stdout(
+            predicate::str::contains("m.csv!C2")
+                .and(predicate::str::contains(detail))
+                .and(predicate::str::contains(verdict)),
+        );
+    // An error of the mapping itself: convert refuses it, and check says so.
+    let broken = dir.write("broken.csv", "programIndicator,dataElement\nPiAAAAAAAAA,\n");
+    pi2de()
+        .args(["mapping", "check", s(&broken)])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "1 error, 0 warnings: convert will refuse this mapping until its error is fixed",
+        ));
 }
 
 /// Hand-made metadata for the data-entry checks: data sets with input periods, expiry days,
