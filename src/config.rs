@@ -3,7 +3,7 @@
 //! policies, the id schemes, and every path check — an output may not be a file that is read
 //! or another output, through symlinks and `./` spellings too.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
@@ -80,6 +80,9 @@ pub struct ConvertConfig {
     pub progress: bool,
     /// Inputs and outputs are hashed only for the summary and the report, which show it.
     pub hash: bool,
+    /// The files read and claimed for writing; the split parts are claimed here as they are
+    /// named.
+    pub paths: write::Registry,
 }
 
 impl ConvertConfig {
@@ -144,6 +147,7 @@ impl ConvertConfig {
             quiet: args.quiet,
             progress: !args.quiet && !args.no_progress,
             hash: args.summary.is_some() || args.report.is_some() || args.split_by.is_some(),
+            paths: write::Registry::default(),
         };
         if config.zero_fill && (config.mapping.is_none() || config.target_metadata.is_none()) {
             bail!(
@@ -154,6 +158,7 @@ impl ConvertConfig {
         if let OutputPlan::Folder { path, earlier, .. } = &mut config.output
             && !config.dry_run
         {
+            write::folder::check_unlocked(path)?;
             *earlier = write::folder::earlier_files(path)?;
         }
         Ok(config)
@@ -165,49 +170,41 @@ impl ConvertConfig {
     }
 
     /// Checks every path before anything is read: outputs can be written, and no output is a
-    /// file that is read or another output.
-    fn check_paths(&self) -> Result<()> {
-        match &self.output {
-            OutputPlan::Folder { path, .. } => {
-                let dir = Path::new(path);
-                if dir.exists() && !dir.is_dir() {
-                    bail!("{path}: --split-by writes into a folder, and this is a file");
-                }
-                if !dir.exists() {
-                    write::check_output(path, &self.inputs)?;
-                }
+    /// file that is read or another output, nor standard output twice ([`write::Registry`]).
+    fn check_paths(&mut self) -> Result<()> {
+        if let OutputPlan::Folder { path, .. } = &self.output {
+            let dir = Path::new(path);
+            if dir.exists() && !dir.is_dir() {
+                bail!("{path}: --split-by writes into a folder, and this is a file");
             }
-            OutputPlan::File { path, .. } if !self.dry_run => {
-                write::check_output(path, &self.inputs)?;
-            }
-            _ => {}
-        }
-        if self.summary.as_deref() == Some("-")
-            && self.output == OutputPlan::Stdout
-            && !self.dry_run
-        {
-            bail!(
-                "--summary - and -o - would both write to standard output; name a file for one of them"
-            );
-        }
-        for (what, path) in self.written() {
-            if path != "-" && what != "-o" {
-                write::check_output(path, &self.inputs).with_context(|| what.to_string())?;
+            if !dir.exists() {
+                write::check_output(path, &[])?;
             }
         }
         if let Some(report) = &self.report {
             write::check_xlsx(report, "--report")?;
         }
-        self.check_clashes()
+        let mut paths = write::Registry::default();
+        for (what, path) in self.read() {
+            paths.read(what, path);
+        }
+        if let OutputPlan::Folder { path, .. } = &self.output {
+            paths.folder("--split-by", path);
+        }
+        for (what, path) in self.written() {
+            paths.write(what, path)?;
+        }
+        self.paths = paths;
+        Ok(())
     }
 
     /// The files this run writes, with the option that names each.
     fn written(&self) -> Vec<(&'static str, &str)> {
         let mut out = Vec::new();
-        if let OutputPlan::File { path, .. } = &self.output
-            && !self.dry_run
-        {
-            out.push(("-o", path.as_str()));
+        match &self.output {
+            OutputPlan::File { path, .. } if !self.dry_run => out.push(("-o", path.as_str())),
+            OutputPlan::Stdout if !self.dry_run => out.push(("-o", "-")),
+            _ => {}
         }
         if let Some(p) = &self.trace
             && !self.dry_run
@@ -228,8 +225,11 @@ impl ConvertConfig {
 
     /// The files this run reads, with the option that names each.
     fn read(&self) -> Vec<(&'static str, &str)> {
-        let mut out: Vec<(&'static str, &str)> =
-            self.inputs.iter().map(|i| ("input", i.as_str())).collect();
+        let mut out: Vec<(&'static str, &str)> = self
+            .inputs
+            .iter()
+            .map(|i| ("an input", i.as_str()))
+            .collect();
         if let Some(m) = &self.mapping {
             out.push(("-m", m.as_str()));
         }
@@ -239,53 +239,6 @@ impl ConvertConfig {
         out.extend(self.previous.iter().map(|p| ("--previous", p.as_str())));
         out
     }
-
-    /// Refuses an output that is also read, or written twice.
-    fn check_clashes(&self) -> Result<()> {
-        let written = self.written();
-        let read = self.read();
-        for (i, (what, path)) in written.iter().enumerate() {
-            if *path == "-" {
-                continue;
-            }
-            let Some(me) = identity(path) else { continue };
-            for (other, other_path) in written[..i].iter().chain(read.iter()) {
-                if *other_path != "-" && identity(other_path).as_ref() == Some(&me) {
-                    let role = if written[..i].iter().any(|(_, p)| p == other_path) {
-                        "written by"
-                    } else {
-                        "read as"
-                    };
-                    bail!(
-                        "{path}: {what} names the file {role} {other} ({other_path}); choose another name"
-                    );
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// What makes two spellings of a path the same file: the canonical path of an existing file,
-/// else (a file still to be written, or a link to one) its canonical folder and its name,
-/// following links that point at files not yet there.
-fn identity(path: &str) -> Option<PathBuf> {
-    let mut p = PathBuf::from(path);
-    // A chain of links is followed a few steps; a loop gives up (and clashes with nothing).
-    for _ in 0..8 {
-        if let Ok(c) = p.canonicalize() {
-            return Some(c);
-        }
-        let dir = match p.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        match std::fs::read_link(&p) {
-            Ok(target) => p = dir.join(target),
-            Err(_) => return Some(dir.canonicalize().ok()?.join(p.file_name()?)),
-        }
-    }
-    None
 }
 
 /// The output plan and format from `-o`, `--to`, `--split-by`.
@@ -337,6 +290,11 @@ fn output_plan(args: &ConvertArgs) -> Result<(OutputPlan, Format)> {
 
 fn check_comment(comment: Option<&str>, format: Format) -> Result<()> {
     let Some(c) = comment else { return Ok(()) };
+    if c.chars().any(|ch| {
+        (ch.is_control() && !matches!(ch, '\t' | '\n' | '\r')) || write::xml::forbidden(ch)
+    }) {
+        bail!("--comment holds a control character or noncharacter, which DHIS2 cannot take");
+    }
     if c.chars().count() > MAX_COMMENT {
         bail!("--comment is longer than the {MAX_COMMENT} characters DHIS2 accepts");
     }
@@ -348,12 +306,50 @@ fn check_comment(comment: Option<&str>, format: Format) -> Result<()> {
     Ok(())
 }
 
-/// Today's date (UTC).
+/// Today's date where the run is (the local date: an import in Nairobi at 01:00 is on
+/// Nairobi's day, not yesterday's UTC one).
 pub fn today() -> Date {
+    local_today().unwrap_or_else(utc_today)
+}
+
+fn utc_today() -> Date {
     let days = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() / 86_400);
     Date::from_days(i64::try_from(days).unwrap_or(0))
+}
+
+#[cfg(unix)]
+fn local_today() -> Option<Date> {
+    // SAFETY: `time` with a null pointer only returns the time; `localtime_r` writes into the
+    // `tm` given and keeps no pointer to it.
+    unsafe {
+        let now = libc::time(std::ptr::null_mut());
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&now, &mut tm).is_null() {
+            return None;
+        }
+        Date::new(
+            tm.tm_year + 1900,
+            u32::try_from(tm.tm_mon + 1).ok()?,
+            u32::try_from(tm.tm_mday).ok()?,
+        )
+    }
+}
+
+#[cfg(windows)]
+fn local_today() -> Option<Date> {
+    let mut t: windows_sys::Win32::Foundation::SYSTEMTIME =
+        // SAFETY: SYSTEMTIME is plain integers; all zeros is a valid value.
+        unsafe { std::mem::zeroed() };
+    // SAFETY: GetLocalTime fills the SYSTEMTIME it is given.
+    unsafe { windows_sys::Win32::System::SystemInformation::GetLocalTime(&mut t) };
+    Date::new(i32::from(t.wYear), u32::from(t.wMonth), u32::from(t.wDay))
+}
+
+#[cfg(not(any(unix, windows)))]
+fn local_today() -> Option<Date> {
+    None
 }
 
 #[cfg(test)]

@@ -33,11 +33,21 @@ pub(crate) mod reason;
 pub(crate) mod reconcile;
 pub(crate) mod relay;
 pub(crate) mod report;
+pub(crate) mod shell;
+pub mod term;
 pub(crate) mod value;
 pub mod write;
 pub(crate) mod xlsx;
 
 pub use exit_codes::ExitCode;
+
+/// Says so when an interrupt arrived after the run's files began to move into place (it was
+/// held until the move was done).
+pub fn late_interrupt() {
+    if let Some(note) = cleanup::late_interrupt() {
+        term::error_line(note);
+    }
+}
 
 /// Runs a parsed command line and returns how it ended (README, "Exit codes"). A reader of
 /// standard output that stops early (`pi2de inspect … | head`) ends the run quietly, as ripgrep

@@ -3,11 +3,13 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
-    match pi2de::run(pi2de::cli::Cli::parse()) {
-        Ok(code) => code.into(),
+    let code = match pi2de::run(pi2de::cli::Cli::parse()) {
+        Ok(code) => code,
         Err(e) => {
-            eprintln!("pi2de: error: {e:#}");
-            pi2de::ExitCode::for_error(&e).into()
+            pi2de::term::error_line(&format!("pi2de: error: {e:#}"));
+            pi2de::ExitCode::for_error(&e)
         }
-    }
+    };
+    pi2de::late_interrupt();
+    code.into()
 }

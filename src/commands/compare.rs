@@ -66,18 +66,23 @@ fn check_paths(args: &CompareArgs) -> Result<()> {
     if let Some(report) = &args.report {
         crate::write::check_xlsx(report, "--report")?;
     }
-    let read: Vec<&str> = args
-        .transfer
-        .iter()
-        .chain(&args.with)
-        .map(String::as_str)
-        .collect();
-    let written = [&args.output, &args.summary, &args.report];
-    crate::write::check_apart(&read, &written.map(Option::as_deref))
+    let mut paths = crate::write::Registry::default();
+    for t in &args.transfer {
+        paths.read("the transfer", t);
+    }
+    for w in &args.with {
+        paths.read("--with", w);
+    }
+    paths.console(args.quiet)?;
+    paths.write_all(&[
+        ("-o", args.output.as_deref()),
+        ("--summary", args.summary.as_deref()),
+        ("--report", args.report.as_deref()),
+    ])
 }
 
 fn print(c: &Comparison) -> std::io::Result<()> {
-    let mut o = std::io::stdout().lock();
+    let mut o = crate::term::stdout();
     let n = |k| c.count(k);
     writeln!(
         o,
@@ -158,7 +163,7 @@ fn changes_csv(c: &Comparison) -> Result<Vec<u8>> {
             if i > 0 {
                 out.write_all(b",")?;
             }
-            crate::write::csv::field(&mut out, f)?;
+            crate::write::csv::people_field(&mut out, f)?;
         }
         out.write_all(b"\n")
     };

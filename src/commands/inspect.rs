@@ -117,7 +117,7 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
     describe_inputs(&mut out, &inputs);
     describe_values(&mut out, &stats);
     describe_repeats(&mut out, &stats);
-    writeln!(std::io::stdout().lock(), "{}", out.join("\n"))?;
+    writeln!(crate::term::stdout(), "{}", out.join("\n"))?;
     Ok(ExitCode::Success)
 }
 

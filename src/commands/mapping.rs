@@ -85,7 +85,12 @@ pub fn findings_line(own_errors: usize, errors: usize, warnings: usize) -> Strin
 fn check(args: &CheckArgs) -> Result<ExitCode> {
     if let Some(report) = &args.report {
         crate::write::check_xlsx(report, "--report")?;
-        crate::write::check_apart(&[args.mapping.as_str()], &[Some(report.as_str())])?;
+        let mut paths = crate::write::Registry::default();
+        paths.read("the mapping", &args.mapping);
+        if let Some(m) = &args.target_metadata {
+            paths.read("--target-metadata", m);
+        }
+        paths.write("--report", report)?;
     }
     let (mapping, own_errors) = checked(
         &args.mapping,
@@ -93,7 +98,7 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         args.target_metadata.as_deref(),
     )?;
     let enabled = mapping.rows.iter().filter(|r| r.enabled).count();
-    let mut o = std::io::stdout().lock();
+    let mut o = crate::term::stdout();
     writeln!(
         o,
         "{}: sheet `{}`, {} rows ({enabled} enabled){}",
@@ -142,19 +147,26 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
 
 fn make_template(args: &TemplateArgs) -> Result<ExitCode> {
     crate::write::check_xlsx(&args.output, "-o")?;
+    crate::write::Registry::default().write("-o", &args.output)?;
     let mut wb = Workbook::new();
     template::add_mapping_sheet(&mut wb, Vec::new())?;
     template::add_instructions(&mut wb)?;
     xlsx::save(&mut wb, &args.output)?;
-    eprintln!(
+    crate::term::error_line(&format!(
         "pi2de: wrote {}: fill one row per program indicator; `pi2de mapping check` it when done.",
         args.output
-    );
+    ));
     Ok(ExitCode::Success)
 }
 
 fn from_metadata(args: &FromMetadataArgs) -> Result<ExitCode> {
     crate::write::check_xlsx(&args.output, "-o")?;
+    let mut paths = crate::write::Registry::default();
+    paths.read("the tracker metadata", &args.tracker);
+    if let Some(m) = &args.target_metadata {
+        paths.read("--target-metadata", m);
+    }
+    paths.write("-o", &args.output)?;
     let tracker = Metadata::load(&args.tracker)?;
     if tracker.program_indicators.is_empty() {
         bail!(
@@ -201,12 +213,12 @@ fn from_metadata(args: &FromMetadataArgs) -> Result<ExitCode> {
     } else {
         String::new()
     };
-    eprintln!(
+    crate::term::error_line(&format!(
         "pi2de: wrote {}: {} program indicators mapped, {} without a target (sheet `not transferred`){findings}",
         args.output,
         rows.len(),
         without.len(),
-    );
+    ));
     Ok(ExitCode::Success)
 }
 

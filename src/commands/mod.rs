@@ -14,12 +14,16 @@ use crate::exit_codes::ExitCode;
 /// `pi2de completions SHELL`: the completion script on standard output.
 pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
     let mut cmd = crate::cli::Cli::command();
-    clap_complete::generate(shell, &mut cmd, "pi2de", &mut std::io::stdout());
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "pi2de", &mut script);
+    crate::term::raw_stdout(&script)?;
     Ok(ExitCode::Success)
 }
 
 /// `pi2de man`: the manual page (roff) on standard output.
 pub fn man() -> anyhow::Result<ExitCode> {
-    clap_mangen::Man::new(crate::cli::Cli::command()).render(&mut std::io::stdout())?;
+    let mut page = Vec::new();
+    clap_mangen::Man::new(crate::cli::Cli::command()).render(&mut page)?;
+    crate::term::raw_stdout(&page)?;
     Ok(ExitCode::Success)
 }

@@ -48,8 +48,14 @@ fn check_paths(args: &ReconcileArgs) -> Result<()> {
     if let Some(report) = &args.report {
         crate::write::check_xlsx(report, "--report")?;
     }
-    let read = [args.response.as_str(), args.trace.as_str()];
-    crate::write::check_apart(&read, &[args.summary.as_deref(), args.report.as_deref()])
+    let mut paths = crate::write::Registry::default();
+    paths.read("the response", &args.response);
+    paths.read("--trace", &args.trace);
+    paths.console(args.quiet)?;
+    paths.write_all(&[
+        ("--summary", args.summary.as_deref()),
+        ("--report", args.report.as_deref()),
+    ])
 }
 
 /// The trace columns of a value, one object per source.
@@ -130,7 +136,7 @@ fn describe(v: &Traced) -> String {
 }
 
 fn print(r: &Reconciled, response: &str) -> std::io::Result<()> {
-    let mut o = std::io::stdout().lock();
+    let mut o = crate::term::stdout();
     let c = &r.response.counts;
     writeln!(
         o,

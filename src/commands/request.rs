@@ -67,9 +67,9 @@ pub fn run(args: &RequestArgs) -> Result<ExitCode> {
     }
     print(&batches, args)?;
     if args.org_unit.is_empty() && args.org_unit_level.is_none() {
-        eprintln!(
+        crate::term::error_line(
             "pi2de: note: no --org-unit or --org-unit-level: analytics sums to your user's org \
-             units; for facility values add --org-unit-level N (the facility level)"
+             units; for facility values add --org-unit-level N (the facility level)",
         );
     }
     Ok(ExitCode::Success)
@@ -120,7 +120,23 @@ fn org_units(args: &RequestArgs) -> String {
     if ou.is_empty() {
         ou.push("USER_ORGUNIT".into());
     }
-    ou.join(";")
+    ou.iter()
+        .map(|o| percent_encode(o))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// An id as a URL carries it: letters, digits and `-._~` as they are, every other byte `%XX`.
+fn percent_encode(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// The id-scheme parameters: sources written as codes are asked for, and written out, by code.
@@ -194,6 +210,7 @@ struct Plan {
 
 impl Plan {
     fn url(&self, dx: &[String], pe: &[String]) -> String {
+        let dx: Vec<String> = dx.iter().map(|d| percent_encode(d)).collect();
         format!(
             "{}/api/analytics/dataValueSet.json?dimension=dx:{}&dimension=pe:{}&dimension=ou:{}{}",
             self.server,
@@ -262,7 +279,7 @@ impl Plan {
 }
 
 fn print(batches: &[Batch], args: &RequestArgs) -> std::io::Result<()> {
-    let mut o = std::io::stdout().lock();
+    let mut o = crate::term::stdout();
     let n = batches.len();
     for (i, b) in batches.iter().enumerate() {
         if args.urls_only {
@@ -277,23 +294,16 @@ fn print(batches: &[Batch], args: &RequestArgs) -> std::io::Result<()> {
             b.period_type,
             b.url.len()
         )?;
-        writeln!(
-            o,
-            "curl -u USER --fail -o export-{}.json '{}'",
-            i + 1,
-            b.url
-        )?;
+        let file = format!("export-{}.json", i + 1);
+        let curl = ["curl", "-u", "USER", "--fail", "-o", &file, &b.url];
+        writeln!(o, "{}", crate::shell::line(&curl))?;
     }
     if !args.urls_only && n > 0 {
-        writeln!(
-            o,
-            "# then: pi2de convert {} -m {} -o hmis.json",
-            (1..=n)
-                .map(|i| format!("export-{i}.json"))
-                .collect::<Vec<_>>()
-                .join(" "),
-            args.mapping
-        )?;
+        let files: Vec<String> = (1..=n).map(|i| format!("export-{i}.json")).collect();
+        let mut words = vec!["then:", "pi2de", "convert"];
+        words.extend(files.iter().map(String::as_str));
+        words.extend(["-m", &args.mapping, "-o", "hmis.json"]);
+        writeln!(o, "{}", crate::shell::comment(&words))?;
     }
     Ok(())
 }

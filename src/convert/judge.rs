@@ -325,10 +325,10 @@ impl<'m> Judge<'m> {
         let [de, coc, aoc, _] = t.texts;
         if let Some(id) = [de, org_unit, coc, aoc]
             .into_iter()
-            .find(|id| id.chars().any(char::is_control))
+            .find(|id| id.chars().any(|c| c.is_control() || xml::forbidden(c)))
         {
             let detail = format!(
-                "the id `{}` holds a control character, which DHIS2 cannot take",
+                "the id `{}` holds a control character or noncharacter, which DHIS2 cannot take",
                 id.escape_debug()
             );
             return Err((Reason::InvalidValue, detail));
@@ -477,12 +477,19 @@ fn prepared<'v>(
 /// Values an output format cannot carry: control characters (XML cannot), and in CSV a quote or
 /// line break (2.43+ `LineBuffer` reads no `""` escapes nor line breaks in fields) or the text
 /// `null`, which 2.43+ reads as no value, quoted or not (dhis2-core 2.43 `CSV.java`).
+use crate::write::xml;
+
 fn unsafe_value(value: &str, csv: bool) -> Option<&'static str> {
     if value
         .chars()
         .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
     {
         return Some("the value contains a control character");
+    }
+    if value.chars().any(xml::forbidden) {
+        return Some(
+            "the value holds U+FFFE or U+FFFF, noncharacters that XML 1.0 forbids (DHIS2 could not write them out again)",
+        );
     }
     if csv && value.contains(['"', '\n', '\r']) {
         return Some(

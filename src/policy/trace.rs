@@ -146,7 +146,7 @@ impl<'w> Trace<'w> {
         }
         let cell = self.cells.get(row).map_or("", String::as_str);
         self.out.write_all(b",")?;
-        self.out.write_all(cell.as_bytes())?;
+        crate::write::csv::people_field(self.out, cell)?;
         self.out.write_all(b"\n")
     }
 
@@ -154,6 +154,6 @@ impl<'w> Trace<'w> {
         if comma {
             self.out.write_all(b",")?;
         }
-        crate::write::csv::field(self.out, f)
+        crate::write::csv::people_field(self.out, f)
     }
 }

@@ -24,6 +24,8 @@ pub struct TraceFile {
     pub files: BTreeMap<String, Vec<Traced>>,
 }
 
+use crate::write::csv::unguard;
+
 impl TraceFile {
     pub fn read(path: &str) -> Result<TraceFile> {
         let digest = std::rc::Rc::new(std::cell::RefCell::new(None));
@@ -42,7 +44,10 @@ impl TraceFile {
                 let row: Row = HEADER
                     .iter()
                     .zip(&columns)
-                    .map(|(name, &c)| (*name, fields.get(c).cloned().unwrap_or_default()))
+                    .map(|(name, &c)| {
+                        let field = fields.get(c).map_or("", |f| unguard(f));
+                        (*name, field.to_string())
+                    })
                     .collect();
                 let Ok(index) = row["index"].trim().parse::<u64>() else {
                     bail!(

@@ -6,7 +6,7 @@ use crate::convert::Reason;
 
 pub fn print(run: &Run) {
     for line in lines(run) {
-        eprintln!("{line}");
+        crate::term::error_line(&line);
     }
 }
 

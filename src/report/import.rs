@@ -62,9 +62,26 @@ pub fn instructions(
     } else {
         lines.push("The id schemes are also written in the file itself.".into());
     }
+    let header = format!("Content-Type: {content_type}");
+    let data = format!("@{path}");
+    let url = format!("https://HMIS/api/dataValueSets?dryRun=true&{params}");
     lines.push(format!(
-        "API: curl -u USER -H 'Content-Type: {content_type}' --data-binary @{path} 'https://HMIS/api/dataValueSets?dryRun=true&{params}'{}",
-        if gzip { "  (DHIS2 detects the gzip compression itself)" } else { "" }
+        "API: {}{}",
+        crate::shell::line(&[
+            "curl",
+            "-u",
+            "USER",
+            "-H",
+            &header,
+            "--data-binary",
+            &data,
+            &url
+        ]),
+        if gzip {
+            "  (DHIS2 detects the gzip compression itself)"
+        } else {
+            ""
+        }
     ));
     lines.push("Then repeat without dryRun=true once the dry run reports no conflicts.".into());
     lines

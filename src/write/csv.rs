@@ -45,6 +45,50 @@ pub fn field<W: Write + ?Sized>(out: &mut W, s: &str) -> io::Result<()> {
     }
 }
 
+/// Writes one field of a CSV made for people (the trace, `compare -o`), which Excel and
+/// LibreOffice open: a field that a spreadsheet would run as a formula (`=…`, `+…`, `-…`, `@…`,
+/// a tab or a line end first) gets a `'` before it, and so does one starting with `'`, so that
+/// [`unguard`] gives back exactly what was meant; numbers (`-5`, `+1.5e3`) stay numbers. The
+/// dataValueSet CSV for DHIS2 is written as it is ([`field`]).
+pub fn people_field<W: Write + ?Sized>(out: &mut W, s: &str) -> io::Result<()> {
+    if guarded(s) {
+        field(out, &format!("'{s}"))
+    } else {
+        field(out, s)
+    }
+}
+
+/// Whether a spreadsheet would take `s` for a formula (or it starts with the guard itself).
+fn guarded(s: &str) -> bool {
+    s.starts_with(['=', '+', '-', '@', '\t', '\r', '\n', '\'']) && !is_number(s)
+}
+
+/// A plain decimal number: a sign, digits with at most one `.`, an optional exponent.
+fn is_number(s: &str) -> bool {
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((a, b)) => {
+            (digits(a) || a.is_empty()) && (digits(b) || b.is_empty()) && a.len() + b.len() > 0
+        }
+        None => digits(mantissa),
+    };
+    let exponent_ok = exponent.is_none_or(|e| digits(e.strip_prefix(['+', '-']).unwrap_or(e)));
+    mantissa_ok && exponent_ok
+}
+
+/// The text a [`people_field`] was written from.
+pub fn unguard(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest) if guarded(rest) => rest,
+        _ => s,
+    }
+}
+
 impl DataValueWriter for Writer<'_> {
     fn value(&mut self, v: &OutputValue) -> io::Result<()> {
         for (i, f) in v.fields().into_iter().enumerate() {
@@ -66,5 +110,43 @@ impl DataValueWriter for Writer<'_> {
 
     fn finish(&mut self) -> io::Result<()> {
         self.out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn people(s: &str) -> String {
+        let mut out = Vec::new();
+        people_field(&mut out, s).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn formulas_are_guarded_and_numbers_kept() {
+        assert_eq!(people("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(people("+1+cmd|' /C calc'!A0"), "'+1+cmd|' /C calc'!A0");
+        assert_eq!(people("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(people("-inf"), "'-inf");
+        for n in ["-5", "+1.5e3", "12", "-0.25", "3E-2"] {
+            assert_eq!(people(n), n);
+        }
+        assert_eq!(people("DE_A"), "DE_A");
+    }
+
+    #[test]
+    fn the_guard_comes_off_exactly() {
+        for s in ["=1", "'=1", "'", "''x", "-5", "-x", "plain", "\tx", "@", ""] {
+            let mut out = Vec::new();
+            people_field(&mut out, s).unwrap();
+            let written = String::from_utf8(out).unwrap();
+            // Unquote as a CSV reader would.
+            let text = match written.strip_prefix('"').and_then(|w| w.strip_suffix('"')) {
+                Some(inner) => inner.replace("\"\"", "\""),
+                None => written.clone(),
+            };
+            assert_eq!(unguard(&text), s, "{written}");
+        }
     }
 }

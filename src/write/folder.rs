@@ -16,6 +16,72 @@ use crate::model::hex;
 /// The record's file name in the folder.
 pub const RECORD: &str = ".pi2de-files.json";
 
+/// The lock a run holds on the folder while it writes there, holding its process id.
+pub const LOCK: &str = ".pi2de-lock";
+
+/// A run's hold on an output folder: two runs into one folder would mix their parts and
+/// records. Taken with an exclusive create; released when dropped (after the move into place)
+/// or on an interrupt; a lock left by a process that is gone is taken over.
+#[derive(Debug)]
+pub struct Lock {
+    path: std::path::PathBuf,
+}
+
+impl Lock {
+    pub fn take(folder: &str) -> Result<Lock> {
+        let path = Path::new(folder).join(LOCK);
+        for _ in 0..3 {
+            match fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    crate::cleanup::register(&path);
+                    let lock = Lock { path };
+                    use std::io::Write;
+                    write!(f, "{}", std::process::id())
+                        .with_context(|| format!("{}: cannot write", lock.path.display()))?;
+                    return Ok(lock);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    check_unlocked(folder)?;
+                    // The run that held it is gone: take it over.
+                    let _ = fs::remove_file(&path);
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| format!("{}: cannot create", path.display()));
+                }
+            }
+        }
+        bail!("{}: cannot take the folder's lock", path.display())
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
+        crate::cleanup::unregister(&self.path);
+    }
+}
+
+/// Refuses a folder another live pi2de run is writing into.
+pub fn check_unlocked(folder: &str) -> Result<()> {
+    let path = Path::new(folder).join(LOCK);
+    let Ok(text) = fs::read_to_string(&path) else {
+        return Ok(());
+    };
+    let pid: Option<u32> = text.trim().parse().ok();
+    match pid {
+        Some(pid) if pid != std::process::id() && !super::staging::gone(pid, &path) => bail!(
+            "{folder}: another pi2de run (process {pid}) is writing into this folder; wait for \
+             it to finish, or, if none is running, remove {}",
+            path.display()
+        ),
+        _ => Ok(()),
+    }
+}
+
 /// The files an earlier run wrote into `folder` and that are still as it wrote them, to be
 /// replaced; an error naming every other file. A missing or empty folder has none.
 pub fn earlier_files(folder: &str) -> Result<Vec<String>> {
@@ -26,7 +92,7 @@ pub fn earlier_files(folder: &str) -> Result<Vec<String>> {
     for entry in entries {
         let entry = entry.with_context(|| format!("{folder}: cannot list the folder"))?;
         let name = entry.file_name().to_string_lossy().to_string();
-        if name != RECORD && !is_temporary(&name) {
+        if name != RECORD && name != LOCK && !is_temporary(&name) {
             present.push(name);
         }
     }
@@ -34,14 +100,11 @@ pub fn earlier_files(folder: &str) -> Result<Vec<String>> {
     if present.is_empty() {
         return Ok(Vec::new());
     }
-    let recorded = record(folder)?;
+    let recorded: std::collections::HashMap<String, String> = record(folder)?.into_iter().collect();
     let foreign: Vec<&String> = present
         .iter()
         .filter(|name| {
-            let sha = recorded
-                .iter()
-                .find(|(n, _)| n == *name)
-                .map(|(_, sha)| sha.as_str());
+            let sha = recorded.get(name.as_str()).map(String::as_str);
             sha.is_none() || sha != digest(&Path::new(folder).join(name)).as_deref()
         })
         .collect();

@@ -6,6 +6,7 @@
 pub mod csv;
 pub mod folder;
 pub mod json;
+pub mod registry;
 pub mod staging;
 pub mod xml;
 
@@ -14,6 +15,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+pub use registry::Registry;
 use sha2::{Digest, Sha256};
 pub use staging::{PartialCommit, Staged, Staging};
 
@@ -83,6 +85,90 @@ impl Schemes {
             ("orgUnitIdScheme", self.org_unit.to_string()),
         ]);
         keys
+    }
+}
+
+impl Schemes {
+    /// Checks that every id can be what its scheme declares: under `UID`, an 11-character
+    /// DHIS2 UID (DHIS2 2.43 rejects the whole import otherwise, E8004 / E8106; 2.42 every
+    /// value, E7600 / E7612). Returns the first id that cannot, with its kind and the option
+    /// that names the scheme it is in.
+    pub fn misfit<'a>(
+        &self,
+        values: impl Iterator<Item = OutputValue<'a>>,
+        data_sets: impl Iterator<Item = DataSetId>,
+    ) -> Option<Misfit> {
+        let uid =
+            |s: &IdScheme, id: &str| *s != IdScheme::Uid || id.is_empty() || crate::ids::is_uid(id);
+        for ds in data_sets {
+            if !uid(&ds.scheme, &ds.id) {
+                return Some(Misfit::new("data set", &ds.id, "--target-scheme code"));
+            }
+        }
+        for v in values {
+            let checks = [
+                (
+                    &self.data_element,
+                    v.data_element,
+                    "data element",
+                    "--target-scheme code",
+                ),
+                (
+                    &self.category_option_combo,
+                    v.category_option_combo,
+                    "category option combo",
+                    "--target-scheme code",
+                ),
+                (
+                    &self.attribute_option_combo,
+                    v.attribute_option_combo,
+                    "attribute option combo",
+                    "--target-scheme code",
+                ),
+                (
+                    &self.org_unit,
+                    v.org_unit,
+                    "org unit",
+                    "--org-unit-scheme code",
+                ),
+            ];
+            for (scheme, id, what, option) in checks {
+                if !uid(scheme, id) {
+                    return Some(Misfit::new(what, id, option));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// An id that is not what its declared scheme says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Misfit {
+    pub what: &'static str,
+    pub id: String,
+    pub option: &'static str,
+}
+
+impl Misfit {
+    fn new(what: &'static str, id: &str, option: &'static str) -> Misfit {
+        Misfit {
+            what,
+            id: id.to_string(),
+            option,
+        }
+    }
+}
+
+impl std::fmt::Display for Misfit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the {} `{}` is not a UID, but the output would declare its {} ids UID, and DHIS2 \
+             would refuse the import; give {} if these are codes, or use UIDs; nothing was \
+             written",
+            self.what, self.id, self.what, self.option
+        )
     }
 }
 
@@ -244,19 +330,6 @@ fn readable(_: &File) -> io::Result<()> {
 pub fn check_xlsx(path: &str, what: &str) -> Result<()> {
     if !path.to_ascii_lowercase().ends_with(".xlsx") {
         bail!("{what} {path}: pi2de writes .xlsx workbooks; name it FILE.xlsx");
-    }
-    Ok(())
-}
-
-/// Checks the files a command writes (`None`: not asked for) before anything is read: each can
-/// be written, and none is a file read or another file written.
-pub fn check_apart(read: &[&str], written: &[Option<&str>]) -> Result<()> {
-    let written: Vec<&str> = written.iter().flatten().copied().collect();
-    for (i, w) in written.iter().enumerate() {
-        check_output(w, &[])?;
-        if read.contains(w) || written[..i].contains(w) {
-            bail!("{w}: is read or written already by this run; choose another name");
-        }
     }
     Ok(())
 }

@@ -60,6 +60,8 @@ pub struct Staging {
     removals: Vec<PathBuf>,
     /// Text printed on standard output once the files are in place (`--summary -`).
     stdout: Option<String>,
+    /// Output folders held until the files are in place.
+    locks: Vec<super::folder::Lock>,
 }
 
 impl Staging {
@@ -83,6 +85,11 @@ impl Staging {
         Ok(())
     }
 
+    /// Holds `lock` until the files are in place.
+    pub fn hold(&mut self, lock: super::folder::Lock) {
+        self.locks.push(lock);
+    }
+
     /// Removes `path` when the staged files are moved into place (an earlier run's file).
     pub fn remove_at_commit(&mut self, path: PathBuf) {
         self.removals.push(path);
@@ -90,6 +97,7 @@ impl Staging {
 
     /// Moves every staged file into place, then removes what was asked.
     pub fn commit(mut self) -> Result<(), PartialCommit> {
+        crate::cleanup::moving();
         let mut moved = Vec::new();
         let staged = std::mem::take(&mut self.staged);
         let mut rest = staged.into_iter();
@@ -116,8 +124,20 @@ impl Staging {
             }
         }
         if let Some(text) = self.stdout.take() {
-            // Standard output is not a file: a reader gone away is not a half-moved run.
-            let _ = io::stdout().lock().write_all(text.as_bytes());
+            let printed = io::stdout()
+                .lock()
+                .write_all(text.as_bytes())
+                .and_then(|()| io::stdout().lock().flush());
+            // A reader gone away (`| head`) is not a failed run; a full disk is.
+            if let Err(e) = printed
+                && e.kind() != io::ErrorKind::BrokenPipe
+            {
+                return Err(PartialCommit {
+                    moved,
+                    failed: ("standard output".into(), e.to_string()),
+                    not_moved: Vec::new(),
+                });
+            }
         }
         Ok(())
     }
@@ -164,7 +184,19 @@ impl std::error::Error for PartialCommit {}
 /// A new temporary file in `dir` for `path`, named after this process, known to the interrupt
 /// handler; earlier runs' leftovers in `dir` are removed first.
 pub fn temp_in(dir: &Path, path: &str) -> Result<NamedTempFile> {
-    remove_leftovers(dir);
+    // Once per folder and run: listing the folder for each of 3,000 parts made the cost
+    // grow with the square of their number.
+    static CLEANED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    let first = CLEANED.lock().is_ok_and(|mut seen| {
+        let new = !seen.iter().any(|d| d == dir);
+        if new {
+            seen.push(dir.to_path_buf());
+        }
+        new
+    });
+    if first {
+        remove_leftovers(dir);
+    }
     let file = tempfile::Builder::new()
         .prefix(&format!(".pi2de-{}-", std::process::id()))
         .suffix(".tmp")
@@ -185,7 +217,7 @@ pub fn remove_leftovers(dir: &Path) {
         let Some(pid) = name.to_str().and_then(leftover_pid) else {
             continue;
         };
-        if pid != std::process::id() && gone(pid, &entry) {
+        if pid != std::process::id() && gone(pid, &entry.path()) {
             let _ = fs::remove_file(entry.path());
         }
     }
@@ -202,7 +234,7 @@ fn leftover_pid(name: &str) -> Option<u32> {
 /// Whether the process that made a leftover is gone: no process has its id (signal 0 checks
 /// without sending anything).
 #[cfg(unix)]
-fn gone(pid: u32, _entry: &fs::DirEntry) -> bool {
+pub fn gone(pid: u32, _file: &Path) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return true;
     };
@@ -213,10 +245,9 @@ fn gone(pid: u32, _entry: &fs::DirEntry) -> bool {
 
 /// Without a way to ask, a leftover is taken as gone once it is a day old.
 #[cfg(not(unix))]
-fn gone(_pid: u32, entry: &fs::DirEntry) -> bool {
+pub fn gone(_pid: u32, file: &Path) -> bool {
     let day = std::time::Duration::from_secs(24 * 3600);
-    entry
-        .metadata()
+    fs::metadata(file)
         .and_then(|m| m.modified())
         .ok()
         .and_then(|t| t.elapsed().ok())

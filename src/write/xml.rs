@@ -10,8 +10,26 @@ pub struct Writer<'w> {
     out: Buffer<'w>,
 }
 
-/// Escapes `s` for a double-quoted XML attribute.
+/// Whether XML 1.0 forbids `c` anywhere in a document (its `Char` production: tab, line feed,
+/// carriage return, U+0020–U+D7FF, U+E000–U+FFFD, U+10000 and above are allowed).
+pub fn forbidden(c: char) -> bool {
+    !matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Escapes `s` for a double-quoted XML attribute; refuses what XML 1.0 cannot carry at all
+/// (no escape makes `&#1;` or U+FFFE well-formed), naming the character. The converter leaves
+/// out values holding them first; this is the last guard, for every text the writer gets.
 fn escape<W: Write + ?Sized>(out: &mut W, s: &str) -> io::Result<()> {
+    if let Some(c) = s.chars().find(|&c| forbidden(c)) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "`{}` holds U+{:04X}, which XML 1.0 forbids; write JSON or CSV, or remove it",
+                s.escape_debug(),
+                u32::from(c)
+            ),
+        ));
+    }
     let bytes = s.as_bytes();
     if !bytes
         .iter()
@@ -112,5 +130,10 @@ mod tests {
             String::from_utf8(out).unwrap(),
             "a&amp;b&lt;c&gt;&quot;d&apos;&#10;"
         );
+        for bad in ["a\u{fffe}", "\u{ffff}", "x\u{1}", "\u{0}"] {
+            let err = escape(&mut Vec::new(), bad).unwrap_err();
+            assert!(err.to_string().contains("XML 1.0 forbids"), "{err}");
+        }
+        assert!(escape(&mut Vec::new(), "\u{10000}\u{d7ff}\u{e000}\u{fffd}").is_ok());
     }
 }

@@ -155,6 +155,6 @@ fn a_transfer_that_changes_nothing_exits_0_and_bad_files_exit_2() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "c.json: is read or written already",
+            "c.json: -o names the file read as --with",
         ));
 }

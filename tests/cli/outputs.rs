@@ -130,7 +130,7 @@ fn schemes_follow_the_options() {
     assert_eq!(doc["orgUnitIdScheme"], "CODE");
     let csv = dir.file("out.csv");
     let (_, summary, stderr) = dir.convert(&[s(&input), "-m", s(&mapping), "-o", s(&csv)]);
-    assert!(stderr.contains("idScheme=CODE&dataElementIdScheme=CODE&categoryOptionComboIdScheme=CODE&attributeOptionComboIdScheme=CODE&orgUnitIdScheme=UID"), "{stderr}");
+    assert!(stderr.contains("idScheme=CODE&dataElementIdScheme=CODE&categoryOptionComboIdScheme=CODE&attributeOptionComboIdScheme=CODE&orgUnitIdScheme=CODE"), "{stderr}");
     assert!(stderr.contains("CSV carries no id schemes"), "{stderr}");
     assert!(
         summary["output"]["import"][0]

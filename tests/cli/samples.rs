@@ -375,7 +375,8 @@ fn values_marked_deleted_are_carried_through_as_deletions() {
     );
     let out = dir.file("both.json.out.json");
     let (code, summary, _) = dir.convert(&[s(&both), "-o", s(&out)]);
-    assert_eq!(code, 1);
+    assert_eq!(code, 2, "nothing is left to write");
+    assert!(!out.exists());
     assert_eq!(left(&summary, "duplicateRejected"), 2);
     assert_eq!(
         summary["duplicates"][0]["values"],

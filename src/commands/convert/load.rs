@@ -135,37 +135,61 @@ fn declared(
     Ok(found.map(|(s, _)| s))
 }
 
+/// Which of the output's schemes nothing declared (no option, mapping or input): those are
+/// read off the ids once converted ([`super::verdict::settle`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Undeclared {
+    pub data_element: bool,
+    pub category_option_combo: bool,
+    pub attribute_option_combo: bool,
+    pub org_unit: bool,
+}
+
 /// The id schemes of the output: what the options say, else CODE for mapped targets, else what
-/// the inputs declare, else UID.
+/// the inputs declare, else UID for now — undeclared, to be settled by the ids.
 pub fn output_schemes(
     config: &ConvertConfig,
     mapping: Option<&Mapping>,
     inputs: &[InputInfo],
-) -> Result<Schemes> {
-    let target = |what: &str, get: fn(&Header) -> Option<IdScheme>| -> Result<IdScheme> {
+) -> Result<(Schemes, Undeclared)> {
+    let target = |what: &str, get: fn(&Header) -> Option<IdScheme>| -> Result<Option<IdScheme>> {
         Ok(match (config.target_scheme, mapping) {
-            (Some(crate::mapping::TargetScheme::Code), _) | (None, Some(_)) => IdScheme::Code,
-            (Some(crate::mapping::TargetScheme::Uid), _) => IdScheme::Uid,
-            (None, None) => declared(inputs, what, get)?.unwrap_or(IdScheme::Uid),
+            (Some(crate::mapping::TargetScheme::Code), _) | (None, Some(_)) => Some(IdScheme::Code),
+            (Some(crate::mapping::TargetScheme::Uid), _) => Some(IdScheme::Uid),
+            (None, None) => declared(inputs, what, get)?,
         })
     };
     let org_unit = match &config.org_unit_scheme {
-        Some(s) => s.clone(),
-        None if mapping.is_some_and(|m| m.org_units.is_some()) => IdScheme::Uid,
-        None => declared(inputs, "org unit", Header::org_unit_scheme)?.unwrap_or(IdScheme::Uid),
+        Some(s) => Some(s.clone()),
+        // Translated by the mapping: what the inputs declare is the source's scheme.
+        None if mapping.is_some_and(|m| m.org_units.is_some()) => None,
+        None => declared(inputs, "org unit", Header::org_unit_scheme)?,
     };
-    Ok(Schemes {
-        data_element: target("data element", Header::data_element_scheme)?,
-        category_option_combo: target(
-            "category option combo",
-            Header::category_option_combo_scheme,
-        )?,
-        attribute_option_combo: target(
-            "attribute option combo",
-            Header::attribute_option_combo_scheme,
-        )?,
-        org_unit,
-    })
+    let de = target("data element", Header::data_element_scheme)?;
+    let coc = target(
+        "category option combo",
+        Header::category_option_combo_scheme,
+    )?;
+    let aoc = target(
+        "attribute option combo",
+        Header::attribute_option_combo_scheme,
+    )?;
+    let undeclared = Undeclared {
+        data_element: de.is_none(),
+        category_option_combo: coc.is_none(),
+        attribute_option_combo: aoc.is_none(),
+        org_unit: org_unit.is_none(),
+    };
+    let or_uid = |s: Option<IdScheme>| s.unwrap_or(IdScheme::Uid);
+    Ok((
+        Schemes {
+            data_element: or_uid(de),
+            category_option_combo: or_uid(coc),
+            attribute_option_combo: or_uid(aoc),
+            org_unit: or_uid(org_unit),
+        },
+        undeclared,
+    ))
 }
 
 /// Values of earlier outputs, kept to compare with this run.

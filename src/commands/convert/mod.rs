@@ -6,6 +6,7 @@
 
 mod load;
 mod output;
+mod verdict;
 
 use anyhow::{Context, Result, bail};
 
@@ -31,7 +32,9 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
     let prepared = output::prepare(&config)?;
     let (converted, inputs) = convert(&config, &loaded)?;
     nothing_read(&inputs)?;
-    let schemes = load::output_schemes(&config, loaded.mapping.as_ref(), &inputs)?;
+    let (mut schemes, undeclared) =
+        load::output_schemes(&config, loaded.mapping.as_ref(), &inputs)?;
+    verdict::settle(&mut schemes, undeclared, &converted)?;
     let previous = load::read_previous(&config, &schemes)?;
     let deletions = find_deletions(&config, &loaded, &converted, &previous);
     let zeros = find_zeros(&config, &loaded, &converted);
@@ -42,8 +45,12 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
     };
     let mut run = new_run(&config, &loaded, &inputs, entries, &schemes);
     run.started = started;
+    if run.failure.is_none() {
+        run.failure = verdict::check(&config, entries, &schemes, loaded.mapping.as_ref());
+    }
     let mut staging = Staging::default();
     if let Some(failure) = run.failure.clone() {
+        // The summary and workbook say why; no output is written.
         stage_reports(&run, &mut staging)?;
         staging.commit()?;
         bail!(failure);

@@ -2,14 +2,16 @@
 //! [`policy::split`] (in a folder, with the record of what was written and the earlier run's
 //! files to remove), and the completeness payload. Nothing is moved into place here.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
 
 use crate::config::{ConvertConfig, OutputPlan};
 use crate::convert::Converted;
 use crate::mapping::Mapping;
+use crate::model::hex;
 use crate::policy::split::{self, Group};
 use crate::policy::{Entries, completeness, trace};
 use crate::report::OutputFile;
@@ -45,21 +47,30 @@ pub fn write_outputs(
         _ => (false, None),
     };
     let groups = split::groups(e, split, max);
-    if split && !Path::new(&config.output_name).exists() {
-        std::fs::create_dir(&config.output_name)
-            .with_context(|| format!("{}: cannot create the output folder", config.output_name))?;
+    let mut earlier = Vec::new();
+    if split {
+        let folder = &config.output_name;
+        if !Path::new(folder).exists() {
+            std::fs::create_dir_all(folder)
+                .with_context(|| format!("{folder}: cannot create the output folder"))?;
+        }
+        staging.hold(folder::Lock::take(folder)?);
+        // What is there now, with the folder held: another run may have finished meanwhile.
+        earlier = folder::earlier_files(folder)?;
     }
-    let names = file_names(config, &groups);
+    let names = file_names(config, &groups)?;
     let sources = trace::Sources {
         inputs: &config.inputs,
         previous: &config.previous,
     };
+    let trace_path = config.trace.as_deref().unwrap_or("");
+    let cannot_trace = || format!("--trace {trace_path}: cannot write");
     let mut trace_out = match &config.trace {
         Some(path) => Some(Output::create(path, false, false, &config.inputs)?),
         None => None,
     };
     let mut tracer = match trace_out.as_mut() {
-        Some(o) => Some(trace::Trace::new(o.stream(), mapping).context("--trace: cannot write")?),
+        Some(o) => Some(trace::Trace::new(o.stream(), mapping).with_context(cannot_trace)?),
         None => None,
     };
     let mut files = Vec::new();
@@ -80,8 +91,7 @@ pub fn write_outputs(
         .with_context(|| format!("{path}: cannot write the output"))?;
         let sha256 = output.finish(staging)?.sha256;
         if let Some(t) = tracer.as_mut() {
-            t.file(&path, g, e, &sources)
-                .context("--trace: cannot write")?;
+            t.file(&path, g, e, &sources).with_context(cannot_trace)?;
         }
         files.push(OutputFile {
             path,
@@ -93,10 +103,10 @@ pub fn write_outputs(
         });
     }
     if let Some(o) = trace_out {
-        o.finish(staging).context("--trace")?;
+        o.finish(staging).with_context(cannot_trace)?;
     }
-    if let OutputPlan::Folder { path, earlier, .. } = &config.output {
-        record_folder(path, earlier, &files, staging)?;
+    if split {
+        record_folder(&config.output_name, &earlier, &files, staging)?;
     }
     Ok(files)
 }
@@ -135,41 +145,99 @@ fn gzip(config: &ConvertConfig) -> bool {
 }
 
 /// The path of each group's file: the output, or in the output folder one file per data set
-/// (`DS_CODE.json`, numbered when cut into parts; `no-data-set.json`).
-fn file_names(config: &ConvertConfig, groups: &[Group]) -> Vec<String> {
+/// (`DS_CODE.json`, numbered when cut into parts; `no-data-set.json`). Names are distinct
+/// ignoring case, and each is claimed in the run's [`write::Registry`]: a data set whose name
+/// would be another's (`EPI MONTHLY` and `EPI_MONTHLY`, `MAL-1` beside the parts of `MAL`)
+/// gets its id's digest after the name, so no file overwrites another.
+fn file_names(config: &ConvertConfig, groups: &[Group]) -> Result<Vec<String>> {
     if !matches!(config.output, OutputPlan::Folder { .. }) {
-        return groups.iter().map(|_| config.output_name.clone()).collect();
+        return Ok(groups.iter().map(|_| config.output_name.clone()).collect());
     }
     let ext = config.format.name().to_ascii_lowercase();
-    let key = |g: &Group| g.data_set.as_ref().map(|d| d.id.clone());
-    let mut parts: HashMap<Option<String>, usize> = HashMap::new();
-    for g in groups {
-        *parts.entry(key(g)).or_default() += 1;
+    fn key(g: &Group) -> Option<&str> {
+        g.data_set.as_ref().map(|d| d.id.as_str())
     }
-    let mut seen: HashMap<Option<String>, usize> = HashMap::new();
-    groups
+    let mut parts: Vec<(Option<&str>, usize)> = Vec::new();
+    let mut index: HashMap<Option<&str>, usize> = HashMap::new();
+    for g in groups {
+        let i = *index.entry(key(g)).or_insert_with(|| {
+            parts.push((key(g), 0));
+            parts.len() - 1
+        });
+        parts[i].1 += 1;
+    }
+    let mut taken: HashSet<String> = [folder::RECORD, folder::LOCK]
         .iter()
-        .map(|g| {
-            let k = key(g);
-            let stem = k.as_deref().map_or("no-data-set".to_string(), file_stem);
-            let n = seen.entry(k.clone()).or_default();
-            *n += 1;
-            let name = if parts[&k] > 1 {
-                format!("{stem}-{n}.{ext}")
-            } else {
-                format!("{stem}.{ext}")
-            };
-            Path::new(&config.output_name)
-                .join(name)
-                .to_string_lossy()
-                .to_string()
-        })
-        .collect()
+        .map(|n| n.to_lowercase())
+        .collect();
+    let mut stems: HashMap<Option<&str>, String> = HashMap::new();
+    for (k, n) in &parts {
+        let stem = distinct_stem(*k, *n, &ext, &mut taken)?;
+        stems.insert(*k, stem);
+    }
+    let mut paths = config.paths.clone();
+    let mut seen: HashMap<Option<&str>, usize> = HashMap::new();
+    let mut out = Vec::with_capacity(groups.len());
+    for g in groups {
+        let k = key(g);
+        let n = seen.entry(k).or_default();
+        *n += 1;
+        let name = part_name(&stems[&k], (parts[index[&k]].1 > 1).then_some(*n), &ext);
+        let path = Path::new(&config.output_name)
+            .join(name)
+            .to_string_lossy()
+            .to_string();
+        paths.write("--split-by", &path)?;
+        out.push(path);
+    }
+    Ok(out)
 }
 
-/// A file name for a data set id: letters, digits, `.`, `_` and `-` kept, the rest `_`.
+/// `STEM.ext`, or `STEM-N.ext` for part N.
+fn part_name(stem: &str, part: Option<usize>, ext: &str) -> String {
+    match part {
+        Some(n) => format!("{stem}-{n}.{ext}"),
+        None => format!("{stem}.{ext}"),
+    }
+}
+
+/// A stem for a data set's `parts` files whose names are all free (ignoring case), marked
+/// taken: the id made a file name, else with its digest after it.
+fn distinct_stem(
+    id: Option<&str>,
+    parts: usize,
+    ext: &str,
+    taken: &mut HashSet<String>,
+) -> Result<String> {
+    let plain = id.map_or("no-data-set".to_string(), file_stem);
+    let digest = hex(&Sha256::digest(id.unwrap_or("").as_bytes()));
+    let names = |stem: &str| -> Vec<String> {
+        match parts {
+            1 => vec![part_name(stem, None, ext).to_lowercase()],
+            n => (1..=n)
+                .map(|i| part_name(stem, Some(i), ext).to_lowercase())
+                .collect(),
+        }
+    };
+    for stem in [plain.clone(), format!("{plain}-{}", &digest[..8])] {
+        let wanted = names(&stem);
+        if wanted.iter().all(|n| !taken.contains(n)) {
+            taken.extend(wanted);
+            return Ok(stem);
+        }
+    }
+    bail!(
+        "--split-by: no distinct file name for data set {}; rename it in the mapping",
+        id.unwrap_or("(none)")
+    )
+}
+
+/// A file name for a data set id: letters, digits, `.`, `_` and `-` kept, the rest `_`; at most
+/// 100 characters; a name Windows keeps for a device (`CON`, `NUL`, `COM1`…) gets a `_`.
 fn file_stem(id: &str) -> String {
-    id.chars()
+    let mut stem: String = id
+        .chars()
+        .take(100)
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
                 c
@@ -177,7 +245,16 @@ fn file_stem(id: &str) -> String {
                 '_'
             }
         })
-        .collect()
+        .collect();
+    let base = stem.split('.').next().unwrap_or("").to_ascii_uppercase();
+    let device = matches!(base.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || (base.len() == 4
+            && (base.starts_with("COM") || base.starts_with("LPT"))
+            && base.as_bytes()[3].is_ascii_digit());
+    if device || stem.starts_with('.') {
+        stem.insert(0, '_');
+    }
+    stem
 }
 
 /// Stages the completeDataSetRegistrations payload; returns how many registrations it holds.
@@ -196,5 +273,26 @@ mod tests {
     fn file_stems() {
         assert_eq!(file_stem("DS_MONTHLY"), "DS_MONTHLY");
         assert_eq!(file_stem("a/b c"), "a_b_c");
+        assert_eq!(file_stem("con"), "_con");
+        assert_eq!(file_stem("COM1.x"), "_COM1.x");
+        assert_eq!(file_stem(".pi2de-files"), "_.pi2de-files");
+        assert_eq!(file_stem(&"x".repeat(300)).len(), 100);
+    }
+
+    #[test]
+    fn colliding_names_are_made_distinct() {
+        let mut taken = HashSet::new();
+        let a = distinct_stem(Some("EPI MONTHLY"), 1, "json", &mut taken).unwrap();
+        let b = distinct_stem(Some("EPI_MONTHLY"), 1, "json", &mut taken).unwrap();
+        assert_eq!(a, "EPI_MONTHLY");
+        assert!(b.starts_with("EPI_MONTHLY-") && b.len() == 20, "{b}");
+        let mal = distinct_stem(Some("MAL"), 2, "json", &mut taken).unwrap();
+        let mal1 = distinct_stem(Some("mal-1"), 1, "json", &mut taken).unwrap();
+        assert_eq!(mal, "MAL");
+        assert_ne!(mal1, "mal-1", "mal-1.json is part 1 of MAL");
+        let none = distinct_stem(None, 1, "json", &mut taken).unwrap();
+        let coded = distinct_stem(Some("no-data-set"), 1, "json", &mut taken).unwrap();
+        assert_eq!(none, "no-data-set");
+        assert_ne!(coded, none);
     }
 }

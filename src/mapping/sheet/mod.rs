@@ -353,7 +353,73 @@ fn check_workbook_file(path: &str, ext: &str) -> Result<()> {
             "{path}: is not a workbook (an .{ext} file is a zip archive; this one is not): is it a CSV or another file renamed?"
         );
     }
+    if head.starts_with(b"PK") {
+        check_inflation(path, WORKBOOK_LIMIT)?;
+    }
     Ok(())
+}
+
+/// The most the parts of a mapping workbook may inflate to, together: a mapping of 100,000
+/// rows is a few tens of MB; the spreadsheet readers hold a sheet's strings in memory.
+const WORKBOOK_LIMIT: u64 = 256 << 20;
+
+/// Inflates every part of a zipped workbook into nothing, counting, before a reader holds any
+/// of it in memory: a small file whose sharedStrings or sheet inflate to gigabytes is refused
+/// with a message instead of exhausting memory. The real sizes are counted, not the ones the
+/// zip declares.
+fn check_inflation(path: &str, limit: u64) -> Result<()> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("{path}: cannot open the mapping"))?;
+    let Ok(mut zip) = zip::ZipArchive::new(std::io::BufReader::new(file)) else {
+        // Not a readable zip: the workbook reader says what is wrong with it.
+        return Ok(());
+    };
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let Ok(mut entry) = zip.by_index(i) else {
+            continue;
+        };
+        let name = entry.name().map(|n| n.to_string()).unwrap_or_default();
+        let mut bounded = std::io::Read::take(&mut entry, limit - total + 1);
+        let n = std::io::copy(&mut bounded, &mut std::io::sink()).unwrap_or(0);
+        total += n;
+        if total > limit {
+            bail!(
+                "{path}: the workbook's part `{name}` inflates past {} MB, more than a mapping \
+                 workbook holds (a damaged file or a zip bomb?); save the mapping again, or as CSV",
+                limit >> 20
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod inflation_tests {
+    use super::*;
+
+    #[test]
+    fn a_workbook_that_inflates_too_far_is_refused() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bomb.xlsx");
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("xl/sharedStrings.xml", options).unwrap();
+        let block = vec![b'a'; 1 << 20];
+        for _ in 0..3 {
+            zip.write_all(&block).unwrap();
+        }
+        zip.finish().unwrap();
+        let p = path.to_str().unwrap();
+        let err = check_inflation(p, 2 << 20).unwrap_err().to_string();
+        assert!(
+            err.contains("xl/sharedStrings.xml") && err.contains("inflates past 2 MB"),
+            "{err}"
+        );
+        assert!(check_inflation(p, 4 << 20).is_ok());
+    }
 }
 
 #[cfg(test)]

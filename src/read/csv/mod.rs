@@ -113,6 +113,7 @@ fn header_columns<R: BufRead>(
         }
         return Ok(None);
     }
+    twice(records, &roles, path, line)?;
     let find = |r: Role| roles.iter().position(|x| *x == Some(r));
     let mut missing = Vec::new();
     let mut need = |r: Role, name: &'static str| {
@@ -141,6 +142,58 @@ fn header_columns<R: BufRead>(
         return Err(error_at(path, At::Line(line), what));
     }
     Ok(Some(columns))
+}
+
+/// Refuses a header naming one column twice (`value,Value`, `orgunit` and
+/// `organisation_unit`): which of the two holds the values cannot be told.
+fn twice<R: BufRead>(
+    records: &Records<R>,
+    roles: &[Option<Role>],
+    path: &str,
+    line: u64,
+) -> Result<()> {
+    for (j, role) in roles.iter().enumerate() {
+        let Some(role) = role else { continue };
+        if let Some(i) = roles[..j].iter().position(|r| r == &Some(*role)) {
+            let what = format!(
+                "the header names one column twice: `{}` (column {}) and `{}` (column {}); \
+                 which holds the values cannot be told: remove or rename one",
+                records.field(i),
+                i + 1,
+                records.field(j),
+                j + 1
+            );
+            return Err(error_at(path, At::Line(line), what));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses a record with more fields than the header (or, without one, than the first row):
+/// an unquoted `1,234` would otherwise be read as `1` and the rest dropped. Empty fields at
+/// the end (a spreadsheet's padding) are no data and are allowed.
+fn check_width<R: BufRead>(
+    records: &Records<R>,
+    (width, header): (usize, bool),
+    path: &str,
+    line: u64,
+) -> Result<()> {
+    let n = records.len();
+    if n <= width || (width..n).all(|i| records.field(i).trim().is_empty()) {
+        return Ok(());
+    }
+    let what = format!(
+        "this row has {n} fields but the {} {width}: a value holding an unquoted comma \
+         (`1,234` for 1234) or a stray separator? Nothing of it can be read safely: quote the \
+         field or remove the comma (found {})",
+        if header {
+            "header has"
+        } else {
+            "first row has"
+        },
+        quoted(&records.fields())
+    );
+    Err(error_at(path, At::Line(line), what))
 }
 
 /// Stops an analytics table download whose first data row holds names (`January 2024`,
@@ -175,6 +228,7 @@ fn quoted(fields: &[String]) -> String {
 pub fn read(reader: &mut dyn BufRead, path: &str, sink: &mut dyn Sink) -> Result<ReadOutcome> {
     let mut records = Records::new(reader);
     let mut columns: Option<Columns> = None;
+    let mut width = (0, true);
     let mut values = 0u64;
     while let Some(line) = records.next_record().map_err(|e| e.in_file(path))? {
         let c = match columns {
@@ -182,12 +236,14 @@ pub fn read(reader: &mut dyn BufRead, path: &str, sink: &mut dyn Sink) -> Result
             None => {
                 let found = header_columns(&records, path, line)?;
                 columns = Some(found.unwrap_or(POSITIONAL));
+                width = (records.len(), found.is_some());
                 if found.is_some() {
                     continue;
                 }
                 POSITIONAL
             }
         };
+        check_width(&records, width, path, line)?;
         if values == 0 && c.grid {
             grid_names(&records, &c, path, line)?;
         }

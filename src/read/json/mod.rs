@@ -9,12 +9,11 @@
 //! two paths give the same values.
 
 use std::borrow::Cow;
-use std::fmt;
 use std::io::BufRead;
 
 use anyhow::{Result, anyhow};
 use serde::Deserialize;
-use serde::de::{self, Visitor};
+use serde::de;
 
 mod flat;
 mod scanner;
@@ -44,40 +43,29 @@ struct JsonDataValue {
     deleted: Option<String>,
 }
 
-/// A JSON string, number or boolean as text; `null` as `None`.
+/// A JSON string, number or boolean as text; `null` as `None`. A number is its text in the
+/// file, digit for digit (`1.10`, `1E2`, `12345678901234567890123`): the one place a JSON
+/// number becomes a value, for data values, payload keys and metadata alike.
 pub(crate) fn text<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    struct Text;
-    impl<'de> Visitor<'de> for Text {
-        type Value = Option<String>;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("a string or a number")
-        }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-            Ok(Some(v.to_string()))
-        }
-        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-            Ok(Some(v))
-        }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-            Ok(Some(v.to_string()))
-        }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-            Ok(Some(v.to_string()))
-        }
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-            Ok(Some(v.to_string()))
-        }
-        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-            Ok(Some(v.to_string()))
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
+    let raw: Option<Box<serde_json::value::RawValue>> = Deserialize::deserialize(d)?;
+    match raw {
+        None => Ok(None),
+        Some(raw) => scalar_text(raw.get()).map_err(de::Error::custom),
     }
-    d.deserialize_any(Text)
+}
+
+/// The text of one JSON scalar as written: a string unescaped, a number or boolean as it is,
+/// `null` as `None`; a structure is an error.
+pub(crate) fn scalar_text(raw: &str) -> Result<Option<String>, String> {
+    let raw = raw.trim();
+    match raw.as_bytes().first() {
+        Some(b'"') => serde_json::from_str::<String>(raw)
+            .map(Some)
+            .map_err(|e| e.to_string()),
+        Some(b'n') => Ok(None),
+        Some(b'-' | b'0'..=b'9' | b't' | b'f') => Ok(Some(raw.to_string())),
+        _ => Err(format!("expected a string or a number, found {raw}")),
+    }
 }
 
 /// Reading state: the defaults known so far and what was passed on.
@@ -123,14 +111,8 @@ impl Ctx<'_> {
     /// A payload key's value: text for a string, number or boolean; `None` for null or a
     /// structure.
     fn header_value(slice: &[u8]) -> Option<String> {
-        serde_json::from_slice::<serde_json::Value>(slice)
-            .ok()
-            .and_then(|v| match v {
-                serde_json::Value::String(s) => Some(s),
-                serde_json::Value::Number(n) => Some(n.to_string()),
-                serde_json::Value::Bool(b) => Some(b.to_string()),
-                _ => None,
-            })
+        let raw: Box<serde_json::value::RawValue> = serde_json::from_slice(slice).ok()?;
+        scalar_text(raw.get()).ok().flatten()
     }
 
     fn set_header(&mut self, key: &str, value: String) {
