@@ -4,10 +4,13 @@
 
 use std::io::Write;
 
+use crate::ids::{DataSetId, IdScheme};
 use crate::mapping::{Mapping, TargetScheme};
+use crate::model::Format;
 use crate::model::{DataValue, Header};
 use crate::read::{self, Sink};
 use crate::value::{self, ValueType};
+use crate::write::{OutputValue, Schemes};
 
 /// A sink that looks at every value and keeps nothing.
 struct Discard;
@@ -92,9 +95,139 @@ pub fn mapping(data: &[u8]) {
     }
 }
 
+/// The JSON and XML writers on arbitrary texts (fields split at NUL bytes, values at 0x01):
+/// the JSON always parses back to the same texts; the XML is refused (a character XML 1.0
+/// forbids, named) or is well-formed and reads back to the same texts.
+pub fn writers(data: &[u8]) {
+    writers_on(&String::from_utf8_lossy(data));
+}
+
+fn writers_on<'a>(text: &'a str) {
+    let records: Vec<Vec<&str>> = text
+        .split('\u{1}')
+        .map(|r| r.split('\0').collect())
+        .take(20)
+        .collect();
+    let field = |r: &[&'a str], i: usize| -> &'a str { r.get(i).copied().unwrap_or("") };
+    let values: Vec<OutputValue> = records
+        .iter()
+        .map(|r| OutputValue {
+            data_element: field(r, 0),
+            period: field(r, 1),
+            org_unit: field(r, 2),
+            category_option_combo: field(r, 3),
+            attribute_option_combo: field(r, 4),
+            value: field(r, 5),
+            comment: r.get(6).copied(),
+            deleted: false,
+        })
+        .collect();
+    let schemes = Schemes {
+        data_element: IdScheme::Code,
+        category_option_combo: IdScheme::Uid,
+        attribute_option_combo: IdScheme::Uid,
+        org_unit: IdScheme::Code,
+    };
+    let data_set = DataSetId {
+        id: field(&records[0], 7).to_string(),
+        scheme: IdScheme::Code,
+    };
+    let json = written(Format::Json, &values, &schemes, &data_set).expect("JSON takes any text");
+    let doc: serde_json::Value = serde_json::from_slice(&json).expect("the JSON output parses");
+    assert_eq!(doc["dataSet"], data_set.id.as_str());
+    for (v, got) in values
+        .iter()
+        .zip(doc["dataValues"].as_array().expect("dataValues"))
+    {
+        assert_eq!(got["value"], v.value);
+        assert_eq!(got["dataElement"], v.data_element);
+        assert_eq!(got["comment"].as_str(), v.comment);
+    }
+    let forbidden = values
+        .iter()
+        .flat_map(|v| v.fields().into_iter().chain(v.comment))
+        .chain([data_set.id.as_str()])
+        .any(|t| t.chars().any(crate::write::xml::forbidden));
+    match written(Format::Xml, &values, &schemes, &data_set) {
+        Err(e) => {
+            assert!(forbidden, "refused without cause: {e}");
+            assert!(e.to_string().contains("XML 1.0 forbids"), "{e}");
+        }
+        Ok(xml) => {
+            assert!(!forbidden, "a forbidden character was written");
+            let texts = xml_values(&xml);
+            let expected: Vec<&str> = values.iter().map(|v| v.value).collect();
+            assert_eq!(texts, expected);
+        }
+    }
+}
+
+fn written(
+    format: Format,
+    values: &[OutputValue],
+    schemes: &Schemes,
+    data_set: &DataSetId,
+) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut w = crate::write::writer(format, &mut out, schemes, Some(data_set))?;
+    for v in values {
+        w.value(v)?;
+    }
+    w.finish()?;
+    drop(w);
+    Ok(out)
+}
+
+/// The `value` attribute of every `dataValue`, read by a conforming parser.
+fn xml_values(xml: &[u8]) -> Vec<String> {
+    let text = std::str::from_utf8(xml).expect("the XML is UTF-8");
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut out = Vec::new();
+    loop {
+        match reader.read_event().expect("the XML output is well-formed") {
+            quick_xml::events::Event::Eof => break,
+            quick_xml::events::Event::Empty(e) => {
+                for a in e.attributes() {
+                    let a = a.expect("a well-formed attribute");
+                    if a.key.local_name().as_ref() == "value" {
+                        let v = a
+                            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .expect("an attribute value that unescapes");
+                        out.push(v.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
+
+    /// The writers on generated texts: every character class XML treats apart, in every field.
+    #[test]
+    fn writers_on_generated_texts() {
+        let pieces = [
+            "a", "&", "<", ">", "\"", "'", "\t", "\n", "\r", " ", "\u{7f}", "\u{85}", "\u{fffd}",
+            "\u{fffe}", "\u{ffff}", "\u{2}", "\u{1f}", "é", "😀", "\\", "]]>",
+        ];
+        let mut n = 0u64;
+        for a in pieces {
+            for b in pieces {
+                for field in 0..8 {
+                    let mut fields = ["DE", "202401", "OU", "", "", "5", "c", "DS"];
+                    let text = format!("x{a}{b}");
+                    fields[field] = &text;
+                    super::writers(fields.join("\0").as_bytes());
+                    n += 1;
+                }
+            }
+        }
+        assert!(n > 3000);
+    }
 
     /// Every fuzzing finding kept in the repository, and the corpus of broken exports, go
     /// through their entry point again.
@@ -111,6 +244,7 @@ mod tests {
             ("period", super::period),
             ("value", super::value),
             ("mapping", super::mapping),
+            ("writers", super::writers),
         ] {
             for entry in
                 std::fs::read_dir(root.join("fuzz-regressions").join(target)).expect("kept")

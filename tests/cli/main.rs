@@ -3,6 +3,7 @@
 
 mod auditors;
 mod broken;
+mod classes;
 mod compare;
 mod exports;
 mod faults;
@@ -12,13 +13,16 @@ mod hostile;
 mod identical;
 mod inputs;
 mod inspect;
+mod invariants;
 mod limits;
 mod mappings;
 mod outputs;
 mod paths;
+mod promises;
 mod reconcile;
 mod rules;
 mod samples;
+mod shown;
 mod target;
 mod trace;
 mod transfer;

@@ -171,7 +171,10 @@ fn file_names(config: &ConvertConfig, groups: &[Group]) -> Result<Vec<String>> {
         .map(|n| n.to_lowercase())
         .collect();
     let mut stems: HashMap<Option<&str>, String> = HashMap::new();
-    for (k, n) in &parts {
+    // The values of no data set keep `no-data-set`: a set coded so is the one renamed.
+    let mut naming: Vec<&(Option<&str>, usize)> = parts.iter().collect();
+    naming.sort_by_key(|(k, _)| k.is_some());
+    for (k, n) in naming {
         let stem = distinct_stem(*k, *n, &ext, &mut taken)?;
         stems.insert(*k, stem);
     }

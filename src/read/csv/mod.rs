@@ -169,28 +169,43 @@ fn twice<R: BufRead>(
     Ok(())
 }
 
+/// How wide the records must be: the header's field count, or without a header the first
+/// row's, and how far the first row holds data.
+#[derive(Clone, Copy, Default)]
+struct Width {
+    fields: usize,
+    header: bool,
+    first_data: usize,
+}
+
+/// The fields up to the last one that is not blank.
+fn used<R: BufRead>(records: &Records<R>) -> usize {
+    (0..records.len())
+        .rev()
+        .find(|&i| !records.field(i).trim().is_empty())
+        .map_or(0, |i| i + 1)
+}
+
 /// Refuses a record with more fields than the header (or, without one, than the first row):
 /// an unquoted `1,234` would otherwise be read as `1` and the rest dropped. Empty fields at
-/// the end (a spreadsheet's padding) are no data and are allowed.
-fn check_width<R: BufRead>(
-    records: &Records<R>,
-    (width, header): (usize, bool),
-    path: &str,
-    line: u64,
-) -> Result<()> {
-    let n = records.len();
-    if n <= width || (width..n).all(|i| records.field(i).trim().is_empty()) {
+/// the end (a spreadsheet's padding) are no data and are allowed. Without a header the first
+/// row may be the odd one: a later row that ends before the first row's data does is refused
+/// too.
+fn check_width<R: BufRead>(records: &Records<R>, w: Width, path: &str, line: u64) -> Result<()> {
+    let n = used(records);
+    let narrower = !w.header && n < w.first_data;
+    if n <= w.fields && !narrower {
         return Ok(());
     }
+    let (than, count) = match (w.header, narrower) {
+        (true, _) => ("header has", w.fields),
+        (false, false) => ("first row has", w.fields),
+        (false, true) => ("first row holds", w.first_data),
+    };
     let what = format!(
-        "this row has {n} fields but the {} {width}: a value holding an unquoted comma \
+        "this row has {n} fields but the {than} {count}: a value holding an unquoted comma \
          (`1,234` for 1234) or a stray separator? Nothing of it can be read safely: quote the \
          field or remove the comma (found {})",
-        if header {
-            "header has"
-        } else {
-            "first row has"
-        },
         quoted(&records.fields())
     );
     Err(error_at(path, At::Line(line), what))
@@ -228,7 +243,7 @@ fn quoted(fields: &[String]) -> String {
 pub fn read(reader: &mut dyn BufRead, path: &str, sink: &mut dyn Sink) -> Result<ReadOutcome> {
     let mut records = Records::new(reader);
     let mut columns: Option<Columns> = None;
-    let mut width = (0, true);
+    let mut width = Width::default();
     let mut values = 0u64;
     while let Some(line) = records.next_record().map_err(|e| e.in_file(path))? {
         let c = match columns {
@@ -236,7 +251,11 @@ pub fn read(reader: &mut dyn BufRead, path: &str, sink: &mut dyn Sink) -> Result
             None => {
                 let found = header_columns(&records, path, line)?;
                 columns = Some(found.unwrap_or(POSITIONAL));
-                width = (records.len(), found.is_some());
+                width = Width {
+                    fields: records.len(),
+                    header: found.is_some(),
+                    first_data: used(&records),
+                };
                 if found.is_some() {
                     continue;
                 }
