@@ -44,3 +44,17 @@ stats=$( { /usr/bin/time -f "%e %M" ./target/release/pi2de inspect "$dir/export.
 awk -v n="$n" -v s="$size" -v w="${stats% *}" -v k="${stats#* }" 'BEGIN {
     if (w < 0.01) w = 0.01;
     printf "| inspect json | %.0f | %.2f | %.0f | %.0f | %.0f |\n", s/1e6, w, n/w, s/1e6/w, k/1024 }'
+# --split-by cut into 750 and into 3,000 parts: the cost of a part should not grow with their
+# number (before the fix it did: 3,000 parts cost 14 times 750).
+echo
+echo "| split | parts | wall s | ms per part | peak MB |"
+echo "|---|---|---|---|---|"
+for parts in 750 3000; do
+    rm -rf "$dir/split"
+    per=$(( (n + parts - 1) / parts ))
+    stats=$( { /usr/bin/time -f "%e %M" ./target/release/pi2de convert "$dir/export.json" \
+        -m "$dir/mapping.csv" -o "$dir/split" --split-by data-set --max-values "$per" -q --no-progress; } 2>&1 >/dev/null | tail -1)
+    got=$(find "$dir/split" -name '*.json' ! -name '.*' | wc -l)
+    awk -v p="$got" -v w="${stats% *}" -v k="${stats#* }" 'BEGIN {
+        printf "| json → folder | %d | %.2f | %.2f | %.0f |\n", p, w, w*1000/p, k/1024 }'
+done

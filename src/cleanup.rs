@@ -6,6 +6,7 @@
 //! late. In every other case a temporary file is removed when it is dropped or renamed into
 //! place.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,12 +14,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// The temporary files to remove, and whether the move into place has begun. One lock for
 /// both: the handler and the start of the move cannot interleave.
 struct Pending {
-    paths: Vec<PathBuf>,
+    /// A set: a split run registers thousands, each unregistered on its own.
+    paths: Option<HashSet<PathBuf>>,
     moving: bool,
 }
 
 static PENDING: Mutex<Pending> = Mutex::new(Pending {
-    paths: Vec::new(),
+    paths: None,
     moving: false,
 });
 
@@ -39,7 +41,7 @@ pub fn install() {
             LATE.store(true, Ordering::SeqCst);
             return;
         }
-        for path in &p.paths {
+        for path in p.paths.iter().flatten() {
             let _ = std::fs::remove_file(path);
         }
         crate::term::error_line("pi2de: interrupted: no output was written");
@@ -61,9 +63,14 @@ pub fn late_interrupt() -> Option<&'static str> {
 }
 
 pub fn register(path: &Path) {
-    pending().paths.push(path.to_path_buf());
+    pending()
+        .paths
+        .get_or_insert_with(HashSet::new)
+        .insert(path.to_path_buf());
 }
 
 pub fn unregister(path: &Path) {
-    pending().paths.retain(|q| q != path);
+    if let Some(paths) = pending().paths.as_mut() {
+        paths.remove(path);
+    }
 }

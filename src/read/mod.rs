@@ -116,7 +116,7 @@ fn read_one(
         let name = Path::new(path)
             .file_name()
             .map_or(path.into(), |n| n.to_string_lossy());
-        bar.set_message(name.into_owned());
+        bar.set_message(crate::term::escape(&name).into_owned());
     }
     let (outcome, format, compression) =
         with_input(path, digest.clone(), progress, |reader, entry| {
