@@ -236,18 +236,16 @@ fn two_runs_into_one_folder_never_mix() {
     stdin.write_all(head.as_bytes()).unwrap();
     let b_mapping = split_mapping(&dir, "B", 20);
     let b_input = dir.write("b.csv", &values(300, 7));
-    let b = Std::new(bin())
-        .args([
-            "convert",
-            s(&b_input),
-            "-m",
-            s(&b_mapping),
-            "-o",
-            s(&folder),
-        ])
-        .args(["--split-by", "data-set", "-q"])
-        .output()
-        .unwrap();
+    let run_b = || {
+        let args = [s(&b_input), "-m", s(&b_mapping), "-o", s(&folder)];
+        Std::new(bin())
+            .arg("convert")
+            .args(args)
+            .args(["--split-by", "data-set"])
+            .output()
+            .unwrap()
+    };
+    let b = run_b();
     assert!(
         matches!(b.status.code(), Some(0 | 1)),
         "{}",
@@ -270,18 +268,7 @@ fn two_runs_into_one_folder_never_mix() {
     assert_eq!(files.len(), 30);
     // A lock held by a live process stops a run; one left by a process gone is taken over.
     fs::write(folder.join(".pi2de-lock"), std::process::id().to_string()).unwrap();
-    let held = Std::new(bin())
-        .args([
-            "convert",
-            s(&b_input),
-            "-m",
-            s(&b_mapping),
-            "-o",
-            s(&folder),
-        ])
-        .args(["--split-by", "data-set"])
-        .output()
-        .unwrap();
+    let held = run_b();
     let stderr = String::from_utf8_lossy(&held.stderr);
     assert_eq!(held.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("another pi2de run"), "{stderr}");
@@ -290,18 +277,7 @@ fn two_runs_into_one_folder_never_mix() {
     let pid = gone.id();
     gone.wait().unwrap();
     fs::write(folder.join(".pi2de-lock"), pid.to_string()).unwrap();
-    let taken = Std::new(bin())
-        .args([
-            "convert",
-            s(&b_input),
-            "-m",
-            s(&b_mapping),
-            "-o",
-            s(&folder),
-        ])
-        .args(["--split-by", "data-set", "-q"])
-        .output()
-        .unwrap();
+    let taken = run_b();
     assert!(
         matches!(taken.status.code(), Some(0 | 1)),
         "{}",
