@@ -44,7 +44,7 @@ pub struct Source {
 pub const DEFAULT_COMBO_UID: &str = "HllvX50cXC0";
 
 /// Interns the ids that repeat, so that a key costs 20 bytes.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Interner {
     ids: FxHashMap<Box<str>, Id>,
     names: Vec<Box<str>>,

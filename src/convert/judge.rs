@@ -7,12 +7,11 @@ use std::borrow::Cow;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::store::NO_ROW;
-use crate::ids::DataSetId;
 use crate::ids::{Id, IdScheme, Interner, Key, Source};
 use crate::mapping::{Lookup, Mapping};
 use crate::model::DataValue;
 use crate::period::{self, Date, PeriodType, Window};
-use crate::preflight::{Placement, Preflight, entry};
+use crate::preflight::{Placement, TargetRef, Targets, entry};
 use crate::reason::Reason;
 use crate::value::{self, ValueType};
 
@@ -81,8 +80,8 @@ struct TargetIds {
     source: Id,
     data_set: Id,
     value_type: Option<ValueType>,
-    /// The row's target checked against the target metadata (an index of its results).
-    resolved: Option<usize>,
+    /// The row's target checked against the target metadata.
+    resolved: Option<TargetRef>,
 }
 
 /// The target of one value: from its mapping row, or its own ids without a mapping.
@@ -97,9 +96,9 @@ struct Target<'a> {
 pub struct Judge<'m> {
     mapping: Option<&'m Mapping>,
     rows: Vec<TargetIds>,
-    preflight: Option<Preflight<'m>>,
-    /// Targets without a mapping row, checked against the metadata once each.
-    resolved: FxHashMap<[Id; 4], usize>,
+    targets: Option<Targets<'m>>,
+    /// The interned output id of each metadata data set a value went to.
+    data_set_ids: FxHashMap<usize, Id>,
     periods: FxHashMap<Box<str>, Result<PeriodInfo, String>>,
     scope: Scope,
     csv_output: bool,
@@ -114,7 +113,7 @@ impl<'m> Judge<'m> {
     pub fn new(
         ids: &mut Interner,
         mapping: Option<&'m Mapping>,
-        mut preflight: Option<Preflight<'m>>,
+        mut targets: Option<Targets<'m>>,
         scope: Scope,
         csv_output: bool,
         target_scheme: IdScheme,
@@ -135,9 +134,9 @@ impl<'m> Judge<'m> {
                         source: ids.intern(&r.source),
                         data_set,
                         value_type: r.value_type,
-                        resolved: preflight.as_mut().filter(|_| r.enabled).map(|pf| {
-                            let t = [&r.data_element, &r.category_option_combo];
-                            pf.resolve(t[0], t[1], &r.attribute_option_combo, &r.data_set)
+                        resolved: targets.as_mut().filter(|_| r.enabled).map(|t| {
+                            let de = [&r.data_element, &r.category_option_combo];
+                            t.resolve(de[0], de[1], &r.attribute_option_combo, &r.data_set)
                         }),
                     }
                 })
@@ -146,8 +145,8 @@ impl<'m> Judge<'m> {
         Judge {
             mapping,
             rows,
-            preflight,
-            resolved: FxHashMap::default(),
+            targets,
+            data_set_ids: FxHashMap::default(),
             periods: FxHashMap::default(),
             scope,
             csv_output,
@@ -188,7 +187,7 @@ impl<'m> Judge<'m> {
         let period = self.period(ids, v.period);
         *key = period.as_ref().ok().map(|p| target.key(p.id, ou.1));
         // unknownTarget
-        let metadata_type = self.resolve(ids, &target)?;
+        let (metadata_type, resolved) = self.resolve(&target)?;
         // invalidValue
         let value = self.value(
             v,
@@ -201,7 +200,7 @@ impl<'m> Judge<'m> {
         // outsidePeriod, currentPeriod
         self.in_scope(&period)?;
         // wrongPeriodType, orgUnitNotAssigned, orgUnitClosed, periodClosed, attributeOptionClosed
-        let data_set = self.place(ids, &target, &period, ou)?;
+        let data_set = self.place(ids, &target, resolved, &period, ou)?;
         Ok(Accepted {
             key: target.key(period.id, ou.1),
             value,
@@ -285,30 +284,21 @@ impl<'m> Judge<'m> {
     }
 
     /// unknownTarget: the target exists in the target metadata and its combos fit. Returns the
-    /// data element's value type there.
-    fn resolve(&mut self, ids: &mut Interner, t: &Target) -> Result<Option<ValueType>, Left> {
-        let Some(pf) = self.preflight.as_mut() else {
-            return Ok(None);
+    /// data element's value type there, and the target for the placement.
+    fn resolve(&mut self, t: &Target) -> Result<(Option<ValueType>, Option<TargetRef>), Left> {
+        let Some(targets) = self.targets.as_mut() else {
+            return Ok((None, None));
         };
-        let index = match t.ids.resolved {
-            Some(i) => i,
+        let r = match t.ids.resolved {
+            Some(r) => r,
             None => {
-                let key = [
-                    t.ids.data_element,
-                    t.ids.coc,
-                    t.ids.aoc,
-                    ids.intern(t.texts[3]),
-                ];
-                *self
-                    .resolved
-                    .entry(key)
-                    .or_insert_with(|| pf.resolve(t.texts[0], t.texts[1], t.texts[2], t.texts[3]))
+                let [de, coc, aoc, ds] = t.texts;
+                targets.resolve(de, coc, aoc, ds)
             }
         };
-        let resolved = pf.get(index);
-        match &resolved.error {
+        match &targets.get(r).error {
             Some(e) => Err((Reason::UnknownTarget, e.clone())),
-            None => Ok(resolved.value_type),
+            None => Ok((targets.get(r).value_type, Some(r))),
         }
     }
 
@@ -376,52 +366,37 @@ impl<'m> Judge<'m> {
         &mut self,
         ids: &mut Interner,
         t: &Target,
+        resolved: Option<TargetRef>,
         p: &PeriodInfo,
         ou: (&str, Id),
     ) -> Result<Id, Left> {
-        let Some(pf) = self.preflight.as_mut() else {
+        let (Some(targets), Some(r)) = (self.targets.as_mut(), resolved) else {
             return Ok(t.ids.data_set);
         };
-        let key = [
-            t.ids.data_element,
-            t.ids.coc,
-            t.ids.aoc,
-            ids.intern(t.texts[3]),
-        ];
-        let Some(index) = t.ids.resolved.or_else(|| self.resolved.get(&key).copied()) else {
-            return Ok(Id::EMPTY);
-        };
-        let (chosen, data_set) = match pf.place(pf.get(index), p.period_type, ou.0) {
+        let chosen = match targets.place(r, p.period_type, ou.0) {
             Placement::DataSet(None) => return Ok(Id::EMPTY),
-            Placement::DataSet(Some((i, ds))) => (i, ds),
+            Placement::DataSet(Some(i)) => i,
             Placement::WrongPeriodType(e) => return Err((Reason::WrongPeriodType, e)),
             Placement::OrgUnitNotAssigned(e) => return Err((Reason::OrgUnitNotAssigned, e)),
         };
-        let element = pf.get(index).element.clone();
-        let facts = entry::Facts {
-            data_set: chosen,
-            data_element: &element,
-            period: &entry::PeriodFacts {
-                key: p.id,
-                id: ids.get(p.id),
-                period_type: p.period_type,
-                start: p.start,
-                end: p.end,
-            },
-            org_unit: ou,
-            aoc: (t.texts[2], t.ids.aoc),
+        let period = entry::PeriodFacts {
+            key: p.id,
+            id: ids.get(p.id),
+            period_type: p.period_type,
+            start: p.start,
+            end: p.end,
         };
-        if let Some(left) = pf.entry.check(&facts) {
+        if let Some(left) = targets.admits(r, chosen, &period, ou, (t.texts[2], t.ids.aoc)) {
             return Err(left);
         }
-        Ok(self.data_set_id(ids, data_set))
-    }
-
-    /// The interned id of a data set, remembering its scheme.
-    fn data_set_id(&mut self, ids: &mut Interner, ds: DataSetId) -> Id {
+        if let Some(&id) = self.data_set_ids.get(&chosen) {
+            return Ok(id);
+        }
+        let ds = targets.data_set_id(chosen);
         let id = ids.intern(&ds.id);
         self.data_set_schemes.entry(id).or_insert(ds.scheme);
-        id
+        self.data_set_ids.insert(chosen, id);
+        Ok(id)
     }
 
     /// Where the value came from: its source item, combos and org unit as exported.
@@ -443,9 +418,9 @@ impl<'m> Judge<'m> {
         self.rows.get(row as usize).and_then(|r| r.value_type)
     }
 
-    /// Hands back the target checks (for deletions against `--previous`).
-    pub fn into_preflight(self) -> Option<Preflight<'m>> {
-        self.preflight
+    /// Hands back the target checks, for the deletions and the zero-fill.
+    pub fn take_targets(&mut self) -> Option<Targets<'m>> {
+        self.targets.take()
     }
 }
 

@@ -21,7 +21,7 @@ pub use judge::Scope;
 use crate::ids::{Id, IdScheme, Interner, Key, Source};
 use crate::mapping::Mapping;
 use crate::model::DataValue;
-use crate::preflight::Preflight;
+use crate::preflight::Targets;
 use crate::read::Sink;
 use judge::Judge;
 use ledger::Ledger;
@@ -32,7 +32,9 @@ use store::{Contribution, Store};
 /// duplicate policy, and whether the output is CSV (which cannot carry some values).
 pub struct Rules<'m> {
     pub mapping: Option<&'m Mapping>,
-    pub preflight: Option<Preflight<'m>>,
+    /// The target-metadata checks, lent for the conversion ([`Converter::finish`] gives them
+    /// back).
+    pub targets: Option<Targets<'m>>,
     pub scope: Scope,
     pub policy: DuplicatePolicy,
     pub csv_output: bool,
@@ -61,7 +63,7 @@ impl<'m> Converter<'m> {
         let judge = Judge::new(
             &mut ids,
             rules.mapping,
-            rules.preflight,
+            rules.targets,
             rules.scope,
             rules.csv_output,
             rules.target_scheme,
@@ -79,10 +81,11 @@ impl<'m> Converter<'m> {
     }
 
     /// The second phase: resolves duplicate keys by the policy and checks the reconciliation.
-    pub fn finish(self) -> Result<Converted> {
+    /// Gives back the target checks, with what they judged, for the policies.
+    pub fn finish(self) -> Result<(Converted, Option<Targets<'m>>)> {
         let Converter {
             ids,
-            judge,
+            mut judge,
             mut store,
             mut ledger,
             policy,
@@ -98,6 +101,7 @@ impl<'m> Converter<'m> {
             resolved.identical + resolved.folded,
         );
         ledger.count(Reason::DuplicateRejected, resolved.rejected);
+        let targets = judge.take_targets();
         let converted = Converted::new(ids, store, ledger, resolved, inputs, touched, judge);
         ensure!(
             converted.ledger.read == converted.written() + converted.ledger.left_total(),
@@ -106,7 +110,7 @@ impl<'m> Converter<'m> {
             converted.written(),
             converted.ledger.left_total()
         );
-        Ok(converted)
+        Ok((converted, targets))
     }
 }
 

@@ -9,7 +9,7 @@ use crate::convert::{Converted, Scope};
 use crate::ids::DataSetId;
 use crate::ids::{IdScheme, Key};
 use crate::mapping::Mapping;
-use crate::preflight::{Placement, Preflight};
+use crate::preflight::{Placement, Targets};
 use crate::write::OutputValue;
 
 /// A value of an earlier output, as read.
@@ -53,11 +53,11 @@ impl Deletion {
 }
 
 /// What the policy needs besides the conversion.
-pub struct Context<'a> {
+pub struct Context<'a, 'm> {
     pub mapping: Option<&'a Mapping>,
     pub scope: Scope,
     /// The target checks, to place a deletion in its data set.
-    pub preflight: Option<Preflight<'a>>,
+    pub targets: Option<&'a mut Targets<'m>>,
     /// The scheme of the mapping's data sets.
     pub target_scheme: IdScheme,
 }
@@ -176,19 +176,18 @@ fn data_set(
         .mapping
         .and_then(|m| m.rows.get(row))
         .map_or("", |r| r.data_set.as_str());
-    let Some(pf) = ctx.preflight.as_mut() else {
+    let Some(targets) = ctx.targets.as_deref_mut() else {
         return (!row_data_set.is_empty()).then(|| DataSetId {
             id: row_data_set.to_string(),
             scheme: ctx.target_scheme.clone(),
         });
     };
-    let index = pf.resolve(target.0, target.1, target.2, row_data_set);
-    let resolved = pf.get(index);
-    if resolved.error.is_some() {
+    let r = targets.resolve(target.0, target.1, target.2, row_data_set);
+    if targets.get(r).error.is_some() {
         return None;
     }
-    match pf.place(resolved, period_type, org_unit) {
-        Placement::DataSet(ds) => ds.map(|(_, ds)| ds),
+    match targets.place(r, period_type, org_unit) {
+        Placement::DataSet(ds) => ds.map(|i| targets.data_set_id(i)),
         _ => None,
     }
 }

@@ -18,8 +18,8 @@ use crate::ids::{DataSetId, Interner};
 use crate::mapping::Mapping;
 use crate::metadata::Metadata;
 use crate::period::{self, Period, PeriodType, calendar};
-use crate::preflight::entry::{Facts, PeriodFacts};
-use crate::preflight::{Placement, Preflight};
+use crate::preflight::entry::PeriodFacts;
+use crate::preflight::{Placement, TargetRef, Targets};
 use crate::write::OutputValue;
 
 /// A zero written where no value arrived.
@@ -51,17 +51,18 @@ impl Zero {
 }
 
 /// What the policy needs besides the conversion.
-pub struct Context<'a> {
+pub struct Context<'a, 'm> {
     pub mapping: &'a Mapping,
     pub metadata: &'a Metadata,
-    pub preflight: Preflight<'a>,
+    pub targets: &'a mut Targets<'m>,
     pub scope: Scope,
 }
 
 /// The zeros to write, per data set in the metadata's order, then target, org unit, period.
 pub fn find(c: &Converted, mut ctx: Context) -> Vec<Zero> {
     let mut out = Vec::new();
-    let mut ids = Interner::default();
+    // The entry checks remember the conversion's interned ids: continue its interner.
+    let mut ids = c.ids.clone();
     for (index, ds) in ctx.metadata.data_sets.iter().enumerate() {
         let Some(pt) = ds.period_type.as_deref().and_then(PeriodType::from_name) else {
             continue;
@@ -89,11 +90,11 @@ pub fn find(c: &Converted, mut ctx: Context) -> Vec<Zero> {
                 &r.attribute_option_combo,
             ];
             let resolved = ctx
-                .preflight
+                .targets
                 .resolve(target[0], target[1], target[2], &r.data_set);
             for ou in &org_units {
-                let chosen = match ctx.preflight.place(ctx.preflight.get(resolved), pt, ou) {
-                    Placement::DataSet(Some((i, id))) if i == index => id,
+                let chosen = match ctx.targets.place(resolved, pt, ou) {
+                    Placement::DataSet(Some(i)) if i == index => ctx.targets.data_set_id(i),
                     _ => continue,
                 };
                 for p in &periods {
@@ -174,28 +175,25 @@ fn open(
     ctx: &mut Context,
     ids: &mut Interner,
     data_set: usize,
-    resolved: usize,
+    resolved: TargetRef,
     z: &Zero,
     p: &Period,
 ) -> bool {
-    let element = ctx.preflight.get(resolved).element.clone();
-    let facts = Facts {
-        data_set,
-        data_element: &element,
-        period: &PeriodFacts {
-            key: ids.intern(&p.id),
-            id: &p.id,
-            period_type: p.period_type,
-            start: p.start,
-            end: p.end,
-        },
-        org_unit: (&z.org_unit, ids.intern(&z.org_unit)),
-        aoc: (
-            &z.attribute_option_combo,
-            ids.intern(&z.attribute_option_combo),
-        ),
+    let period = PeriodFacts {
+        key: ids.intern(&p.id),
+        id: &p.id,
+        period_type: p.period_type,
+        start: p.start,
+        end: p.end,
     };
-    ctx.preflight.entry.check(&facts).is_none()
+    let org_unit = (z.org_unit.as_str(), ids.intern(&z.org_unit));
+    let aoc = (
+        z.attribute_option_combo.as_str(),
+        ids.intern(&z.attribute_option_combo),
+    );
+    ctx.targets
+        .admits(resolved, data_set, &period, org_unit, aoc)
+        .is_none()
 }
 
 /// The data elements among the zeros whose zero DHIS2 does not keep (`zeroIsSignificant`

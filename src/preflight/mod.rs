@@ -6,13 +6,15 @@
 pub mod entry;
 pub mod version;
 
-use crate::ids::{DataSetId, IdScheme};
+use rustc_hash::FxHashMap;
+
+use crate::ids::{DataSetId, Id, IdScheme};
 use crate::mapping::TargetScheme;
 use crate::mapping::target::judge;
 use crate::metadata::{Metadata, id_for};
 use crate::period::PeriodType;
 use crate::value::ValueType;
-use entry::{Entry, EntryRules};
+use entry::{Entry, EntryRules, Facts, PeriodFacts};
 
 /// What the target metadata says about a target (data element, COC, AOC, data set column).
 #[derive(Debug, Clone, Default)]
@@ -29,47 +31,82 @@ pub struct Resolved {
 
 /// The decision for one value.
 pub enum Placement {
-    /// Goes to this data set (its index in the metadata and its output id), or to none known.
-    DataSet(Option<(usize, DataSetId)>),
+    /// Goes to this data set (its index in the metadata, see [`Targets::data_set_id`]), or to
+    /// none known.
+    DataSet(Option<usize>),
     WrongPeriodType(String),
     OrgUnitNotAssigned(String),
 }
 
-pub struct Preflight<'m> {
+/// A target resolved by [`Targets::resolve`]: a handle to what the metadata says of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TargetRef(u32);
+
+/// The target-metadata checks of one run, built once and lent in turn to the judge, the
+/// deletions and the zero-fill: each distinct target is judged against the metadata once
+/// (remembered here, not by the callers), and the data-entry checks keep what they judged.
+/// The entry checks remember interned ids: every user lends ids of the conversion's
+/// [`crate::ids::Interner`] (the zero-fill continues it).
+pub struct Targets<'m> {
     pub meta: &'m Metadata,
     scheme: TargetScheme,
     org_units_by_code: bool,
     results: Vec<Resolved>,
+    memo: FxHashMap<Box<str>, TargetRef>,
+    /// The key being looked up, built in place (no allocation per value).
+    scratch: String,
+    /// Each data set's period type, parsed once.
+    period_types: Vec<Option<PeriodType>>,
     /// The data-entry checks of the target version on the import date.
-    pub entry: Entry<'m>,
+    entry: Entry<'m>,
 }
 
-impl<'m> Preflight<'m> {
+impl<'m> Targets<'m> {
     pub fn new(
         meta: &'m Metadata,
         scheme: TargetScheme,
         org_units_by_code: bool,
         rules: EntryRules,
     ) -> Self {
-        Preflight {
+        let period_types = meta
+            .data_sets
+            .iter()
+            .map(|ds| ds.period_type.as_deref().and_then(PeriodType::from_name))
+            .collect();
+        Targets {
             meta,
             scheme,
             org_units_by_code,
             results: Vec::new(),
+            memo: FxHashMap::default(),
+            scratch: String::new(),
+            period_types,
             entry: Entry::new(meta, rules),
         }
     }
 
-    /// Resolves a target and returns the index of the result (see [`Preflight::get`]). The
-    /// caller keeps the index per distinct target, so each is resolved once.
-    pub fn resolve(&mut self, de: &str, coc: &str, aoc: &str, data_set: &str) -> usize {
-        let r = self.compute(de, coc, aoc, data_set);
-        self.results.push(r);
-        self.results.len() - 1
+    /// What the metadata says of a target (data element, COC, AOC, the mapping's data set),
+    /// judged the first time it is asked for.
+    pub fn resolve(&mut self, de: &str, coc: &str, aoc: &str, data_set: &str) -> TargetRef {
+        self.scratch.clear();
+        for part in [de, coc, aoc, data_set] {
+            // Length-prefixed, so that no id can run into the next.
+            self.scratch.push_str(&part.len().to_string());
+            self.scratch.push(':');
+            self.scratch.push_str(part);
+        }
+        if let Some(&r) = self.memo.get(self.scratch.as_str()) {
+            return r;
+        }
+        let r = TargetRef(u32::try_from(self.results.len()).unwrap_or(u32::MAX));
+        let resolved = self.compute(de, coc, aoc, data_set);
+        self.results.push(resolved);
+        self.memo.insert(self.scratch.as_str().into(), r);
+        r
     }
 
-    pub fn get(&self, index: usize) -> &Resolved {
-        &self.results[index]
+    pub fn get(&self, r: TargetRef) -> &Resolved {
+        &self.results[r.0 as usize]
     }
 
     /// The pre-flight view of [`crate::mapping::target::judge`]: its first error, the data
@@ -95,71 +132,86 @@ impl<'m> Preflight<'m> {
 
     /// Chooses the data set for a value: the first candidate of the value's period type (and,
     /// when the metadata has org units, one assigned to its org unit).
-    pub fn place(&self, resolved: &Resolved, period_type: PeriodType, org_unit: &str) -> Placement {
-        let meta = self.meta;
+    pub fn place(&self, r: TargetRef, period_type: PeriodType, org_unit: &str) -> Placement {
+        let (meta, resolved) = (self.meta, self.get(r));
         if resolved.data_sets.is_empty() {
             return Placement::DataSet(None);
         }
-        let name = period_type.to_string();
-        let fitting: Vec<usize> = resolved
+        let mut fitting = resolved
             .data_sets
             .iter()
             .copied()
-            .filter(|&i| meta.data_sets[i].period_type.as_deref() == Some(name.as_str()))
-            .collect();
-        if fitting.is_empty() {
-            let types: Vec<String> = resolved
-                .data_sets
-                .iter()
-                .map(|&i| {
-                    let ds = &meta.data_sets[i];
-                    format!(
-                        "{} is {}",
-                        id_for(&ds.id, &ds.code, true),
-                        ds.period_type.as_deref().unwrap_or("?")
-                    )
-                })
-                .collect();
-            return Placement::WrongPeriodType(format!(
-                "a {name} period, but {}",
-                types.join(", ")
-            ));
+            .filter(|&i| self.period_types[i] == Some(period_type));
+        let Some(first) = fitting.clone().next() else {
+            return Placement::WrongPeriodType(self.period_types_of(resolved, period_type));
+        };
+        if !meta.has_organisation_units {
+            return Placement::DataSet(Some(first));
         }
-        let mut chosen = fitting[0];
-        if meta.has_organisation_units {
-            let ou = match (self.org_units_by_code, meta.organisation_unit(org_unit)) {
-                (_, Some(o)) if o.id == org_unit || self.org_units_by_code => Some(o.id.clone()),
-                _ => None,
-            };
-            if let Some(uid) = ou {
-                match fitting
-                    .iter()
-                    .copied()
-                    .find(|&i| meta.data_set_assigned(i, &uid))
-                {
-                    Some(i) => chosen = i,
-                    None => {
-                        let ds = &meta.data_sets[chosen];
-                        return Placement::OrgUnitNotAssigned(format!(
-                            "org unit `{org_unit}` is not assigned to data set {}",
-                            id_for(&ds.id, &ds.code, true)
-                        ));
-                    }
-                }
+        let uid = match (self.org_units_by_code, meta.organisation_unit(org_unit)) {
+            (_, Some(o)) if o.id == org_unit || self.org_units_by_code => o.id.as_str(),
+            _ => return Placement::DataSet(Some(first)),
+        };
+        match fitting.find(|&i| meta.data_set_assigned(i, uid)) {
+            Some(i) => Placement::DataSet(Some(i)),
+            None => {
+                let ds = &meta.data_sets[first];
+                Placement::OrgUnitNotAssigned(format!(
+                    "org unit `{org_unit}` is not assigned to data set {}",
+                    id_for(&ds.id, &ds.code, true)
+                ))
             }
         }
-        let ds = &meta.data_sets[chosen];
+    }
+
+    /// `a Monthly period, but DS_Q is Quarterly, …`: why no candidate fits.
+    fn period_types_of(&self, resolved: &Resolved, period_type: PeriodType) -> String {
+        let types: Vec<String> = resolved
+            .data_sets
+            .iter()
+            .map(|&i| {
+                let ds = &self.meta.data_sets[i];
+                format!(
+                    "{} is {}",
+                    id_for(&ds.id, &ds.code, true),
+                    ds.period_type.as_deref().unwrap_or("?")
+                )
+            })
+            .collect();
+        format!("a {period_type} period, but {}", types.join(", "))
+    }
+
+    /// The output id of a data set of the metadata: its code when it has one, else its UID.
+    pub fn data_set_id(&self, index: usize) -> DataSetId {
+        let ds = &self.meta.data_sets[index];
         let by_code = ds.code.as_deref().is_some_and(|c| !c.is_empty());
-        Placement::DataSet(Some((
-            chosen,
-            DataSetId {
-                id: id_for(&ds.id, &ds.code, true).to_string(),
-                scheme: if by_code {
-                    IdScheme::Code
-                } else {
-                    IdScheme::Uid
-                },
+        DataSetId {
+            id: id_for(&ds.id, &ds.code, true).to_string(),
+            scheme: if by_code {
+                IdScheme::Code
+            } else {
+                IdScheme::Uid
             },
-        )))
+        }
+    }
+
+    /// The first data-entry check a value of this target fails in `data_set` on the import
+    /// date (org unit and AOC as (id, interned key)), if any.
+    pub fn admits(
+        &mut self,
+        r: TargetRef,
+        data_set: usize,
+        period: &PeriodFacts,
+        org_unit: (&str, Id),
+        aoc: (&str, Id),
+    ) -> Option<(crate::reason::Reason, String)> {
+        let facts = Facts {
+            data_set,
+            data_element: &self.results[r.0 as usize].element,
+            period,
+            org_unit,
+            aoc,
+        };
+        self.entry.check(&facts)
     }
 }

@@ -80,14 +80,14 @@ fn finished(out: &mut Vec<String>, run: &Run) {
 
 /// Read, written, left out by reason.
 fn counts(out: &mut Vec<String>, run: &Run) {
-    let p = run.converted;
+    let p = run.entries.converted;
     let files = run.inputs.len() as u64;
     out.push(format!(
         "pi2de: read {} from {}",
         count(p.ledger.read, "value"),
         count(files, "input")
     ));
-    if let Some(t) = &run.target {
+    if let Some(t) = &run.facts.target {
         out.push(format!("  target: {}", t.describe()));
     }
     let target = if run.config.dry_run {
@@ -141,7 +141,7 @@ fn counts(out: &mut Vec<String>, run: &Run) {
 }
 
 fn conflicts(out: &mut Vec<String>, run: &Run) {
-    let p = run.converted;
+    let p = run.entries.converted;
     let n = p.conflict_count();
     if n == 0 {
         return;
@@ -162,7 +162,7 @@ fn conflicts(out: &mut Vec<String>, run: &Run) {
 }
 
 fn mapping_warnings(out: &mut Vec<String>, run: &Run) {
-    let Some(m) = run.mapping else { return };
+    let Some(m) = run.facts.mapping else { return };
     // Convert refuses a mapping with errors of its own: the errors left are target errors.
     let errors: Vec<_> = m.errors().collect();
     let warnings: Vec<_> = m.warnings().collect();
@@ -186,7 +186,7 @@ fn mapping_warnings(out: &mut Vec<String>, run: &Run) {
 
 /// Left-out values to look at, deletions, warnings, completeness, values without a data set.
 fn notes(out: &mut Vec<String>, run: &Run) {
-    let p = run.converted;
+    let p = run.entries.converted;
     if p.ledger.left_total() > p.identical_merged() {
         let see = match &run.config.summary {
             Some(s) => format!(": every one is listed in {s}"),
@@ -194,22 +194,22 @@ fn notes(out: &mut Vec<String>, run: &Run) {
         };
         out.push(format!("  Some values were left out{see}."));
     }
-    if !run.zeros.is_empty() {
+    if !run.entries.zeros.is_empty() {
         out.push(format!(
             "  zero-filled {:>7}  (0 written where no value arrived, --zero-fill; apart from read = written + left out)",
-            run.zeros.len()
+            run.entries.zeros.len()
         ));
     }
-    if !run.deletions.is_empty() {
+    if !run.entries.deletions.is_empty() {
         out.push(format!(
             "  deletions  {:>9}  (values of --previous outputs that are gone at the source, written with deleted=true)",
-            run.deletions.len()
+            run.entries.deletions.len()
         ));
     }
-    for w in &run.warnings {
+    for w in &run.facts.warnings {
         out.push(format!("  warning: {w}"));
     }
-    if let Some(v) = &run.validation {
+    if let Some(v) = &run.facts.validation {
         out.push(format!(
             "  validation rules: {} evaluated, {}{}",
             v.evaluated,

@@ -8,12 +8,11 @@ pub mod summary;
 pub mod workbook;
 
 use crate::config::{ConvertConfig, OutputPlan};
-use crate::convert::Converted;
 use crate::convert::duplicates::OutputKey;
 use crate::exit_codes::ExitCode;
 use crate::ids::DataSetId;
 use crate::mapping::Mapping;
-use crate::policy::deletions::Deletion;
+use crate::policy::Entries;
 use crate::policy::validation::Outcome as Validation;
 use crate::preflight::version::TargetVersion;
 use crate::read::InputInfo;
@@ -32,9 +31,8 @@ pub struct OutputFile {
     pub sha256: Option<String>,
 }
 
-/// Everything known about a finished (or failed) conversion.
-pub struct Run<'a> {
-    pub config: &'a ConvertConfig,
+/// What a run found besides its values, gathered once the values are converted.
+pub struct Facts<'a> {
     /// The target instance's version, when the run judged against one.
     pub target: Option<TargetVersion>,
     /// Things the user must know that are not about single values.
@@ -45,22 +43,26 @@ pub struct Run<'a> {
     /// The SHA-256 of the mapping file and of the target metadata, when hashing.
     pub mapping_sha256: Option<String>,
     pub metadata_sha256: Option<String>,
+    /// The target's validation rules on the values written (with --target-metadata).
+    pub validation: Option<Validation>,
+}
+
+/// A finished (or failed) conversion, assembled once after the work: what it read, found and
+/// wrote, and how it ended.
+pub struct Run<'a> {
+    pub config: &'a ConvertConfig,
+    pub facts: Facts<'a>,
     pub inputs: &'a [InputInfo],
-    pub converted: &'a Converted,
-    /// Zeros written by `--zero-fill`.
-    pub zeros: &'a [crate::policy::zero_fill::Zero],
-    /// Deletions found against `--previous`.
-    pub deletions: &'a [Deletion],
+    /// The values, zeros and deletions written (or that would have been).
+    pub entries: Entries<'a>,
     pub schemes: &'a Schemes,
     /// The output files, once in place.
     pub files: Vec<OutputFile>,
     /// The completeness payload written, and its registrations.
     pub complete: Option<(String, usize)>,
     pub exit_code: ExitCode,
-    /// Why the run stopped without output, for a failing policy.
+    /// Why the run stopped without output (a failing policy, ids that cannot be written).
     pub failure: Option<String>,
-    /// The target's validation rules on the values written (with --target-metadata).
-    pub validation: Option<Validation>,
     /// When the run started, for the time it took.
     pub started: std::time::Instant,
 }
@@ -102,7 +104,7 @@ impl Run<'_> {
     /// Every deletion written: those read from the inputs, then those found against
     /// `--previous`.
     pub fn deletion_rows(&self) -> Vec<DeletionRow> {
-        let c = self.converted;
+        let c = self.entries.converted;
         let read = c
             .values()
             .filter(|(_, s)| s.deletes())
@@ -112,7 +114,7 @@ impl Run<'_> {
                 data_set: c.data_set(s.data_set).map(|d| d.id),
                 source: "input",
             });
-        let previous = self.deletions.iter().map(|d| DeletionRow {
+        let previous = self.entries.deletions.iter().map(|d| DeletionRow {
             key: OutputKey {
                 data_element: d.previous.data_element.clone(),
                 period: d.previous.period.clone(),

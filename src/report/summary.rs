@@ -9,7 +9,7 @@ use crate::convert::ledger::DETAIL_CAP;
 
 /// Builds the summary object.
 pub fn build(run: &Run) -> Value {
-    let c = run.converted;
+    let c = run.entries.converted;
     let config = run.config;
     let left: serde_json::Map<String, Value> = c
         .ledger
@@ -28,7 +28,7 @@ pub fn build(run: &Run) -> Value {
         "mapping": mapping(run),
         "output": output(run),
         "outputs": files(run),
-        "deletions": run.deletions.len(),
+        "deletions": run.entries.deletions.len(),
         "deletedValues": deletions,
         "completeness": run.complete.as_ref().map(|(path, n)| json!({
             "path": path, "registrations": n,
@@ -37,22 +37,22 @@ pub fn build(run: &Run) -> Value {
         "dryRun": config.dry_run,
         "options": options(run),
         "targetMetadata": run.config.target_metadata.as_ref().map(|p| json!({
-            "path": p, "sha256": run.metadata_sha256,
+            "path": p, "sha256": run.facts.metadata_sha256,
         })),
-        "target": run.target.as_ref().map(|t| json!({
+        "target": run.facts.target.as_ref().map(|t| json!({
             "version": t.version.map(|v| v.to_string()),
             "source": t.source,
             "rules": match t.version { Some(v) if !v.is_entry_pipeline() => "2.42", _ => "2.43" },
         })),
-        "warnings": run.warnings,
-        "validation": run.validation.as_ref().map(|v| json!({
+        "warnings": run.facts.warnings,
+        "validation": run.facts.validation.as_ref().map(|v| json!({
             "evaluated": v.evaluated, "checks": v.checks, "skipped": v.skipped,
             "violationCount": v.violations.len(),
             "violations": v.violations.iter().take(DETAIL_CAP).collect::<Vec<_>>(),
         })),
         "counts": {
             "read": c.ledger.read, "written": c.written(), "deleted": c.input_deletions(),
-            "zeroFilled": run.zeros.len(),
+            "zeroFilled": run.entries.zeros.len(),
             "leftOut": left,
         },
         "duplicates": c.conflicts(),
@@ -100,17 +100,17 @@ fn output(run: &Run) -> Value {
         [one] if !run.split() => one.clone(),
         _ => json!({
             "path": run.config.output_name, "format": run.config.format,
-            "values": run.converted.written(), "files": files.len(),
+            "values": run.entries.converted.written(), "files": files.len(),
         }),
     }
 }
 
 fn mapping(run: &Run) -> Option<Value> {
-    let m = run.mapping?;
+    let m = run.facts.mapping?;
     let rows: Vec<Value> = m
         .rows
         .iter()
-        .zip(&run.converted.ledger.row_counts)
+        .zip(&run.entries.converted.ledger.row_counts)
         .map(|(r, n)| {
             json!({
                 "row": r.row, "programIndicator": r.source,
@@ -123,7 +123,7 @@ fn mapping(run: &Run) -> Option<Value> {
         })
         .collect();
     Some(json!({
-        "path": m.path, "sha256": run.mapping_sha256, "sheet": m.sheet, "rows": rows,
+        "path": m.path, "sha256": run.facts.mapping_sha256, "sheet": m.sheet, "rows": rows,
         "findings": m.findings,
     }))
 }

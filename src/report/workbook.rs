@@ -65,15 +65,16 @@ fn summary_run(s: &mut Rows, run: &Run) {
         kv(s, "  values", input.values);
     }
     let mapping = run
+        .facts
         .mapping
         .map_or("(none: ids passed through)", |m| m.path.as_str());
     kv(s, "mapping", mapping);
-    if run.mapping.is_some() {
-        kv(s, "  sha256", run.mapping_sha256.as_deref());
+    if run.facts.mapping.is_some() {
+        kv(s, "  sha256", run.facts.mapping_sha256.as_deref());
     }
     if let Some(meta) = &config.target_metadata {
         kv(s, "target metadata", meta.as_str());
-        kv(s, "  sha256", run.metadata_sha256.as_deref());
+        kv(s, "  sha256", run.facts.metadata_sha256.as_deref());
     }
     kv(
         s,
@@ -101,7 +102,7 @@ fn summary_run(s: &mut Rows, run: &Run) {
     if let Some(c) = &config.comment {
         kv(s, "--comment", c);
     }
-    if let Some(t) = &run.target {
+    if let Some(t) = &run.facts.target {
         kv(s, "target", t.describe());
         kv(
             s,
@@ -109,14 +110,14 @@ fn summary_run(s: &mut Rows, run: &Run) {
             config.as_of_text.as_deref().unwrap_or("today"),
         );
     }
-    for w in &run.warnings {
+    for w in &run.facts.warnings {
         kv(s, "warning", w);
     }
 }
 
 /// The reconciliation, by reason.
 fn summary_counts(s: &mut Rows, run: &Run) {
-    let c = run.converted;
+    let c = run.entries.converted;
     let (read, written, left) = (c.ledger.read, c.written(), c.ledger.left_total());
     kv(s, "values read", read);
     kv(s, "values written", written);
@@ -167,7 +168,7 @@ fn summary_outputs(s: &mut Rows, run: &Run) {
     kv(
         s,
         "deletions (outside the reconciliation)",
-        run.deletions.len() as u64,
+        run.entries.deletions.len() as u64,
     );
     if let Some((path, n)) = &run.complete {
         kv(s, "completeness", format!("{n} registrations in {path}"));
@@ -176,8 +177,8 @@ fn summary_outputs(s: &mut Rows, run: &Run) {
 }
 
 fn mapping_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
-    let counts = &run.converted.ledger.row_counts;
-    let rows: Rows = run.mapping.map_or(Rows::new(), |m| {
+    let counts = &run.entries.converted.ledger.row_counts;
+    let rows: Rows = run.facts.mapping.map_or(Rows::new(), |m| {
         m.rows
             .iter()
             .zip(counts)
@@ -214,7 +215,7 @@ fn mapping_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
 }
 
 fn unmapped_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
-    let rows = run.converted.unmapped().into_iter().map(|u| {
+    let rows = run.entries.converted.unmapped().into_iter().map(|u| {
         let cells: Vec<Cell> = vec![
             u.data_element.into(),
             u.category_option_combo.into(),
@@ -236,7 +237,7 @@ fn unmapped_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
 }
 
 fn duplicates_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
-    let rows = run.converted.conflicts().iter().flat_map(|c| {
+    let rows = run.entries.converted.conflicts().iter().flat_map(|c| {
         c.sources.iter().map(move |src| {
             let cells: Vec<Cell> = vec![
                 (&c.key.data_element).into(),
@@ -276,7 +277,7 @@ fn duplicates_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
 }
 
 fn left_out_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
-    let ledger = &run.converted.ledger;
+    let ledger = &run.entries.converted.ledger;
     let mut rows: Rows = ledger
         .details()
         .iter()
@@ -322,10 +323,12 @@ fn left_out_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
 fn totals_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
     let kind = |de: &str| {
         let row_type = run
+            .facts
             .mapping
             .and_then(|m| m.rows.iter().find(|r| r.data_element == de))
             .and_then(|r| r.value_type);
         let element = run
+            .facts
             .metadata
             .and_then(|m| m.data_element(de))
             .map(|(d, _)| d);
@@ -335,7 +338,7 @@ fn totals_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
         let aggregation = element.and_then(|d| d.aggregation_type.as_deref());
         not_additive(row_type.or(meta_type), aggregation)
     };
-    let rows = totals(run.converted, kind).into_iter().map(|t| {
+    let rows = totals(run.entries.converted, kind).into_iter().map(|t| {
         let cells: Vec<Cell> = vec![
             t.data_element.into(),
             t.category_option_combo.into(),
@@ -390,7 +393,7 @@ fn deletions_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
 }
 
 fn validation_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
-    let Some(v) = &run.validation else {
+    let Some(v) = &run.facts.validation else {
         return Ok(());
     };
     let number = |x: Option<f64>| x.map_or(Cell::Empty, Cell::Number);
@@ -444,7 +447,8 @@ fn validation_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
 
 /// Each reason a value can be left out for, in a sentence, with this run's count.
 fn reasons_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
-    let counts: Vec<(crate::convert::Reason, u64)> = run.converted.ledger.counts().collect();
+    let counts: Vec<(crate::convert::Reason, u64)> =
+        run.entries.converted.ledger.counts().collect();
     let rows = counts
         .iter()
         .map(|&(r, n)| vec![Cell::from(r.name()), n.into(), Cell::from(r.explain())]);

@@ -17,7 +17,7 @@ use crate::exit_codes::ExitCode;
 use crate::policy::deletions::{self, Deletion};
 use crate::policy::zero_fill::{self, Zero};
 use crate::policy::{Entries, validation};
-use crate::preflight::Preflight;
+use crate::preflight::Targets;
 use crate::preflight::entry::EntryRules;
 use crate::read::{self, InputInfo};
 use crate::relay;
@@ -30,111 +30,111 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
     let config = ConvertConfig::from_args(args)?;
     let loaded = Loaded::load(&config)?;
     let prepared = output::prepare(&config)?;
-    let (converted, inputs) = convert(&config, &loaded)?;
+    // The work: convert, settle the schemes, then the policies with the same target checks.
+    let (converted, mut targets, inputs) = convert(&config, &loaded)?;
     nothing_read(&inputs)?;
     let (mut schemes, undeclared) =
         load::output_schemes(&config, loaded.mapping.as_ref(), &inputs)?;
     verdict::settle(&mut schemes, undeclared, &converted)?;
     let previous = load::read_previous(&config, &schemes)?;
-    let deletions = find_deletions(&config, &loaded, &converted, &previous);
-    let zeros = find_zeros(&config, &loaded, &converted);
+    let deletions = find_deletions(&config, &loaded, &converted, &previous, targets.as_mut());
+    let zeros = find_zeros(&config, &loaded, &converted, targets.as_mut());
     let entries = Entries {
         converted: &converted,
         zeros: &zeros,
         deletions: &deletions,
     };
-    let mut run = new_run(&config, &loaded, &inputs, entries, &schemes);
-    run.started = started;
-    if run.failure.is_none() {
-        run.failure = verdict::check(&config, entries, &schemes, loaded.mapping.as_ref());
-    }
+    let facts = facts(&config, &loaded, &inputs, entries);
+    // The outcome, decided once: a failure writes no output, only the reports saying why.
+    let failure = policy_failure(&config, &converted)
+        .or_else(|| verdict::check(&config, entries, &schemes, loaded.mapping.as_ref()));
     let mut staging = Staging::default();
-    if let Some(failure) = run.failure.clone() {
-        // The summary and workbook say why; no output is written.
-        stage_reports(&run, &mut staging)?;
-        staging.commit()?;
-        bail!(failure);
-    }
-    if !config.dry_run {
-        let mapping = loaded.mapping.as_ref();
-        run.files =
-            output::write_outputs(&config, entries, &schemes, prepared, mapping, &mut staging)?;
-        if let Some(c) = &config.complete {
-            let n = output::write_complete(&c.path, &converted, c.min, &mut staging)?;
-            run.complete = Some((c.path.clone(), n));
+    let (files, complete) = match (&failure, config.dry_run) {
+        (None, false) => {
+            let mapping = loaded.mapping.as_ref();
+            let files =
+                output::write_outputs(&config, entries, &schemes, prepared, mapping, &mut staging)?;
+            let complete = match &config.complete {
+                Some(c) => {
+                    let n = output::write_complete(&c.path, &converted, c.min, &mut staging)?;
+                    Some((c.path.clone(), n))
+                }
+                None => None,
+            };
+            (files, complete)
         }
-    }
-    run.exit_code = exit_code(&converted, &inputs);
+        _ => (Vec::new(), None),
+    };
+    let exit_code = match failure {
+        Some(_) => ExitCode::Error,
+        None => exit_code(&converted, &inputs),
+    };
+    let run = Run {
+        config: &config,
+        facts,
+        inputs: &inputs,
+        entries,
+        schemes: &schemes,
+        files,
+        complete,
+        exit_code,
+        failure,
+        started,
+    };
     stage_reports(&run, &mut staging)?;
     // Every file is complete on disk: only now is any moved into place.
     staging.commit()?;
+    if let Some(failure) = run.failure {
+        bail!(failure);
+    }
     if !config.quiet {
         report::console::print(&run);
     }
     Ok(run.exit_code)
 }
 
-/// What the reports need to know of a conversion, before anything is written.
-fn new_run<'a>(
-    config: &'a ConvertConfig,
+/// What the reports state besides the values: the target version, warnings, the mapping and
+/// metadata with their digests, the validation rules' outcome.
+fn facts<'a>(
+    config: &ConvertConfig,
     loaded: &'a Loaded,
-    inputs: &'a [InputInfo],
-    e: Entries<'a>,
-    schemes: &'a crate::write::Schemes,
-) -> Run<'a> {
-    let validation = loaded
-        .metadata
-        .as_ref()
-        .filter(|m| !m.validation_rules.is_empty())
-        .map(|m| validation::evaluate(m, e.values()));
-    Run {
-        config,
+    inputs: &[InputInfo],
+    e: Entries,
+) -> report::Facts<'a> {
+    let sha256 = |path: Option<&str>| {
+        path.filter(|_| config.hash)
+            .and_then(crate::write::folder::file_sha256)
+    };
+    report::Facts {
         target: (config.target_metadata.is_some() || config.target_version.is_some())
             .then(|| loaded.target.clone()),
         warnings: warnings(loaded, inputs, e),
         mapping: loaded.mapping.as_ref(),
         metadata: loaded.metadata.as_ref(),
-        mapping_sha256: config
-            .mapping
-            .as_deref()
-            .filter(|_| config.hash)
-            .and_then(crate::write::folder::file_sha256),
-        metadata_sha256: config
-            .target_metadata
-            .as_deref()
-            .filter(|_| config.hash)
-            .and_then(crate::write::folder::file_sha256),
-        inputs,
-        converted: e.converted,
-        zeros: e.zeros,
-        deletions: e.deletions,
-        schemes,
-        files: Vec::new(),
-        complete: None,
-        exit_code: ExitCode::Error,
-        failure: policy_failure(config, e.converted),
-        validation,
-        started: std::time::Instant::now(),
+        mapping_sha256: sha256(config.mapping.as_deref()),
+        metadata_sha256: sha256(config.target_metadata.as_deref()),
+        validation: loaded
+            .metadata
+            .as_ref()
+            .filter(|m| !m.validation_rules.is_empty())
+            .map(|m| validation::evaluate(m, e.values())),
     }
 }
 
 /// `--zero-fill`: zeros where no value arrived (the configuration made sure of a mapping and
 /// the target metadata).
-fn find_zeros(config: &ConvertConfig, loaded: &Loaded, converted: &Converted) -> Vec<Zero> {
-    let (true, Some(mapping), Some(metadata)) = (
+fn find_zeros(
+    config: &ConvertConfig,
+    loaded: &Loaded,
+    converted: &Converted,
+    targets: Option<&mut Targets>,
+) -> Vec<Zero> {
+    let (true, Some(mapping), Some(metadata), Some(targets)) = (
         config.zero_fill,
         loaded.mapping.as_ref(),
         loaded.metadata.as_ref(),
+        targets,
     ) else {
-        return Vec::new();
-    };
-    let rules = EntryRules {
-        version: loaded.target.version,
-        as_of: config.as_of,
-        edit_expired: config.edit_expired,
-        payload_data_set: matches!(config.output, crate::config::OutputPlan::Folder { .. }),
-    };
-    let Some(preflight) = preflight(config, loaded, rules) else {
         return Vec::new();
     };
     zero_fill::find(
@@ -142,7 +142,7 @@ fn find_zeros(config: &ConvertConfig, loaded: &Loaded, converted: &Converted) ->
         zero_fill::Context {
             mapping,
             metadata,
-            preflight,
+            targets,
             scope: scope(config),
         },
     )
@@ -177,20 +177,18 @@ fn nothing_read(inputs: &[InputInfo]) -> Result<()> {
     )
 }
 
-/// Reads every input on this thread and converts on another.
-fn convert(config: &ConvertConfig, loaded: &Loaded) -> Result<(Converted, Vec<InputInfo>)> {
+/// Reads every input on this thread and converts on another; gives back the target checks
+/// with what they judged.
+fn convert<'m>(
+    config: &ConvertConfig,
+    loaded: &'m Loaded,
+) -> Result<(Converted, Option<Targets<'m>>, Vec<InputInfo>)> {
     let progress = read::progress_bar(&config.inputs, config.progress);
-    let rules = EntryRules {
-        version: loaded.target.version,
-        as_of: config.as_of,
-        edit_expired: config.edit_expired,
-        payload_data_set: matches!(config.output, crate::config::OutputPlan::Folder { .. }),
-    };
     let (converter, inputs) = relay::run(
         || {
             Converter::new(Rules {
                 mapping: loaded.mapping.as_ref(),
-                preflight: preflight(config, loaded, rules),
+                targets: targets(config, loaded),
                 scope: scope(config),
                 policy: config.on_duplicate,
                 csv_output: config.format == read::Format::Csv,
@@ -210,7 +208,8 @@ fn convert(config: &ConvertConfig, loaded: &Loaded) -> Result<(Converted, Vec<In
     if let Some(bar) = &progress {
         bar.finish_and_clear();
     }
-    Ok((converter.finish()?, inputs))
+    let (converted, targets) = converter.finish()?;
+    Ok((converted, targets, inputs))
 }
 
 fn scope(config: &ConvertConfig) -> Scope {
@@ -220,14 +219,18 @@ fn scope(config: &ConvertConfig) -> Scope {
     }
 }
 
-fn preflight<'m>(
-    config: &ConvertConfig,
-    loaded: &'m Loaded,
-    rules: EntryRules,
-) -> Option<Preflight<'m>> {
-    let by_code = config.org_unit_scheme == Some(crate::ids::IdScheme::Code);
+/// The checks against `--target-metadata`: one per conversion, lent in turn to the judge, the
+/// deletions and the zero-fill.
+fn targets<'m>(config: &ConvertConfig, loaded: &'m Loaded) -> Option<Targets<'m>> {
     let meta = loaded.metadata.as_ref()?;
-    Some(Preflight::new(meta, config.target_scheme(), by_code, rules))
+    let rules = EntryRules {
+        version: loaded.target.version,
+        as_of: config.as_of,
+        edit_expired: config.edit_expired,
+        payload_data_set: matches!(config.output, crate::config::OutputPlan::Folder { .. }),
+    };
+    let by_code = config.org_unit_scheme == Some(crate::ids::IdScheme::Code);
+    Some(Targets::new(meta, config.target_scheme(), by_code, rules))
 }
 
 fn find_deletions(
@@ -235,20 +238,15 @@ fn find_deletions(
     loaded: &Loaded,
     converted: &Converted,
     previous: &[deletions::PreviousValue],
+    targets: Option<&mut Targets>,
 ) -> Vec<Deletion> {
     if previous.is_empty() {
         return Vec::new();
     }
-    let rules = EntryRules {
-        version: loaded.target.version,
-        as_of: config.as_of,
-        edit_expired: config.edit_expired,
-        payload_data_set: false,
-    };
     let ctx = deletions::Context {
         mapping: loaded.mapping.as_ref(),
         scope: scope(config),
-        preflight: preflight(config, loaded, rules),
+        targets,
         target_scheme: config.target_scheme().into(),
     };
     deletions::find(converted, ctx, previous)

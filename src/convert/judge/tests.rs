@@ -61,7 +61,7 @@ fn the_first_rule_broken_decides_the_reason() {
         edit_expired: false,
         payload_data_set: false,
     };
-    let preflight = Preflight::new(&meta, TargetScheme::Code, false, rules);
+    let targets = Targets::new(&meta, TargetScheme::Code, false, rules);
     let scope = Scope {
         window: Some(Window::parse("202401..202406").expect("a window")),
         exclude_from: Some(Date::parse("2024-05-15").expect("a date")),
@@ -70,7 +70,7 @@ fn the_first_rule_broken_decides_the_reason() {
     let mut judge = Judge::new(
         &mut ids,
         Some(&mapping),
-        Some(preflight),
+        Some(targets),
         scope,
         true,
         IdScheme::Code,
