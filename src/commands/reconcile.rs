@@ -103,31 +103,31 @@ fn describe(v: &Traced) -> String {
     let mut s = format!(
         "#{} {} {} {}{} = {}{}",
         v.index,
-        r["dataElement"],
-        r["period"],
-        r["orgUnit"],
-        if r["categoryOptionCombo"].is_empty() {
+        r.data_element,
+        r.period,
+        r.org_unit,
+        if r.category_option_combo.is_empty() {
             String::new()
         } else {
-            format!(" coc={}", r["categoryOptionCombo"])
+            format!(" coc={}", r.category_option_combo)
         },
-        r["value"],
-        if r["deleted"] == "true" {
+        r.value,
+        if r.deleted == "true" {
             " (deletion)"
         } else {
             ""
         }
     );
-    if !r["source"].is_empty() || !r["input"].is_empty() {
-        let place = if r["line"].is_empty() {
-            format!("value {}", r["valueNumber"])
+    if !r.source.is_empty() || !r.input.is_empty() {
+        let place = if r.line.is_empty() {
+            format!("value {}", r.value_number)
         } else {
-            format!("line {}", r["line"])
+            format!("line {}", r.line)
         };
-        s.push_str(&format!(" ← {} {}, {place}", r["source"], r["input"]));
+        s.push_str(&format!(" ← {} {}, {place}", r.source, r.input));
     }
-    if !r["mappingCell"].is_empty() {
-        s.push_str(&format!(", {}", r["mappingCell"]));
+    if !r.mapping_cell.is_empty() {
+        s.push_str(&format!(", {}", r.mapping_cell));
     }
     if v.rows.len() > 1 {
         s.push_str(&format!(" (+{} more sources)", v.rows.len() - 1));
@@ -242,23 +242,16 @@ fn workbook(r: &Reconciled) -> Result<Vec<u8>> {
                     Cell::from(meaning),
                     Cell::from(h.conflict.message.as_str()),
                 ];
-                cells.extend(
-                    crate::policy::trace::HEADER
-                        .iter()
-                        .map(|k| Cell::from(row[k].as_str())),
-                );
+                cells.extend(row.fields().map(Cell::from));
                 cells
             })
         })
     });
     add_table(&mut wb, "Conflicts", &headers, rows, 100_000)?;
     let rows = r.unaccounted.iter().flat_map(|v| {
-        v.rows.iter().map(|row| {
-            crate::policy::trace::HEADER
-                .iter()
-                .map(|k| Cell::from(row[k].as_str()))
-                .collect()
-        })
+        v.rows
+            .iter()
+            .map(|row| row.fields().map(Cell::from).to_vec())
     });
     add_table(
         &mut wb,

@@ -7,11 +7,15 @@
 
 use std::io::{self, Write};
 
+use serde::{Deserialize, Serialize};
+
 use super::Entries;
 use super::split::Group;
 use crate::mapping::{Col, Mapping};
+use crate::write::csv::Guarded;
 
-/// The columns, in order (`pi2de reconcile` finds them by name).
+/// The columns, in order: the field names of [`TraceRow`] (`pi2de reconcile` finds them by
+/// name; a test holds the two to one list).
 pub const HEADER: [&str; 18] = [
     "file",
     "index",
@@ -33,16 +37,83 @@ pub const HEADER: [&str; 18] = [
     "mappingCell",
 ];
 
+/// One row of the trace, the one definition its writer and `pi2de reconcile` share: text
+/// fields of type `T`, numbers of type `N` (written as numbers, read back as the text a
+/// spreadsheet may have left).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceRow<T, N> {
+    pub file: T,
+    pub index: N,
+    pub data_element: T,
+    pub period: T,
+    pub org_unit: T,
+    pub category_option_combo: T,
+    pub attribute_option_combo: T,
+    pub value: T,
+    pub deleted: T,
+    pub source: T,
+    pub source_category_option_combo: T,
+    pub source_attribute_option_combo: T,
+    pub source_org_unit: T,
+    pub source_value: T,
+    pub input: T,
+    pub line: N,
+    pub value_number: N,
+    pub mapping_cell: T,
+}
+
+/// A row as written: every text through the formula guard.
+type Written<'a> = TraceRow<Guarded<'a>, Option<u64>>;
+
+/// A row as read back (guards removed).
+pub type ReadRow = TraceRow<String, String>;
+
+impl ReadRow {
+    /// The fields in [`HEADER`]'s order.
+    pub fn fields(&self) -> [&str; 18] {
+        [
+            &self.file,
+            &self.index,
+            &self.data_element,
+            &self.period,
+            &self.org_unit,
+            &self.category_option_combo,
+            &self.attribute_option_combo,
+            &self.value,
+            &self.deleted,
+            &self.source,
+            &self.source_category_option_combo,
+            &self.source_attribute_option_combo,
+            &self.source_org_unit,
+            &self.source_value,
+            &self.input,
+            &self.line,
+            &self.value_number,
+            &self.mapping_cell,
+        ]
+    }
+}
+
 /// The files the rows name: the inputs and the `--previous` outputs.
 pub struct Sources<'a> {
     pub inputs: &'a [String],
     pub previous: &'a [String],
 }
 
-/// Writes the trace as CSV: a UTF-8 byte-order mark (so that Excel reads it as UTF-8), the
-/// header, then the rows of each file. Rows are written field by field, without building them.
+/// Where a row's value came from: its source ids and value, the file, place and mapping row.
+struct Origin<'a> {
+    source: [&'a str; 5],
+    input: &'a str,
+    line: Option<u64>,
+    number: Option<u64>,
+    row: usize,
+}
+
+/// Writes the trace as CSV with the `csv` crate: a UTF-8 byte-order mark (so that Excel reads
+/// it as UTF-8), the header, then the rows of each file.
 pub struct Trace<'w> {
-    out: &'w mut dyn Write,
+    out: csv::Writer<&'w mut dyn Write>,
     /// The mapping cell of each mapping row's source (`mapping!A5`).
     cells: Vec<String>,
 }
@@ -53,12 +124,8 @@ impl<'w> Trace<'w> {
         let cells = mapping.map_or(Vec::new(), |m| {
             m.rows.iter().map(|r| m.cell(Col::Source, r.row)).collect()
         });
-        let mut t = Trace { out, cells };
-        for (i, h) in HEADER.iter().enumerate() {
-            t.field(i > 0, h)?;
-        }
-        t.out.write_all(b"\n")?;
-        Ok(t)
+        let out = csv::WriterBuilder::new().from_writer(out);
+        Ok(Trace { out, cells })
     }
 
     /// The rows of one output file.
@@ -68,92 +135,105 @@ impl<'w> Trace<'w> {
         for &i in group.slots() {
             let slot = c.slot(i as usize);
             let v = c.output_value(slot, None);
-            let [de, pe, ou, coc, aoc, value] = v.fields();
-            let target = [
-                de,
-                pe,
-                ou,
-                coc,
-                aoc,
-                value,
-                if v.deleted { "true" } else { "false" },
-            ];
             for k in slot.contributions() {
-                self.start(file, index, &target)?;
                 let text = |id| c.text(id);
-                for f in [
-                    text(k.source.data_element),
-                    text(k.source.category_option_combo),
-                    text(k.source.attribute_option_combo),
-                    text(k.source.org_unit),
-                    c.contribution_text(k),
-                    src.inputs.get(k.input as usize).map_or("", String::as_str),
-                ] {
-                    self.field(true, f)?;
-                }
-                let line = (k.line > 0).then_some(u64::from(k.line));
-                self.end(line, Some(u64::from(k.record)), k.row as usize)?;
+                let origin = Origin {
+                    source: [
+                        text(k.source.data_element),
+                        text(k.source.category_option_combo),
+                        text(k.source.attribute_option_combo),
+                        text(k.source.org_unit),
+                        c.contribution_text(k),
+                    ],
+                    input: src.inputs.get(k.input as usize).map_or("", String::as_str),
+                    line: (k.line > 0).then_some(u64::from(k.line)),
+                    number: Some(u64::from(k.record)),
+                    row: k.row as usize,
+                };
+                self.row(file, index, v.fields(), v.deleted, origin)?;
             }
             index += 1;
         }
         for &i in group.filled() {
-            let [de, pe, ou, coc, aoc, value] = e.zeros[i as usize].output_value(None).fields();
-            let row = e.zeros[i as usize].row;
-            let target = [de, pe, ou, coc, aoc, value, "false"];
-            self.start(file, index, &target)?;
-            for f in ["(zero-fill)", "", "", "", "", ""] {
-                self.field(true, f)?;
-            }
-            self.end(None, None, row)?;
+            let z = &e.zeros[i as usize];
+            let origin = Origin {
+                source: ["(zero-fill)", "", "", "", ""],
+                input: "",
+                line: None,
+                number: None,
+                row: z.row,
+            };
+            self.row(file, index, z.output_value(None).fields(), false, origin)?;
             index += 1;
         }
         for &i in group.found() {
             let d = &e.deletions[i as usize];
             let p = &d.previous;
-            let [de, pe, ou, coc, aoc, value] = d.output_value(None).fields();
-            let target = [de, pe, ou, coc, aoc, value, "true"];
-            self.start(file, index, &target)?;
-            let input = src
-                .previous
-                .get(p.input as usize)
-                .map_or("", String::as_str);
-            for f in ["", "", "", "", &p.value, input] {
-                self.field(true, f)?;
-            }
-            self.end(p.place.line, Some(p.place.record), d.row)?;
+            let origin = Origin {
+                source: ["", "", "", "", &p.value],
+                input: src
+                    .previous
+                    .get(p.input as usize)
+                    .map_or("", String::as_str),
+                line: p.place.line,
+                number: Some(p.place.record),
+                row: d.row,
+            };
+            self.row(file, index, d.output_value(None).fields(), true, origin)?;
             index += 1;
         }
         Ok(())
     }
 
-    /// The file, index and the value as written.
-    fn start(&mut self, file: &str, index: u64, target: &[&str; 7]) -> io::Result<()> {
-        self.field(false, file)?;
-        write!(self.out, ",{index}")?;
-        for f in target {
-            self.field(true, f)?;
-        }
-        Ok(())
+    /// One row: the value as written (`[de, pe, ou, coc, aoc, value]`) and where it came from.
+    fn row(
+        &mut self,
+        file: &str,
+        index: u64,
+        target: [&str; 6],
+        deleted: bool,
+        o: Origin,
+    ) -> io::Result<()> {
+        let [de, pe, ou, coc, aoc, value] = target.map(Guarded);
+        let [source, source_coc, source_aoc, source_ou, source_value] = o.source.map(Guarded);
+        let row: Written = TraceRow {
+            file: Guarded(file),
+            index: Some(index),
+            data_element: de,
+            period: pe,
+            org_unit: ou,
+            category_option_combo: coc,
+            attribute_option_combo: aoc,
+            value,
+            deleted: Guarded(if deleted { "true" } else { "false" }),
+            source,
+            source_category_option_combo: source_coc,
+            source_attribute_option_combo: source_aoc,
+            source_org_unit: source_ou,
+            source_value,
+            input: Guarded(o.input),
+            line: o.line,
+            value_number: o.number,
+            mapping_cell: Guarded(self.cells.get(o.row).map_or("", String::as_str)),
+        };
+        self.out.serialize(row).map_err(io::Error::other)
     }
 
-    /// The line, the value number and the mapping cell, then the end of the row.
-    fn end(&mut self, line: Option<u64>, number: Option<u64>, row: usize) -> io::Result<()> {
-        for n in [line, number] {
-            match n {
-                Some(n) => write!(self.out, ",{n}")?,
-                None => self.out.write_all(b",")?,
-            }
-        }
-        let cell = self.cells.get(row).map_or("", String::as_str);
-        self.out.write_all(b",")?;
-        crate::write::csv::people_field(self.out, cell)?;
-        self.out.write_all(b"\n")
+    /// Writes what is buffered; the trace is complete only then.
+    pub fn finish(mut self) -> io::Result<()> {
+        self.out.flush()
     }
+}
 
-    fn field(&mut self, comma: bool, f: &str) -> io::Result<()> {
-        if comma {
-            self.out.write_all(b",")?;
-        }
-        crate::write::csv::people_field(self.out, f)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_header_is_the_rows_field_names() {
+        let mut out = csv::Writer::from_writer(Vec::new());
+        out.serialize(ReadRow::default()).unwrap();
+        let text = String::from_utf8(out.into_inner().unwrap()).unwrap();
+        assert_eq!(text.lines().next(), Some(HEADER.join(",").as_str()));
     }
 }

@@ -1,15 +1,17 @@
-//! Reading a `--trace` CSV back: its rows grouped by output file and index, the columns found
-//! by name (policy::trace::HEADER), so a trace opened and saved in a spreadsheet still reads.
+//! Reading a `--trace` CSV back with the `csv` crate into the rows its writer wrote
+//! ([`crate::policy::trace::TraceRow`]): columns found by name, so a trace opened and saved in a
+//! spreadsheet still reads; the formula guards taken off.
 
 use std::collections::BTreeMap;
 
 use anyhow::{Result, bail};
 
-use crate::policy::trace::HEADER;
+use crate::policy::trace::{HEADER, ReadRow};
 use crate::read;
+use crate::write::csv::unguard;
 
-/// One row of the trace: its columns by name.
-pub type Row = BTreeMap<&'static str, String>;
+/// One row of the trace.
+pub type Row = ReadRow;
 
 /// One written value (or deletion) and the rows that trace it (one per source).
 #[derive(Debug, Clone)]
@@ -24,36 +26,32 @@ pub struct TraceFile {
     pub files: BTreeMap<String, Vec<Traced>>,
 }
 
-use crate::write::csv::unguard;
-
 impl TraceFile {
     pub fn read(path: &str) -> Result<TraceFile> {
         let digest = std::rc::Rc::new(std::cell::RefCell::new(None));
         let (trace, _) = read::with_input(path, digest, None, |reader, _| {
-            let mut records = read::csv::Records::new(reader);
-            let Some(line) = records.next_record().map_err(|e| e.in_file(path))? else {
-                bail!("{path}: the trace is empty");
+            let mut records = csv::ReaderBuilder::new()
+                .flexible(true)
+                .trim(csv::Trim::Headers)
+                .from_reader(reader);
+            let broken = |e: csv::Error| {
+                let line = e.position().map_or(0, |p| p.line());
+                anyhow::anyhow!("{path}: line {line}: cannot read the trace: {e}")
             };
-            let columns = columns(&records.fields(), path, line)?;
+            let header = records.headers().map_err(broken)?.clone();
+            if header.iter().all(str::is_empty) {
+                bail!("{path}: the trace is empty");
+            }
+            check_columns(&header, path)?;
             let mut trace = TraceFile::default();
-            while let Some(line) = records.next_record().map_err(|e| e.in_file(path))? {
-                let fields = records.fields();
-                if fields.iter().all(|f| f.is_empty()) {
+            for row in records.deserialize::<Row>() {
+                let mut row = row.map_err(broken)?;
+                if row.fields().iter().all(|f| f.is_empty()) {
                     continue;
                 }
-                let row: Row = HEADER
-                    .iter()
-                    .zip(&columns)
-                    .map(|(name, &c)| {
-                        let field = fields.get(c).map_or("", |f| unguard(f));
-                        (*name, field.to_string())
-                    })
-                    .collect();
-                let Ok(index) = row["index"].trim().parse::<u64>() else {
-                    bail!(
-                        "{path}: line {line}: `index` is `{}`, not a number",
-                        row["index"]
-                    );
+                unguard_all(&mut row);
+                let Ok(index) = row.index.trim().parse::<u64>() else {
+                    bail!("{path}: `index` is `{}`, not a number", row.index);
                 };
                 trace.add(row, index);
             }
@@ -63,7 +61,7 @@ impl TraceFile {
     }
 
     fn add(&mut self, row: Row, index: u64) {
-        let values = self.files.entry(row["file"].clone()).or_default();
+        let values = self.files.entry(row.file.clone()).or_default();
         match values.last_mut() {
             Some(last) if last.index == index => last.rows.push(row),
             _ => values.push(Traced {
@@ -108,24 +106,42 @@ impl TraceFile {
     }
 }
 
-/// Where each column of HEADER is in this file.
-fn columns(header: &[String], path: &str, line: u64) -> Result<Vec<usize>> {
-    let mut out = Vec::with_capacity(HEADER.len());
-    let mut missing = Vec::new();
-    for name in HEADER {
-        match header.iter().position(|h| h.trim() == name) {
-            Some(i) => out.push(i),
-            None => {
-                missing.push(name);
-                out.push(usize::MAX);
-            }
-        }
-    }
+/// Every column of [`HEADER`] is there.
+fn check_columns(header: &csv::StringRecord, path: &str) -> Result<()> {
+    let missing: Vec<&str> = HEADER
+        .into_iter()
+        .filter(|name| !header.iter().any(|h| h == *name))
+        .collect();
     if !missing.is_empty() {
         bail!(
-            "{path}: line {line}: not a pi2de trace (no column {}); make one with convert --trace",
+            "{path}: line 1: not a pi2de trace (no column {}); make one with convert --trace",
             missing.join(", ")
         );
     }
-    Ok(out)
+    Ok(())
+}
+
+/// Takes the formula guards of the writer off every field.
+fn unguard_all(row: &mut Row) {
+    for f in [
+        &mut row.file,
+        &mut row.data_element,
+        &mut row.period,
+        &mut row.org_unit,
+        &mut row.category_option_combo,
+        &mut row.attribute_option_combo,
+        &mut row.value,
+        &mut row.deleted,
+        &mut row.source,
+        &mut row.source_category_option_combo,
+        &mut row.source_attribute_option_combo,
+        &mut row.source_org_unit,
+        &mut row.source_value,
+        &mut row.input,
+        &mut row.mapping_cell,
+    ] {
+        if unguard(f).len() != f.len() {
+            f.remove(0);
+        }
+    }
 }

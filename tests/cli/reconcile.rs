@@ -238,3 +238,52 @@ fn the_report_workbook_lists_conflicts_with_the_trace_columns() {
     assert_eq!(rows[0][0], "errorCode");
     assert!(rows[1].contains(&"E7610".to_string()) && rows[1].contains(&"m.csv!A4".to_string()));
 }
+
+#[test]
+fn a_trace_from_a_mapping_named_with_commas_and_quotes_reads_back_cell_for_cell() {
+    for name in ["immunisation, \"2024\".csv", "=HYPERLINK(\"x\"), m.csv"] {
+        let dir = Workdir::new();
+        let mapping = dir.write(
+            name,
+            "programIndicator,dataElement,dataSet\nPiAAAAAAAAA,DE_A,DS_A\nPiBBBBBBBBB,DE_B,DS_B\n",
+        );
+        let input = dir.write(
+            "in4.csv",
+            "dataelement,period,orgunit,value\nPiAAAAAAAAA,202401,OU_9,1\nPiAAAAAAAAA,202402,OU_9,2\nPiBBBBBBBBB,202401,OU_1,3\nPiBBBBBBBBB,202402,OU_1,4\n",
+        );
+        let trace = dir.file("trace.csv");
+        let out = dir.file("out4.json");
+        let (code, _, stderr) = dir.convert(&[
+            s(&input),
+            "-m",
+            s(&mapping),
+            "-o",
+            s(&out),
+            "--trace",
+            s(&trace),
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        // Every record has the header's 18 fields.
+        let mut records = csv::Reader::from_path(&trace).unwrap();
+        assert_eq!(records.headers().unwrap().len(), 18);
+        for r in records.records() {
+            assert_eq!(r.unwrap().len(), 18, "{name}");
+        }
+        let (code, summary, stdout) = reconcile(&dir, &response("2.43-group.json"), &trace, &[]);
+        assert_eq!(code, 1, "{stdout}");
+        let conflicts = summary["conflicts"].as_array().unwrap();
+        let group = conflicts
+            .iter()
+            .find(|c| c["errorCode"] == "E8022")
+            .unwrap();
+        let first = &group["values"][0][0];
+        assert_eq!(first["index"], "0");
+        assert_eq!(first["source"], "PiAAAAAAAAA");
+        assert_eq!(
+            first["mappingCell"].as_str().unwrap(),
+            format!("'{name}'!A2"),
+            "the cell as the mapping names it, guard removed"
+        );
+        assert_eq!(first["input"].as_str().unwrap(), s(&input));
+    }
+}

@@ -102,6 +102,10 @@ pub fn write_outputs(
             sha256,
         });
     }
+    tracer
+        .map(trace::Trace::finish)
+        .transpose()
+        .with_context(cannot_trace)?;
     if let Some(o) = trace_out {
         o.finish(staging).with_context(cannot_trace)?;
     }
