@@ -36,6 +36,7 @@ pub(crate) mod report;
 pub(crate) mod shell;
 pub mod term;
 pub(crate) mod value;
+pub(crate) mod words;
 pub mod write;
 pub(crate) mod xlsx;
 

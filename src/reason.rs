@@ -94,7 +94,7 @@ impl Reason {
                 "The period has not ended on the import date (--exclude-current): its numbers are incomplete."
             }
             Reason::WrongPeriodType => {
-                "The period's type differs from that of the data set(s) holding the data element."
+                "The period's type differs from that of every data set holding the data element."
             }
             Reason::OrgUnitNotAssigned => {
                 "The org unit is not assigned to the data set, or not to the attribute option's org units."

@@ -3,6 +3,7 @@
 //! (`--summary`) and a workbook with totals per data element × period (`--report`). Exit 0
 //! when the transfer changes nothing, 1 when it changes something, 2 when a file cannot be read.
 
+use crate::words::count;
 use std::io::Write;
 
 use anyhow::{Context, Result, bail};
@@ -110,16 +111,16 @@ fn print(c: &Comparison) -> std::io::Result<()> {
     if c.count(Class::OnlyInHmis) > 0 {
         writeln!(
             o,
-            "  {} HMIS value(s) of the transfer's data elements, periods and org units are not \
+            "  {} of the transfer's data elements, periods and org units not \
              in the transfer (entered by hand, or stale): see -o or --report",
-            c.count(Class::OnlyInHmis)
+            count(c.count(Class::OnlyInHmis), "HMIS value")
         )?;
     }
     if c.out_of_scope > 0 {
         writeln!(
             o,
-            "  {} HMIS value(s) outside the transfer's scope were not compared",
-            c.out_of_scope
+            "  {} outside the transfer's scope not compared",
+            count(c.out_of_scope, "HMIS value")
         )?;
     }
     Ok(())

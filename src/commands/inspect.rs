@@ -17,8 +17,8 @@ use crate::model::DataValue;
 use crate::period;
 use crate::read::{self, Sink};
 use crate::relay;
-use crate::report::console::{count, thousands};
 use crate::value::canonical_number;
+use crate::words::{count, thousands};
 
 /// Statistics gathered from the values read. Ids are interned and a key costs its five ids,
 /// a count and a hash of its first value, so memory follows distinct ids and keys, not values.

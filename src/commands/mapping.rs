@@ -1,5 +1,6 @@
 //! `pi2de mapping check | template | from-metadata`.
 
+use crate::words::count;
 use std::io::Write;
 
 use anyhow::{Result, bail};
@@ -7,9 +8,9 @@ use rust_xlsxwriter::Workbook;
 
 use crate::cli::{CheckArgs, FromMetadataArgs, MappingCommand, TemplateArgs};
 use crate::exit_codes::ExitCode;
+use crate::mapping::findings_line;
 use crate::mapping::{Finding, Mapping, Severity, TargetScheme, from_metadata, target, template};
 use crate::metadata::Metadata;
-use crate::report::console::count;
 use crate::xlsx::{self, Cell, add_table};
 
 pub fn run(cmd: MappingCommand) -> Result<ExitCode> {
@@ -51,35 +52,6 @@ fn findings_rows(findings: &[Finding]) -> Vec<Vec<Cell>> {
             vec![s.into(), (&f.cell).into(), (&f.message).into()]
         })
         .collect()
-}
-
-/// A mapping's errors and warnings and what convert will do with it, in the words both
-/// `mapping check` and the convert console use: errors of the mapping itself make convert
-/// refuse it; errors of targets the HMIS lacks leave those rows' values out.
-pub fn findings_line(own_errors: usize, errors: usize, warnings: usize) -> String {
-    let verdict = if own_errors > 0 {
-        format!(
-            "convert will refuse this mapping until {} fixed",
-            if own_errors == 1 {
-                "its error is".to_string()
-            } else {
-                format!("its {own_errors} errors are")
-            }
-        )
-    } else if errors > 0 {
-        format!(
-            "convert will run, but leaves out the values of the rows with {} (unknownTarget) \
-             until they are fixed",
-            count(errors as u64, "target error")
-        )
-    } else {
-        "the mapping can be used".into()
-    };
-    format!(
-        "{}, {}: {verdict}",
-        count(errors as u64, "error"),
-        count(warnings as u64, "warning")
-    )
 }
 
 fn check(args: &CheckArgs) -> Result<ExitCode> {
@@ -209,7 +181,11 @@ fn from_metadata(args: &FromMetadataArgs) -> Result<ExitCode> {
     let errors = mapping.errors().count();
     let findings = if with_findings {
         let warnings = mapping.findings.len() - errors;
-        format!("; {errors} error(s) and {warnings} warning(s) on sheet `findings`")
+        format!(
+            "; {} and {} on sheet `findings`",
+            count(errors as u64, "error"),
+            count(warnings as u64, "warning")
+        )
     } else {
         String::new()
     };

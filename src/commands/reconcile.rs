@@ -3,6 +3,7 @@
 //! file; the values nobody accounted for. Exit 0 when clean, 1 otherwise, 2 when a file cannot
 //! be read.
 
+use crate::words::count;
 use std::io::Write;
 
 use anyhow::{Context, Result};
@@ -168,8 +169,8 @@ fn print(r: &Reconciled, response: &str) -> std::io::Result<()> {
         };
         writeln!(
             o,
-            "  {code} {meaning}: {} value(s){}",
-            h.values.len(),
+            "  {code} {meaning}: {}{}",
+            count(h.values.len() as u64, "value"),
             if h.group {
                 ", whole group rejected"
             } else {
@@ -201,8 +202,8 @@ fn print(r: &Reconciled, response: &str) -> std::io::Result<()> {
     if !r.unaccounted.is_empty() {
         writeln!(
             o,
-            "  {} value(s) unaccounted for, e.g. {}",
-            r.unaccounted.len(),
+            "  {} unaccounted for, e.g. {}",
+            count(r.unaccounted.len() as u64, "value"),
             describe(r.unaccounted[0])
         )?;
     }

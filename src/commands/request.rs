@@ -17,7 +17,7 @@ use crate::ids::is_uid;
 use crate::mapping::{Mapping, TargetScheme};
 use crate::metadata::Metadata;
 use crate::period::{PeriodType, Window, calendar};
-use crate::report::console::count;
+use crate::words::count;
 
 /// One URL to fetch.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,6 +5,7 @@ use rustc_hash::FxHashMap;
 
 use super::{Col, Findings, MAX_CODE_LENGTH, MappingRow, TargetScheme, id_trouble};
 use crate::ids::is_uid;
+use crate::words::count;
 
 /// The source keys and targets of the rows checked so far, with their row numbers.
 #[derive(Default)]
@@ -100,4 +101,33 @@ pub fn ids(
             _ => {}
         }
     }
+}
+
+/// A mapping's errors and warnings and what convert will do with it, in the words both
+/// `mapping check` and the convert console use: errors of the mapping itself make convert
+/// refuse it; errors of targets the HMIS lacks leave those rows' values out.
+pub fn findings_line(own_errors: usize, errors: usize, warnings: usize) -> String {
+    let verdict = if own_errors > 0 {
+        format!(
+            "convert will refuse this mapping until {} fixed",
+            if own_errors == 1 {
+                "its error is".to_string()
+            } else {
+                format!("its {own_errors} errors are")
+            }
+        )
+    } else if errors > 0 {
+        format!(
+            "convert will run, but leaves out the values of the rows with {} (unknownTarget) \
+             until they are fixed",
+            count(errors as u64, "target error")
+        )
+    } else {
+        "the mapping can be used".into()
+    };
+    format!(
+        "{}, {}: {verdict}",
+        count(errors as u64, "error"),
+        count(warnings as u64, "warning")
+    )
 }

@@ -19,6 +19,7 @@ use rustc_hash::FxHashMap;
 use crate::ids::is_uid;
 use crate::model::normalise_name;
 use crate::value::ValueType;
+pub use checks::findings_line;
 use columns::column;
 pub use columns::{COLUMNS, Col};
 use sheet::{Note, Sheet};

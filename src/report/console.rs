@@ -3,43 +3,11 @@
 
 use super::Run;
 use crate::convert::Reason;
+use crate::words::{count, size, thousands};
 
 pub fn print(run: &Run) {
     for line in lines(run) {
         crate::term::error_line(&line);
-    }
-}
-
-/// `s` when `n` is not 1.
-fn plural(n: u64) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
-/// A count with its thousands separated: `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// `1 value`, `1,234 values`.
-pub fn count(n: u64, word: &str) -> String {
-    format!("{} {word}{}", thousands(n), plural(n))
-}
-
-/// A size in bytes as people read it: `512 B`, `3.4 kB`, `181.2 MB`.
-pub fn size(bytes: u64) -> String {
-    match bytes {
-        0..1_000 => format!("{bytes} B"),
-        1_000..1_000_000 => format!("{:.1} kB", bytes as f64 / 1e3),
-        1_000_000..1_000_000_000 => format!("{:.1} MB", bytes as f64 / 1e6),
-        _ => format!("{:.2} GB", bytes as f64 / 1e9),
     }
 }
 
@@ -171,7 +139,7 @@ fn mapping_warnings(out: &mut Vec<String>, run: &Run) {
     }
     out.push(format!(
         "  mapping: {}",
-        crate::commands::mapping::findings_line(0, errors.len(), warnings.len())
+        crate::mapping::findings_line(0, errors.len(), warnings.len())
     ));
     for w in errors.iter().chain(&warnings).take(5) {
         out.push(format!("    {}: {}", w.cell, w.message));

@@ -4,6 +4,7 @@
 //! runs; any other file in it (not written by pi2de, or changed since) stops the run before
 //! anything is read, naming the files.
 
+use crate::words::count;
 use std::fs;
 use std::path::Path;
 
@@ -111,10 +112,10 @@ pub fn earlier_files(folder: &str) -> Result<Vec<String>> {
     if !foreign.is_empty() {
         let names: Vec<&str> = foreign.iter().take(10).map(|n| n.as_str()).collect();
         bail!(
-            "{folder}: the folder holds {} file(s) that pi2de's last run here did not write, or \
+            "{folder}: the folder holds {} that pi2de's last run here did not write, or \
              that changed since: {}{}; they would be imported with this run's files. Move them \
              away, or choose an empty or new folder",
-            foreign.len(),
+            count(foreign.len() as u64, "file"),
             names.join(", "),
             if foreign.len() > 10 { ", …" } else { "" }
         );

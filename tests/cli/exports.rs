@@ -106,7 +106,7 @@ fn ids_with_white_space_are_trimmed_in_every_format_and_counted() {
         );
         let warnings = summary["warnings"].to_string();
         assert!(
-            warnings.contains("1 value(s) had ids with white space around them, trimmed"),
+            warnings.contains("1 value had ids with white space around them, trimmed"),
             "{}: {warnings}",
             input.display()
         );

@@ -1,6 +1,7 @@
 //! What `convert` loads besides the exports: the mapping (refused when it has errors), the target
 //! metadata and its version, the output's id schemes, and the earlier outputs of `--previous`.
 
+use crate::words::count;
 use anyhow::{Result, bail};
 
 use crate::config::ConvertConfig;
@@ -84,8 +85,8 @@ fn load_mapping(path: &str, scheme: crate::mapping::TargetScheme) -> Result<Mapp
             String::new()
         };
         bail!(
-            "{path}: the mapping has {} error(s); fix them and run again:\n{shown}{more}",
-            errors.len()
+            "{path}: the mapping has {}; fix them and run again:\n{shown}{more}",
+            count(errors.len() as u64, "error")
         );
     }
     Ok(mapping)

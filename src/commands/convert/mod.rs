@@ -8,6 +8,7 @@ mod load;
 mod output;
 mod verdict;
 
+use crate::words::count;
 use anyhow::{Context, Result, bail};
 
 use crate::cli::ConvertArgs;
@@ -266,9 +267,9 @@ fn warnings(loaded: &Loaded, inputs: &[InputInfo], e: Entries) -> Vec<String> {
     let ledger = &converted.ledger;
     if let Some(first) = &ledger.first_trimmed {
         out.push(format!(
-            "{} value(s) had ids with white space around them, trimmed (DHIS2 would not find \
+            "{} had ids with white space around them, trimmed (DHIS2 would not find \
              them as they were); the first: {first}",
-            ledger.trimmed_ids
+            count(ledger.trimmed_ids, "value")
         ));
     }
     if let Some(meta) = loaded.metadata.as_ref() {
@@ -279,9 +280,10 @@ fn warnings(loaded: &Loaded, inputs: &[InputInfo], e: Entries) -> Vec<String> {
                 .version
                 .is_some_and(|v| !v.is_entry_pipeline());
             out.push(format!(
-                "{} data element(s) among the zeros have zeroIsSignificant false: {} \
+                "{} among the zeros {} zeroIsSignificant false: {} \
                  (docs/dhis2-rules.md, \"Zeros\")",
-                insignificant.len(),
+                count(insignificant.len() as u64, "data element"),
+                if insignificant.len() == 1 { "has" } else { "have" },
                 if classic {
                     "DHIS2 ≤ 2.42 does not store such a zero: it deletes the value stored (counted as deleted), or skips the zero, counted nowhere, when none is stored"
                 } else {
@@ -312,8 +314,8 @@ fn policy_failure(config: &ConvertConfig, c: &Converted) -> Option<String> {
             .map(|u| format!("{} (×{})", u.data_element, u.count))
             .collect();
         return Some(format!(
-            "{} source item(s) have no mapping row (--on-unmapped fail): {}{}; nothing was written",
-            unmapped.len(),
+            "{} without a mapping row (--on-unmapped fail): {}{}; nothing was written",
+            count(unmapped.len() as u64, "source item"),
             items.join(", "),
             if unmapped.len() > 10 { ", …" } else { "" }
         ));
@@ -326,8 +328,8 @@ fn policy_failure(config: &ConvertConfig, c: &Converted) -> Option<String> {
             .map(|k| format!("{} ← {}", k.key, k.values.join(" / ")))
             .collect();
         return Some(format!(
-            "{} output key(s) received different values (--on-duplicate fail): {}{}; nothing was written",
-            c.conflict_count(),
+            "{} received different values (--on-duplicate fail): {}{}; nothing was written",
+            count(c.conflict_count(), "output key"),
             keys.join("; "),
             if c.conflict_count() > 5 { "; …" } else { "" }
         ));

@@ -13,7 +13,7 @@ use crate::ids::IdScheme;
 use crate::ids::is_uid;
 use crate::mapping::Mapping;
 use crate::policy::Entries;
-use crate::report::console::{count, thousands};
+use crate::words::{count, thousands};
 use crate::write::Schemes;
 
 /// A scheme nothing declared is read off the ids: UID when every id of its kind is a UID, CODE
