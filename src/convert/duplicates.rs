@@ -24,6 +24,19 @@ pub enum DuplicatePolicy {
     Fail,
 }
 
+impl DuplicatePolicy {
+    /// The name `--on-duplicate` takes, as the reports print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            DuplicatePolicy::Reject => "reject",
+            DuplicatePolicy::First => "first",
+            DuplicatePolicy::Last => "last",
+            DuplicatePolicy::Sum => "sum",
+            DuplicatePolicy::Fail => "fail",
+        }
+    }
+}
+
 /// The identity of a value in the output, as text.
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -60,6 +60,16 @@ pub enum TargetScheme {
     Uid,
 }
 
+impl TargetScheme {
+    /// The name `--target-scheme` takes, as the reports print it.
+    pub fn name(self) -> &'static str {
+        match self {
+            TargetScheme::Code => "code",
+            TargetScheme::Uid => "uid",
+        }
+    }
+}
+
 impl From<TargetScheme> for crate::ids::IdScheme {
     fn from(s: TargetScheme) -> Self {
         match s {

@@ -131,9 +131,9 @@ fn mapping(run: &Run) -> Option<Value> {
 fn options(run: &Run) -> Value {
     let c = run.config;
     json!({
-        "onDuplicate": format!("{:?}", c.on_duplicate).to_lowercase(),
+        "onDuplicate": c.on_duplicate.name(),
         "onUnmapped": if c.fail_on_unmapped { "fail" } else { "skip" },
-        "targetScheme": c.target_scheme.map(|s| format!("{s:?}").to_lowercase()),
+        "targetScheme": c.target_scheme.map(|s| s.name()),
         "orgUnitScheme": c.org_unit_scheme.as_ref().map(|s| s.to_string().to_lowercase()),
         "comment": c.comment,
         "periods": c.periods.as_ref().map(|p| &p.0),

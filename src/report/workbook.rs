@@ -76,11 +76,7 @@ fn summary_run(s: &mut Rows, run: &Run) {
         kv(s, "target metadata", meta.as_str());
         kv(s, "  sha256", run.facts.metadata_sha256.as_deref());
     }
-    kv(
-        s,
-        "--on-duplicate",
-        format!("{:?}", config.on_duplicate).to_lowercase(),
-    );
+    kv(s, "--on-duplicate", config.on_duplicate.name());
     kv(
         s,
         "--on-unmapped",

@@ -72,6 +72,7 @@ enum Strategy {
 struct Rule<'m> {
     source: &'m ValidationRule,
     period_type: PeriodType,
+    operator: Operator,
     left: (Expr, Strategy),
     right: (Expr, Strategy),
 }
@@ -99,16 +100,34 @@ fn strategy(side: &RuleSide) -> Result<Strategy, String> {
     }
 }
 
-const OPERATORS: [&str; 8] = [
-    "equal_to",
-    "not_equal_to",
-    "greater_than",
-    "greater_than_or_equal_to",
-    "less_than",
-    "less_than_or_equal_to",
-    "compulsory_pair",
-    "exclusive_pair",
-];
+/// A rule's operator (dhis2-core `Operator`); any other is not evaluated, with the reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Operator {
+    EqualTo,
+    NotEqualTo,
+    GreaterThan,
+    GreaterThanOrEqualTo,
+    LessThan,
+    LessThanOrEqualTo,
+    CompulsoryPair,
+    ExclusivePair,
+}
+
+impl Operator {
+    fn parse(name: &str) -> Option<Operator> {
+        Some(match name {
+            "equal_to" => Operator::EqualTo,
+            "not_equal_to" => Operator::NotEqualTo,
+            "greater_than" => Operator::GreaterThan,
+            "greater_than_or_equal_to" => Operator::GreaterThanOrEqualTo,
+            "less_than" => Operator::LessThan,
+            "less_than_or_equal_to" => Operator::LessThanOrEqualTo,
+            "compulsory_pair" => Operator::CompulsoryPair,
+            "exclusive_pair" => Operator::ExclusivePair,
+            _ => return None,
+        })
+    }
+}
 
 /// Reads a rule, or says why it is not evaluated.
 fn rule<'m>(r: &'m ValidationRule, meta: &Metadata) -> Result<Rule<'m>, String> {
@@ -122,9 +141,8 @@ fn rule<'m>(r: &'m ValidationRule, meta: &Metadata) -> Result<Rule<'m>, String> 
                 r.period_type.as_deref().unwrap_or("")
             )
         })?;
-    if !OPERATORS.contains(&r.operator.as_str()) {
-        return Err(format!("operator `{}` is not evaluated", r.operator));
-    }
+    let operator = Operator::parse(&r.operator)
+        .ok_or_else(|| format!("operator `{}` is not evaluated", r.operator))?;
     let side = |s: &RuleSide, which: &str| -> Result<(Expr, Strategy), String> {
         let e = expr::parse(&s.expression).map_err(|e| format!("{which} side {e}"))?;
         let mut items = Vec::new();
@@ -148,6 +166,7 @@ fn rule<'m>(r: &'m ValidationRule, meta: &Metadata) -> Result<Rule<'m>, String> 
     Ok(Rule {
         source: r,
         period_type,
+        operator,
         left: side(&r.left_side, "left")?,
         right: side(&r.right_side, "right")?,
     })
@@ -272,9 +291,9 @@ fn check_rule(
 
 /// dhis2-core `DataValidationRunner.isViolation`.
 fn violation(r: &Rule, left: Option<f64>, right: Option<f64>) -> bool {
-    match r.source.operator.as_str() {
-        "compulsory_pair" => return left.is_none() != right.is_none(),
-        "exclusive_pair" => return left.is_some() && right.is_some(),
+    match r.operator {
+        Operator::CompulsoryPair => return left.is_none() != right.is_none(),
+        Operator::ExclusivePair => return left.is_some() && right.is_some(),
         _ => {}
     }
     let fill = |v: Option<f64>, s: Strategy| match v {
@@ -285,13 +304,38 @@ fn violation(r: &Rule, left: Option<f64>, right: Option<f64>) -> bool {
     let (Some(l), Some(rr)) = (fill(left, r.left.1), fill(right, r.right.1)) else {
         return false;
     };
-    let holds = match r.source.operator.as_str() {
-        "equal_to" => l == rr,
-        "not_equal_to" => l != rr,
-        "greater_than" => l > rr,
-        "greater_than_or_equal_to" => l >= rr,
-        "less_than" => l < rr,
-        _ => l <= rr,
+    let holds = match r.operator {
+        Operator::EqualTo => l == rr,
+        Operator::NotEqualTo => l != rr,
+        Operator::GreaterThan => l > rr,
+        Operator::GreaterThanOrEqualTo => l >= rr,
+        Operator::LessThan => l < rr,
+        Operator::LessThanOrEqualTo => l <= rr,
+        Operator::CompulsoryPair | Operator::ExclusivePair => true,
     };
     !holds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operator_dhis2_names_is_read_and_no_other() {
+        let names = [
+            "equal_to",
+            "not_equal_to",
+            "greater_than",
+            "greater_than_or_equal_to",
+            "less_than",
+            "less_than_or_equal_to",
+            "compulsory_pair",
+            "exclusive_pair",
+        ];
+        let read: Vec<Operator> = names.iter().filter_map(|n| Operator::parse(n)).collect();
+        assert_eq!(read.len(), names.len());
+        for unknown in ["", "EQUAL_TO", "less_than_or_equal", "between"] {
+            assert_eq!(Operator::parse(unknown), None, "{unknown}");
+        }
+    }
 }
