@@ -32,6 +32,12 @@ pub fn read_json(data: &[u8]) {
     );
 }
 
+/// The JSON reader's fast path and its serde path on one object: the same values, or both
+/// refuse it.
+pub fn json_paths(data: &[u8]) {
+    read::json::same_on_both_paths(data);
+}
+
 pub fn read_xml(data: &[u8]) {
     let _ = read::xml::read(&mut &data[..], "fuzz.xml", &mut Discard);
 }
@@ -245,6 +251,7 @@ mod tests {
             ("value", super::value),
             ("mapping", super::mapping),
             ("writers", super::writers),
+            ("json_paths", super::json_paths),
         ] {
             for entry in
                 std::fs::read_dir(root.join("fuzz-regressions").join(target)).expect("kept")

@@ -412,3 +412,29 @@ fn a_run_that_would_write_nothing_stops_and_names_the_cause() {
         assert_eq!(summary["exitCode"], 2);
     }
 }
+
+#[test]
+fn a_json_field_named_twice_is_refused_on_both_reading_paths() {
+    let dir = Workdir::new();
+    let mut g = Gen(0x5eed);
+    for field in ["value", "dataElement", "period", "orgUnit"] {
+        // Plain strings take the fast path; an escape sends the object to the serde path.
+        for escaped in [false, true] {
+            let a = if escaped { "\\u0031" } else { "1" };
+            let other = g.pick(&["2", "3", "x"]);
+            let object = format!(
+                "{{\"dataElement\":\"DE\",\"period\":\"202401\",\"orgUnit\":\"OU\",\"value\":\"{a}\",\"{field}\":\"{other}\"}}"
+            );
+            let input = dir.write("dup.json", &format!("{{\"dataValues\":[{object}]}}"));
+            let out = dir.file("out.json");
+            let (code, _, stderr) = dir.convert(&[s(&input), "-o", s(&out)]);
+            assert_eq!(code, 2, "{object}: {stderr}");
+            assert!(
+                stderr.contains(&format!("duplicate field `{field}`"))
+                    && stderr.contains("dup.json"),
+                "{object}: {stderr}"
+            );
+            assert!(!out.exists(), "nothing written");
+        }
+    }
+}

@@ -1,5 +1,7 @@
 //! The JSON reader's fast path: a `dataValue` object of plain strings, booleans and nulls without
-//! escapes (what DHIS2 writes), parsed straight from the read buffer.
+//! escapes (what DHIS2 writes), parsed straight from the read buffer. It gives the values the
+//! serde path gives, or hands the object to it: a field named twice is refused by both (a
+//! `fuzzing::json_paths` target feeds both the same objects).
 
 use std::borrow::Cow;
 
@@ -52,6 +54,7 @@ pub(super) fn plain_string(s: &[u8], i: usize) -> Result<(&str, usize), Flat> {
 pub(super) fn flat_object(s: &[u8]) -> Result<(Fields<'_>, usize), Flat> {
     let at = |i: usize| s.get(i).copied().ok_or(Flat::Short);
     let mut f = Fields::default();
+    let mut seen = 0u8;
     let mut i = skip_ws(s, 0);
     if at(i)? != b'{' {
         return Err(Flat::Other);
@@ -100,16 +103,21 @@ pub(super) fn flat_object(s: &[u8]) -> Result<(Fields<'_>, usize), Flat> {
         };
         // Length and first byte rule out the other keys (created, comment, …) without a
         // string comparison.
-        let slot = match (key.len(), key.as_bytes().first().copied().unwrap_or(0)) {
-            (11, b'd') if key == "dataElement" => &mut f.data_element,
-            (6, b'p') if key == "period" => &mut f.period,
-            (7, b'o') if key == "orgUnit" => &mut f.org_unit,
-            (19, b'c') if key == "categoryOptionCombo" => &mut f.category_option_combo,
-            (20, b'a') if key == "attributeOptionCombo" => &mut f.attribute_option_combo,
-            (5, b'v') if key == "value" => &mut f.value,
-            (7, b'd') if key == "deleted" => &mut f.deleted,
-            _ => &mut None,
+        let (bit, slot) = match (key.len(), key.as_bytes().first().copied().unwrap_or(0)) {
+            (11, b'd') if key == "dataElement" => (1, &mut f.data_element),
+            (6, b'p') if key == "period" => (2, &mut f.period),
+            (7, b'o') if key == "orgUnit" => (4, &mut f.org_unit),
+            (19, b'c') if key == "categoryOptionCombo" => (8, &mut f.category_option_combo),
+            (20, b'a') if key == "attributeOptionCombo" => (16, &mut f.attribute_option_combo),
+            (5, b'v') if key == "value" => (32, &mut f.value),
+            (7, b'd') if key == "deleted" => (64, &mut f.deleted),
+            _ => (0, &mut None),
         };
+        // A field named twice: the serde path refuses the object, naming the field and place.
+        if seen & bit != 0 {
+            return Err(Flat::Other);
+        }
+        seen |= bit;
         *slot = value.map(Cow::Borrowed);
         i = skip_ws(s, i);
         match at(i)? {

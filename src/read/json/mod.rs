@@ -305,3 +305,89 @@ fn object_error(sc: &Scanner, object_offset: u64, e: &serde_json::Error) -> anyh
     };
     error_at(sc.path, at, format!("invalid JSON: {what}"))
 }
+
+/// Both paths on one object: whenever the fast path parses it, the serde path must parse it
+/// too and give the same fields (the fuzz target `json_paths`).
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn same_on_both_paths(data: &[u8]) {
+    let Ok((fast, len)) = flat_object(data) else {
+        return;
+    };
+    let parsed: JsonDataValue = match serde_json::from_slice(&data[..len]) {
+        Ok(p) => p,
+        Err(e) => panic!("the fast path read an object the serde path refuses: {e}"),
+    };
+    let text = |f: &Option<Cow<str>>| f.as_deref().map(str::to_string);
+    assert_eq!(text(&fast.data_element), parsed.data_element);
+    assert_eq!(text(&fast.period), parsed.period);
+    assert_eq!(text(&fast.org_unit), parsed.org_unit);
+    assert_eq!(
+        text(&fast.category_option_combo),
+        parsed.category_option_combo
+    );
+    assert_eq!(
+        text(&fast.attribute_option_combo),
+        parsed.attribute_option_combo
+    );
+    assert_eq!(text(&fast.value), parsed.value);
+    assert_eq!(text(&fast.deleted), parsed.deleted);
+}
+
+#[cfg(test)]
+mod tests {
+    /// Generated objects (keys repeated, unknown, escaped; values of every JSON kind) on both
+    /// paths: the fast path never reads what the serde path would read otherwise.
+    #[test]
+    fn both_paths_agree_on_generated_objects() {
+        let keys = [
+            "dataElement",
+            "period",
+            "orgUnit",
+            "categoryOptionCombo",
+            "attributeOptionCombo",
+            "value",
+            "deleted",
+            "comment",
+            "val\\u0075e",
+            "Value",
+        ];
+        let values = [
+            "\"A1\"",
+            "\"\"",
+            "null",
+            "true",
+            "false",
+            "12",
+            "1.10",
+            "1E2",
+            "\"a\\\"b\"",
+            "\"é\"",
+            "[]",
+            "{}",
+            "\" x \"",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut fast = 0;
+        for _ in 0..20_000 {
+            let fields: Vec<String> = (0..next(6))
+                .map(|_| {
+                    format!(
+                        "\"{}\": {}",
+                        keys[next(keys.len())],
+                        values[next(values.len())]
+                    )
+                })
+                .collect();
+            let object = format!("{{{}}}", fields.join(","));
+            fast += usize::from(super::flat_object(object.as_bytes()).is_ok());
+            super::same_on_both_paths(object.as_bytes());
+        }
+        assert!(fast > 1_000, "the fast path took {fast} objects");
+    }
+}
