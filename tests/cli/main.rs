@@ -23,6 +23,7 @@ mod reconcile;
 mod rules;
 mod samples;
 mod shown;
+mod snapshots;
 mod target;
 mod trace;
 mod transfer;

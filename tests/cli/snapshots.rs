@@ -1,0 +1,98 @@
+//! What users read, pinned: the console report and the `--summary` JSON of the bundled sample,
+//! clean and judged against target metadata. A renamed key or a changed line shows as a diff
+//! in review (`cargo insta review`, or accept with `INSTA_UPDATE=always`). Paths, the tool's
+//! version and the time taken are redacted.
+
+use super::*;
+
+/// Runs convert in `dir` (outputs by relative name) and returns stderr and the summary text,
+/// with the paths that differ between machines replaced.
+fn run_in(dir: &Workdir, args: &[&str]) -> (String, String) {
+    let out = pi2de()
+        .current_dir(dir.path())
+        .arg("convert")
+        .args(args)
+        .args(["--summary", "summary.json"])
+        .output()
+        .expect("run pi2de");
+    let redact = |text: &str| {
+        text.replace(s(&repo("")), "[repo]/")
+            .replace(s(dir.path()), "[dir]")
+            .replace(env!("CARGO_PKG_VERSION"), "[version]")
+    };
+    let summary = fs::read_to_string(dir.file("summary.json")).expect("a summary");
+    (
+        redact(&String::from_utf8_lossy(&out.stderr)),
+        redact(&summary),
+    )
+}
+
+fn settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"Done in [0-9.]+ s", "Done in [time] s");
+    settings.set_prepend_module_to_snapshot(false);
+    settings
+}
+
+#[test]
+fn the_bundled_sample_reads_as_it_did() {
+    let dir = Workdir::new();
+    let (console, summary) = run_in(
+        &dir,
+        &[
+            s(&repo("samples/immunisation.json")),
+            "-m",
+            s(&repo("mappings/immunisation.xlsx")),
+            "-o",
+            "hmis.json",
+        ],
+    );
+    settings().bind(|| {
+        insta::assert_snapshot!("sample_console", console);
+        insta::assert_snapshot!("sample_summary", summary);
+    });
+}
+
+#[test]
+fn a_run_against_target_metadata_reads_as_it_did() {
+    let dir = Workdir::new();
+    dir.write(
+        "m.csv",
+        "programIndicator,dataElement,categoryOptionCombo,dataSet\n\
+         PiA1xxxxxxx,DE_A,COC_M,DS_M\n\
+         PiA2xxxxxxx,DE_A,COC_F,DS_M\n\
+         PiBxxxxxxxx,DE_B,,DS_M\n\
+         PiCxxxxxxxx,DE_C,,DS_M\n\
+         PiDxxxxxxxx,DE_D,,DS_M\n\
+         PiXxxxxxxxx,DE_X,,DS_M\n",
+    );
+    dir.write(
+        "in.csv",
+        "dataelement,period,orgunit,value\n\
+         PiA1xxxxxxx,202401,OuFacility1,3\n\
+         PiA2xxxxxxx,202401,OuFacility1,2\n\
+         PiBxxxxxxxx,202401,OuFacility1,5\n\
+         PiCxxxxxxxx,202401,OuFacility1,1\n\
+         PiBxxxxxxxx,202401,OuFacility2,4\n\
+         PiXxxxxxxxx,202401,OuFacility2,4\n\
+         PiCxxxxxxxx,2024W3,OuFacility1,1\n",
+    );
+    let (console, summary) = run_in(
+        &dir,
+        &[
+            "in.csv",
+            "-m",
+            "m.csv",
+            "-o",
+            "hmis.json",
+            "--target-metadata",
+            s(&repo("tests/metadata/rules.json")),
+            "--as-of",
+            "2024-03-01",
+        ],
+    );
+    settings().bind(|| {
+        insta::assert_snapshot!("target_console", console);
+        insta::assert_snapshot!("target_summary", summary);
+    });
+}
