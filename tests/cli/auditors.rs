@@ -70,11 +70,11 @@ pub(crate) const MAPPING_HEADER: [&str; 12] = [
 ];
 
 /// A tracker package and its aggregate package from the shared WHO packages, when present.
-pub(crate) fn who_pair(tracker: &str, aggregate: &str) -> Option<(PathBuf, PathBuf)> {
-    Some((
-        shared(&format!("who-packages/{tracker}"))?,
-        shared(&format!("who-packages/{aggregate}"))?,
-    ))
+pub(crate) fn who_pair(tracker: &str, aggregate: &str) -> (PathBuf, PathBuf) {
+    (
+        shared(&format!("who-packages/{tracker}")),
+        shared(&format!("who-packages/{aggregate}")),
+    )
 }
 
 pub(crate) fn from_metadata(
@@ -94,13 +94,12 @@ pub(crate) fn from_metadata(
 }
 
 #[test]
+#[ignore = "needs ../shared/reference (absent from a plain clone); .ci/run runs it when present"]
 fn from_metadata_covid_registry() {
-    let Some((trk, agg)) = who_pair(
+    let (trk, agg) = who_pair(
         "CVC_EIR_TRK_2.38_COMPLETE.json",
         "CVC_EIR_AGG_2.38_AGG.json",
-    ) else {
-        return;
-    };
+    );
     let dir = Workdir::new();
     let out = from_metadata(&dir, &trk, Some(&agg), "cvc.xlsx");
     let wb = read_workbook(&out);
@@ -147,11 +146,9 @@ fn from_metadata_covid_registry() {
 }
 
 #[test]
+#[ignore = "needs ../shared/reference (absent from a plain clone); .ci/run runs it when present"]
 fn from_metadata_and_check_tb_case_surveillance() {
-    let Some((trk, agg)) = who_pair("TB_CS_TRK_2.41_COMPLETE.json", "TB_AGG_2.41_COMPLETE.json")
-    else {
-        return;
-    };
+    let (trk, agg) = who_pair("TB_CS_TRK_2.41_COMPLETE.json", "TB_AGG_2.41_COMPLETE.json");
     let dir = Workdir::new();
     let out = from_metadata(&dir, &trk, Some(&agg), "tb.xlsx");
     let wb = read_workbook(&out);
@@ -411,13 +408,12 @@ fn mapping_template_is_documented_and_validated() {
 }
 
 #[test]
+#[ignore = "needs ../shared/reference (absent from a plain clone); .ci/run runs it when present"]
 fn workbook_from_metadata_converts_an_export_carrying_those_pis() {
-    let Some((trk, agg)) = who_pair(
+    let (trk, agg) = who_pair(
         "CVC_EIR_TRK_2.38_COMPLETE.json",
         "CVC_EIR_AGG_2.38_AGG.json",
-    ) else {
-        return;
-    };
+    );
     let dir = Workdir::new();
     let mapping = from_metadata(&dir, &trk, Some(&agg), "cvc.xlsx");
     // As DHIS2 ≤ 2.41 exports it: the PI UID, and aggregateExportCategoryOptionCombo verbatim.

@@ -61,13 +61,6 @@ fn wrong_kinds_of_files_are_explained() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("obj.json: line 1"));
-    if let Some(adx) = shared("dhis2-fixtures/importA.adx.xml") {
-        pi2de()
-            .args(["convert", s(&adx), "-o", s(&out)])
-            .assert()
-            .code(2)
-            .stderr(predicate::str::contains("<adx>"));
-    }
     pi2de()
         .args(["convert", s(dir.path()), "-o", s(&out)])
         .assert()
@@ -88,5 +81,19 @@ fn wrong_kinds_of_files_are_explained() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("`;`"));
+    assert!(!out.exists());
+}
+
+#[test]
+#[ignore = "needs ../shared/reference (absent from a plain clone); .ci/run runs it when present"]
+fn an_adx_file_from_dhis2_is_explained() {
+    let dir = Workdir::new();
+    let out = dir.file("out.json");
+    let adx = shared("dhis2-fixtures/importA.adx.xml");
+    pi2de()
+        .args(["convert", s(&adx), "-o", s(&out)])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("<adx>"));
     assert!(!out.exists());
 }

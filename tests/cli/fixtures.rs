@@ -23,10 +23,9 @@ pub(crate) fn fixture_count(path: &Path) -> usize {
 }
 
 #[test]
+#[ignore = "needs ../shared/reference (absent from a plain clone); .ci/run runs it when present"]
 fn every_dhis2_dataset_fixture_is_read_completely() {
-    let Some(dir_path) = shared("dhis2-fixtures") else {
-        return;
-    };
+    let dir_path = shared("dhis2-fixtures");
     let dir = Workdir::new();
     let mut seen = 0;
     for entry in fs::read_dir(&dir_path).unwrap() {
@@ -82,10 +81,9 @@ fn every_dhis2_dataset_fixture_is_read_completely() {
 }
 
 #[test]
+#[ignore = "needs ../shared/reference (absent from a plain clone); .ci/run runs it when present"]
 fn fixture_payload_defaults_and_id_schemes_are_honoured() {
-    let Some(path) = shared("dhis2-fixtures/dataValueSetACode.xml") else {
-        return;
-    };
+    let path = shared("dhis2-fixtures/dataValueSetACode.xml");
     let dir = Workdir::new();
     let out = dir.file("out.json");
     let (code, _, _) = dir.convert(&[s(&path), "-o", s(&out)]);
@@ -103,9 +101,7 @@ fn fixture_payload_defaults_and_id_schemes_are_honoured() {
             .all(|v| v["period"] == "201201" && v["orgUnit"] == "OU_A"),
         "root period/orgUnit applied"
     );
-    let Some(attr) = shared("dhis2-fixtures/dataValueSetBAttributeIdScheme.xml") else {
-        return;
-    };
+    let attr = shared("dhis2-fixtures/dataValueSetBAttributeIdScheme.xml");
     dir.convert(&[s(&attr), "-o", s(&out)]);
     let doc: Value = serde_json::from_str(&fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(doc["dataElementIdScheme"], "ATTRIBUTE:uh6H2ff562G");

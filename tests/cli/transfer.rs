@@ -447,13 +447,12 @@ fn completeness_registers_data_sets_that_received_values() {
 }
 
 #[test]
+#[ignore = "needs ../shared/reference (absent from a plain clone); .ci/run runs it when present"]
 fn target_metadata_pre_flight_with_the_covid_registry() {
-    let Some((_, agg)) = who_pair(
+    let (_, agg) = who_pair(
         "CVC_EIR_TRK_2.38_COMPLETE.json",
         "CVC_EIR_AGG_2.38_AGG.json",
-    ) else {
-        return;
-    };
+    );
     let dir = Workdir::new();
     // No valueType in the mapping: it comes from the data element.
     let mapping = write(

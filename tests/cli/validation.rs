@@ -113,10 +113,9 @@ fn every_operator_and_missing_value_strategy_as_dhis2_evaluates_them() {
 }
 
 #[test]
+#[ignore = "needs ../shared/reference (absent from a plain clone); .ci/run runs it when present"]
 fn the_who_tb_package_rules_are_evaluated_or_listed_with_a_reason() {
-    let Some(agg) = shared("who-packages/TB_AGG_2.41_COMPLETE.json") else {
-        return;
-    };
+    let agg = shared("who-packages/TB_AGG_2.41_COMPLETE.json");
     let dir = Workdir::new();
     // Rule rHDrdGl4qzq: all new episodes (PBC + PCD + EPTB, every combo) must equal the
     // age/sex total (every combo): 10 + 5 + 2 ≠ 9 + 7.

@@ -58,18 +58,27 @@ pub(crate) fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
-/// The shared reference folder, or `None` (with the reason printed) when it is absent.
-pub(crate) fn shared(path: &str) -> Option<PathBuf> {
+/// A file of the shared reference folder. The tests that need it are `#[ignore]`d with the
+/// reason (a plain `cargo test` lists them as ignored, never as passed); `.ci/run` runs them
+/// with `--ignored` when the folder is there, and then a missing file is a failure.
+pub(crate) fn shared(path: &str) -> PathBuf {
     let p = repo("../shared/reference").join(path);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!(
-            "skipped: {} is absent (a clone without ../shared)",
-            p.display()
-        );
-        None
-    }
+    assert!(
+        p.exists(),
+        "{} is absent: this test needs ../shared/reference beside the clone",
+        p.display()
+    );
+    p
+}
+
+/// `prlimit` (util-linux), which the disk-full tests need: they are `#[ignore]`d with the
+/// reason, `.ci/run` runs them where it is installed, and then its absence is a failure.
+pub(crate) fn require_prlimit() {
+    let found = std::process::Command::new("prlimit")
+        .arg("--version")
+        .output()
+        .is_ok();
+    assert!(found, "this test needs prlimit (util-linux)");
 }
 
 pub(crate) fn write(dir: &TempDir, name: &str, content: &str) -> PathBuf {
