@@ -163,7 +163,11 @@ fn usage_errors_exit_2() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("m.csv").and(predicate::str::contains(".xlsx")));
-    pi2de().args(["convert", "x.json"]).assert().code(2);
+    pi2de()
+        .args(["convert", "x.json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--output <FILE>"));
     pi2de()
         .args(["convert", "x.json", "-o", "out.txt"])
         .assert()
@@ -179,7 +183,11 @@ fn usage_errors_exit_2() {
             "maybe",
         ])
         .assert()
-        .code(2);
+        .code(2)
+        .stderr(
+            predicate::str::contains("invalid value 'maybe'")
+                .and(predicate::str::contains("reject, first, last, sum, fail")),
+        );
     pi2de()
         .args(["convert", "--help"])
         .assert()

@@ -45,7 +45,9 @@ fn period_window_cuts_a_quarter_file_by_monthly_ids() {
         vec!["DE_A 202401 OU_A   = 1", "DE_A 2024NovQ1 OU_A   = 8"]
     );
     assert_eq!(left(&summary, "outsidePeriod"), 4);
-    let (_, _, _) = dir.convert(&[s(&input), "-o", s(&out), "--periods", "202312.."]);
+    let (code, summary, stderr) = dir.convert(&[s(&input), "-o", s(&out), "--periods", "202312.."]);
+    assert_eq!(code, 1, "values outside the window are left out: {stderr}");
+    assert!(left(&summary, "outsidePeriod") > 0);
     assert!(
         !keyed(&json_values(&out))
             .iter()
@@ -373,7 +375,9 @@ fn split_by_data_set_writes_one_file_per_data_set() {
             "2",
         ])
         .assert()
-        .code(2);
+        .code(2)
+        .stderr(predicate::str::contains("--split-by <WHAT>"));
+    assert!(!out_file(&dir).exists(), "nothing written");
 }
 
 pub(crate) fn out_file(dir: &Workdir) -> PathBuf {
