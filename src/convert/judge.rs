@@ -84,12 +84,22 @@ struct TargetIds {
     resolved: Option<TargetRef>,
 }
 
-/// The target of one value: from its mapping row, or its own ids without a mapping.
+/// The target of one value: from its mapping row, or its own ids without a mapping. The ids
+/// as written, and interned.
 struct Target<'a> {
     row: u32,
-    /// Data element, COC, AOC and data set, as written.
-    texts: [&'a str; 4],
+    data_element: &'a str,
+    coc: &'a str,
+    aoc: &'a str,
+    data_set: &'a str,
     ids: TargetIds,
+}
+
+/// The org unit a value goes to (translated by the `orgUnits` sheet), and its interned key.
+#[derive(Clone, Copy)]
+struct OrgUnit<'a> {
+    id: &'a str,
+    key: Id,
 }
 
 /// The rules of a conversion and what they remember between values.
@@ -156,55 +166,66 @@ impl<'m> Judge<'m> {
         }
     }
 
-    /// Judges one value.
+    /// Judges one value: the rules in the order that decides its reason (the first rule it
+    /// fails). Its mapping row and output key are known as soon as the rules find them, so a
+    /// value left out after that still names them.
     pub fn judge<'v>(&mut self, ids: &mut Interner, v: &DataValue<'v>) -> Judgement<'v>
     where
         'm: 'v,
     {
-        let (mut row, mut key) = (NO_ROW, None);
-        let verdict = self.rules(ids, v, &mut row, &mut key);
-        Judgement { row, key, verdict }
+        let unplaced = |left| Judgement {
+            row: NO_ROW,
+            key: None,
+            verdict: Err(left),
+        };
+        // incomplete, unmappedOrgUnit
+        let org_unit = match self.org_unit(v) {
+            Ok(id) => OrgUnit {
+                id,
+                key: ids.intern(id),
+            },
+            Err(left) => return unplaced(left),
+        };
+        // unmapped, disabled
+        let target = match self.target(ids, v) {
+            Ok(t) => t,
+            Err(left) => return unplaced(left),
+        };
+        let period = self.period(ids, v.period);
+        Judgement {
+            row: target.row,
+            key: period.as_ref().ok().map(|p| target.key(p.id, org_unit.key)),
+            verdict: self.checks(ids, v, &target, period, org_unit),
+        }
     }
 
-    /// The rules, in the order that decides a value's reason (the first rule it fails). `row`
-    /// and `key` are filled in as soon as they are known.
-    fn rules<'v>(
+    /// The rules once the target is known.
+    fn checks<'v>(
         &mut self,
         ids: &mut Interner,
         v: &DataValue<'v>,
-        row: &mut u32,
-        key: &mut Option<Key>,
+        target: &Target,
+        period: Result<PeriodInfo, Left>,
+        org_unit: OrgUnit,
     ) -> Result<Accepted<'v>, Left>
     where
         'm: 'v,
     {
-        // incomplete, unmappedOrgUnit
-        let org_unit = self.org_unit(v)?;
-        let ou = (org_unit, ids.intern(org_unit));
-        // unmapped, disabled
-        let target = self.target(ids, v)?;
-        *row = target.row;
-        let period = self.period(ids, v.period);
-        *key = period.as_ref().ok().map(|p| target.key(p.id, ou.1));
         // unknownTarget
-        let (metadata_type, resolved) = self.resolve(&target)?;
+        let (metadata_type, resolved) = self.resolve(target)?;
         // invalidValue
-        let value = self.value(
-            v,
-            target.ids.value_type.or(metadata_type),
-            &target,
-            org_unit,
-        )?;
+        let value_type = target.ids.value_type.or(metadata_type);
+        let value = self.value(v, value_type, target, org_unit.id)?;
         // invalidPeriod
         let period = period?;
         // outsidePeriod, currentPeriod
         self.in_scope(&period)?;
         // wrongPeriodType, orgUnitNotAssigned, orgUnitClosed, periodClosed, attributeOptionClosed
-        let data_set = self.place(ids, &target, resolved, &period, ou)?;
+        let data_set = self.place(ids, target, resolved, &period, org_unit)?;
         Ok(Accepted {
-            key: target.key(period.id, ou.1),
+            key: target.key(period.id, org_unit.key),
             value,
-            source: self.source(ids, v, &target, ou),
+            source: self.source(ids, v, target, org_unit),
             data_set,
         })
     }
@@ -254,7 +275,10 @@ impl<'m> Judge<'m> {
             };
             return Ok(Target {
                 row: NO_ROW,
-                texts: [de, coc, aoc, ""],
+                data_element: de,
+                coc,
+                aoc,
+                data_set: "",
                 ids: interned,
             });
         };
@@ -263,12 +287,10 @@ impl<'m> Judge<'m> {
                 let r = &m.rows[i];
                 Ok(Target {
                     row: u32::try_from(i).unwrap_or(NO_ROW),
-                    texts: [
-                        &r.data_element,
-                        &r.category_option_combo,
-                        &r.attribute_option_combo,
-                        &r.data_set,
-                    ],
+                    data_element: &r.data_element,
+                    coc: &r.category_option_combo,
+                    aoc: &r.attribute_option_combo,
+                    data_set: &r.data_set,
                     ids: self.rows[i],
                 })
             }
@@ -291,10 +313,7 @@ impl<'m> Judge<'m> {
         };
         let r = match t.ids.resolved {
             Some(r) => r,
-            None => {
-                let [de, coc, aoc, ds] = t.texts;
-                targets.resolve(de, coc, aoc, ds)
-            }
+            None => targets.resolve(t.data_element, t.coc, t.aoc, t.data_set),
         };
         match &targets.get(r).error {
             Some(e) => Err((Reason::UnknownTarget, e.clone())),
@@ -312,8 +331,7 @@ impl<'m> Judge<'m> {
         org_unit: &str,
     ) -> Result<Cow<'v, str>, Left> {
         let value = prepared(v, value_type).map_err(|e| (Reason::InvalidValue, e.to_string()))?;
-        let [de, coc, aoc, _] = t.texts;
-        if let Some(id) = [de, org_unit, coc, aoc]
+        if let Some(id) = [t.data_element, org_unit, t.coc, t.aoc]
             .into_iter()
             .find(|id| id.chars().any(|c| c.is_control() || xml::forbidden(c)))
         {
@@ -368,12 +386,12 @@ impl<'m> Judge<'m> {
         t: &Target,
         resolved: Option<TargetRef>,
         p: &PeriodInfo,
-        ou: (&str, Id),
+        ou: OrgUnit,
     ) -> Result<Id, Left> {
         let (Some(targets), Some(r)) = (self.targets.as_mut(), resolved) else {
             return Ok(t.ids.data_set);
         };
-        let chosen = match targets.place(r, p.period_type, ou.0) {
+        let chosen = match targets.place(r, p.period_type, ou.id) {
             Placement::DataSet(None) => return Ok(Id::EMPTY),
             Placement::DataSet(Some(i)) => i,
             Placement::WrongPeriodType(e) => return Err((Reason::WrongPeriodType, e)),
@@ -386,7 +404,8 @@ impl<'m> Judge<'m> {
             start: p.start,
             end: p.end,
         };
-        if let Some(left) = targets.admits(r, chosen, &period, ou, (t.texts[2], t.ids.aoc)) {
+        let (org_unit, aoc) = ((ou.id, ou.key), (t.aoc, t.ids.aoc));
+        if let Some(left) = targets.admits(r, chosen, &period, org_unit, aoc) {
             return Err(left);
         }
         if let Some(&id) = self.data_set_ids.get(&chosen) {
@@ -400,13 +419,13 @@ impl<'m> Judge<'m> {
     }
 
     /// Where the value came from: its source item, combos and org unit as exported.
-    fn source(&self, ids: &mut Interner, v: &DataValue, t: &Target, ou: (&str, Id)) -> Source {
+    fn source(&self, ids: &mut Interner, v: &DataValue, t: &Target, ou: OrgUnit) -> Source {
         Source {
             data_element: t.ids.source,
             category_option_combo: ids.intern(v.category_option_combo),
             attribute_option_combo: ids.intern(v.attribute_option_combo),
-            org_unit: if std::ptr::eq(ou.0, v.org_unit) {
-                ou.1
+            org_unit: if std::ptr::eq(ou.id, v.org_unit) {
+                ou.key
             } else {
                 ids.intern(v.org_unit)
             },
