@@ -111,28 +111,26 @@ fn read_one(
     hint: &Header,
     sink: &mut dyn Sink,
 ) -> Result<(InputInfo, bool)> {
-    let digest = Rc::new(RefCell::new(hash.then(Sha256::new)));
     if let Some(bar) = progress {
         let name = Path::new(path)
             .file_name()
             .map_or(path.into(), |n| n.to_string_lossy());
         bar.set_message(crate::term::escape(&name).into_owned());
     }
-    let (outcome, format, compression) =
-        with_input(path, digest.clone(), progress, |reader, entry| {
-            let format = match from {
-                Some(f) => f,
-                None => detect_format(path, entry, reader)?,
-            };
-            let outcome = match format {
-                Format::Json => json::read(reader, path, hint, sink)?,
-                Format::Xml => xml::read(reader, path, sink)?,
-                Format::Csv => csv::read(reader, path, sink)?,
-            };
-            Ok((outcome, format))
-        })
-        .map(|((outcome, format), compression)| (outcome, format, compression))?;
-    let sha256 = digest.borrow_mut().take().map(|d| hex(&d.finalize()));
+    let opened = with_input(path, hash, progress, |reader, entry| {
+        let format = match from {
+            Some(f) => f,
+            None => detect_format(path, entry, reader)?,
+        };
+        let outcome = match format {
+            Format::Json => json::read(reader, path, hint, sink)?,
+            Format::Xml => xml::read(reader, path, sink)?,
+            Format::Csv => csv::read(reader, path, sink)?,
+        };
+        Ok((outcome, format))
+    })?;
+    let ((outcome, format), compression, sha256) =
+        (opened.value, opened.compression, opened.sha256);
     let late = outcome.late_defaults;
     Ok((
         InputInfo {
@@ -250,9 +248,35 @@ fn advance(bar: &ProgressBar, n: u64) {
     }
 }
 
+/// An input read through by [`with_input`].
+pub struct Opened<T> {
+    /// What the reader returned.
+    pub value: T,
+    pub compression: Compression,
+    /// The SHA-256 of the file's bytes as stored, when asked for.
+    pub sha256: Option<String>,
+}
+
 /// Opens `path` (or stdin for `-`), undoes gzip or zip, drops a UTF-8 BOM and hands the stream
-/// and, for a zip, the entry's name to `f`. Returns what `f` returns and the compression seen.
+/// and, for a zip, the entry's name to `f`. Returns what `f` returns, the compression seen and,
+/// with `hash`, the digest of the bytes as stored.
 pub fn with_input<T>(
+    path: &str,
+    hash: bool,
+    progress: Option<&ProgressBar>,
+    f: impl FnOnce(&mut dyn BufRead, Option<&str>) -> Result<T>,
+) -> Result<Opened<T>> {
+    let digest = Rc::new(RefCell::new(hash.then(Sha256::new)));
+    let (value, compression) = open(path, digest.clone(), progress, f)?;
+    let sha256 = digest.borrow_mut().take().map(|d| hex(&d.finalize()));
+    Ok(Opened {
+        value,
+        compression,
+        sha256,
+    })
+}
+
+fn open<T>(
     path: &str,
     digest: Rc<RefCell<Option<Sha256>>>,
     progress: Option<&ProgressBar>,
@@ -474,8 +498,7 @@ pub fn line_column(path: &str, offset: u64) -> Option<(u64, u64)> {
     if path == "-" {
         return None;
     }
-    let digest = Rc::new(RefCell::new(None));
-    with_input(path, digest, None, |reader, _| {
+    with_input(path, false, None, |reader, _| {
         let (mut line, mut column, mut seen) = (1u64, 1u64, 0u64);
         let mut buf = Vec::new();
         while seen < offset {
@@ -498,7 +521,7 @@ pub fn line_column(path: &str, offset: u64) -> Option<(u64, u64)> {
         Ok((line, column))
     })
     .ok()
-    .map(|(lc, _)| lc)
+    .map(|o| o.value)
 }
 
 #[cfg(test)]

@@ -28,8 +28,7 @@ pub struct TraceFile {
 
 impl TraceFile {
     pub fn read(path: &str) -> Result<TraceFile> {
-        let digest = std::rc::Rc::new(std::cell::RefCell::new(None));
-        let (trace, _) = read::with_input(path, digest, None, |reader, _| {
+        let trace = read::with_input(path, false, None, |reader, _| {
             let mut records = csv::ReaderBuilder::new()
                 .flexible(true)
                 .trim(csv::Trim::Headers)
@@ -57,7 +56,7 @@ impl TraceFile {
             }
             Ok(trace)
         })?;
-        Ok(trace)
+        Ok(trace.value)
     }
 
     fn add(&mut self, row: Row, index: u64) {

@@ -14,8 +14,7 @@ pub fn load(path: &str) -> Result<Sheet> {
         .and_then(|n| n.to_str())
         .unwrap_or(path)
         .to_string();
-    let digest = std::rc::Rc::new(std::cell::RefCell::new(None));
-    let (sheet, _) = read::with_input(path, digest, None, |reader, _| {
+    let sheet = read::with_input(path, false, None, |reader, _| {
         let mut records = read::csv::Records::new(reader);
         let mut cells = Cells::new(path, &name);
         let mut first = true;
@@ -37,7 +36,7 @@ pub fn load(path: &str) -> Result<Sheet> {
         }
         Ok(cells.finish())
     })?;
-    Ok(sheet)
+    Ok(sheet.value)
 }
 
 /// A number as Excel writes a long one into CSV (`1.23457E+11`): a code that passed through
