@@ -118,6 +118,25 @@ pub fn printable(sheet: &mut Worksheet) -> Result<()> {
     Ok(())
 }
 
+/// A sheet's columns as one table: each header beside the function giving its cell, so that a
+/// header and its cell cannot drift apart.
+pub type Columns<T> = [(&'static str, fn(&T) -> Cell)];
+
+/// The headers of a column table.
+pub fn headers<T>(columns: &Columns<T>) -> Vec<&'static str> {
+    columns.iter().map(|(h, _)| *h).collect()
+}
+
+/// The rows of a column table, one per item.
+pub fn rows<'c, T>(
+    columns: &'c Columns<T>,
+    items: impl IntoIterator<Item = T> + 'c,
+) -> impl Iterator<Item = Vec<Cell>> + 'c {
+    items
+        .into_iter()
+        .map(move |item| columns.iter().map(|(_, cell)| cell(&item)).collect())
+}
+
 /// Adds a sheet holding a table. At most `cap` rows are written; when there are more, a last
 /// row says how many were left off.
 pub fn add_table<'w, I>(

@@ -4,13 +4,15 @@
 use anyhow::{Context, Result};
 use rust_xlsxwriter::Workbook;
 
+use super::DeletionRow;
 use super::Run;
-use crate::convert::ledger::DETAIL_CAP;
+use crate::convert::duplicates::{Conflict, ConflictSource};
+use crate::convert::ledger::{DETAIL_CAP, LeftOut};
 use crate::mapping::COLUMNS;
 use crate::policy::totals::{not_additive, totals};
 use crate::read::Compression;
 use crate::value::ValueType;
-use crate::xlsx::{Cell, add_table};
+use crate::xlsx::{Cell, Columns, add_table, headers, rows};
 
 /// Rows per sheet at most (the Left out sheet holds at most the ledger's detail cap).
 const SHEET_CAP: usize = 100_000;
@@ -233,86 +235,68 @@ fn unmapped_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
 }
 
 fn duplicates_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
-    let rows = run.entries.converted.conflicts().iter().flat_map(|c| {
-        c.sources.iter().map(move |src| {
-            let cells: Vec<Cell> = vec![
-                (&c.key.data_element).into(),
-                (&c.key.period).into(),
-                (&c.key.org_unit).into(),
-                (&c.key.category_option_combo).into(),
-                (&c.key.attribute_option_combo).into(),
-                (&src.data_element).into(),
-                (&src.category_option_combo).into(),
-                (&src.org_unit).into(),
-                Cell::value(&src.value),
-                (&src.input).into(),
-                src.record.into(),
-                (&c.resolution).into(),
-                c.written.as_deref().map_or(Cell::Empty, Cell::value),
-            ];
-            cells
-        })
-    });
-    let headers = [
-        "dataElement",
-        "period",
-        "orgUnit",
-        "categoryOptionCombo",
-        "attributeOptionCombo",
-        "source",
-        "source COC",
-        "source orgUnit",
-        "value",
-        "input",
-        "value number",
-        "resolution",
-        "written",
+    type Row<'a> = (&'a Conflict, &'a ConflictSource);
+    let table: &Columns<Row> = &[
+        ("dataElement", |(c, _)| (&c.key.data_element).into()),
+        ("period", |(c, _)| (&c.key.period).into()),
+        ("orgUnit", |(c, _)| (&c.key.org_unit).into()),
+        ("categoryOptionCombo", |(c, _)| {
+            (&c.key.category_option_combo).into()
+        }),
+        ("attributeOptionCombo", |(c, _)| {
+            (&c.key.attribute_option_combo).into()
+        }),
+        ("source", |(_, s)| (&s.data_element).into()),
+        ("source COC", |(_, s)| (&s.category_option_combo).into()),
+        ("source orgUnit", |(_, s)| (&s.org_unit).into()),
+        ("value", |(_, s)| Cell::value(&s.value)),
+        ("input", |(_, s)| (&s.input).into()),
+        ("value number", |(_, s)| s.record.into()),
+        ("resolution", |(c, _)| (&c.resolution).into()),
+        ("written", |(c, _)| {
+            c.written.as_deref().map_or(Cell::Empty, Cell::value)
+        }),
     ];
-    add_table(wb, "Duplicates", &headers, rows, SHEET_CAP)?;
+    let conflicts = run.entries.converted.conflicts();
+    let items = conflicts
+        .iter()
+        .flat_map(|c| c.sources.iter().map(move |s| (c, s)));
+    add_table(
+        wb,
+        "Duplicates",
+        &headers(table),
+        rows(table, items),
+        SHEET_CAP,
+    )?;
     Ok(())
 }
 
 fn left_out_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
-    let ledger = &run.entries.converted.ledger;
-    let mut rows: Rows = ledger
-        .details()
-        .iter()
-        .map(|l| {
-            vec![
-                l.reason.into(),
-                (&l.detail).into(),
-                (&l.input).into(),
-                l.line.map_or(Cell::Empty, Cell::from),
-                l.record.into(),
-                (&l.data_element).into(),
-                (&l.period).into(),
-                (&l.org_unit).into(),
-                (&l.category_option_combo).into(),
-                (&l.attribute_option_combo).into(),
-                l.value.as_deref().map_or(Cell::Empty, Cell::value),
-            ]
-        })
-        .collect();
-    if ledger.capped() {
-        rows.push(vec![format!(
-            "… only the first {DETAIL_CAP} left-out values are listed; the Summary sheet counts all of them by reason"
-        )
-        .into()]);
-    }
-    let headers = [
-        "reason",
-        "detail",
-        "input",
-        "line",
-        "value number",
-        "dataElement",
-        "period",
-        "orgUnit",
-        "categoryOptionCombo",
-        "attributeOptionCombo",
-        "value",
+    let table: &Columns<&LeftOut> = &[
+        ("reason", |l| l.reason.into()),
+        ("detail", |l| (&l.detail).into()),
+        ("input", |l| (&l.input).into()),
+        ("line", |l| l.line.map_or(Cell::Empty, Cell::from)),
+        ("value number", |l| l.record.into()),
+        ("dataElement", |l| (&l.data_element).into()),
+        ("period", |l| (&l.period).into()),
+        ("orgUnit", |l| (&l.org_unit).into()),
+        ("categoryOptionCombo", |l| (&l.category_option_combo).into()),
+        ("attributeOptionCombo", |l| {
+            (&l.attribute_option_combo).into()
+        }),
+        ("value", |l| {
+            l.value.as_deref().map_or(Cell::Empty, Cell::value)
+        }),
     ];
-    add_table(wb, "Left out", &headers, rows, usize::MAX)?;
+    let ledger = &run.entries.converted.ledger;
+    let note = ledger.capped().then(|| {
+        vec![Cell::from(format!(
+            "… only the first {DETAIL_CAP} left-out values are listed; the Summary sheet counts all of them by reason"
+        ))]
+    });
+    let all = rows(table, ledger.details()).chain(note);
+    add_table(wb, "Left out", &headers(table), all, usize::MAX)?;
     Ok(())
 }
 
@@ -360,31 +344,22 @@ fn totals_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
 }
 
 fn deletions_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
-    let rows = run.deletion_rows().into_iter().map(|d| {
-        let k = d.key;
-        let cells: Vec<Cell> = vec![
-            k.data_element.into(),
-            k.period.into(),
-            k.org_unit.into(),
-            k.category_option_combo.into(),
-            k.attribute_option_combo.into(),
-            d.value.into(),
-            d.data_set.as_deref().into(),
-            d.source.into(),
-        ];
-        cells
-    });
-    let headers = [
-        "dataElement",
-        "period",
-        "orgUnit",
-        "categoryOptionCombo",
-        "attributeOptionCombo",
-        "value",
-        "dataSet",
-        "source",
+    let table: &Columns<DeletionRow> = &[
+        ("dataElement", |d| (&d.key.data_element).into()),
+        ("period", |d| (&d.key.period).into()),
+        ("orgUnit", |d| (&d.key.org_unit).into()),
+        ("categoryOptionCombo", |d| {
+            (&d.key.category_option_combo).into()
+        }),
+        ("attributeOptionCombo", |d| {
+            (&d.key.attribute_option_combo).into()
+        }),
+        ("value", |d| (&d.value).into()),
+        ("dataSet", |d| d.data_set.as_deref().into()),
+        ("source", |d| d.source.into()),
     ];
-    add_table(wb, "Deletions", &headers, rows, SHEET_CAP)?;
+    let all = rows(table, run.deletion_rows());
+    add_table(wb, "Deletions", &headers(table), all, SHEET_CAP)?;
     Ok(())
 }
 
