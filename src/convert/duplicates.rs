@@ -252,3 +252,158 @@ fn conflict_source(
         record: u64::from(c.record),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::convert::store::{NO_ROW, Span};
+    use crate::ids::Source;
+
+    /// One key receiving `values` (source program indicator, value, deleted) in order.
+    fn run(policy: DuplicatePolicy, values: &[(&str, &str, bool)]) -> (Resolved, Store) {
+        let mut ids = Interner::default();
+        let key = Key {
+            data_element: ids.intern("DE"),
+            period: ids.intern("202401"),
+            org_unit: ids.intern("OU"),
+            category_option_combo: crate::ids::Id::EMPTY,
+            attribute_option_combo: crate::ids::Id::EMPTY,
+        };
+        let mut store = Store::default();
+        for (n, (pi, value, deleted)) in values.iter().enumerate() {
+            let source = Source {
+                data_element: ids.intern(pi),
+                category_option_combo: crate::ids::Id::EMPTY,
+                attribute_option_combo: crate::ids::Id::EMPTY,
+                org_unit: key.org_unit,
+            };
+            let c = Contribution {
+                value: Span::default(),
+                source,
+                row: NO_ROW,
+                input: 0,
+                record: n as u32 + 1,
+                line: 0,
+                deleted: *deleted,
+            };
+            store.add(key, crate::ids::Id::EMPTY, value, c).unwrap();
+        }
+        let resolved = resolve(&mut store, &ids, &["in.json".into()], policy, |_| None).unwrap();
+        (resolved, store)
+    }
+
+    #[test]
+    fn each_policy_resolves_each_kind_of_repeat_as_the_table_says() {
+        use DuplicatePolicy::*;
+        // policy, values, the value the policy decided (None: merged as identical, or left
+        // out), and the counts identical, folded, rejected, conflicts
+        type Case<'a> = (
+            DuplicatePolicy,
+            &'a [(&'a str, &'a str, bool)],
+            Option<(&'a str, bool)>,
+            [u64; 4],
+        );
+        let cases: &[Case] = &[
+            // The same source repeating itself merges under every policy, sum included.
+            (
+                Sum,
+                &[("A", "3", false), ("A", "3", false)],
+                None,
+                [1, 0, 0, 0],
+            ),
+            (
+                Reject,
+                &[("A", "3", false), ("A", "3", false)],
+                None,
+                [1, 0, 0, 0],
+            ),
+            // Two sources with one value: identical, except under sum, which adds them.
+            (
+                First,
+                &[("A", "3", false), ("B", "3", false)],
+                None,
+                [1, 0, 0, 0],
+            ),
+            (
+                Sum,
+                &[("A", "3", false), ("B", "3", false)],
+                Some(("6", false)),
+                [0, 1, 0, 1],
+            ),
+            // Different values: each policy its own way.
+            (
+                First,
+                &[("A", "1", false), ("B", "2", false)],
+                Some(("1", false)),
+                [0, 1, 0, 1],
+            ),
+            (
+                Last,
+                &[("A", "1", false), ("B", "2", false), ("A", "1", false)],
+                Some(("1", false)),
+                [1, 1, 0, 1],
+            ),
+            (
+                Last,
+                &[("A", "1", false), ("B", "2", false)],
+                Some(("2", false)),
+                [0, 1, 0, 1],
+            ),
+            (
+                Reject,
+                &[("A", "1", false), ("B", "2", false)],
+                None,
+                [0, 0, 2, 1],
+            ),
+            (
+                Fail,
+                &[("A", "1", false), ("B", "2", false)],
+                None,
+                [0, 0, 2, 1],
+            ),
+            (
+                Sum,
+                &[("A", "1.5", false), ("B", "2", false)],
+                Some(("3.5", false)),
+                [0, 1, 0, 1],
+            ),
+            // A deletion differs from any value; it cannot be summed.
+            (
+                First,
+                &[("A", "1", true), ("B", "1", false)],
+                Some(("1", true)),
+                [0, 1, 0, 1],
+            ),
+            (
+                Sum,
+                &[("A", "1", false), ("B", "", true)],
+                None,
+                [0, 0, 2, 1],
+            ),
+            // Text cannot be summed: the key is left out.
+            (
+                Sum,
+                &[("A", "yes", false), ("B", "no", false)],
+                None,
+                [0, 0, 2, 1],
+            ),
+        ];
+        for (policy, values, written, [identical, folded, rejected, conflicts]) in cases {
+            let (r, store) = run(*policy, values);
+            let case = format!("{} {values:?}", policy.name());
+            assert_eq!(
+                [r.identical, r.folded, r.rejected, r.conflict_count],
+                [*identical, *folded, *rejected, *conflicts],
+                "{case}: identical, folded, rejected, conflicts"
+            );
+            let slot = &store.slots()[0];
+            let got = slot
+                .more
+                .as_ref()
+                .and_then(|m| m.written)
+                .map(|(span, deleted)| (store.text(span), deleted));
+            assert_eq!(got, *written, "{case}: the value written");
+            assert_eq!(slot.rejected(), *rejected > 0, "{case}: the key left out");
+        }
+    }
+}

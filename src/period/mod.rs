@@ -17,6 +17,13 @@ macro_rules! period_types {
 
         impl PeriodType {
             pub const ALL: &[PeriodType] = &[$(PeriodType::$name),+];
+
+            /// The name DHIS2 gives the type (`PeriodTypeEnum`): `Monthly`, `FinancialApril`.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(PeriodType::$name => stringify!($name)),+
+                }
+            }
         }
     };
 }
@@ -67,16 +74,13 @@ impl PeriodType {
 
     /// The period type named as DHIS2 names it (`Monthly`, `FinancialApril`).
     pub fn from_name(name: &str) -> Option<PeriodType> {
-        PeriodType::ALL
-            .iter()
-            .copied()
-            .find(|t| t.to_string() == name)
+        PeriodType::ALL.iter().copied().find(|t| t.name() == name)
     }
 }
 
 impl fmt::Display for PeriodType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
+        f.write_str(self.name())
     }
 }
 
