@@ -178,7 +178,7 @@ impl ConvertConfig {
                 bail!("{path}: --split-by writes into a folder, and this is a file");
             }
             if !dir.exists() {
-                write::check_output(path, &[])?;
+                write::check_output(path)?;
             }
         }
         if let Some(report) = &self.report {

@@ -238,11 +238,11 @@ enum Stream {
 impl Output {
     /// Checks the target and opens a temporary file beside it. `gzip` compresses the output;
     /// `hash` computes its SHA-256.
-    pub fn create(path: &str, gzip: bool, hash: bool, inputs: &[String]) -> Result<Output> {
+    pub fn create(path: &str, gzip: bool, hash: bool) -> Result<Output> {
         let (sink, staged): (Box<dyn Write>, _) = if path == "-" {
             (Box::new(io::stdout().lock()), None)
         } else {
-            let dir = check_output(path, inputs)?;
+            let dir = check_output(path)?;
             let (file, temp) = staging::temp_in(&dir, path)?.into_parts();
             (
                 Box::new(file) as Box<dyn Write>,
@@ -335,9 +335,9 @@ pub fn check_xlsx(path: &str, what: &str) -> Result<()> {
 }
 
 /// Checks an output path before anything is read: its folder must exist, and it must not be
-/// something other than a regular file (a folder, a device) nor one of the inputs. Returns the
-/// folder.
-pub fn check_output(path: &str, inputs: &[String]) -> Result<PathBuf> {
+/// something other than a regular file (a folder, a device). Returns the folder. Whether it is
+/// one of the run's other files is the [`Registry`]'s one check.
+pub fn check_output(path: &str) -> Result<PathBuf> {
     let dir = match Path::new(path).parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -345,33 +345,12 @@ pub fn check_output(path: &str, inputs: &[String]) -> Result<PathBuf> {
     if !dir.is_dir() {
         bail!("{path}: the output folder {} does not exist", dir.display());
     }
-    let Ok(meta) = std::fs::metadata(path) else {
-        return Ok(dir);
-    };
-    if !meta.is_file() {
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+    {
         bail!("{path}: exists and is not a regular file; pi2de only replaces regular files");
     }
-    for input in inputs.iter().filter(|i| *i != "-") {
-        if let Ok(input_meta) = std::fs::metadata(input)
-            && same_file(&meta, &input_meta)
-        {
-            bail!(
-                "{path}: the output would overwrite the input {input}; choose another output name"
-            );
-        }
-    }
     Ok(dir)
-}
-
-#[cfg(unix)]
-fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    a.dev() == b.dev() && a.ino() == b.ino()
-}
-
-#[cfg(not(unix))]
-fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
-    a.len() == b.len() && a.modified().ok() == b.modified().ok()
 }
 
 /// A byte buffer in front of the output: writers format into it (statically dispatched, so

@@ -68,11 +68,11 @@ impl Registry {
             self.stdout = Some(what.to_string());
             return Ok(());
         }
-        super::check_output(path, &[])?;
+        super::check_output(path)?;
         let Some(id) = identity(path) else {
             bail!("{path}: {what} cannot be resolved (a loop of links?); choose another name");
         };
-        if let Some(c) = self.clash(&id) {
+        if let Some(c) = self.clash(&id, path) {
             let case = if c.path != path && c.path.to_lowercase() == path.to_lowercase() {
                 " (the names differ only in case, which is one file on Windows, macOS and USB \
                  sticks)"
@@ -119,8 +119,11 @@ impl Registry {
     }
 
     /// The claim `id` would clash with, if any.
-    fn clash(&self, id: &Identity) -> Option<&Claim> {
-        let by_file = id.file.and_then(|f| self.by_file.get(&f));
+    fn clash(&self, id: &Identity, path: &str) -> Option<&Claim> {
+        let by_file = id
+            .file
+            .and_then(|f| self.by_file.get(&f))
+            .filter(|&&i| confirmed(&self.claims[i].path, path));
         by_file
             .or_else(|| self.by_spelling.get(&id.spelling))
             .map(|&i| &self.claims[i])
@@ -176,16 +179,39 @@ fn fold(p: &Path) -> String {
     p.to_string_lossy().to_lowercase()
 }
 
+/// The file a path names (device and inode), without opening it.
 #[cfg(unix)]
 fn file_id(p: &Path) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
     std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino()))
 }
 
-/// Without inodes, the canonical path (which resolves links) is the file's identity.
+/// Device and inode say exactly which file a path is.
+#[cfg(unix)]
+fn confirmed(_: &str, _: &str) -> bool {
+    true
+}
+
+/// Off unix the number is a digest of the handle: the two paths are compared again.
 #[cfg(not(unix))]
-fn file_id(_: &Path) -> Option<(u64, u64)> {
-    None
+fn confirmed(a: &str, b: &str) -> bool {
+    same_file::is_same_file(a, b).unwrap_or(false)
+}
+
+/// The file a path names elsewhere: `same-file`'s handle (on Windows the volume serial number
+/// and file index, which hard links share), reduced to a number. Only regular files are
+/// opened (a named pipe would block); the handle is closed at once, so nothing stays open
+/// while the run replaces files.
+#[cfg(not(unix))]
+fn file_id(p: &Path) -> Option<(u64, u64)> {
+    use std::hash::{Hash, Hasher};
+    if !std::fs::metadata(p).ok()?.is_file() {
+        return None;
+    }
+    let handle = same_file::Handle::from_path(p).ok()?;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    handle.hash(&mut h);
+    Some((h.finish(), 0))
 }
 
 #[cfg(test)]

@@ -75,7 +75,7 @@ impl Staging {
             self.stdout = Some(String::from_utf8_lossy(bytes).into_owned());
             return Ok(());
         }
-        let dir = super::check_output(path, &[])?;
+        let dir = super::check_output(path)?;
         let mut file = temp_in(&dir, path)?;
         file.write_all(bytes)
             .and_then(|()| super::readable(file.as_file()))

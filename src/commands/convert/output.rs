@@ -21,12 +21,9 @@ use crate::write::{self, Output, Schemes, Staging, folder};
 /// run is cleaned up by the same path as a finished one.
 pub fn prepare(config: &ConvertConfig) -> Result<Option<Output>> {
     match &config.output {
-        OutputPlan::File { path, gzip } if !config.dry_run => Ok(Some(Output::create(
-            path,
-            *gzip,
-            config.hash,
-            &config.inputs,
-        )?)),
+        OutputPlan::File { path, gzip } if !config.dry_run => {
+            Ok(Some(Output::create(path, *gzip, config.hash)?))
+        }
         _ => Ok(None),
     }
 }
@@ -66,7 +63,7 @@ pub fn write_outputs(
     let trace_path = config.trace.as_deref().unwrap_or("");
     let cannot_trace = || format!("--trace {trace_path}: cannot write");
     let mut trace_out = match &config.trace {
-        Some(path) => Some(Output::create(path, false, false, &config.inputs)?),
+        Some(path) => Some(Output::create(path, false, false)?),
         None => None,
     };
     let mut tracer = match trace_out.as_mut() {
@@ -77,7 +74,7 @@ pub fn write_outputs(
     for (g, path) in groups.iter().zip(names) {
         let mut output = match prepared.take() {
             Some(o) => o,
-            None => Output::create(&path, gzip(config), config.hash, &config.inputs)?,
+            None => Output::create(&path, gzip(config), config.hash)?,
         };
         let comment = config.comment.as_deref();
         (|| {
