@@ -13,8 +13,7 @@ use crate::model::DataValue;
 use crate::read::Sink;
 use crate::value::canonical_number;
 
-/// Data element, period, org unit, category option combo, attribute option combo.
-pub type Key = [String; 5];
+pub use crate::ids::KeyText as Key;
 
 /// How a key compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
@@ -71,12 +70,21 @@ fn key(v: &DataValue) -> Key {
             c.to_string()
         }
     };
+    Key {
+        data_element: v.data_element.trim().to_string(),
+        period: v.period.trim().to_string(),
+        org_unit: v.org_unit.trim().to_string(),
+        category_option_combo: combo(v.category_option_combo),
+        attribute_option_combo: combo(v.attribute_option_combo),
+    }
+}
+
+/// The target of a key: data element and its two combos.
+fn target(k: &Key) -> [&str; 3] {
     [
-        v.data_element.trim().to_string(),
-        v.period.trim().to_string(),
-        v.org_unit.trim().to_string(),
-        combo(v.category_option_combo),
-        combo(v.attribute_option_combo),
+        &k.data_element,
+        &k.category_option_combo,
+        &k.attribute_option_combo,
     ]
 }
 
@@ -121,9 +129,9 @@ impl<'t> Comparison<'t> {
         let keys = || transfer.values.keys();
         Comparison {
             transfer,
-            targets: keys().map(|k| [&*k[0], &*k[3], &*k[4]]).collect(),
-            periods: keys().map(|k| &*k[1]).collect(),
-            org_units: keys().map(|k| &*k[2]).collect(),
+            targets: keys().map(target).collect(),
+            periods: keys().map(|k| &*k.period).collect(),
+            org_units: keys().map(|k| &*k.org_unit).collect(),
             seen: FxHashSet::default(),
             changes: Vec::new(),
             counts: Class::ALL.iter().map(|&c| (c, 0)).collect(),
@@ -147,7 +155,7 @@ impl<'t> Comparison<'t> {
 
     fn total(&mut self, key: &Key) -> &mut (f64, f64) {
         self.totals
-            .entry((key[0].clone(), key[1].clone()))
+            .entry((key.data_element.clone(), key.period.clone()))
             .or_default()
     }
 
@@ -155,9 +163,9 @@ impl<'t> Comparison<'t> {
     fn hmis_value(&mut self, key: Key, value: String) {
         let in_transfer = self.transfer.values.contains_key(&key);
         let covered = in_transfer
-            || self.targets.contains(&[&*key[0], &*key[3], &*key[4]])
-                && self.periods.contains(&*key[1])
-                && self.org_units.contains(&*key[2]);
+            || self.targets.contains(&target(&key))
+                && self.periods.contains(&*key.period)
+                && self.org_units.contains(&*key.org_unit);
         if covered {
             self.total(&key).1 += number(Some(&value));
         }

@@ -1,4 +1,5 @@
-//! Typed ids: an interned [`Id`], the five-id [`Key`] of a data value, the [`Source`] it came
+//! Typed ids: an interned [`Id`], the five-id [`Key`] of a data value (and [`KeyText`], the
+//! same as text at the edges), the [`Source`] it came
 //! from, the [`Interner`] that owns the text, the [`IdScheme`] of ids in a payload, and the
 //! [`DataSetId`] a payload names.
 
@@ -28,6 +29,56 @@ pub struct Key {
     pub org_unit: Id,
     pub category_option_combo: Id,
     pub attribute_option_combo: Id,
+}
+
+/// The five-id key as text, at the edges: what pi2de writes, reads back (`--previous`,
+/// `compare`) and reports. Inside a conversion the key is a [`Key`] of interned ids.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyText {
+    pub data_element: String,
+    pub period: String,
+    pub org_unit: String,
+    /// Blank: the default combo.
+    pub category_option_combo: String,
+    pub attribute_option_combo: String,
+}
+
+impl KeyText {
+    /// The ids in the order of DHIS2's CSV columns.
+    pub fn fields(&self) -> [&str; 5] {
+        [
+            &self.data_element,
+            &self.period,
+            &self.org_unit,
+            &self.category_option_combo,
+            &self.attribute_option_combo,
+        ]
+    }
+
+    /// The text of an interned key.
+    pub fn of(ids: &Interner, k: &Key) -> KeyText {
+        KeyText {
+            data_element: ids.get(k.data_element).to_string(),
+            period: ids.get(k.period).to_string(),
+            org_unit: ids.get(k.org_unit).to_string(),
+            category_option_combo: ids.get(k.category_option_combo).to_string(),
+            attribute_option_combo: ids.get(k.attribute_option_combo).to_string(),
+        }
+    }
+}
+
+impl fmt::Display for KeyText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {}", self.data_element, self.period, self.org_unit)?;
+        if !self.category_option_combo.is_empty() {
+            write!(f, " coc={}", self.category_option_combo)?;
+        }
+        if !self.attribute_option_combo.is_empty() {
+            write!(f, " aoc={}", self.attribute_option_combo)?;
+        }
+        Ok(())
+    }
 }
 
 /// What a value was exported as: the source item (program indicator), its COC and AOC, and its
@@ -83,6 +134,18 @@ impl Interner {
 
     pub fn get(&self, id: Id) -> &str {
         &self.names[id.0 as usize]
+    }
+
+    /// The interned key of `k`; `None` when one of its ids was never interned (then nothing
+    /// was read for it).
+    pub fn key_of(&self, k: &KeyText) -> Option<Key> {
+        Some(Key {
+            data_element: self.find(&k.data_element)?,
+            period: self.find(&k.period)?,
+            org_unit: self.find(&k.org_unit)?,
+            category_option_combo: self.find(&k.category_option_combo)?,
+            attribute_option_combo: self.find(&k.attribute_option_combo)?,
+        })
     }
 }
 

@@ -23,6 +23,19 @@ pub struct DataValue<'a> {
     pub place: Place,
 }
 
+impl DataValue<'_> {
+    /// The value's key as read.
+    pub fn key(&self) -> crate::ids::KeyText {
+        crate::ids::KeyText {
+            data_element: self.data_element.into(),
+            period: self.period.into(),
+            org_unit: self.org_unit.into(),
+            category_option_combo: self.category_option_combo.into(),
+            attribute_option_combo: self.attribute_option_combo.into(),
+        }
+    }
+}
+
 /// Where in an input a value was read.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Place {

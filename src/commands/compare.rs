@@ -103,7 +103,7 @@ fn print(c: &Comparison) -> std::io::Result<()> {
         writeln!(
             o,
             "  changed {}: HMIS {} → transfer {}",
-            ch.key.join(" ").trim_end(),
+            ch.key,
             ch.hmis.as_deref().unwrap_or(""),
             ch.transfer.as_deref().unwrap_or("")
         )?;
@@ -139,12 +139,7 @@ fn summary(c: &Comparison, transfer: &Transfer, code: ExitCode) -> Value {
         .iter()
         .take(DETAIL_CAP)
         .map(|ch| {
-            let key: serde_json::Map<String, Value> = KEY_COLUMNS
-                .iter()
-                .zip(&ch.key)
-                .map(|(k, v)| (k.to_string(), json!(v)))
-                .collect();
-            json!({ "key": key, "transfer": ch.transfer, "hmis": ch.hmis, "class": ch.class })
+            json!({ "key": ch.key, "transfer": ch.transfer, "hmis": ch.hmis, "class": ch.class })
         })
         .collect();
     json!({
@@ -174,7 +169,7 @@ fn changes_csv(c: &Comparison) -> Result<Vec<u8>> {
     row(&header)?;
     for ch in &c.changes {
         let mut fields = vec![ch.class.name()];
-        fields.extend(ch.key.iter().map(String::as_str));
+        fields.extend(ch.key.fields());
         fields.push(ch.transfer.as_deref().unwrap_or(""));
         fields.push(ch.hmis.as_deref().unwrap_or(""));
         row(&fields)?;
@@ -196,7 +191,7 @@ fn workbook(c: &Comparison) -> Result<Vec<u8>> {
     headers.extend(["transfer value", "HMIS value"]);
     let rows = c.changes.iter().map(|ch| {
         let mut cells = vec![Cell::from(ch.class.name())];
-        cells.extend(ch.key.iter().map(Cell::from));
+        cells.extend(ch.key.fields().map(Cell::from));
         cells.push(Cell::from(ch.transfer.as_deref()));
         cells.push(Cell::from(ch.hmis.as_deref()));
         cells

@@ -4,12 +4,12 @@
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::duplicates::{Conflict, OutputKey, Resolved};
+use super::duplicates::{Conflict, Resolved};
 use super::judge::Judge;
 use super::ledger::{Ledger, Unmapped};
 use super::store::{Slot, Store};
 use crate::ids::DataSetId;
-use crate::ids::{Id, IdScheme, Interner, Key};
+use crate::ids::{Id, IdScheme, Interner, Key, KeyText};
 use crate::write::OutputValue;
 
 /// What a conversion produced.
@@ -108,8 +108,16 @@ impl Converted {
         self.ids.get(id)
     }
 
-    pub fn key(&self, key: &Key) -> OutputKey {
-        OutputKey::new(&self.ids, key)
+    pub fn key(&self, key: &Key) -> KeyText {
+        KeyText::of(&self.ids, key)
+    }
+
+    /// A value, or a value left out, arrived for `key` (a zero or a deletion would contradict
+    /// what was read).
+    pub fn arrived(&self, key: &KeyText) -> bool {
+        self.ids
+            .key_of(key)
+            .is_some_and(|k| self.find(&k).is_some() || self.touched.contains(&k))
     }
 
     /// A data set as written in a payload.

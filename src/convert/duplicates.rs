@@ -2,11 +2,9 @@
 //! `sum`, values of different sources) are a conflict the [`DuplicatePolicy`] resolves. Every
 //! conflict is reported, whatever the policy.
 
-use std::fmt;
-
 use super::ledger::DETAIL_CAP;
 use super::store::{Contribution, Store};
-use crate::ids::{Interner, Key};
+use crate::ids::{Interner, KeyText};
 use crate::value::{self, ValueType};
 
 /// What to do with an output key that received different values.
@@ -37,42 +35,6 @@ impl DuplicatePolicy {
     }
 }
 
-/// The identity of a value in the output, as text.
-#[derive(Debug, Clone, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OutputKey {
-    pub data_element: String,
-    pub period: String,
-    pub org_unit: String,
-    pub category_option_combo: String,
-    pub attribute_option_combo: String,
-}
-
-impl OutputKey {
-    pub fn new(ids: &Interner, k: &Key) -> OutputKey {
-        OutputKey {
-            data_element: ids.get(k.data_element).to_string(),
-            period: ids.get(k.period).to_string(),
-            org_unit: ids.get(k.org_unit).to_string(),
-            category_option_combo: ids.get(k.category_option_combo).to_string(),
-            attribute_option_combo: ids.get(k.attribute_option_combo).to_string(),
-        }
-    }
-}
-
-impl fmt::Display for OutputKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} {}", self.data_element, self.period, self.org_unit)?;
-        if !self.category_option_combo.is_empty() {
-            write!(f, " coc={}", self.category_option_combo)?;
-        }
-        if !self.attribute_option_combo.is_empty() {
-            write!(f, " aoc={}", self.attribute_option_combo)?;
-        }
-        Ok(())
-    }
-}
-
 /// One value contributing to an output key in a conflict.
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -90,7 +52,7 @@ pub struct ConflictSource {
 #[derive(Debug, Clone, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Conflict {
-    pub key: OutputKey,
+    pub key: KeyText,
     pub sources: Vec<ConflictSource>,
     pub values: Vec<String>,
     pub resolution: String,
@@ -175,7 +137,7 @@ pub fn resolve(
         if out.conflicts.len() < DETAIL_CAP {
             let key = store.slots()[i].key;
             out.conflicts.push(Conflict {
-                key: OutputKey::new(ids, &key),
+                key: KeyText::of(ids, &key),
                 sources: distinct
                     .iter()
                     .map(|c| conflict_source(store, ids, inputs, c))
@@ -257,7 +219,7 @@ fn conflict_source(
 mod tests {
     use super::*;
     use crate::convert::store::{NO_ROW, Span};
-    use crate::ids::Source;
+    use crate::ids::{Key, Source};
 
     /// One key receiving `values` (source program indicator, value, deleted) in order.
     fn run(policy: DuplicatePolicy, values: &[(&str, &str, bool)]) -> (Resolved, Store) {

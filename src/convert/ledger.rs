@@ -4,7 +4,7 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::ids::{Id, Interner, Source};
+use crate::ids::{Id, Interner, KeyText, Source};
 use crate::model::DataValue;
 use crate::reason::Reason;
 
@@ -21,11 +21,8 @@ pub struct LeftOut {
     pub record: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
-    pub data_element: String,
-    pub period: String,
-    pub org_unit: String,
-    pub category_option_combo: String,
-    pub attribute_option_combo: String,
+    #[serde(flatten)]
+    pub key: KeyText,
     pub value: Option<String>,
 }
 
@@ -85,11 +82,7 @@ impl Ledger {
                 input: input.to_string(),
                 record: v.place.record,
                 line: v.place.line,
-                data_element: v.data_element.to_string(),
-                period: v.period.to_string(),
-                org_unit: v.org_unit.to_string(),
-                category_option_combo: v.category_option_combo.to_string(),
-                attribute_option_combo: v.attribute_option_combo.to_string(),
+                key: v.key(),
                 value: v.value.map(str::to_string),
             });
         }

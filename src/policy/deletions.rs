@@ -7,7 +7,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::convert::{Converted, Scope};
 use crate::ids::DataSetId;
-use crate::ids::{IdScheme, Key};
+use crate::ids::{IdScheme, KeyText};
 use crate::mapping::Mapping;
 use crate::preflight::{Placement, Targets};
 use crate::write::OutputValue;
@@ -15,11 +15,7 @@ use crate::write::OutputValue;
 /// A value of an earlier output, as read.
 #[derive(Debug, Clone, Default)]
 pub struct PreviousValue {
-    pub data_element: String,
-    pub period: String,
-    pub org_unit: String,
-    pub category_option_combo: String,
-    pub attribute_option_combo: String,
+    pub key: KeyText,
     pub value: String,
     /// Which `--previous` file it was read from, and where.
     pub input: u32,
@@ -38,17 +34,7 @@ pub struct Deletion {
 
 impl Deletion {
     pub fn output_value<'a>(&'a self, comment: Option<&'a str>) -> OutputValue<'a> {
-        let p = &self.previous;
-        OutputValue {
-            data_element: &p.data_element,
-            period: &p.period,
-            org_unit: &p.org_unit,
-            category_option_combo: &p.category_option_combo,
-            attribute_option_combo: &p.attribute_option_combo,
-            value: &p.value,
-            comment,
-            deleted: true,
-        }
+        OutputValue::of(&self.previous.key, &self.previous.value, comment, true)
     }
 }
 
@@ -65,35 +51,35 @@ pub struct Context<'a, 'm> {
 /// The deletions, in the order the earlier values were read.
 pub fn find(c: &Converted, mut ctx: Context, previous: &[PreviousValue]) -> Vec<Deletion> {
     let targets = targets(c, ctx.mapping);
-    let mut seen: FxHashSet<[String; 5]> = FxHashSet::default();
+    let mut seen: FxHashSet<KeyText> = FxHashSet::default();
     let mut out = Vec::new();
     for v in previous {
-        if v.value.is_empty() || !in_scope(c, &ctx.scope, &v.period) {
+        if v.value.is_empty() || !in_scope(c, &ctx.scope, &v.key.period) {
             continue;
         }
-        let Ok(period) = crate::period::parse(&v.period) else {
+        let Ok(period) = crate::period::parse(&v.key.period) else {
             continue;
         };
         let target: Target = (
-            v.data_element.as_str(),
-            v.category_option_combo.as_str(),
-            v.attribute_option_combo.as_str(),
+            v.key.data_element.as_str(),
+            v.key.category_option_combo.as_str(),
+            v.key.attribute_option_combo.as_str(),
         );
         let Some(&row) = targets.get(&target) else {
             continue;
         };
-        let written =
-            key(c, v, &period.id).is_some_and(|k| c.find(&k).is_some() || c.touched.contains(&k));
-        let text = [target.0, &period.id, &v.org_unit, target.1, target.2].map(str::to_string);
-        if written || !seen.insert(text) {
+        // The key as this run writes it: the period in DHIS2's own form.
+        let key = KeyText {
+            period: period.id,
+            ..v.key.clone()
+        };
+        if c.arrived(&key) || seen.contains(&key) {
             continue;
         }
-        let data_set = data_set(&mut ctx, row, target, period.period_type, &v.org_unit);
+        seen.insert(key.clone());
+        let data_set = data_set(&mut ctx, row, target, period.period_type, &key.org_unit);
         out.push(Deletion {
-            previous: PreviousValue {
-                period: period.id,
-                ..v.clone()
-            },
+            previous: PreviousValue { key, ..v.clone() },
             data_set,
             row,
         });
@@ -149,19 +135,6 @@ fn in_scope(c: &Converted, scope: &Scope, period: &str) -> bool {
             .find(&p.id)
             .is_some_and(|id| c.periods_in_scope.contains(&id)),
     }
-}
-
-/// The key of a previous value in this run's ids; `None` when one of its ids was never seen
-/// (then this run has no value for it).
-fn key(c: &Converted, v: &PreviousValue, period: &str) -> Option<Key> {
-    let id = |s: &str| c.ids.find(s);
-    Some(Key {
-        data_element: id(&v.data_element)?,
-        period: id(period)?,
-        org_unit: id(&v.org_unit)?,
-        category_option_combo: id(&v.category_option_combo)?,
-        attribute_option_combo: id(&v.attribute_option_combo)?,
-    })
 }
 
 /// The data set a deletion goes to: the target metadata's choice, else the mapping row's.

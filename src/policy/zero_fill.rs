@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use rustc_hash::FxHashSet;
 
 use crate::convert::{Converted, Scope};
-use crate::ids::{DataSetId, Interner};
+use crate::ids::{DataSetId, Interner, KeyText};
 use crate::mapping::Mapping;
 use crate::metadata::Metadata;
 use crate::period::{self, Period, PeriodType, calendar};
@@ -25,11 +25,7 @@ use crate::write::OutputValue;
 /// A zero written where no value arrived.
 #[derive(Debug, Clone)]
 pub struct Zero {
-    pub data_element: String,
-    pub period: String,
-    pub org_unit: String,
-    pub category_option_combo: String,
-    pub attribute_option_combo: String,
+    pub key: KeyText,
     pub data_set: Option<DataSetId>,
     /// The mapping row of its target.
     pub row: usize,
@@ -37,16 +33,7 @@ pub struct Zero {
 
 impl Zero {
     pub fn output_value<'a>(&'a self, comment: Option<&'a str>) -> OutputValue<'a> {
-        OutputValue {
-            data_element: &self.data_element,
-            period: &self.period,
-            org_unit: &self.org_unit,
-            category_option_combo: &self.category_option_combo,
-            attribute_option_combo: &self.attribute_option_combo,
-            value: "0",
-            comment,
-            deleted: false,
-        }
+        OutputValue::of(&self.key, "0", comment, false)
     }
 }
 
@@ -99,15 +86,18 @@ pub fn find(c: &Converted, mut ctx: Context) -> Vec<Zero> {
                 };
                 for p in &periods {
                     let zero = Zero {
-                        data_element: target[0].to_string(),
-                        period: p.id.clone(),
-                        org_unit: ou.clone(),
-                        category_option_combo: target[1].to_string(),
-                        attribute_option_combo: target[2].to_string(),
+                        key: KeyText {
+                            data_element: target[0].to_string(),
+                            period: p.id.clone(),
+                            org_unit: ou.clone(),
+                            category_option_combo: target[1].to_string(),
+                            attribute_option_combo: target[2].to_string(),
+                        },
                         data_set: Some(chosen.clone()),
                         row,
                     };
-                    if arrived(c, &zero) || !open(&mut ctx, &mut ids, index, resolved, &zero, p) {
+                    if c.arrived(&zero.key) || !open(&mut ctx, &mut ids, index, resolved, &zero, p)
+                    {
                         continue;
                     }
                     out.push(zero);
@@ -155,21 +145,6 @@ fn periods(c: &Converted, scope: &Scope, pt: PeriodType) -> Vec<Period> {
         .collect()
 }
 
-/// A value, or a value left out, arrived for the zero's key.
-fn arrived(c: &Converted, z: &Zero) -> bool {
-    let id = |s: &str| c.ids.find(s);
-    let key = (|| {
-        Some(crate::ids::Key {
-            data_element: id(&z.data_element)?,
-            period: id(&z.period)?,
-            org_unit: id(&z.org_unit)?,
-            category_option_combo: id(&z.category_option_combo)?,
-            attribute_option_combo: id(&z.attribute_option_combo)?,
-        })
-    })();
-    key.is_some_and(|k| c.find(&k).is_some() || c.touched.contains(&k))
-}
-
 /// The target's entry checks let the zero in (org unit open, period open, options valid).
 fn open(
     ctx: &mut Context,
@@ -186,10 +161,10 @@ fn open(
         start: p.start,
         end: p.end,
     };
-    let org_unit = (z.org_unit.as_str(), ids.intern(&z.org_unit));
+    let org_unit = (z.key.org_unit.as_str(), ids.intern(&z.key.org_unit));
     let aoc = (
-        z.attribute_option_combo.as_str(),
-        ids.intern(&z.attribute_option_combo),
+        z.key.attribute_option_combo.as_str(),
+        ids.intern(&z.key.attribute_option_combo),
     );
     ctx.targets
         .admits(resolved, data_set, &period, org_unit, aoc)
@@ -201,7 +176,7 @@ fn open(
 pub fn insignificant<'m>(zeros: &[Zero], meta: &'m Metadata) -> FxHashSet<&'m str> {
     zeros
         .iter()
-        .filter_map(|z| meta.data_element(&z.data_element).map(|(d, _)| d))
+        .filter_map(|z| meta.data_element(&z.key.data_element).map(|(d, _)| d))
         .filter(|d| !d.zero_is_significant)
         .map(|d| d.id.as_str())
         .collect()

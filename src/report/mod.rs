@@ -8,7 +8,6 @@ pub mod summary;
 pub mod workbook;
 
 use crate::config::{ConvertConfig, OutputPlan};
-use crate::convert::duplicates::OutputKey;
 use crate::exit_codes::ExitCode;
 use crate::ids::DataSetId;
 use crate::mapping::Mapping;
@@ -69,7 +68,7 @@ pub struct Run<'a> {
 
 /// A deletion written, for reports: read with `deleted=true`, or found against `--previous`.
 pub struct DeletionRow {
-    pub key: OutputKey,
+    pub key: crate::ids::KeyText,
     pub value: String,
     pub data_set: Option<String>,
     /// `input` or `previous`.
@@ -115,13 +114,7 @@ impl Run<'_> {
                 source: "input",
             });
         let previous = self.entries.deletions.iter().map(|d| DeletionRow {
-            key: OutputKey {
-                data_element: d.previous.data_element.clone(),
-                period: d.previous.period.clone(),
-                org_unit: d.previous.org_unit.clone(),
-                category_option_combo: d.previous.category_option_combo.clone(),
-                attribute_option_combo: d.previous.attribute_option_combo.clone(),
-            },
+            key: d.previous.key.clone(),
             value: d.previous.value.clone(),
             data_set: d.data_set.as_ref().map(|d| d.id.clone()),
             source: "previous",

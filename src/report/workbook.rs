@@ -278,12 +278,14 @@ fn left_out_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
         ("input", |l| (&l.input).into()),
         ("line", |l| l.line.map_or(Cell::Empty, Cell::from)),
         ("value number", |l| l.record.into()),
-        ("dataElement", |l| (&l.data_element).into()),
-        ("period", |l| (&l.period).into()),
-        ("orgUnit", |l| (&l.org_unit).into()),
-        ("categoryOptionCombo", |l| (&l.category_option_combo).into()),
+        ("dataElement", |l| (&l.key.data_element).into()),
+        ("period", |l| (&l.key.period).into()),
+        ("orgUnit", |l| (&l.key.org_unit).into()),
+        ("categoryOptionCombo", |l| {
+            (&l.key.category_option_combo).into()
+        }),
         ("attributeOptionCombo", |l| {
-            (&l.attribute_option_combo).into()
+            (&l.key.attribute_option_combo).into()
         }),
         ("value", |l| {
             l.value.as_deref().map_or(Cell::Empty, Cell::value)

@@ -39,6 +39,25 @@ pub struct OutputValue<'a> {
 }
 
 impl<'a> OutputValue<'a> {
+    /// The value `value` of `key`.
+    pub fn of(
+        key: &'a crate::ids::KeyText,
+        value: &'a str,
+        comment: Option<&'a str>,
+        deleted: bool,
+    ) -> OutputValue<'a> {
+        OutputValue {
+            data_element: &key.data_element,
+            period: &key.period,
+            org_unit: &key.org_unit,
+            category_option_combo: &key.category_option_combo,
+            attribute_option_combo: &key.attribute_option_combo,
+            value,
+            comment,
+            deleted,
+        }
+    }
+
     /// The key's five ids and the value, in the order of DHIS2's CSV columns.
     pub fn fields(&self) -> [&'a str; 6] {
         [

@@ -205,11 +205,7 @@ impl Sink for Previous {
         // A deletion in an earlier output is not a value that can disappear.
         if !v.deleted {
             self.0.push(PreviousValue {
-                data_element: v.data_element.into(),
-                period: v.period.into(),
-                org_unit: v.org_unit.into(),
-                category_option_combo: v.category_option_combo.into(),
-                attribute_option_combo: v.attribute_option_combo.into(),
+                key: v.key(),
                 value: v.value.unwrap_or("").into(),
                 input: self.1,
                 place: v.place,
