@@ -13,7 +13,7 @@ use crate::ids::IdScheme;
 use crate::mapping::TargetScheme;
 use crate::model::Format;
 use crate::period::{Date, Window};
-use crate::write;
+use crate::{location, write};
 
 /// The longest comment DHIS2 2.43+ accepts (E8125).
 const MAX_COMMENT: usize = 5_000;
@@ -203,7 +203,7 @@ impl ConvertConfig {
         let mut out = Vec::new();
         match &self.output {
             OutputPlan::File { path, .. } if !self.dry_run => out.push(("-o", path.as_str())),
-            OutputPlan::Stdout if !self.dry_run => out.push(("-o", "-")),
+            OutputPlan::Stdout if !self.dry_run => out.push(("-o", location::STANDARD)),
             _ => {}
         }
         if let Some(p) = &self.trace
@@ -245,7 +245,7 @@ impl ConvertConfig {
 fn output_plan(args: &ConvertArgs) -> Result<(OutputPlan, Format)> {
     let to = args.to.map(Format::from);
     if args.split_by.is_some() {
-        if args.output == "-" {
+        if location::is_standard(&args.output) {
             bail!("--split-by writes several files: give a folder with -o, not -");
         }
         let plan = OutputPlan::Folder {
@@ -256,7 +256,7 @@ fn output_plan(args: &ConvertArgs) -> Result<(OutputPlan, Format)> {
         return Ok((plan, to.unwrap_or(Format::Json)));
     }
     let path = &args.output;
-    if path != "-" && (Path::new(path).is_dir() || path.ends_with(['/', '\\'])) {
+    if !location::is_standard(path) && (Path::new(path).is_dir() || path.ends_with(['/', '\\'])) {
         bail!(
             "{path}: is a folder; -o names the output file (-o {}/hmis.json), or with --split-by \
              data-set the folder that takes one file per data set",
@@ -272,12 +272,12 @@ fn output_plan(args: &ConvertArgs) -> Result<(OutputPlan, Format)> {
     };
     let format = match (to, Format::from_extension(name)) {
         (Some(f), _) | (None, Some(f)) => f,
-        (None, None) if path == "-" => Format::Json,
+        (None, None) if location::is_standard(path) => Format::Json,
         (None, None) => {
             bail!("{path}: cannot tell the output format from the name; use --to json|xml|csv")
         }
     };
-    let plan = if path == "-" {
+    let plan = if location::is_standard(path) {
         OutputPlan::Stdout
     } else {
         OutputPlan::File {

@@ -22,6 +22,7 @@ pub mod exit_codes;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 pub mod ids;
+pub(crate) mod location;
 pub mod mapping;
 pub(crate) mod metadata;
 pub mod model;
@@ -55,7 +56,8 @@ pub fn late_interrupt() {
 /// does: exit 0, except for `convert -o -`, whose output is then incomplete (exit 2).
 pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     cleanup::install();
-    let streams_output = matches!(&cli.command, cli::Command::Convert(a) if a.output == "-");
+    let streams_output =
+        matches!(&cli.command, cli::Command::Convert(a) if location::is_standard(&a.output));
     let result = match cli.command {
         cli::Command::Convert(args) => commands::convert::run(&args),
         cli::Command::Inspect(args) => commands::inspect::run(&args),

@@ -16,6 +16,7 @@ use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sha2::{Digest, Sha256};
 
+use crate::location::{self, Location};
 pub use crate::model::Format;
 use crate::model::{DataValue, Header, hex};
 
@@ -72,7 +73,7 @@ pub fn read_inputs<S: Sink>(
     let mut hints: Vec<Header> = vec![Header::default(); inputs.len()];
     let mut stdin_used = false;
     for path in inputs {
-        if path == "-" {
+        if location::is_standard(path) {
             if stdin_used {
                 bail!("`-` (standard input) is given more than once");
             }
@@ -86,7 +87,7 @@ pub fn read_inputs<S: Sink>(
             sink.begin_input(index, path);
             let (info, late) = read_one(path, from, hash, progress, &hints[index], &mut sink)?;
             if late {
-                if path == "-" || attempt > 0 {
+                if location::is_standard(path) || attempt > 0 {
                     bail!(
                         "{path}: the JSON payload sets `period`, `orgUnit` or `attributeOptionCombo` \
                          after `dataValues`; save standard input to a file and convert the file"
@@ -228,7 +229,7 @@ pub fn progress_bar(inputs: &[String], enabled: bool) -> Option<ProgressBar> {
     }
     let total: u64 = inputs
         .iter()
-        .filter(|p| *p != "-")
+        .filter(|p| !location::is_standard(p))
         .filter_map(|p| std::fs::metadata(p).ok())
         .map(|m| m.len())
         .sum();
@@ -282,15 +283,16 @@ fn open<T>(
     progress: Option<&ProgressBar>,
     f: impl FnOnce(&mut dyn BufRead, Option<&str>) -> Result<T>,
 ) -> Result<(T, Compression)> {
-    let raw: Box<dyn Read> = if path == "-" {
-        Box::new(io::stdin().lock())
-    } else {
-        let meta =
-            std::fs::metadata(path).with_context(|| format!("{path}: cannot read the input"))?;
-        if meta.is_dir() {
-            bail!("{path}: is a folder, not an export file");
+    let raw: Box<dyn Read> = match Location::of(path) {
+        Location::Standard => Box::new(io::stdin().lock()),
+        Location::File(file) => {
+            let meta = std::fs::metadata(file)
+                .with_context(|| format!("{path}: cannot read the input"))?;
+            if meta.is_dir() {
+                bail!("{path}: is a folder, not an export file");
+            }
+            Box::new(File::open(file).with_context(|| format!("{path}: cannot open the input"))?)
         }
-        Box::new(File::open(path).with_context(|| format!("{path}: cannot open the input"))?)
     };
     let compressed = Rc::new(Cell::new(0u64));
     let mut raw = BufReader::with_capacity(
@@ -329,7 +331,7 @@ fn from_zip<T, R: BufRead>(
     mut raw: R,
     f: impl FnOnce(&mut dyn BufRead, Option<&str>) -> Result<T>,
 ) -> Result<T> {
-    let file = if path == "-" {
+    let file = if location::is_standard(path) {
         let mut spool = tempfile::tempfile()
             .context("cannot create a temporary file for the zip on standard input")?;
         io::copy(&mut raw, &mut spool).context("-: cannot read the zip from standard input")?;
@@ -495,7 +497,7 @@ pub fn error_at(path: &str, at: At, what: impl std::fmt::Display) -> anyhow::Err
 /// Line and column (1-based) of byte `offset` in a re-readable input, for error messages.
 /// `None` for standard input or when the input cannot be read again.
 pub fn line_column(path: &str, offset: u64) -> Option<(u64, u64)> {
-    if path == "-" {
+    if location::is_standard(path) {
         return None;
     }
     with_input(path, false, None, |reader, _| {

@@ -31,7 +31,7 @@ fn finished(out: &mut Vec<String>, run: &Run) {
         .filter_map(|f| std::fs::metadata(&f.path).ok())
         .map(|m| m.len())
         .sum();
-    let wrote = if run.files.is_empty() || run.config.output_name == "-" {
+    let wrote = if run.files.is_empty() || run.streamed() {
         String::new()
     } else {
         format!(
@@ -224,7 +224,7 @@ fn notes(out: &mut Vec<String>, run: &Run) {
 
 /// How to import each output file.
 fn imports(out: &mut Vec<String>, run: &Run) {
-    if !run.wrote_output() || run.config.output_name == "-" {
+    if !run.wrote_output() || run.streamed() {
         return;
     }
     for f in &run.files {

@@ -85,6 +85,11 @@ impl Run<'_> {
         matches!(self.config.output, OutputPlan::Folder { .. })
     }
 
+    /// The output went to standard output (`-o -`).
+    pub fn streamed(&self) -> bool {
+        matches!(self.config.output, OutputPlan::Stdout)
+    }
+
     pub fn gzip(&self) -> bool {
         matches!(self.config.output, OutputPlan::File { gzip: true, .. })
     }

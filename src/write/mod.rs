@@ -258,7 +258,7 @@ impl Output {
     /// Checks the target and opens a temporary file beside it. `gzip` compresses the output;
     /// `hash` computes its SHA-256.
     pub fn create(path: &str, gzip: bool, hash: bool) -> Result<Output> {
-        let (sink, staged): (Box<dyn Write>, _) = if path == "-" {
+        let (sink, staged): (Box<dyn Write>, _) = if crate::location::is_standard(path) {
             (Box::new(io::stdout().lock()), None)
         } else {
             let dir = check_output(path)?;

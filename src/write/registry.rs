@@ -39,7 +39,7 @@ pub struct Registry {
 impl Registry {
     /// Registers a file the run reads (`-`, standard input, is nothing to clash with).
     pub fn read(&mut self, what: &str, path: &str) {
-        if path == "-" {
+        if crate::location::is_standard(path) {
             return;
         }
         if let Some(id) = identity(path) {
@@ -58,7 +58,7 @@ impl Registry {
     /// a file read, or one claimed already; its folder must exist and it must not be a folder
     /// or a device.
     pub fn write(&mut self, what: &str, path: &str) -> Result<()> {
-        if path == "-" {
+        if crate::location::is_standard(path) {
             if let Some(other) = &self.stdout {
                 bail!(
                     "{other} and {what} would both write to standard output, one after the \
@@ -104,7 +104,7 @@ impl Registry {
         }
         self.write(
             "the report printed on standard output (-q leaves it out)",
-            "-",
+            crate::location::STANDARD,
         )
     }
 

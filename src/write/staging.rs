@@ -71,7 +71,7 @@ impl Staging {
 
     /// Writes `bytes` in full to a temporary file for `path` (`-`: printed at the commit).
     pub fn bytes(&mut self, path: &str, bytes: &[u8]) -> Result<()> {
-        if path == "-" {
+        if crate::location::is_standard(path) {
             self.stdout = Some(String::from_utf8_lossy(bytes).into_owned());
             return Ok(());
         }
