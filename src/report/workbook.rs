@@ -7,9 +7,10 @@ use rust_xlsxwriter::Workbook;
 use super::DeletionRow;
 use super::Run;
 use crate::convert::duplicates::{Conflict, ConflictSource};
-use crate::convert::ledger::{DETAIL_CAP, LeftOut};
-use crate::mapping::COLUMNS;
-use crate::policy::totals::{not_additive, totals};
+use crate::convert::ledger::{DETAIL_CAP, LeftOut, Unmapped};
+use crate::mapping::{COLUMNS, MappingRow};
+use crate::policy::totals::{Total, not_additive, totals};
+use crate::policy::validation::{Skipped, Violation};
 use crate::read::Compression;
 use crate::value::ValueType;
 use crate::xlsx::{Cell, Columns, add_table, headers, rows};
@@ -175,62 +176,83 @@ fn summary_outputs(s: &mut Rows, run: &Run) {
 }
 
 fn mapping_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
-    let counts = &run.entries.converted.ledger.row_counts;
-    let rows: Rows = run.facts.mapping.map_or(Rows::new(), |m| {
-        m.rows
+    type Row<'a> = (&'a MappingRow, u64);
+    let table: &Columns<Row> = &[
+        ("row", |(r, _)| u64::from(r.row).into()),
+        ("programIndicator", |(r, _)| (&r.source).into()),
+        ("programIndicatorName", |(r, _)| {
+            (&r.program_indicator_name).into()
+        }),
+        ("sourceCategoryOptionCombo", |(r, _)| {
+            (&r.source_category_option_combo).into()
+        }),
+        ("sourceAttributeOptionCombo", |(r, _)| {
+            (&r.source_attribute_option_combo).into()
+        }),
+        ("dataElement", |(r, _)| (&r.data_element).into()),
+        ("dataElementName", |(r, _)| (&r.data_element_name).into()),
+        ("categoryOptionCombo", |(r, _)| {
+            (&r.category_option_combo).into()
+        }),
+        ("attributeOptionCombo", |(r, _)| {
+            (&r.attribute_option_combo).into()
+        }),
+        ("dataSet", |(r, _)| (&r.data_set).into()),
+        ("valueType", |(r, _)| (&r.value_type_text).into()),
+        ("enabled", |(r, _)| {
+            (if r.enabled { "yes" } else { "no" }).into()
+        }),
+        ("values", |&(_, n)| n.into()),
+        ("note", |&(r, n)| {
+            match (r.enabled, n) {
+                (false, _) => "disabled",
+                (true, 0) => "carried no values",
+                _ => "",
+            }
+            .into()
+        }),
+    ];
+    // The mapping's own columns, named as the mapping names them (the notes aside).
+    debug_assert!(
+        table[1..12]
             .iter()
-            .zip(counts)
-            .map(|(r, &n)| {
-                let note = match (r.enabled, n) {
-                    (false, _) => "disabled",
-                    (true, 0) => "carried no values",
-                    _ => "",
-                };
-                vec![
-                    u64::from(r.row).into(),
-                    (&r.source).into(),
-                    (&r.program_indicator_name).into(),
-                    (&r.source_category_option_combo).into(),
-                    (&r.source_attribute_option_combo).into(),
-                    (&r.data_element).into(),
-                    (&r.data_element_name).into(),
-                    (&r.category_option_combo).into(),
-                    (&r.attribute_option_combo).into(),
-                    (&r.data_set).into(),
-                    (&r.value_type_text).into(),
-                    (if r.enabled { "yes" } else { "no" }).into(),
-                    n.into(),
-                    note.into(),
-                ]
-            })
-            .collect()
-    });
-    let mut headers = vec!["row"];
-    headers.extend(COLUMNS.iter().map(|c| c.name).filter(|&c| c != "notes"));
-    headers.extend(["values", "note"]);
-    add_table(wb, "Mapping", &headers, rows, SHEET_CAP)?;
+            .map(|(h, _)| *h)
+            .eq(COLUMNS.iter().map(|c| c.name).filter(|&c| c != "notes"))
+    );
+    let counts = &run.entries.converted.ledger.row_counts;
+    let items: Vec<Row> = run
+        .facts
+        .mapping
+        .map(|m| m.rows.iter().zip(counts.iter().copied()).collect())
+        .unwrap_or_default();
+    add_table(
+        wb,
+        "Mapping",
+        &headers(table),
+        rows(table, items),
+        SHEET_CAP,
+    )?;
     Ok(())
 }
 
 fn unmapped_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
-    let rows = run.entries.converted.unmapped().into_iter().map(|u| {
-        let cells: Vec<Cell> = vec![
-            u.data_element.into(),
-            u.category_option_combo.into(),
-            u.attribute_option_combo.into(),
-            u.count.into(),
-            u.example.into(),
-        ];
-        cells
-    });
-    let headers = [
-        "dataElement (as exported)",
-        "categoryOptionCombo",
-        "attributeOptionCombo",
-        "values",
-        "first seen",
+    let table: &Columns<Unmapped> = &[
+        ("dataElement (as exported)", |u| (&u.data_element).into()),
+        ("categoryOptionCombo", |u| (&u.category_option_combo).into()),
+        ("attributeOptionCombo", |u| {
+            (&u.attribute_option_combo).into()
+        }),
+        ("values", |u| u.count.into()),
+        ("first seen", |u| (&u.example).into()),
     ];
-    add_table(wb, "Unmapped", &headers, rows, SHEET_CAP)?;
+    let items = run.entries.converted.unmapped();
+    add_table(
+        wb,
+        "Unmapped",
+        &headers(table),
+        rows(table, items),
+        SHEET_CAP,
+    )?;
     Ok(())
 }
 
@@ -320,28 +342,17 @@ fn totals_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
         let aggregation = element.and_then(|d| d.aggregation_type.as_deref());
         not_additive(row_type.or(meta_type), aggregation)
     };
-    let rows = totals(run.entries.converted, kind).into_iter().map(|t| {
-        let cells: Vec<Cell> = vec![
-            t.data_element.into(),
-            t.category_option_combo.into(),
-            t.period.into(),
-            t.values.into(),
-            t.sum.map_or(Cell::Empty, Cell::Number),
-            t.non_numeric.into(),
-            t.not_summed.as_deref().into(),
-        ];
-        cells
-    });
-    let headers = [
-        "dataElement",
-        "categoryOptionCombo",
-        "period",
-        "values",
-        "sum",
-        "non-numeric values",
-        "not summed because",
+    let table: &Columns<Total> = &[
+        ("dataElement", |t| (&t.data_element).into()),
+        ("categoryOptionCombo", |t| (&t.category_option_combo).into()),
+        ("period", |t| (&t.period).into()),
+        ("values", |t| t.values.into()),
+        ("sum", |t| t.sum.map_or(Cell::Empty, Cell::Number)),
+        ("non-numeric values", |t| t.non_numeric.into()),
+        ("not summed because", |t| t.not_summed.as_deref().into()),
     ];
-    add_table(wb, "Totals", &headers, rows, SHEET_CAP)?;
+    let items = totals(run.entries.converted, kind);
+    add_table(wb, "Totals", &headers(table), rows(table, items), SHEET_CAP)?;
     Ok(())
 }
 
@@ -369,50 +380,59 @@ fn validation_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
     let Some(v) = &run.facts.validation else {
         return Ok(());
     };
-    let number = |x: Option<f64>| x.map_or(Cell::Empty, Cell::Number);
-    let violations = v.violations.iter().map(|x| {
-        vec![
-            Cell::from("violation"),
-            Cell::from(x.rule.as_str()),
-            Cell::from(x.name.as_str()),
-            Cell::from(x.importance.as_str()),
-            Cell::from(x.org_unit.as_str()),
-            Cell::from(x.period.as_str()),
-            Cell::from(x.attribute_option_combo.as_str()),
-            number(x.left),
-            Cell::from(x.operator.as_str()),
-            number(x.right),
-            Cell::Empty,
-        ]
-    });
-    let skipped = v.skipped.iter().map(|x| {
-        let mut row = vec![
-            Cell::from("not evaluated"),
-            Cell::from(x.rule.as_str()),
-            Cell::from(x.name.as_str()),
-        ];
-        row.extend(std::iter::repeat_n(Cell::Empty, 7));
-        row.push(Cell::from(x.reason.as_str()));
-        row
-    });
-    let headers = [
-        "result",
-        "rule",
-        "name",
-        "importance",
-        "orgUnit",
-        "period",
-        "attributeOptionCombo",
-        "left",
-        "operator",
-        "right",
-        "reason",
+    /// A rule violated, or one that could not be evaluated.
+    enum Line<'a> {
+        Violation(&'a Violation),
+        Skipped(&'a Skipped),
+    }
+    use Line::{Skipped as S, Violation as V};
+    fn number(x: Option<f64>) -> Cell {
+        x.map_or(Cell::Empty, Cell::Number)
+    }
+    let table: &Columns<Line> = &[
+        ("result", |l| {
+            (if matches!(l, V(_)) {
+                "violation"
+            } else {
+                "not evaluated"
+            })
+            .into()
+        }),
+        ("rule", |l| match l {
+            V(x) => (&x.rule).into(),
+            S(x) => (&x.rule).into(),
+        }),
+        ("name", |l| match l {
+            V(x) => (&x.name).into(),
+            S(x) => (&x.name).into(),
+        }),
+        ("importance", |l| violation(l, |x| (&x.importance).into())),
+        ("orgUnit", |l| violation(l, |x| (&x.org_unit).into())),
+        ("period", |l| violation(l, |x| (&x.period).into())),
+        ("attributeOptionCombo", |l| {
+            violation(l, |x| (&x.attribute_option_combo).into())
+        }),
+        ("left", |l| violation(l, |x| number(x.left))),
+        ("operator", |l| violation(l, |x| (&x.operator).into())),
+        ("right", |l| violation(l, |x| number(x.right))),
+        ("reason", |l| match l {
+            V(_) => Cell::Empty,
+            S(x) => (&x.reason).into(),
+        }),
     ];
+    /// A violation's cell; empty for a rule not evaluated.
+    fn violation(l: &Line, cell: fn(&Violation) -> Cell) -> Cell {
+        match l {
+            V(x) => cell(x),
+            S(_) => Cell::Empty,
+        }
+    }
+    let items = v.violations.iter().map(V).chain(v.skipped.iter().map(S));
     add_table(
         wb,
         "Validation",
-        &headers,
-        violations.chain(skipped),
+        &headers(table),
+        rows(table, items),
         SHEET_CAP,
     )?;
     Ok(())

@@ -110,6 +110,34 @@ fn every_operator_and_missing_value_strategy_as_dhis2_evaluates_them() {
     use calamine::Reader;
     let sheet = wb.worksheet_range("Validation").expect("Validation sheet");
     assert_eq!(sheet.rows().count(), 1 + 8 + 3);
+    let text = |r: u32, c: u32| {
+        sheet
+            .get_value((r, c))
+            .map(|v| v.to_string())
+            .unwrap_or_default()
+    };
+    let header: Vec<String> = (0..11).map(|c| text(0, c)).collect();
+    assert_eq!(
+        header,
+        [
+            "result",
+            "rule",
+            "name",
+            "importance",
+            "orgUnit",
+            "period",
+            "attributeOptionCombo",
+            "left",
+            "operator",
+            "right",
+            "reason"
+        ]
+    );
+    // Violations first, with their sides; then the rules not evaluated, with their reason.
+    assert_eq!(text(1, 0), "violation");
+    assert!(!text(1, 8).is_empty() && text(1, 10).is_empty());
+    assert_eq!(text(9, 0), "not evaluated");
+    assert!(text(9, 8).is_empty() && !text(9, 10).is_empty());
 }
 
 #[test]
