@@ -44,17 +44,11 @@ pub fn write_outputs(
         _ => (false, None),
     };
     let groups = split::groups(e, split, max);
-    let mut earlier = Vec::new();
-    if split {
-        let folder = &config.output_name;
-        if !Path::new(folder).exists() {
-            std::fs::create_dir_all(folder)
-                .with_context(|| format!("{folder}: cannot create the output folder"))?;
-        }
-        staging.hold(folder::Lock::take(folder)?);
-        // What is there now, with the folder held: another run may have finished meanwhile.
-        earlier = folder::earlier_files(folder)?;
-    }
+    let earlier = if split {
+        hold_folder(&config.output_name, staging)?
+    } else {
+        Vec::new()
+    };
     let names = file_names(config, &groups)?;
     let sources = trace::Sources {
         inputs: &config.inputs,
@@ -110,6 +104,18 @@ pub fn write_outputs(
         record_folder(&config.output_name, &earlier, &files, staging)?;
     }
     Ok(files)
+}
+
+/// Creates the output folder if need be and holds it for this run; returns the files an earlier
+/// run wrote there, as they are now that the folder is held (another run may have finished
+/// meanwhile).
+fn hold_folder(folder: &str, staging: &mut Staging) -> Result<Vec<String>> {
+    if !Path::new(folder).exists() {
+        std::fs::create_dir_all(folder)
+            .with_context(|| format!("{folder}: cannot create the output folder"))?;
+    }
+    staging.hold(folder::Lock::take(folder)?);
+    folder::earlier_files(folder)
 }
 
 /// Stages the folder's record of this run's files, and the removal of the earlier run's files
