@@ -43,6 +43,9 @@ mod tests {
         assert_eq!(count(0, "value"), "0 values");
         assert_eq!(count(1234567, "error"), "1,234,567 errors");
         assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(size(512), "512 B");
         assert_eq!(size(3_400), "3.4 kB");
+        assert_eq!(size(181_234_567), "181.2 MB");
     }
 }

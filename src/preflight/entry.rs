@@ -479,6 +479,17 @@ mod tests {
         }
     }
 
+    /// A data-set rule's verdict on period `id` on the import date `as_of`.
+    fn judge(
+        rule: fn(&DataSet, &str, &PeriodFacts, Date) -> Option<String>,
+        ds: &DataSet,
+        id: &str,
+        as_of: &str,
+    ) -> Option<String> {
+        let (p, _) = period(id);
+        rule(ds, "DS", &facts(&p), date(as_of))
+    }
+
     #[test]
     fn expiry_days_close_a_period_the_day_after_the_last_day() {
         // period, expiryDays, import date, closed
@@ -491,12 +502,11 @@ mod tests {
             ("2024W1", 1.0, "2024-01-09", true),
         ];
         for (id, days, as_of, closed) in cases {
-            let (p, _) = period(id);
             let ds = DataSet {
                 expiry_days: days,
                 ..DataSet::default()
             };
-            let got = expired(&ds, "DS", &facts(&p), date(as_of));
+            let got = judge(expired, &ds, id, as_of);
             assert_eq!(
                 got.is_some(),
                 closed,
@@ -520,12 +530,11 @@ mod tests {
             ("2024Q3", 2, "2024-03-31", true),
         ];
         for (id, open, as_of, closed) in cases {
-            let (p, _) = period(id);
             let ds = DataSet {
                 open_future_periods: open,
                 ..DataSet::default()
             };
-            let got = after_future_periods(&ds, "DS", &facts(&p), date(as_of));
+            let got = judge(after_future_periods, &ds, id, as_of);
             assert_eq!(
                 got.is_some(),
                 closed,

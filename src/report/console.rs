@@ -252,19 +252,3 @@ fn imports(out: &mut Vec<String>, run: &Run) {
 fn shown(v: Option<f64>) -> String {
     v.map_or("(skipped)".into(), |v| v.to_string())
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counts_read_as_people_write_them() {
-        assert_eq!(count(1, "value"), "1 value");
-        assert_eq!(count(0, "value"), "0 values");
-        assert_eq!(count(1_234_567, "value"), "1,234,567 values");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1_000), "1,000");
-        assert_eq!(size(512), "512 B");
-        assert_eq!(size(181_234_567), "181.2 MB");
-    }
-}

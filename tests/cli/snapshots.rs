@@ -56,26 +56,16 @@ fn the_bundled_sample_reads_as_it_did() {
 #[test]
 fn a_run_against_target_metadata_reads_as_it_did() {
     let dir = Workdir::new();
-    dir.write(
-        "m.csv",
-        "programIndicator,dataElement,categoryOptionCombo,dataSet\n\
-         PiA1xxxxxxx,DE_A,COC_M,DS_M\n\
-         PiA2xxxxxxx,DE_A,COC_F,DS_M\n\
-         PiBxxxxxxxx,DE_B,,DS_M\n\
-         PiCxxxxxxxx,DE_C,,DS_M\n\
-         PiDxxxxxxxx,DE_D,,DS_M\n\
-         PiXxxxxxxxx,DE_X,,DS_M\n",
-    );
+    // The rules' mapping and export, with a data element the metadata lacks and a weekly
+    // period the data set does not take.
+    use super::validation::{RULES_EXPORT, RULES_MAPPING};
+    dir.write("m.csv", &format!("{RULES_MAPPING}PiXxxxxxxxx,DE_X,,DS_M\n"));
     dir.write(
         "in.csv",
-        "dataelement,period,orgunit,value\n\
-         PiA1xxxxxxx,202401,OuFacility1,3\n\
-         PiA2xxxxxxx,202401,OuFacility1,2\n\
-         PiBxxxxxxxx,202401,OuFacility1,5\n\
-         PiCxxxxxxxx,202401,OuFacility1,1\n\
-         PiBxxxxxxxx,202401,OuFacility2,4\n\
-         PiXxxxxxxxx,202401,OuFacility2,4\n\
-         PiCxxxxxxxx,2024W3,OuFacility1,1\n",
+        &format!(
+            "{RULES_EXPORT}PiXxxxxxxxx,202401,OuFacility2,4\n\
+             PiCxxxxxxxx,2024W3,OuFacility1,1\n"
+        ),
     );
     let (console, summary) = run_in(
         &dir,

@@ -4,26 +4,26 @@
 
 use super::*;
 
+/// A mapping onto the data elements of tests/metadata/rules.json.
+pub const RULES_MAPPING: &str = "programIndicator,dataElement,categoryOptionCombo,dataSet\n\
+     PiA1xxxxxxx,DE_A,COC_M,DS_M\n\
+     PiA2xxxxxxx,DE_A,COC_F,DS_M\n\
+     PiBxxxxxxxx,DE_B,,DS_M\n\
+     PiCxxxxxxxx,DE_C,,DS_M\n\
+     PiDxxxxxxxx,DE_D,,DS_M\n";
+
+/// An export for [`RULES_MAPPING`].
+pub const RULES_EXPORT: &str = "dataelement,period,orgunit,value\n\
+     PiA1xxxxxxx,202401,OuFacility1,3\n\
+     PiA2xxxxxxx,202401,OuFacility1,2\n\
+     PiBxxxxxxxx,202401,OuFacility1,5\n\
+     PiCxxxxxxxx,202401,OuFacility1,1\n\
+     PiBxxxxxxxx,202401,OuFacility2,4\n";
+
 /// Converts a small export against tests/metadata/rules.json; returns the summary.
 fn validated(dir: &Workdir) -> (i32, Value, String) {
-    let mapping = dir.write(
-        "m.csv",
-        "programIndicator,dataElement,categoryOptionCombo,dataSet\n\
-         PiA1xxxxxxx,DE_A,COC_M,DS_M\n\
-         PiA2xxxxxxx,DE_A,COC_F,DS_M\n\
-         PiBxxxxxxxx,DE_B,,DS_M\n\
-         PiCxxxxxxxx,DE_C,,DS_M\n\
-         PiDxxxxxxxx,DE_D,,DS_M\n",
-    );
-    let input = dir.write(
-        "in.csv",
-        "dataelement,period,orgunit,value\n\
-         PiA1xxxxxxx,202401,OuFacility1,3\n\
-         PiA2xxxxxxx,202401,OuFacility1,2\n\
-         PiBxxxxxxxx,202401,OuFacility1,5\n\
-         PiCxxxxxxxx,202401,OuFacility1,1\n\
-         PiBxxxxxxxx,202401,OuFacility2,4\n",
-    );
+    let mapping = dir.write("m.csv", RULES_MAPPING);
+    let input = dir.write("in.csv", RULES_EXPORT);
     let report = dir.file("audit.xlsx");
     dir.convert(&[
         s(&input),
@@ -192,15 +192,7 @@ fn the_who_tb_package_rules_are_evaluated_or_listed_with_a_reason() {
 /// Converts with --zero-fill against tests/metadata/rules.json (DS_M: Facility1 and Facility2
 /// assigned, Facility3 not).
 fn zero_filled(dir: &Workdir, extra: &[&str]) -> (i32, Value, String) {
-    let mapping = dir.write(
-        "m.csv",
-        "programIndicator,dataElement,categoryOptionCombo,dataSet\n\
-         PiA1xxxxxxx,DE_A,COC_M,DS_M\n\
-         PiA2xxxxxxx,DE_A,COC_F,DS_M\n\
-         PiBxxxxxxxx,DE_B,,DS_M\n\
-         PiCxxxxxxxx,DE_C,,DS_M\n\
-         PiDxxxxxxxx,DE_D,,DS_M\n",
-    );
+    let mapping = dir.write("m.csv", RULES_MAPPING);
     let input = dir.write(
         "in.csv",
         "dataelement,period,orgunit,value\n\
