@@ -141,7 +141,7 @@ impl<'m> Judge<'m> {
                         data_element: ids.intern(&r.data_element),
                         coc: ids.intern(&r.category_option_combo),
                         aoc: ids.intern(&r.attribute_option_combo),
-                        source: ids.intern(&r.source),
+                        source: ids.intern(r.exported()),
                         data_set,
                         value_type: r.value_type,
                         resolved: targets.as_mut().filter(|_| r.enabled).map(|t| {

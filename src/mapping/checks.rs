@@ -23,7 +23,7 @@ impl<'a> Seen<'a> {
         findings: &mut Findings,
     ) {
         let source = (
-            r.source.as_str(),
+            r.exported(),
             r.source_category_option_combo.as_str(),
             r.source_attribute_option_combo.as_str(),
         );
@@ -32,7 +32,7 @@ impl<'a> Seen<'a> {
                 cell(Col::Source, r.row),
                 format!(
                     "`{}` is mapped again (first on row {first}): which row applies is ambiguous",
-                    r.source
+                    r.exported()
                 ),
             );
         }

@@ -18,6 +18,7 @@ pub enum Col {
     DataSet,
     ValueType,
     Enabled,
+    Exported,
     Notes,
 }
 
@@ -34,7 +35,7 @@ pub struct Column {
 }
 
 /// The columns as pi2de writes them, in order.
-pub const COLUMNS: [Column; 12] = [
+pub const COLUMNS: [Column; 13] = [
     Column {
         col: Col::Source,
         name: "programIndicator",
@@ -122,6 +123,14 @@ pub const COLUMNS: [Column; 12] = [
         required: false,
         help: "no (or false, 0) switches the row off; blank means yes.",
         example: "yes",
+    },
+    Column {
+        col: Col::Exported,
+        name: "exportedDataElement",
+        aliases: &["exportedAs", "aggregateExportDataElement"],
+        required: false,
+        help: "What the export's dataElement field carries when it is not the program indicator: with DHIS2 2.42+ the PI's aggregateExportDataElement, exactly as typed there. Blank: the export carries programIndicator. pi2de request always asks for programIndicator.",
+        example: "",
     },
     Column {
         col: Col::Notes,

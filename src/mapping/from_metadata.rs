@@ -18,6 +18,8 @@ pub struct Proposed {
     pub attribute_option_combo: String,
     pub data_set: String,
     pub value_type: String,
+    /// What the export carries instead of the PI (2.42+ `aggregateExportDataElement`).
+    pub exported_data_element: String,
     pub notes: String,
 }
 
@@ -36,6 +38,7 @@ impl Proposed {
             (&self.data_set).into(),
             (&self.value_type).into(),
             "yes".into(),
+            (&self.exported_data_element).into(),
             (&self.notes).into(),
         ]
     }
@@ -65,14 +68,13 @@ pub fn propose<'t>(
         if !native.is_empty() {
             // DHIS2 2.42+ writes aggregateExportDataElement (and the COC/AOC) in the export
             // instead of the PI UID, so the source key is what the export carries.
-            row.program_indicator = native.clone();
+            row.program_indicator = pi.id.clone();
+            row.exported_data_element = native.clone();
             row.source_category_option_combo = coc.clone();
             row.source_attribute_option_combo = aoc.clone();
             row.data_element = native;
-            row.notes = format!(
-                "from aggregateExportDataElement of {} (the export carries this id, not the PI UID)",
-                pi.id
-            );
+            row.notes = "from aggregateExportDataElement (the export carries it, not the PI UID)"
+                .to_string();
         } else if !attr.is_empty() {
             row.program_indicator = pi.id.clone();
             row.data_element = attr;

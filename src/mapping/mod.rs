@@ -96,6 +96,21 @@ pub struct MappingRow {
     pub enabled: bool,
     pub program_indicator_name: String,
     pub data_element_name: String,
+    /// What the export's `dataElement` carries, when it is not `source` (2.42+
+    /// `aggregateExportDataElement`); blank: `source`.
+    pub exported_data_element: String,
+}
+
+impl MappingRow {
+    /// The id the export's `dataElement` field carries for this row: `exportedDataElement`,
+    /// else the program indicator. Values are matched by it; `request` asks for `source`.
+    pub fn exported(&self) -> &str {
+        if self.exported_data_element.is_empty() {
+            &self.source
+        } else {
+            &self.exported_data_element
+        }
+    }
 }
 
 /// What the mapping says about an exported item.
@@ -363,6 +378,7 @@ impl Mapping {
                     findings,
                 ),
                 data_element_name: name_cell(sheet, row, cols.get(&Col::DeName).copied(), findings),
+                exported_data_element: get(Col::Exported, findings),
             });
         }
         if self.rows.is_empty() {
@@ -405,7 +421,7 @@ impl Mapping {
             } else {
                 &mut self.disabled
             };
-            index.entry(r.source.clone()).or_default().push(i);
+            index.entry(r.exported().to_string()).or_default().push(i);
             if !r.enabled {
                 continue;
             }

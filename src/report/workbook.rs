@@ -202,6 +202,9 @@ fn mapping_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
         ("enabled", |(r, _)| {
             (if r.enabled { "yes" } else { "no" }).into()
         }),
+        ("exportedDataElement", |(r, _)| {
+            (&r.exported_data_element).into()
+        }),
         ("values", |&(_, n)| n.into()),
         ("note", |&(r, n)| {
             match (r.enabled, n) {
@@ -214,7 +217,7 @@ fn mapping_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
     ];
     // The mapping's own columns, named as the mapping names them (the notes aside).
     debug_assert!(
-        table[1..12]
+        table[1..13]
             .iter()
             .map(|(h, _)| *h)
             .eq(COLUMNS.iter().map(|c| c.name).filter(|&c| c != "notes"))

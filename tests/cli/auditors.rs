@@ -54,7 +54,7 @@ pub(crate) fn col(rows: &[Vec<String>], row: &[String], name: &str) -> String {
     row.get(i).cloned().unwrap_or_default()
 }
 
-pub(crate) const MAPPING_HEADER: [&str; 12] = [
+pub(crate) const MAPPING_HEADER: [&str; 13] = [
     "programIndicator",
     "programIndicatorName",
     "sourceCategoryOptionCombo",
@@ -66,6 +66,7 @@ pub(crate) const MAPPING_HEADER: [&str; 12] = [
     "dataSet",
     "valueType",
     "enabled",
+    "exportedDataElement",
     "notes",
 ];
 
@@ -617,9 +618,12 @@ fn from_metadata_uses_aggregate_export_data_element_as_the_exported_id() {
     let m = sheet(&wb, "mapping");
     let native = row_where(m, "programIndicatorName", "Native 2.42");
     assert_eq!(
-        col(m, native, "programIndicator"),
-        "DeBySexAAAA",
-        "the export carries the aggregate id"
+        (
+            col(m, native, "programIndicator"),
+            col(m, native, "exportedDataElement")
+        ),
+        ("PiNativeAAA".into(), "DeBySexAAAA".into()),
+        "the PI (what request asks for) apart from what the export carries"
     );
     assert_eq!(col(m, native, "sourceCategoryOptionCombo"), "CocFemaleAA");
     assert_eq!(

@@ -134,9 +134,9 @@ fn nothing_written(e: Entries, mapping: Option<&Mapping>) -> String {
 fn scheme_hint(e: Entries, mapping: &Mapping) -> Option<String> {
     let unmapped = e.converted.unmapped();
     let exported = unmapped.first()?;
-    let mapped = mapping.rows.iter().find(|r| !r.source.is_empty())?;
+    let mapped = mapping.rows.iter().find(|r| !r.exported().is_empty())?;
     let export_uid = is_uid(&exported.data_element);
-    if export_uid == is_uid(&mapped.source) {
+    if export_uid == is_uid(mapped.exported()) {
         return None;
     }
     let (a, b) = if export_uid {
@@ -148,6 +148,7 @@ fn scheme_hint(e: Entries, mapping: &Mapping) -> Option<String> {
         "the export names its items by {a} (`{}`) and the mapping by {b} (`{}`): export with \
          the mapping's scheme (pi2de request writes the URL), or write the mapping's sources as \
          the export names them",
-        exported.data_element, mapped.source
+        exported.data_element,
+        mapped.exported()
     ))
 }
