@@ -94,6 +94,9 @@ pub struct Source {
 /// The UID DHIS2 gives its default category option combo when it creates it.
 pub const DEFAULT_COMBO_UID: &str = "HllvX50cXC0";
 
+/// The UID DHIS2 gives its default category combo.
+pub const DEFAULT_CATEGORY_COMBO_UID: &str = "bjDvmb4bfuf";
+
 /// Interns the ids that repeat, so that a key costs 20 bytes.
 #[derive(Debug, Clone)]
 pub struct Interner {

@@ -89,6 +89,12 @@ pub struct CheckArgs {
     #[arg(long, value_name = "AGG.json")]
     pub target_metadata: Option<String>,
 
+    /// A DHIS2 metadata export (JSON) of the tracker instance (programs, programIndicators,
+    /// categoryCombos, categories, categoryOptions, categoryOptionCombos): lints its 2.42+
+    /// program indicator disaggregation and checks the rows' source option combos against it.
+    #[arg(long, value_name = "TRACKER.json")]
+    pub tracker_metadata: Option<String>,
+
     /// What the mapping's target columns hold.
     #[arg(long, value_enum, default_value = "code", value_name = "SCHEME")]
     pub target_scheme: TargetSchemeArg,

@@ -9,7 +9,9 @@ use rust_xlsxwriter::Workbook;
 use crate::cli::{CheckArgs, FromMetadataArgs, MappingCommand, TemplateArgs};
 use crate::exit_codes::ExitCode;
 use crate::mapping::findings_line;
-use crate::mapping::{Finding, Mapping, Severity, TargetScheme, from_metadata, target, template};
+use crate::mapping::{
+    Finding, Mapping, Severity, TargetScheme, from_metadata, pi_lint, target, template,
+};
 use crate::metadata::Metadata;
 use crate::xlsx::{self, Cell, add_table};
 
@@ -62,13 +64,27 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
         if let Some(m) = &args.target_metadata {
             paths.read("--target-metadata", m);
         }
+        if let Some(m) = &args.tracker_metadata {
+            paths.read("--tracker-metadata", m);
+        }
         paths.write("--report", report)?;
     }
-    let (mapping, own_errors) = checked(
+    let (mut mapping, own_errors) = checked(
         &args.mapping,
         args.target_scheme.into(),
         args.target_metadata.as_deref(),
     )?;
+    let mut tracker_errors = 0;
+    if let Some(path) = &args.tracker_metadata {
+        let tracker = Metadata::load(path)?;
+        let findings = pi_lint::lint(&tracker);
+        tracker_errors = findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count();
+        mapping.add_findings(findings);
+        mapping.add_findings(pi_lint::rows(&mapping, &tracker));
+    }
     let enabled = mapping.rows.iter().filter(|r| r.enabled).count();
     let mut o = crate::term::stdout();
     writeln!(
@@ -94,10 +110,17 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
             writeln!(o, "  {:<14} {}", f.cell, f.message)?;
         }
     }
+    if tracker_errors > 0 {
+        writeln!(
+            o,
+            "{} in the tracker's set-up: fix them on the tracker instance, or its analytics export fails.",
+            count(tracker_errors as u64, "error")
+        )?;
+    }
     writeln!(
         o,
         "{}.",
-        findings_line(own_errors, errors.len(), warnings.len())
+        findings_line(own_errors, errors.len() - tracker_errors, warnings.len())
     )?;
     if let Some(report) = &args.report {
         let mut wb = Workbook::new();
@@ -151,7 +174,11 @@ fn from_metadata(args: &FromMetadataArgs) -> Result<ExitCode> {
         .as_deref()
         .map(Metadata::load)
         .transpose()?;
-    let (rows, without) = from_metadata::propose(&tracker, &args.attribute, target_meta.as_ref());
+    let from_metadata::Proposal {
+        rows,
+        without,
+        findings: proposed,
+    } = from_metadata::propose(&tracker, &args.attribute, target_meta.as_ref());
     let not_transferred: Vec<Vec<Cell>> = without
         .iter()
         .map(|pi| {
@@ -169,11 +196,12 @@ fn from_metadata(args: &FromMetadataArgs) -> Result<ExitCode> {
         |findings| proposal_workbook(mapping_rows.clone(), not_transferred.clone(), findings);
     xlsx::save(&mut build(None)?, &args.output)?;
     // Check the workbook as written, so that findings name its real cells.
-    let (mapping, _) = checked(
+    let (mut mapping, _) = checked(
         &args.output,
         TargetScheme::Code,
         args.target_metadata.as_deref(),
     )?;
+    mapping.add_findings(proposed);
     let with_findings = args.target_metadata.is_some() || !mapping.findings.is_empty();
     if with_findings {
         xlsx::save(&mut build(Some(&mapping.findings))?, &args.output)?;

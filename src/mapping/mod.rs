@@ -5,7 +5,9 @@
 
 mod checks;
 pub mod columns;
+pub mod disaggregation;
 pub mod from_metadata;
+pub mod pi_lint;
 pub mod sheet;
 pub mod target;
 pub mod template;
@@ -138,20 +140,29 @@ pub struct Mapping {
 /// Collects findings while reading.
 pub(crate) struct Findings(Vec<Finding>);
 
+impl Finding {
+    pub fn error(cell: impl Into<String>, message: impl Into<String>) -> Finding {
+        Finding {
+            severity: Severity::Error,
+            cell: cell.into(),
+            message: message.into(),
+        }
+    }
+    pub fn warning(cell: impl Into<String>, message: impl Into<String>) -> Finding {
+        Finding {
+            severity: Severity::Warning,
+            cell: cell.into(),
+            message: message.into(),
+        }
+    }
+}
+
 impl Findings {
     fn error(&mut self, cell: String, message: impl Into<String>) {
-        self.0.push(Finding {
-            severity: Severity::Error,
-            cell,
-            message: message.into(),
-        });
+        self.0.push(Finding::error(cell, message));
     }
     fn warning(&mut self, cell: String, message: impl Into<String>) {
-        self.0.push(Finding {
-            severity: Severity::Warning,
-            cell,
-            message: message.into(),
-        });
+        self.0.push(Finding::warning(cell, message));
     }
 }
 

@@ -28,6 +28,8 @@ pub struct Metadata {
     pub program_indicators: Vec<ProgramIndicator>,
     pub data_elements: Vec<DataElement>,
     pub category_combos: Vec<CategoryCombo>,
+    pub categories: Vec<Category>,
+    pub programs: Vec<Program>,
     pub category_option_combos: Vec<CategoryOptionCombo>,
     pub data_sets: Vec<DataSet>,
     pub category_options: Vec<CategoryOption>,
@@ -38,6 +40,8 @@ pub struct Metadata {
     pub has_organisation_units: bool,
     /// The exporting instance's version (`system.version`), when the export says.
     pub system_version: Option<String>,
+    /// The version a package was made for (`package.DHIS2Version`).
+    pub package_version: Option<String>,
     index: Index,
 }
 
@@ -51,6 +55,7 @@ struct Index {
     data_sets_of: FxHashMap<String, Vec<usize>>,
     organisation_unit: FxHashMap<String, usize>,
     category_option: FxHashMap<String, usize>,
+    category: FxHashMap<String, usize>,
     /// Per data set, the UIDs of the org units it is assigned to.
     data_set_org_units: Vec<FxHashSet<String>>,
     /// Per org unit, its ancestors' UIDs and its own (from `path`, else the `parent` chain).
@@ -86,6 +91,9 @@ impl<'de> Visitor<'de> for Top<'_> {
                 "dataElements" => m.data_elements = map.next_value()?,
                 "categoryCombos" => m.category_combos = map.next_value()?,
                 "categoryOptionCombos" => m.category_option_combos = map.next_value()?,
+                "categories" => m.categories = map.next_value()?,
+                "programs" => m.programs = map.next_value()?,
+                "package" => m.package_version = map.next_value::<Package>()?.dhis2_version,
                 "dataSets" => m.data_sets = map.next_value()?,
                 "categoryOptions" => m.category_options = map.next_value()?,
                 "system" => m.system_version = map.next_value::<System>()?.version,
@@ -171,6 +179,9 @@ impl Metadata {
         for (i, o) in self.category_options.iter().enumerate() {
             add(&mut ix.category_option, &o.id, &o.code, i);
         }
+        for (i, c) in self.categories.iter().enumerate() {
+            add(&mut ix.category, &c.id, &c.code, i);
+        }
         ix.lineage = self
             .organisation_units
             .iter()
@@ -251,6 +262,28 @@ impl Metadata {
         self.index.lineage.get(i).map(Vec::as_slice)
     }
 
+    /// A category by UID or code.
+    pub fn category(&self, id: &str) -> Option<&Category> {
+        Some(&self.categories[*self.index.category.get(id)?])
+    }
+
+    /// The tracker instance's version: `system.version`, else the package's `DHIS2Version`.
+    pub fn version(&self) -> Option<&str> {
+        self.system_version
+            .as_deref()
+            .or(self.package_version.as_deref())
+    }
+
+    /// The option combos of a category combo (by UID).
+    pub fn option_combos_of<'a>(
+        &'a self,
+        combo: &'a str,
+    ) -> impl Iterator<Item = &'a CategoryOptionCombo> {
+        self.category_option_combos
+            .iter()
+            .filter(move |c| c.category_combo.as_ref().is_some_and(|r| r.id == combo))
+    }
+
     /// A category option by UID or code.
     pub fn category_option(&self, id: &str) -> Option<&CategoryOption> {
         Some(&self.category_options[*self.index.category_option.get(id)?])
@@ -306,7 +339,9 @@ impl Metadata {
     /// True when the category combo (by UID) is DHIS2's `default`.
     pub fn is_default_combo(&self, uid: &str) -> bool {
         self.category_combo(uid).is_none_or(|c| {
-            c.name == "default" || c.code.as_deref() == Some("default") || uid == "bjDvmb4bfuf"
+            c.name == "default"
+                || c.code.as_deref() == Some("default")
+                || uid == crate::ids::DEFAULT_CATEGORY_COMBO_UID
         })
     }
 }

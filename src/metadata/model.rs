@@ -33,6 +33,12 @@ pub struct ProgramIndicator {
     pub aggregate_export_category_option_combo: Option<String>,
     pub aggregate_export_attribute_option_combo: Option<String>,
     pub aggregate_export_data_element: Option<String>,
+    /// 2.42+ disaggregation: the combo whose option combos the export's COCs are.
+    pub category_combo: Option<Ref>,
+    /// 2.42+ disaggregation: the combo whose option combos the export's AOCs are.
+    pub attribute_combo: Option<Ref>,
+    /// 2.42+: the program's category mappings this indicator uses.
+    pub category_mapping_ids: Vec<String>,
 }
 
 impl ProgramIndicator {
@@ -67,6 +73,50 @@ pub struct CategoryCombo {
     pub id: String,
     pub name: String,
     pub code: Option<String>,
+    pub categories: Vec<Ref>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Category {
+    pub id: String,
+    pub name: String,
+    pub code: Option<String>,
+    pub category_options: Vec<Ref>,
+}
+
+/// One option of a program category mapping: the events its filter matches count for it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ProgramCategoryOptionMapping {
+    pub option_id: String,
+    pub filter: String,
+}
+
+/// A program's mapping of one category to event filters (2.42+ `Program.categoryMappings`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ProgramCategoryMapping {
+    pub id: String,
+    pub category_id: String,
+    pub mapping_name: String,
+    pub option_mappings: Vec<ProgramCategoryOptionMapping>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Program {
+    pub id: String,
+    pub name: String,
+    pub category_mappings: Vec<ProgramCategoryMapping>,
+}
+
+/// The `package` block of a WHO metadata package.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Package {
+    #[serde(rename = "DHIS2Version", deserialize_with = "text")]
+    pub dhis2_version: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

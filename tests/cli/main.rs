@@ -5,6 +5,7 @@ mod auditors;
 mod broken;
 mod classes;
 mod compare;
+mod disaggregation;
 mod exports;
 mod faults;
 mod first_hour;
