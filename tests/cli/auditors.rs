@@ -222,6 +222,13 @@ fn from_metadata_and_check_tb_case_surveillance() {
     assert_eq!(sheet(&read_workbook(&report), "findings").len() - 1, 39);
     // Without target metadata the workbook itself is sound.
     pi2de().args(["mapping", "check", s(&out)]).assert().code(0);
+    // The tracker package lints clean: no disaggregation, and its DHIS2Version (2.41.6.1, what
+    // it was built on) is not held against it.
+    pi2de()
+        .args(["mapping", "check", s(&out), "--tracker-metadata", s(&trk)])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("0 errors, 0 warnings"));
 }
 
 /// A small target metadata export exercising the check kinds the WHO packages do not have.

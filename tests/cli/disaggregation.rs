@@ -353,10 +353,24 @@ fn lint(tracker: &str) -> (i32, String) {
         ])
         .output()
         .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    // from-metadata wrote the same lint findings on its findings sheet.
+    let proposed = read_workbook(&mapping);
+    let written = if proposed.iter().any(|(n, _)| n == "findings") {
+        messages(&proposed).join("\n")
+    } else {
+        String::new()
+    };
+    for key in [
+        "E4071", "E4072", "E4073", "E4074", "E4076", "E4077", "E4079", "DHIS2-", "no option mapping",
+    ] {
+        assert_eq!(
+            stdout.matches(key).count(),
+            written.matches(key).count(),
+            "{key}: check said\n{stdout}\nfrom-metadata wrote\n{written}"
+        );
+    }
+    (out.status.code().unwrap_or(-1), stdout)
 }
 
 #[test]
