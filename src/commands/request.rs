@@ -61,11 +61,30 @@ pub fn run(args: &RequestArgs) -> Result<ExitCode> {
         max_items: args.max_items,
     };
     let mut batches = Vec::new();
+    let mut skipped = Vec::new();
     for (pt, sources) in &groups {
         let periods = periods(*pt, window)?;
+        if periods.is_empty() {
+            skipped.push((*pt, sources.len()));
+            continue;
+        }
         batches.extend(plan.batches(*pt, sources, &periods)?);
     }
+    let window_text = window.map(|w| w.to_string()).unwrap_or_default();
+    if batches.is_empty() {
+        let types: Vec<String> = skipped.iter().map(|(pt, _)| pt.to_string()).collect();
+        bail!(
+            "--periods {window_text}: holds no whole {} period: widen it",
+            types.join(" or ")
+        );
+    }
     print(&batches, args)?;
+    for (pt, n) in skipped {
+        crate::term::error_line(&format!(
+            "pi2de: note: --periods {window_text} holds no whole {pt} period: {} of {pt} data sets not requested",
+            count(n as u64, "program indicator")
+        ));
+    }
     if args.org_unit.is_empty() && args.org_unit_level.is_none() {
         crate::term::error_line(
             "pi2de: note: no --org-unit or --org-unit-level: analytics sums to your user's org \
@@ -88,24 +107,41 @@ fn sources_by_period_type(
         .iter()
         .filter(|r| r.enabled && !r.source.is_empty())
     {
-        let pt = meta
-            .and_then(|m| {
-                let ds = match r.data_set.as_str() {
-                    "" => m
-                        .data_sets_of(m.data_element(&r.data_element)?.0.id.as_str())
-                        .into_iter()
-                        .next(),
-                    id => m.data_set(id).map(|(d, _)| d),
-                };
-                ds?.period_type.as_deref().and_then(PeriodType::from_name)
-            })
-            .unwrap_or(default);
-        let list = out.entry(pt).or_default();
-        if !list.contains(&r.source) {
-            list.push(r.source.clone());
+        let types = meta.map(|m| period_types(m, r)).unwrap_or_default();
+        let types = if types.is_empty() {
+            vec![default]
+        } else {
+            types
+        };
+        for pt in types {
+            let list = out.entry(pt).or_default();
+            if !list.contains(&r.source) {
+                list.push(r.source.clone());
+            }
         }
     }
     out
+}
+
+/// The period types of a row's data sets: those it names, else every data set holding its data
+/// element (a data element can be in a Quarterly and a Yearly set).
+fn period_types(m: &Metadata, r: &crate::mapping::MappingRow) -> Vec<PeriodType> {
+    let sets: Vec<&crate::metadata::DataSet> = if r.data_set.trim().is_empty() {
+        m.data_element(&r.data_element)
+            .map(|(de, _)| m.data_sets_of(&de.id))
+            .unwrap_or_default()
+    } else {
+        r.data_sets()
+            .filter_map(|id| m.data_set(id).map(|(d, _)| d))
+            .collect()
+    };
+    let mut types: Vec<PeriodType> = sets
+        .iter()
+        .filter_map(|d| d.period_type.as_deref().and_then(PeriodType::from_name))
+        .collect();
+    types.sort();
+    types.dedup();
+    types
 }
 
 /// The `ou` dimension: the org units given and the level, else the user's org units.
@@ -175,9 +211,6 @@ fn periods(pt: PeriodType, window: Option<Window>) -> Result<Vec<String>> {
             out.push(p.id.clone());
         }
         next = calendar::shift(&p, 1);
-    }
-    if out.is_empty() {
-        bail!("--periods {w}: holds no whole {pt} period");
     }
     Ok(out)
 }
@@ -303,6 +336,9 @@ fn print(batches: &[Batch], args: &RequestArgs) -> std::io::Result<()> {
         let mut words = vec!["then:", "pi2de", "convert"];
         words.extend(files.iter().map(String::as_str));
         words.extend(["-m", &args.mapping, "-o", "hmis.json"]);
+        if let Some(meta) = &args.target_metadata {
+            words.extend(["--target-metadata", meta]);
+        }
         writeln!(o, "{}", crate::shell::comment(&words))?;
     }
     Ok(())

@@ -133,7 +133,8 @@ impl<'m> Judge<'m> {
             m.rows
                 .iter()
                 .map(|r| {
-                    let data_set = ids.intern(&r.data_set);
+                    // Without target metadata a row naming several data sets writes none.
+                    let data_set = ids.intern(r.single_data_set());
                     if !data_set.is_empty() {
                         data_set_schemes.insert(data_set, target_scheme.clone());
                     }

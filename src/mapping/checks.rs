@@ -73,13 +73,16 @@ pub fn ids(
     cell: &impl Fn(Col, u32) -> String,
     findings: &mut Findings,
 ) {
-    for (c, id) in [
-        (Col::Source, &r.source),
+    let cells = [
+        (Col::Source, r.source.as_str()),
         (Col::DataElement, &r.data_element),
         (Col::Coc, &r.category_option_combo),
         (Col::Aoc, &r.attribute_option_combo),
-        (Col::DataSet, &r.data_set),
-    ] {
+    ];
+    for (c, id) in cells
+        .into_iter()
+        .chain(r.data_sets().map(|d| (Col::DataSet, d)))
+    {
         if let Some(what) = id_trouble(id) {
             findings.warning(
                 cell(c, r.row),

@@ -244,7 +244,8 @@ struct Hmis<'m> {
 impl<'m> Hmis<'m> {
     fn of(meta: &'m Metadata, row: &Proposed) -> Hmis<'m> {
         let de = meta.data_element(&row.data_element).map(|(d, _)| d);
-        let ds = meta.data_set(&row.data_set).map(|(d, _)| d);
+        let first = super::data_sets(&row.data_set).next().unwrap_or("");
+        let ds = meta.data_set(first).map(|(d, _)| d);
         let combo = match (de, ds) {
             (Some(de), Some(ds)) => Some(meta.effective_combo(ds, de)),
             (Some(de), None) => de.category_combo.as_ref().map(|r| r.id.as_str()),
@@ -351,16 +352,13 @@ fn fill_from_target(row: &mut Proposed, meta: &Metadata) {
         row.data_element_name = de.name.trim().to_string();
         row.value_type = text(&de.value_type);
         let sets = meta.data_sets_of(&de.id);
-        if let Some(first) = sets.first() {
-            row.data_set = id_for(&first.id, &first.code, true).to_string();
-        }
+        let ids: Vec<&str> = sets.iter().map(|s| id_for(&s.id, &s.code, true)).collect();
+        row.data_set = ids.join("; ");
         if sets.len() > 1 {
-            let others: Vec<&str> = sets[1..]
-                .iter()
-                .map(|s| id_for(&s.id, &s.code, true))
-                .collect();
-            row.notes
-                .push_str(&format!("; also in data set {}", others.join(", ")));
+            row.notes.push_str(&format!(
+                "; in {} data sets: convert --target-metadata sends each value to the one of its period type",
+                sets.len()
+            ));
         }
     }
     for id in [

@@ -104,6 +104,22 @@ pub struct MappingRow {
 }
 
 impl MappingRow {
+    /// The data sets the row names: its `dataSet` cell may list several, separated by `;`,
+    /// for a data element in data sets of different period types (each value goes to the one of
+    /// its period type).
+    pub fn data_sets(&self) -> impl Iterator<Item = &str> {
+        data_sets(&self.data_set)
+    }
+
+    /// The row's data set when it names exactly one, else "" (the target metadata decides).
+    pub fn single_data_set(&self) -> &str {
+        let mut all = self.data_sets();
+        match (all.next(), all.next()) {
+            (Some(one), None) => one,
+            _ => "",
+        }
+    }
+
     /// The id the export's `dataElement` field carries for this row: `exportedDataElement`,
     /// else the program indicator. Values are matched by it; `request` asks for `source`.
     pub fn exported(&self) -> &str {
@@ -513,6 +529,11 @@ fn best(
                 !r.source_attribute_option_combo.is_empty(),
             )
         })
+}
+
+/// The data sets of a `dataSet` cell: one id, or several separated by `;`.
+pub fn data_sets(cell: &str) -> impl Iterator<Item = &str> {
+    cell.split(';').map(str::trim).filter(|s| !s.is_empty())
 }
 
 /// What in an id DHIS2 cannot take: control characters (line breaks, tabs…) anywhere, and

@@ -95,8 +95,9 @@ struct Found<'m> {
     /// is unknown).
     coc_combo: Option<Option<&'m str>>,
     aoc_combo: Option<Option<&'m str>>,
-    /// The row's data set (`Some(None)` when it names one that does not exist).
-    data_set: Option<Option<usize>>,
+    /// The row's data sets (`None` in the list for one that does not exist); `None` when the
+    /// row names none.
+    data_set: Option<Vec<Option<usize>>>,
 }
 
 impl<'m> Found<'m> {
@@ -131,14 +132,19 @@ impl<'m> Found<'m> {
         };
         let coc_combo = combo(Col::Coc, "category option combo", coc);
         let aoc_combo = combo(Col::Aoc, "attribute option combo", aoc);
-        let data_set_index = (!data_set.is_empty()).then(|| meta.data_set_index(data_set));
-        if let Some(None) = data_set_index {
-            let message = format!("data set `{data_set}` does not exist in {file}");
-            problems.push(Problem {
-                column: Col::DataSet,
-                severity: Severity::Error,
-                message,
-            });
+        let mut data_set_index = None;
+        for id in super::data_sets(data_set) {
+            let found = meta.data_set_index(id);
+            if found.is_none() {
+                let message = format!("data set `{id}` does not exist in {file}");
+                problems.push(Problem {
+                    column: Col::DataSet,
+                    severity: Severity::Error,
+                    message,
+                });
+            }
+            let all = data_set_index.get_or_insert_with(Vec::new);
+            all.push(found);
         }
         Found {
             element: element.map(|e| e.0),
@@ -170,28 +176,39 @@ fn candidates(
     v: &mut Verdict,
     de: &str,
     data_set: &str,
-    named: Option<Option<usize>>,
+    named: Option<Vec<Option<usize>>>,
 ) -> Option<Vec<usize>> {
     let holding = v
         .element
         .map_or(&[][..], |e| meta.data_set_indexes_of(&e.id));
     let candidates = match named {
         None => holding.to_vec(),
-        Some(None) => return None,
-        Some(Some(i)) if holding.contains(&i) => vec![i],
-        Some(Some(_)) => {
-            let also = names(meta, holding);
-            let also = if also.is_empty() {
-                String::new()
-            } else {
-                format!(" (it is in {also})")
-            };
-            v.problems.push(Problem {
-                column: Col::DataSet,
-                severity: Severity::Error,
-                message: format!("data element `{de}` is not in data set `{data_set}`{also}"),
-            });
-            return None;
+        Some(named) if named.contains(&None) => return None,
+        Some(named) => {
+            let named: Vec<usize> = named.into_iter().flatten().collect();
+            let outside: Vec<&str> = super::data_sets(data_set)
+                .zip(&named)
+                .filter(|(_, i)| !holding.contains(i))
+                .map(|(id, _)| id)
+                .collect();
+            if !outside.is_empty() {
+                let also = names(meta, holding);
+                let also = if also.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (it is in {also})")
+                };
+                v.problems.push(Problem {
+                    column: Col::DataSet,
+                    severity: Severity::Error,
+                    message: format!(
+                        "data element `{de}` is not in data set `{}`{also}",
+                        outside.join("`, `")
+                    ),
+                });
+                return None;
+            }
+            named
         }
     };
     if candidates.is_empty() {

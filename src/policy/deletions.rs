@@ -145,13 +145,12 @@ fn data_set(
     period_type: crate::period::PeriodType,
     org_unit: &str,
 ) -> Option<DataSetId> {
-    let row_data_set = ctx
-        .mapping
-        .and_then(|m| m.rows.get(row))
-        .map_or("", |r| r.data_set.as_str());
+    let mapping_row = ctx.mapping.and_then(|m| m.rows.get(row));
+    let row_data_set = mapping_row.map_or("", |r| r.data_set.as_str());
     let Some(targets) = ctx.targets.as_deref_mut() else {
-        return (!row_data_set.is_empty()).then(|| DataSetId {
-            id: row_data_set.to_string(),
+        let single = mapping_row.map_or("", |r| r.single_data_set());
+        return (!single.is_empty()).then(|| DataSetId {
+            id: single.to_string(),
             scheme: ctx.target_scheme.clone(),
         });
     };

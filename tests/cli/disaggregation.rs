@@ -362,7 +362,15 @@ fn lint(tracker: &str) -> (i32, String) {
         String::new()
     };
     for key in [
-        "E4071", "E4072", "E4073", "E4074", "E4076", "E4077", "E4079", "DHIS2-", "no option mapping",
+        "E4071",
+        "E4072",
+        "E4073",
+        "E4074",
+        "E4076",
+        "E4077",
+        "E4079",
+        "DHIS2-",
+        "no option mapping",
     ] {
         assert_eq!(
             stdout.matches(key).count(),
@@ -581,5 +589,134 @@ fn compound_attribute_values_split_when_both_parts_resolve() {
         cells("PiNeitherAA"),
         ("NOT_A_DE.NOT_A_COC".into(), String::new()),
         "left whole: the target check reports it"
+    );
+}
+
+/// An HMIS where `DE_QY` is in a Quarterly and a Yearly data set (as WHO TB's
+/// `TB_STARTED_REG_RIF_S`).
+const QY_METADATA: &str = r#"{
+  "categoryCombos": [{"id": "bjDvmb4bfuf", "name": "default"}],
+  "categoryOptionCombos": [{"id": "HllvX50cXC0", "name": "default", "categoryCombo": {"id": "bjDvmb4bfuf"}}],
+  "dataElements": [{"id": "DeQY0000001", "code": "DE_QY", "name": "Started", "valueType": "INTEGER_ZERO_OR_POSITIVE", "categoryCombo": {"id": "bjDvmb4bfuf"}}],
+  "dataSets": [
+    {"id": "DsQuarter01", "code": "DS_Q", "name": "Quarterly", "periodType": "Quarterly", "categoryCombo": {"id": "bjDvmb4bfuf"},
+     "dataSetElements": [{"dataElement": {"id": "DeQY0000001"}}], "organisationUnits": [{"id": "OuFacility1"}]},
+    {"id": "DsYearly001", "code": "DS_Y", "name": "Yearly", "periodType": "Yearly", "categoryCombo": {"id": "bjDvmb4bfuf"},
+     "dataSetElements": [{"dataElement": {"id": "DeQY0000001"}}], "organisationUnits": [{"id": "OuFacility1"}]}],
+  "organisationUnits": [{"id": "OuFacility1", "name": "Facility", "path": "/OuFacility1", "level": 1}]
+}"#;
+
+#[test]
+fn a_data_element_in_a_quarterly_and_a_yearly_data_set_converts_and_requests_both() {
+    let dir = Workdir::new();
+    let trk = dir.write(
+        "trk.json",
+        r#"{"programIndicators": [{"id": "PiStarted01", "name": "Started", "attributeValues": [{"attribute": {"id": "vudyDP7jUy5"}, "value": "DE_QY"}]}]}"#,
+    );
+    let hmis = dir.write("hmis.json", QY_METADATA);
+    let mapping = from_metadata(&dir, &trk, Some(&hmis), "m.xlsx");
+    let wb = read_workbook(&mapping);
+    let m = sheet(&wb, "mapping");
+    assert_eq!(
+        col(m, &m[1], "dataSet"),
+        "DS_Q; DS_Y",
+        "every data set recorded"
+    );
+    assert_eq!(
+        sheet(&wb, "findings").len(),
+        1,
+        "{:?}",
+        sheet(&wb, "findings")
+    );
+
+    let export = dir.write(
+        "export.json",
+        r#"{"dataValues": [
+          {"dataElement": "PiStarted01", "period": "2024Q1", "orgUnit": "OuFacility1", "value": "4"},
+          {"dataElement": "PiStarted01", "period": "2024", "orgUnit": "OuFacility1", "value": "17"},
+          {"dataElement": "PiStarted01", "period": "202402", "orgUnit": "OuFacility1", "value": "2"}]}"#,
+    );
+    let folder = dir.file("out");
+    let (code, summary, stderr) = dir.convert(&[
+        s(&export),
+        "-m",
+        s(&mapping),
+        "--target-metadata",
+        s(&hmis),
+        "--as-of",
+        "2025-01-10",
+        "-o",
+        s(&folder),
+        "--split-by",
+        "data-set",
+    ]);
+    assert_eq!(code, 1, "the monthly value is left out: {stderr}");
+    let read = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&fs::read(folder.join(name)).unwrap_or_else(|e| {
+            panic!(
+                "{name}: {e}: {:?}",
+                fs::read_dir(&folder)
+                    .unwrap()
+                    .map(|e| e.unwrap().file_name())
+                    .collect::<Vec<_>>()
+            )
+        }))
+        .unwrap()
+    };
+    let q = read("DS_Q.json");
+    let y = read("DS_Y.json");
+    assert_eq!(q["dataValues"].as_array().unwrap().len(), 1);
+    assert_eq!(q["dataValues"][0]["period"], "2024Q1");
+    assert_eq!(y["dataValues"].as_array().unwrap().len(), 1);
+    assert_eq!(y["dataValues"][0]["period"], "2024");
+    assert!(summary.to_string().contains("wrongPeriodType"), "{summary}");
+
+    // request: both period types in one window; the convert line carries --target-metadata.
+    let request = |periods: &str| {
+        pi2de()
+            .args([
+                "request",
+                "-m",
+                s(&mapping),
+                "--target-metadata",
+                s(&hmis),
+                "--periods",
+                periods,
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = request("2024-01-01..2024-12-31");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("pe:2024Q1;2024Q2;2024Q3;2024Q4"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("dimension=pe:2024&"), "{stdout}");
+    assert!(
+        stdout.contains("then: pi2de convert export-1.json export-2.json -m")
+            && stdout.contains("--target-metadata"),
+        "{stdout}"
+    );
+    // A window with no whole year: the yearly type is skipped with a note, the rest printed.
+    let out = request("2024-01-01..2024-06-30");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("pe:2024Q1;2024Q2"), "{stdout}");
+    assert!(
+        stderr.contains(
+            "holds no whole Yearly period: 1 program indicator of Yearly data sets not requested"
+        ),
+        "{stderr}"
+    );
+    // No whole period of any type: exit 2, naming the types.
+    let out = request("2024-01-01..2024-01-31");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("holds no whole Quarterly or Yearly period"),
+        "{stderr}"
     );
 }
