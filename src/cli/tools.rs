@@ -126,6 +126,12 @@ pub struct FromMetadataArgs {
     #[arg(long, value_name = "AGG.json")]
     pub target_metadata: Option<String>,
 
+    /// With org units in both metadata files: the org-unit attribute both instances carry
+    /// (an "HMIS code"), matched first when building the orgUnits sheet; then the UID, the code,
+    /// the name under the matched parent.
+    #[arg(long, value_name = "UID", requires = "target_metadata")]
+    pub org_unit_attribute: Option<String>,
+
     /// The workbook to write.
     #[arg(short, long, value_name = "FILE.xlsx")]
     pub output: String,

@@ -10,7 +10,7 @@ use crate::cli::{CheckArgs, FromMetadataArgs, MappingCommand, TemplateArgs};
 use crate::exit_codes::ExitCode;
 use crate::mapping::findings_line;
 use crate::mapping::{
-    Finding, Mapping, Severity, TargetScheme, from_metadata, pi_lint, target, template,
+    Finding, Mapping, Severity, TargetScheme, from_metadata, org_units, pi_lint, target, template,
 };
 use crate::metadata::Metadata;
 use crate::xlsx::{self, Cell, add_table};
@@ -192,8 +192,21 @@ fn from_metadata(args: &FromMetadataArgs) -> Result<ExitCode> {
         })
         .collect();
     let mapping_rows: Vec<Vec<Cell>> = rows.iter().map(|r| r.cells()).collect();
-    let build =
-        |findings| proposal_workbook(mapping_rows.clone(), not_transferred.clone(), findings);
+    let walk = target_meta
+        .as_ref()
+        .filter(|t| !t.organisation_units.is_empty() && !tracker.organisation_units.is_empty())
+        .map(|t| org_units::crosswalk(&tracker, t, args.org_unit_attribute.as_deref()));
+    let org_unit_sheets = walk
+        .as_ref()
+        .map(|w| org_unit_tables(w, &tracker, target_meta.as_ref()));
+    let build = |findings| {
+        proposal_workbook(
+            mapping_rows.clone(),
+            not_transferred.clone(),
+            org_unit_sheets.clone(),
+            findings,
+        )
+    };
     xlsx::save(&mut build(None)?, &args.output)?;
     // Check the workbook as written, so that findings name its real cells.
     let (mut mapping, _) = checked(
@@ -217,8 +230,15 @@ fn from_metadata(args: &FromMetadataArgs) -> Result<ExitCode> {
     } else {
         String::new()
     };
+    let org_units = walk.as_ref().map_or(String::new(), |w| {
+        format!(
+            "; {} matched (sheet `orgUnits`), {} not (sheet `org units not matched`)",
+            count(w.pairs.len() as u64, "org unit"),
+            w.unmatched.len()
+        )
+    });
     crate::term::error_line(&format!(
-        "pi2de: wrote {}: {} program indicators mapped, {} without a target (sheet `not transferred`){findings}",
+        "pi2de: wrote {}: {} program indicators mapped, {} without a target (sheet `not transferred`){org_units}{findings}",
         args.output,
         rows.len(),
         without.len(),
@@ -226,11 +246,55 @@ fn from_metadata(args: &FromMetadataArgs) -> Result<ExitCode> {
     Ok(ExitCode::Success)
 }
 
+/// The sheets of an org-unit crosswalk.
+#[derive(Clone)]
+struct OrgUnitSheets {
+    matched: Vec<Vec<Cell>>,
+    unmatched: Vec<Vec<Cell>>,
+}
+
+fn org_unit_tables(
+    walk: &org_units::Crosswalk,
+    tracker: &Metadata,
+    hmis: Option<&Metadata>,
+) -> OrgUnitSheets {
+    let path = |m: Option<&Metadata>, o| m.map_or(String::new(), |m| org_units::path_names(m, o));
+    let matched = walk
+        .pairs
+        .iter()
+        .map(|p| {
+            vec![
+                (&p.tracker.id).into(),
+                (&p.hmis.id).into(),
+                p.tracker.name.trim().into(),
+                path(Some(tracker), p.tracker).into(),
+                p.hmis.name.trim().into(),
+                path(hmis, p.hmis).into(),
+                p.by.label().into(),
+            ]
+        })
+        .collect();
+    let unmatched = walk
+        .unmatched
+        .iter()
+        .map(|u| {
+            vec![
+                (&u.tracker.id).into(),
+                u.tracker.name.trim().into(),
+                path(Some(tracker), u.tracker).into(),
+                (&u.why).into(),
+            ]
+        })
+        .collect();
+    OrgUnitSheets { matched, unmatched }
+}
+
 /// The from-metadata workbook: the proposed rows, the indicators not transferred, the findings
 /// (when checked), the instructions.
 fn proposal_workbook(
     rows: Vec<Vec<Cell>>,
     not_transferred: Vec<Vec<Cell>>,
+    org_units: Option<OrgUnitSheets>,
     findings: Option<&[Finding]>,
 ) -> Result<Workbook> {
     let mut wb = Workbook::new();
@@ -249,6 +313,26 @@ fn proposal_workbook(
         not_transferred,
         usize::MAX,
     )?;
+    if let Some(ou) = org_units {
+        let headers = [
+            "source",
+            "target",
+            "sourceName",
+            "sourcePath",
+            "targetName",
+            "targetPath",
+            "matchedBy",
+        ];
+        add_table(&mut wb, "orgUnits", &headers, ou.matched, usize::MAX)?;
+        let headers = ["source", "sourceName", "sourcePath", "why"];
+        add_table(
+            &mut wb,
+            "org units not matched",
+            &headers,
+            ou.unmatched,
+            usize::MAX,
+        )?;
+    }
     if let Some(f) = findings {
         add_table(
             &mut wb,

@@ -7,6 +7,7 @@ mod checks;
 pub mod columns;
 pub mod disaggregation;
 pub mod from_metadata;
+pub mod org_units;
 pub mod pi_lint;
 pub mod sheet;
 pub mod target;

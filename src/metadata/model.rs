@@ -190,6 +190,7 @@ pub struct OrganisationUnit {
     /// 1 for the root.
     pub level: Option<u32>,
     pub parent: Option<Ref>,
+    pub attribute_values: Vec<AttributeValue>,
     #[serde(deserialize_with = "text")]
     pub opening_date: Option<String>,
     #[serde(deserialize_with = "text")]

@@ -720,3 +720,197 @@ fn a_data_element_in_a_quarterly_and_a_yearly_data_set_converts_and_requests_bot
         "{stderr}"
     );
 }
+
+/// An org unit in metadata JSON: id, name, parent (or none), code, attribute value.
+fn ou(
+    id: &str,
+    name: &str,
+    parent: Option<&str>,
+    code: Option<&str>,
+    hmis_code: Option<&str>,
+) -> serde_json::Value {
+    let mut o = json!({"id": id, "name": name});
+    if let Some(p) = parent {
+        o["parent"] = json!({"id": p});
+    }
+    if let Some(c) = code {
+        o["code"] = json!(c);
+    }
+    if let Some(v) = hmis_code {
+        o["attributeValues"] = json!([{"attribute": {"id": "AttrHmisCod"}, "value": v}]);
+    }
+    o
+}
+
+#[test]
+fn org_unit_crosswalk_by_attribute_code_and_name_under_the_matched_parent() {
+    let dir = Workdir::new();
+    let tracker = json!({
+        "programIndicators": [{"id": "PiStarted01", "name": "Started", "attributeValues": [{"attribute": {"id": "vudyDP7jUy5"}, "value": "DE_QY"}]}],
+        "organisationUnits": [
+            ou("TrkRoot0001", "Sierra Leone", None, None, None),
+            ou("TrkBo000001", "Bo", Some("TrkRoot0001"), None, Some("BO_DIST")),
+            ou("TrkNgelehun", "Ngelehun CHC", Some("TrkBo000001"), None, None),
+            ou("TrkBaoma001", "Baoma MCHP", Some("TrkBo000001"), Some("OU_BAOMA"), None),
+            ou("TrkGhost001", "Ghost clinic", Some("TrkBo000001"), None, None),
+            ou("TrkTwin0001", "Twin clinic", Some("TrkBo000001"), None, None),
+        ]
+    });
+    let mut hmis: serde_json::Value = serde_json::from_str(QY_METADATA).unwrap();
+    hmis["organisationUnits"] = json!([
+        ou("HmRoot00001", "Sierra Leone", None, None, None),
+        ou(
+            "HmBo0000001",
+            "Bo District",
+            Some("HmRoot00001"),
+            None,
+            Some("BO_DIST")
+        ),
+        ou("HmKenema001", "Kenema", Some("HmRoot00001"), None, None),
+        ou(
+            "HmNgelehun1",
+            "ngelehun chc",
+            Some("HmBo0000001"),
+            None,
+            None
+        ),
+        ou(
+            "HmBaoma0001",
+            "Baoma Station MCHP",
+            Some("HmBo0000001"),
+            Some("OU_BAOMA"),
+            None
+        ),
+        ou(
+            "HmGhost0001",
+            "Ghost clinic",
+            Some("HmKenema001"),
+            None,
+            None
+        ),
+        ou(
+            "HmTwinA0001",
+            "Twin Clinic",
+            Some("HmBo0000001"),
+            None,
+            None
+        ),
+        ou(
+            "HmTwinB0001",
+            "Twin clinic",
+            Some("HmBo0000001"),
+            None,
+            None
+        ),
+    ]);
+    let trk = dir.write("trk.json", &tracker.to_string());
+    let agg = dir.write("hmis.json", &hmis.to_string());
+    let mapping = dir.file("m.xlsx");
+    pi2de()
+        .args([
+            "mapping",
+            "from-metadata",
+            s(&trk),
+            "--target-metadata",
+            s(&agg),
+            "--org-unit-attribute",
+            "AttrHmisCod",
+            "-o",
+            s(&mapping),
+        ])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains(
+            "4 org units matched (sheet `orgUnits`), 2 not",
+        ));
+    let wb = read_workbook(&mapping);
+    let sheet_ou = sheet(&wb, "orgUnits");
+    let target = |source: &str| {
+        let r = row_where(sheet_ou, "source", source);
+        (col(sheet_ou, r, "target"), col(sheet_ou, r, "matchedBy"))
+    };
+    assert_eq!(
+        target("TrkRoot0001"),
+        ("HmRoot00001".into(), "name under the same parent".into())
+    );
+    assert_eq!(
+        target("TrkBo000001"),
+        ("HmBo0000001".into(), "attribute".into())
+    );
+    assert_eq!(
+        target("TrkNgelehun"),
+        ("HmNgelehun1".into(), "name under the same parent".into())
+    );
+    assert_eq!(target("TrkBaoma001"), ("HmBaoma0001".into(), "code".into()));
+    let baoma = row_where(sheet_ou, "source", "TrkBaoma001");
+    assert_eq!(
+        col(sheet_ou, baoma, "sourcePath"),
+        "Sierra Leone / Bo / Baoma MCHP"
+    );
+    assert_eq!(
+        col(sheet_ou, baoma, "targetPath"),
+        "Sierra Leone / Bo District / Baoma Station MCHP"
+    );
+    let not = sheet(&wb, "org units not matched");
+    let ghost = row_where(not, "source", "TrkGhost001");
+    assert_eq!(
+        col(not, ghost, "sourcePath"),
+        "Sierra Leone / Bo / Ghost clinic"
+    );
+    assert!(
+        col(not, ghost, "why").contains("no HMIS org unit"),
+        "the Kenema one is not under Bo"
+    );
+    let twin = col(not, row_where(not, "source", "TrkTwin0001"), "why");
+    assert!(
+        twin.contains("ambiguous: 2 HMIS org units match by name")
+            && twin.contains("Sierra Leone / Bo District / Twin Clinic (HmTwinA0001)")
+            && twin.contains("(HmTwinB0001)"),
+        "{twin}"
+    );
+    // Without the attribute, Bo is found by neither code nor name ("Bo District"): its
+    // children cannot be matched by name either, and say why.
+    let plain = dir.file("plain.xlsx");
+    pi2de()
+        .args([
+            "mapping",
+            "from-metadata",
+            s(&trk),
+            "--target-metadata",
+            s(&agg),
+            "-o",
+            s(&plain),
+        ])
+        .assert()
+        .code(0);
+    let wb = read_workbook(&plain);
+    let not = sheet(&wb, "org units not matched");
+    let ngelehun = col(not, row_where(not, "source", "TrkNgelehun"), "why");
+    assert!(
+        ngelehun.contains("its parent Bo is not matched"),
+        "{ngelehun}"
+    );
+
+    // convert writes the HMIS ids and leaves the unmatched units out with a reason.
+    let export = dir.write(
+        "export.json",
+        r#"{"dataValues": [
+          {"dataElement": "PiStarted01", "period": "2024Q1", "orgUnit": "TrkNgelehun", "value": "4"},
+          {"dataElement": "PiStarted01", "period": "2024Q1", "orgUnit": "TrkBaoma001", "value": "5"},
+          {"dataElement": "PiStarted01", "period": "2024Q1", "orgUnit": "TrkTwin0001", "value": "6"},
+          {"dataElement": "PiStarted01", "period": "2024Q1", "orgUnit": "TrkGhost001", "value": "7"}]}"#,
+    );
+    let out = dir.file("out.json");
+    let (code, summary, stderr) = dir.convert(&[s(&export), "-m", s(&mapping), "-o", s(&out)]);
+    assert_eq!(code, 1, "{stderr}");
+    let written: serde_json::Value = serde_json::from_slice(&fs::read(&out).unwrap()).unwrap();
+    let mut units: Vec<&str> = written["dataValues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["orgUnit"].as_str().unwrap())
+        .collect();
+    units.sort();
+    assert_eq!(units, ["HmBaoma0001", "HmNgelehun1"]);
+    assert!(summary.to_string().contains("unmappedOrgUnit"), "{summary}");
+}
