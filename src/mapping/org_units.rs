@@ -101,7 +101,7 @@ pub fn crosswalk<'m>(
             .and_then(|v| v.value.as_deref())
             .map(|v| v.trim().to_string())
     };
-    let by_attribute = by_key(hmis, |o| attr(o));
+    let by_attribute = by_key(hmis, attr);
     let by_code = by_key(hmis, |o| o.code.as_deref().map(|c| c.trim().to_string()));
     let by_parent_name = by_key(hmis, |o| {
         let parent = parent_of(hmis, o).unwrap_or("");
@@ -143,7 +143,7 @@ pub fn crosswalk<'m>(
                 }),
             ),
         ];
-        let mut outcome = Err(no_match(tracker, t, parent, hmis_parent));
+        let mut outcome = Err(no_match(tracker, parent, hmis_parent));
         for (by, found) in tries {
             match found.as_deref() {
                 None | Some([]) => continue,
@@ -167,12 +167,7 @@ pub fn crosswalk<'m>(
     walk
 }
 
-fn no_match(
-    tracker: &Metadata,
-    t: &OrganisationUnit,
-    parent: Option<&str>,
-    hmis_parent: Option<&str>,
-) -> String {
+fn no_match(tracker: &Metadata, parent: Option<&str>, hmis_parent: Option<&str>) -> String {
     match (parent, hmis_parent) {
         (Some(p), None) => format!(
             "no HMIS org unit with its attribute, UID or code, and its parent {} is not matched, so its name cannot be looked for",
