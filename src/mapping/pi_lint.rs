@@ -37,19 +37,25 @@ fn program_mappings(tracker: &Metadata, program: &Program, out: &mut Vec<Finding
     let mut ids = FxHashSet::default();
     let mut names = FxHashSet::default();
     for m in &program.category_mappings {
+        if !crate::ids::is_uid(&m.id) {
+            out.push(Finding::error(
+                &cell,
+                format!("E4075: category mapping id `{}` is not a UID: the metadata import refuses the program", m.id),
+            ));
+        }
         if !ids.insert(m.id.as_str()) {
             out.push(Finding::error(
                 &cell,
                 format!("E4076: category mapping {} is there twice: the metadata import refuses the program", m.id),
             ));
         }
-        if !names.insert((m.category_id.as_str(), m.mapping_name.trim())) {
+        // `ProgramObjectBundleHook` compares category id + name as typed, untrimmed.
+        if !names.insert((m.category_id.as_str(), m.mapping_name.as_str())) {
             out.push(Finding::error(
                 &cell,
                 format!(
                     "E4077: category {} has two mappings named `{}`: the metadata import refuses the program",
-                    m.category_id,
-                    m.mapping_name.trim()
+                    m.category_id, m.mapping_name
                 ),
             ));
         }

@@ -366,6 +366,7 @@ fn lint(tracker: &str) -> (i32, String) {
         "E4072",
         "E4073",
         "E4074",
+        "E4075",
         "E4076",
         "E4077",
         "E4079",
@@ -469,6 +470,25 @@ fn lint_e4076_e4077_duplicate_mapping_id_and_name() {
         out.contains("E4077") && out.contains("`Gender mapping`"),
         "{out}"
     );
+}
+
+#[test]
+fn lint_e4075_mapping_id_not_a_uid_and_names_compared_as_typed() {
+    let (_, out) = lint(&tracker_metadata(|v| {
+        let mut again = v["programs"][0]["categoryMappings"][0].clone();
+        again["id"] = json!("gender-map");
+        // DHIS2 compares category + name untrimmed: a trailing space is another name.
+        again["mappingName"] = json!("Gender mapping ");
+        v["programs"][0]["categoryMappings"]
+            .as_array_mut()
+            .unwrap()
+            .push(again);
+    }));
+    assert!(
+        out.contains("E4075") && out.contains("`gender-map`"),
+        "{out}"
+    );
+    assert!(!out.contains("E4077"), "{out}");
 }
 
 #[test]
