@@ -97,3 +97,69 @@ fn an_adx_file_from_dhis2_is_explained() {
         .stderr(predicate::str::contains("<adx>"));
     assert!(!out.exists());
 }
+
+/// DHIS2 2.43 reads a combo written as its category options (`{category: option}`, per value
+/// or for the whole payload); pi2de reads combo ids only. Every command that reads an export
+/// refuses such a file, naming it and the place, on both JSON reading paths, and writes nothing
+/// (a payload combo must not be dropped and its values read under the default).
+#[test]
+fn a_combo_written_as_category_options_is_refused_by_every_command_that_reads_exports() {
+    let value = |extra: &str, escaped: bool| {
+        let ou = if escaped { "O\\u0055" } else { "OU" };
+        format!(
+            "{{\"dataElement\":\"DE\",\"period\":\"202401\",\"orgUnit\":\"{ou}\",\"value\":\"1\"{extra}}}"
+        )
+    };
+    let mut files = Vec::new();
+    for escaped in [false, true] {
+        for field in ["categoryOptionCombo", "attributeOptionCombo"] {
+            let v = value(&format!(",\"{field}\":{{\"Sex\":\"Female\"}}"), escaped);
+            files.push(format!("{{\"dataSet\":\"DS\",\"dataValues\":[{v}]}}"));
+        }
+        let v = value("", escaped);
+        files.push(format!(
+            "{{\"dataSet\":\"DS\",\"attributeOptionCombo\":{{\"Donor\":\"A\"}},\"dataValues\":[{v}]}}"
+        ));
+    }
+    let good = "{\"dataValues\":[{\"dataElement\":\"DE\",\"period\":\"202401\",\"orgUnit\":\"OU\",\"value\":\"1\"}]}";
+    for content in files {
+        let dir = Workdir::new();
+        dir.write("combo.json", &content);
+        dir.write("good.json", good);
+        for args in [
+            vec!["convert", "combo.json", "-o", "out.json"],
+            vec!["inspect", "combo.json"],
+            vec![
+                "compare",
+                "combo.json",
+                "--with",
+                "good.json",
+                "-o",
+                "changes.csv",
+            ],
+            vec![
+                "compare",
+                "good.json",
+                "--with",
+                "combo.json",
+                "-o",
+                "changes.csv",
+            ],
+        ] {
+            let out = pi2de()
+                .current_dir(dir.path())
+                .args(&args)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?} {content}: {stderr}");
+            assert!(
+                stderr.contains("combo.json: line 1, column")
+                    && stderr.contains("{\"")
+                    && stderr.contains("category options (DHIS2 2.43+)"),
+                "{args:?} {content}: {stderr}"
+            );
+            assert_only(&dir, &["combo.json", "good.json"]);
+        }
+    }
+}

@@ -33,9 +33,9 @@ struct JsonDataValue {
     period: Option<String>,
     #[serde(deserialize_with = "text")]
     org_unit: Option<String>,
-    #[serde(deserialize_with = "text")]
+    #[serde(deserialize_with = "combo")]
     category_option_combo: Option<String>,
-    #[serde(deserialize_with = "text")]
+    #[serde(deserialize_with = "combo")]
     attribute_option_combo: Option<String>,
     #[serde(deserialize_with = "text")]
     value: Option<String>,
@@ -50,6 +50,21 @@ pub(crate) fn text<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<String>
     let raw: Option<Box<serde_json::value::RawValue>> = Deserialize::deserialize(d)?;
     match raw {
         None => Ok(None),
+        Some(raw) => scalar_text(raw.get()).map_err(de::Error::custom),
+    }
+}
+
+/// A combo id as [`text`]; an object is DHIS2 2.43's `{category: option}` form
+/// (`DataEntryInput.fromJson`), which pi2de does not read: said so.
+fn combo<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let raw: Option<Box<serde_json::value::RawValue>> = Deserialize::deserialize(d)?;
+    match raw {
+        None => Ok(None),
+        Some(raw) if raw.get().trim_start().starts_with('{') => Err(de::Error::custom(format!(
+            "found {}: a combo written as its category options (DHIS2 2.43+); pi2de reads \
+             combo ids only: export the values again with categoryOptionCombo ids",
+            raw.get().trim()
+        ))),
         Some(raw) => scalar_text(raw.get()).map_err(de::Error::custom),
     }
 }
@@ -108,11 +123,17 @@ impl Ctx<'_> {
         self.sink.data_value(v)
     }
 
-    /// A payload key's value: text for a string, number or boolean; `None` for null or a
-    /// structure.
-    fn header_value(slice: &[u8]) -> Option<String> {
-        let raw: Box<serde_json::value::RawValue> = serde_json::from_slice(slice).ok()?;
-        scalar_text(raw.get()).ok().flatten()
+    /// A payload key's value: text for a string, number or boolean; `None` for null. A
+    /// structure is an error: it would otherwise be dropped and its values read under the
+    /// default (2.43's `{category: option}` attribute combo among them).
+    fn header_value(key: &str, slice: &[u8]) -> Result<Option<String>, String> {
+        let raw: Box<serde_json::value::RawValue> =
+            serde_json::from_slice(slice).map_err(|e| e.to_string())?;
+        if key.ends_with("OptionCombo") {
+            let mut d = serde_json::Deserializer::from_str(raw.get());
+            return combo(&mut d).map_err(|e| format!("payload `{key}`: {e}"));
+        }
+        scalar_text(raw.get()).map_err(|e| format!("payload `{key}`: {e}"))
     }
 
     fn set_header(&mut self, key: &str, value: String) {
@@ -204,8 +225,10 @@ fn read_members(sc: &mut Scanner, ctx: &mut Ctx) -> Result<bool> {
             saw_data_values = true;
             read_values(sc, ctx)?;
         } else if Header::is_key(&key) {
+            let at = sc.offset();
             let (vs, ve) = sc.value(true).map_err(|e| sc.fail(e, "a value"))?;
-            if let Some(value) = Ctx::header_value(&sc.buf[vs..ve]) {
+            let value = Ctx::header_value(&key, &sc.buf[vs..ve]).map_err(|e| sc.error(at, &e))?;
+            if let Some(value) = value {
                 ctx.set_header(&key, value);
             }
         } else {
