@@ -146,13 +146,8 @@ fn a_combo_written_as_category_options_is_refused_by_every_command_that_reads_ex
                 "changes.csv",
             ],
         ] {
-            let out = pi2de()
-                .current_dir(dir.path())
-                .args(&args)
-                .output()
-                .unwrap();
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            assert_eq!(out.status.code(), Some(2), "{args:?} {content}: {stderr}");
+            let (code, stderr) = dir.run(&args);
+            assert_eq!(code, 2, "{args:?} {content}: {stderr}");
             assert!(
                 stderr.contains("combo.json: line 1, column")
                     && stderr.contains("{\"")

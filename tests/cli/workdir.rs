@@ -37,6 +37,18 @@ impl Workdir {
         convert(&self.dir, args)
     }
 
+    /// Runs `pi2de ARGS` in the folder; returns the exit code (-1 when killed by a signal) and
+    /// standard error.
+    pub(crate) fn run(&self, args: &[&str]) -> (i32, String) {
+        let out = pi2de()
+            .current_dir(self.dir.path())
+            .args(args)
+            .output()
+            .expect("pi2de runs");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.code().unwrap_or(-1), stderr)
+    }
+
     /// The names of the files in the folder, sorted.
     pub(crate) fn files(&self) -> Vec<String> {
         files_in(self.dir.path())
