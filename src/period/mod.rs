@@ -3,8 +3,11 @@
 //! canonical id DHIS2 itself generates, and the start and end date of each period.
 
 pub mod calendar;
+pub mod calendars;
 
 use std::fmt;
+
+pub use calendars::{Calendar, CalendarDate};
 
 /// Declares the period types once: the enum and the list of all of them.
 macro_rules! period_types {
@@ -235,21 +238,66 @@ fn in_range(n: u32, max: u32, what: &str, id: &str) -> Result<u32, InvalidPeriod
     Ok(n)
 }
 
-/// Months-based periods: start month offset from January of `year` and length in months.
-fn months(period_type: PeriodType, id: String, year: i32, first_month: i32, len: i32) -> Period {
-    let start = Date::month_start(year, first_month);
-    let next = Date::month_start(year, first_month + len);
-    Period {
+/// Months-based periods: start month offset from January of `year` (below 1: the year before)
+/// and length in months, by the calendar's month arithmetic (`DateUnitPeriodTypeParser`: the
+/// start, `plusMonths`, a day back; a year ends on the last day of month 12).
+fn months(
+    cal: Calendar,
+    period_type: PeriodType,
+    id: String,
+    year: i32,
+    first_month: i32,
+    len: i32,
+) -> Result<Period, InvalidPeriod> {
+    if cal.is_iso() {
+        let start = Date::month_start(year, first_month);
+        let next = Date::month_start(year, first_month + len);
+        return Ok(Period {
+            period_type,
+            id,
+            start,
+            end: next.add_days(-1),
+        });
+    }
+    let (y, m) = if first_month < 1 {
+        (year - 1, (first_month + 12) as u32)
+    } else {
+        (year, first_month as u32)
+    };
+    let start = CalendarDate {
+        year: y,
+        month: m,
+        day: 1,
+    };
+    let in_cal = |r: Result<Date, String>| r.map_err(|e| InvalidPeriod(format!("`{id}`: {e}")));
+    let end = if period_type == PeriodType::Yearly {
+        cal.days_in_month(year, 12).map(|day| CalendarDate {
+            year,
+            month: 12,
+            day,
+        })
+    } else {
+        cal.day_before_month(cal.plus_months(start, len as u32))
+    };
+    let end = in_cal(end.and_then(|e| cal.to_iso(e)))?;
+    let start = in_cal(cal.to_iso(start))?;
+    Ok(Period {
         period_type,
         id,
         start,
-        end: next.add_days(-1),
-    }
+        end,
+    })
 }
 
 /// Parses a DHIS2 period id of any type. Accepts the forms DHIS2 ≤ 2.42 accepts (`2024-01`,
 /// `2024-03-15`, `2024W05`) and returns the id DHIS2 generates (`202401`, `20240315`, `2024W5`).
 pub fn parse(id: &str) -> Result<Period, InvalidPeriod> {
+    parse_in(Calendar::Iso8601, id)
+}
+
+/// [`parse`] in an instance running `cal`: the id names a period of that calendar, whose start
+/// and end are given as ISO dates. Weekly types are read in ISO calendars only.
+pub fn parse_in(cal: Calendar, id: &str) -> Result<Period, InvalidPeriod> {
     let s = id.trim();
     if s.is_empty() {
         return invalid("no period");
@@ -264,31 +312,30 @@ pub fn parse(id: &str) -> Result<Period, InvalidPeriod> {
         .map_err(|_| InvalidPeriod(format!("`{s}`: bad year")))?;
     let rest = &s[4..];
     if rest.is_empty() {
-        return Ok(months(
-            PeriodType::Yearly,
-            format!("{year:04}"),
-            year,
-            1,
-            12,
-        ));
+        return months(cal, PeriodType::Yearly, format!("{year:04}"), year, 1, 12);
     }
     if rest.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
-        return days_and_months(s, year, rest);
+        return days_and_months(cal, s, year, rest);
     }
-    if let Some(p) = bi_monthly(s, year, rest).transpose() {
+    if let Some(p) = bi_monthly(cal, s, year, rest).transpose() {
         return p;
     }
     if let Some(p) = weekly(s, year, rest).transpose() {
+        if !cal.is_iso() {
+            return invalid(format!(
+                "`{s}`: pi2de reads weekly periods of the {cal} calendar not yet"
+            ));
+        }
         return p;
     }
-    if let Some(p) = quarters_and_halves(s, year, rest).transpose() {
+    if let Some(p) = quarters_and_halves(cal, s, year, rest).transpose() {
         return p;
     }
-    financial(s, year, rest)
+    financial(cal, s, year, rest)
 }
 
 /// Daily and Monthly, with or without dashes: `202401`, `2024-01`, `20240315`, `2024-03-15`.
-fn days_and_months(s: &str, year: i32, rest: &str) -> Result<Period, InvalidPeriod> {
+fn days_and_months(cal: Calendar, s: &str, year: i32, rest: &str) -> Result<Period, InvalidPeriod> {
     let digits: String = rest.chars().filter(|c| *c != '-').collect();
     let dashed = rest.starts_with('-');
     let well_formed = match (digits.len(), dashed) {
@@ -302,16 +349,25 @@ fn days_and_months(s: &str, year: i32, rest: &str) -> Result<Period, InvalidPeri
         return invalid(format!("`{s}` is not a DHIS2 period id"));
     }
     let month: u32 = digits[..2].parse().unwrap_or(0);
-    if !(1..=12).contains(&month) {
+    if cal.is_iso() && !(1..=12).contains(&month) {
         return invalid(format!("`{s}`: month {month} does not exist"));
+    }
+    if let Err(e) = cal.days_in_month(year, month) {
+        return invalid(format!("`{s}`: {e}"));
     }
     if digits.len() == 2 {
         let id = format!("{year:04}{month:02}");
-        return Ok(months(PeriodType::Monthly, id, year, month as i32, 1));
+        return months(cal, PeriodType::Monthly, id, year, month as i32, 1);
     }
     let day: u32 = digits[2..].parse().unwrap_or(0);
-    let Some(date) = Date::new(year, month, day) else {
-        return invalid(format!("`{s}`: day {day} does not exist in that month"));
+    let date = if cal.is_iso() {
+        let Some(date) = Date::new(year, month, day) else {
+            return invalid(format!("`{s}`: day {day} does not exist in that month"));
+        };
+        date
+    } else {
+        cal.to_iso(CalendarDate { year, month, day })
+            .map_err(|e| InvalidPeriod(format!("`{s}`: {e}")))?
     };
     Ok(Period {
         period_type: PeriodType::Daily,
@@ -322,7 +378,12 @@ fn days_and_months(s: &str, year: i32, rest: &str) -> Result<Period, InvalidPeri
 }
 
 /// BiMonthly: `yyyyMMB` where MM is the bi-month index (01–06).
-fn bi_monthly(s: &str, year: i32, rest: &str) -> Result<Option<Period>, InvalidPeriod> {
+fn bi_monthly(
+    cal: Calendar,
+    s: &str,
+    year: i32,
+    rest: &str,
+) -> Result<Option<Period>, InvalidPeriod> {
     if rest.len() != 3 || !rest.ends_with('B') {
         return Ok(None);
     }
@@ -331,13 +392,7 @@ fn bi_monthly(s: &str, year: i32, rest: &str) -> Result<Option<Period>, InvalidP
         return invalid(format!("`{s}`: bi-month {n} is out of range 01–06"));
     }
     let id = format!("{year:04}{n:02}B");
-    Ok(Some(months(
-        PeriodType::BiMonthly,
-        id,
-        year,
-        2 * n as i32 - 1,
-        2,
-    )))
+    months(cal, PeriodType::BiMonthly, id, year, 2 * n as i32 - 1, 2).map(Some)
 }
 
 /// The weekly types: ISO weeks (week 1 holds 4 January) starting on their weekday.
@@ -377,7 +432,12 @@ fn weekly(s: &str, year: i32, rest: &str) -> Result<Option<Period>, InvalidPerio
 }
 
 /// Quarters and six-months, including the November and April years.
-fn quarters_and_halves(s: &str, year: i32, rest: &str) -> Result<Option<Period>, InvalidPeriod> {
+fn quarters_and_halves(
+    cal: Calendar,
+    s: &str,
+    year: i32,
+    rest: &str,
+) -> Result<Option<Period>, InvalidPeriod> {
     use PeriodType::*;
     const SPLITS: [(&str, PeriodType, u32, i32, i32); 5] = [
         // prefix, type, count, first month of period 1 (relative to the labelled year), length
@@ -392,20 +452,15 @@ fn quarters_and_halves(s: &str, year: i32, rest: &str) -> Result<Option<Period>,
         if let Some(n) = rest.strip_prefix(prefix).filter(|n| n.len() == 1) {
             let n = in_range(number(n, "period number", s)?, count, "period number", s)?;
             let id = format!("{year:04}{prefix}{n}");
-            return Ok(Some(months(
-                period_type,
-                id,
-                year,
-                first + len * (n as i32 - 1),
-                len,
-            )));
+            let first = first + len * (n as i32 - 1);
+            return months(cal, period_type, id, year, first, len).map(Some);
         }
     }
     Ok(None)
 }
 
 /// Financial years: the labelled year is the start year, except FinancialNov (end year).
-fn financial(s: &str, year: i32, rest: &str) -> Result<Period, InvalidPeriod> {
+fn financial(cal: Calendar, s: &str, year: i32, rest: &str) -> Result<Period, InvalidPeriod> {
     use PeriodType::*;
     const FINANCIAL: [(&str, PeriodType, i32); 7] = [
         ("Feb", FinancialFeb, 2),
@@ -417,13 +472,14 @@ fn financial(s: &str, year: i32, rest: &str) -> Result<Period, InvalidPeriod> {
         ("Nov", FinancialNov, -1),
     ];
     match FINANCIAL.iter().find(|f| f.0 == rest) {
-        Some(&(suffix, period_type, first)) => Ok(months(
+        Some(&(suffix, period_type, first)) => months(
+            cal,
             period_type,
             format!("{year:04}{suffix}"),
             year,
             first,
             12,
-        )),
+        ),
         None => invalid(format!("`{s}` is not a DHIS2 period id")),
     }
 }

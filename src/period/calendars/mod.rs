@@ -1,0 +1,251 @@
+//! The calendars a DHIS2 instance may run on (system setting `keyCalendar`) and the day and month
+//! arithmetic of each as DHIS2's server does it (dhis2-core `api/calendar/impl/*Calendar.java`,
+//! branch 2.43): a date of the calendar to its ISO date, the length of a month, a month later, a
+//! day earlier. Period ids are read with it in [`super::parse_in`]; docs/dhis2-rules.md,
+//! *Calendars*.
+
+mod nepali;
+
+use std::fmt;
+
+use super::Date;
+
+/// A calendar of `keyCalendar`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub enum Calendar {
+    #[default]
+    Iso8601,
+    /// Joda's GregorianChronology, which DHIS2 treats as ISO (`isIso8601()` is true).
+    Gregorian,
+    /// Joda's EthiopicChronology with DHIS2's override: twelve months of 30 days; the
+    /// thirteenth month (Pagume) is refused and its days belong to no month.
+    Ethiopian,
+    /// Joda's CopticChronology: twelve months of 30 days and a thirteenth of 5 or 6.
+    Coptic,
+    /// Joda's BuddhistChronology: ISO months, the year 543 later.
+    Thai,
+    /// Joda's JulianChronology.
+    Julian,
+    /// DHIS2's own table of month lengths.
+    Nepali,
+}
+
+/// The names of `keyCalendar` pi2de cannot read yet.
+const NOT_YET: [&str; 2] = ["islamic", "persian"];
+
+impl Calendar {
+    pub const ALL: [Calendar; 7] = [
+        Calendar::Iso8601,
+        Calendar::Gregorian,
+        Calendar::Ethiopian,
+        Calendar::Coptic,
+        Calendar::Thai,
+        Calendar::Julian,
+        Calendar::Nepali,
+    ];
+
+    /// The `keyCalendar` value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Calendar::Iso8601 => "iso8601",
+            Calendar::Gregorian => "gregorian",
+            Calendar::Ethiopian => "ethiopian",
+            Calendar::Coptic => "coptic",
+            Calendar::Thai => "thai",
+            Calendar::Julian => "julian",
+            Calendar::Nepali => "nepali",
+        }
+    }
+
+    /// A `keyCalendar` value (any case; `iso` for iso8601).
+    pub fn from_name(name: &str) -> Result<Calendar, String> {
+        let lower = name.trim().to_ascii_lowercase();
+        if lower == "iso" {
+            return Ok(Calendar::Iso8601);
+        }
+        if let Some(c) = Calendar::ALL.into_iter().find(|c| c.name() == lower) {
+            return Ok(c);
+        }
+        let known: Vec<&str> = Calendar::ALL.iter().map(|c| c.name()).collect();
+        if NOT_YET.contains(&lower.as_str()) {
+            return Err(format!(
+                "the {lower} calendar is not supported by pi2de yet (supported: {})",
+                known.join(", ")
+            ));
+        }
+        Err(format!(
+            "`{name}` is not a DHIS2 calendar (one of: {})",
+            known.join(", ")
+        ))
+    }
+
+    /// True where DHIS2 reads period ids by the ISO rules (`Calendar.isIso8601()`).
+    pub fn is_iso(self) -> bool {
+        matches!(self, Calendar::Iso8601 | Calendar::Gregorian)
+    }
+
+    /// How many months the calendar's month arithmetic cycles through: 13 for Coptic (Joda),
+    /// 12 for the rest (Ethiopian's `plusMonths` skips Pagume).
+    fn months_in_cycle(self) -> u32 {
+        if self == Calendar::Coptic { 13 } else { 12 }
+    }
+
+    /// The days of `month` of `year`, or why there is no such month.
+    pub fn days_in_month(self, year: i32, month: u32) -> Result<u32, String> {
+        let no_month = || Err(format!("month {month} does not exist in the {self} calendar"));
+        match self {
+            Calendar::Iso8601 | Calendar::Gregorian | Calendar::Thai | Calendar::Julian => {
+                if !(1..=12).contains(&month) {
+                    return no_month();
+                }
+                Ok(match month {
+                    2 if self.is_leap(year) => 29,
+                    2 => 28,
+                    4 | 6 | 9 | 11 => 30,
+                    _ => 31,
+                })
+            }
+            Calendar::Ethiopian if month == 13 => Err(
+                "month 13 (Pagume) is refused by DHIS2's Ethiopian calendar (EthiopianCalendar.daysInMonth)"
+                    .into(),
+            ),
+            Calendar::Ethiopian | Calendar::Coptic => match month {
+                1..=12 => Ok(30),
+                13 if self == Calendar::Coptic => Ok(if year.rem_euclid(4) == 3 { 6 } else { 5 }),
+                _ => no_month(),
+            },
+            Calendar::Nepali => {
+                if !(1..=12).contains(&month) {
+                    return no_month();
+                }
+                nepali_year(year).map(|months| u32::from(months[month as usize - 1]))
+            }
+        }
+    }
+
+    fn is_leap(self, year: i32) -> bool {
+        match self {
+            Calendar::Julian => year.rem_euclid(4) == 0,
+            Calendar::Thai => super::is_leap(year - 543),
+            _ => super::is_leap(year),
+        }
+    }
+
+    /// The ISO date of a date of this calendar, or why there is none.
+    pub fn to_iso(self, d: CalendarDate) -> Result<Date, String> {
+        let days = self.days_in_month(d.year, d.month)?;
+        if d.day < 1 || d.day > days {
+            return Err(format!(
+                "day {} does not exist in month {} of {} in the {self} calendar",
+                d.day, d.month, d.year
+            ));
+        }
+        let (y, m, day) = (i64::from(d.year), i64::from(d.month), i64::from(d.day));
+        Ok(match self {
+            Calendar::Iso8601 | Calendar::Gregorian => Date {
+                year: d.year,
+                month: d.month,
+                day: d.day,
+            },
+            Calendar::Thai => Date {
+                year: d.year - 543,
+                month: d.month,
+                day: d.day,
+            },
+            // Julian day numbers (1970-01-01 is 2440588); epochs of Calendrical Calculations,
+            // the ones Joda's chronologies use.
+            Calendar::Ethiopian => from_jdn(1_724_221 + fixed_month_days(y, m, day)),
+            Calendar::Coptic => from_jdn(1_825_030 + fixed_month_days(y, m, day)),
+            Calendar::Julian => {
+                let a = (14 - m) / 12;
+                let (yy, mm) = (y + 4800 - a, m + 12 * a - 3);
+                from_jdn(day + (153 * mm + 2) / 5 + 365 * yy + yy.div_euclid(4) - 32_083)
+            }
+            Calendar::Nepali => {
+                let mut days = 0i64;
+                for year in nepali::FIRST_YEAR..d.year {
+                    days += nepali_year(year)?.iter().map(|&n| i64::from(n)).sum::<i64>();
+                }
+                let months = nepali_year(d.year)?;
+                days += months[..d.month as usize - 1]
+                    .iter()
+                    .map(|&n| i64::from(n))
+                    .sum::<i64>();
+                NEPALI_START.add_days(days + day - 1)
+            }
+        })
+    }
+
+    /// The first day of the month `n` months after that of `d`, by the calendar's own month
+    /// arithmetic (`plusMonths`).
+    pub fn plus_months(self, d: CalendarDate, n: u32) -> CalendarDate {
+        let cycle = self.months_in_cycle() as i64;
+        let m0 = i64::from(d.year) * cycle + i64::from(d.month) - 1 + i64::from(n);
+        CalendarDate {
+            year: m0.div_euclid(cycle) as i32,
+            month: (m0.rem_euclid(cycle) + 1) as u32,
+            day: 1,
+        }
+    }
+
+    /// The day before the first day of a month: the last day of the month before.
+    pub fn day_before_month(self, d: CalendarDate) -> Result<CalendarDate, String> {
+        let (year, month) = if d.month == 1 {
+            (d.year - 1, self.months_in_cycle())
+        } else {
+            (d.year, d.month - 1)
+        };
+        Ok(CalendarDate {
+            year,
+            month,
+            day: self.days_in_month(year, month)?,
+        })
+    }
+}
+
+impl fmt::Display for Calendar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A date of a calendar: year, month, day as that calendar counts them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CalendarDate {
+    pub year: i32,
+    pub month: u32,
+    pub day: u32,
+}
+
+/// Nepali 2000-01-01.
+const NEPALI_START: Date = Date {
+    year: 1943,
+    month: 4,
+    day: 14,
+};
+
+fn nepali_year(year: i32) -> Result<&'static [u8; 12], String> {
+    usize::try_from(year - nepali::FIRST_YEAR)
+        .ok()
+        .and_then(|i| nepali::MONTHS.get(i))
+        .ok_or_else(|| {
+            format!(
+                "the Nepali year {year} is outside DHIS2's table ({}–{})",
+                nepali::FIRST_YEAR,
+                nepali::FIRST_YEAR + nepali::MONTHS.len() as i32 - 1
+            )
+        })
+}
+
+/// Days from 1/1/1 of a calendar of twelve 30-day months and a thirteenth of 5 (6 in years
+/// ≡ 3 mod 4).
+fn fixed_month_days(y: i64, m: i64, d: i64) -> i64 {
+    365 * (y - 1) + y.div_euclid(4) + 30 * (m - 1) + d - 1
+}
+
+fn from_jdn(jdn: i64) -> Date {
+    Date::from_days(jdn - 2_440_588)
+}
+
+#[cfg(test)]
+mod tests;
