@@ -49,6 +49,8 @@ pub struct ConvertConfig {
     pub mapping: Option<String>,
     pub target_metadata: Option<String>,
     pub target_version: Option<String>,
+    /// The instances' calendar (`--calendar`): period ids are read in it.
+    pub calendar: crate::period::Calendar,
     pub edit_expired: bool,
     /// As given with `-o`.
     pub output_name: String,
@@ -94,7 +96,8 @@ impl ConvertConfig {
         let periods = match &args.periods {
             None => None,
             Some(text) => {
-                let w = Window::parse(text).map_err(|e| anyhow::anyhow!("--periods {e}"))?;
+                let w = Window::parse_in(args.calendar, text)
+                    .map_err(|e| anyhow::anyhow!("--periods {e}"))?;
                 Some((text.clone(), w))
             }
         };
@@ -109,6 +112,7 @@ impl ConvertConfig {
             mapping: args.mapping.clone(),
             target_metadata: args.target_metadata.clone(),
             target_version: args.target_version.clone(),
+            calendar: args.calendar,
             edit_expired: args.edit_expired,
             output_name: args.output.clone(),
             output,

@@ -9,6 +9,13 @@ pub use tools::*;
 
 use clap::{Parser, Subcommand};
 
+use crate::period::Calendar;
+
+/// `--calendar NAME`, read as DHIS2's `keyCalendar` values.
+pub fn calendar_arg(name: &str) -> Result<Calendar, String> {
+    Calendar::from_name(name)
+}
+
 /// Turns DHIS2 analytics exports of program-indicator data into import-ready aggregate
 /// dataValueSet files, offline, with every value either written or accounted for.
 #[derive(Debug, Parser)]

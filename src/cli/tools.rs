@@ -146,6 +146,13 @@ pub struct InspectArgs {
     /// Input format [default: the extension, else the content]
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub from: Option<FormatArg>,
+
+    /// The calendar the instances run on (DHIS2's system setting keyCalendar): iso8601,
+    /// gregorian, ethiopian, coptic, nepali, thai or julian. Period ids, in the exports and on
+    /// the command line, are read in it; dates on the command line stay ISO dates written
+    /// yyyy-mm-dd (--periods 2022-09-11..2023-09-10, --as-of).
+    #[arg(long, value_name = "NAME", default_value = "iso8601", value_parser = super::calendar_arg)]
+    pub calendar: crate::period::Calendar,
 }
 
 #[derive(Debug, Args)]
@@ -175,6 +182,13 @@ pub struct RequestArgs {
     /// The period type of rows whose data set's is not known.
     #[arg(long, default_value = "Monthly", value_name = "TYPE")]
     pub period_type: String,
+
+    /// The calendar the instances run on (DHIS2's system setting keyCalendar): iso8601,
+    /// gregorian, ethiopian, coptic, nepali, thai or julian. Period ids, in the exports and on
+    /// the command line, are read in it; dates on the command line stay ISO dates written
+    /// yyyy-mm-dd (--periods 2022-09-11..2023-09-10, --as-of).
+    #[arg(long, value_name = "NAME", default_value = "iso8601", value_parser = super::calendar_arg)]
+    pub calendar: crate::period::Calendar,
 
     /// The tracker instance's address.
     #[arg(long, default_value = "https://TRACKER", value_name = "URL")]

@@ -14,7 +14,7 @@ use crate::cli::InspectArgs;
 use crate::exit_codes::ExitCode;
 use crate::ids::{Id, Interner, Key};
 use crate::model::DataValue;
-use crate::period;
+use crate::period::{self, Calendar};
 use crate::read::{self, Sink};
 use crate::relay;
 use crate::value::canonical_number;
@@ -115,7 +115,7 @@ pub fn run(args: &InspectArgs) -> Result<ExitCode> {
     }
     let mut out = Vec::new();
     describe_inputs(&mut out, &inputs);
-    describe_values(&mut out, &stats);
+    describe_values(&mut out, &stats, args.calendar);
     describe_repeats(&mut out, &stats);
     writeln!(crate::term::stdout(), "{}", out.join("\n"))?;
     Ok(ExitCode::Success)
@@ -149,7 +149,7 @@ fn describe_inputs(out: &mut Vec<String>, inputs: &[read::InputInfo]) {
 }
 
 /// Counts of data elements, org units, periods by type, and the values.
-fn describe_values(out: &mut Vec<String>, s: &Stats) {
+fn describe_values(out: &mut Vec<String>, s: &Stats, cal: Calendar) {
     out.push(format!("values:          {}", thousands(s.values)));
     out.push(format!(
         "data elements:   {} ({} distinct data items with their COC/AOC)",
@@ -160,18 +160,29 @@ fn describe_values(out: &mut Vec<String>, s: &Stats) {
         "org units:       {}",
         thousands(s.org_units.len() as u64)
     ));
+    // In another calendar each period's ISO dates are shown beside it.
     let periods: BTreeMap<&str, (String, u64)> = s
         .periods
         .iter()
         .map(|(&id, &n)| {
             let text = s.ids.get(id);
-            let kind = period::parse(text).map_or("invalid".into(), |p| p.period_type.to_string());
+            let kind = match period::parse_in(cal, text) {
+                Ok(p) if cal.is_iso() => p.period_type.to_string(),
+                Ok(p) => format!("{:<16} {} .. {}", p.period_type.to_string(), p.start, p.end),
+                Err(_) => "invalid".into(),
+            };
             (text, (kind, n))
         })
         .collect();
     let mut by_type: BTreeMap<&str, u64> = BTreeMap::new();
     for (kind, _) in periods.values() {
-        *by_type.entry(kind).or_default() += 1;
+        let name = kind.split_whitespace().next().unwrap_or_default();
+        *by_type.entry(name).or_default() += 1;
+    }
+    if !cal.is_iso() {
+        out.push(format!(
+            "calendar:        {cal} (period ids of it; the dates beside them are ISO)"
+        ));
     }
     let types: Vec<String> = by_type.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
     out.push(format!(

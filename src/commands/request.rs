@@ -16,7 +16,7 @@ use crate::exit_codes::ExitCode;
 use crate::ids::is_uid;
 use crate::mapping::{Mapping, TargetScheme};
 use crate::metadata::Metadata;
-use crate::period::{PeriodType, Window, calendar};
+use crate::period::{Calendar, PeriodType, Window, calendar};
 use crate::words::count;
 
 /// One URL to fetch.
@@ -43,7 +43,7 @@ pub fn run(args: &RequestArgs) -> Result<ExitCode> {
     let window = args
         .periods
         .as_deref()
-        .map(Window::parse)
+        .map(|w| Window::parse_in(args.calendar, w))
         .transpose()
         .map_err(anyhow::Error::msg)?;
     let groups = sources_by_period_type(&mapping, meta.as_ref(), default_type);
@@ -63,7 +63,7 @@ pub fn run(args: &RequestArgs) -> Result<ExitCode> {
     let mut batches = Vec::new();
     let mut skipped = Vec::new();
     for (pt, sources) in &groups {
-        let periods = periods(*pt, window)?;
+        let periods = periods(args.calendar, *pt, window)?;
         if periods.is_empty() {
             skipped.push((*pt, sources.len()));
             continue;
@@ -197,7 +197,7 @@ fn schemes(mapping: &Mapping) -> String {
 }
 
 /// The periods of a type inside the window; without one, the last whole period (relative).
-fn periods(pt: PeriodType, window: Option<Window>) -> Result<Vec<String>> {
+fn periods(cal: Calendar, pt: PeriodType, window: Option<Window>) -> Result<Vec<String>> {
     let Some(w) = window else {
         return Ok(vec![relative(pt).to_string()]);
     };
@@ -205,12 +205,12 @@ fn periods(pt: PeriodType, window: Option<Window>) -> Result<Vec<String>> {
         bail!("--periods needs both ends here (202401..202403): the URLs list every period");
     };
     let mut out = Vec::new();
-    let mut next = calendar::holding(pt, from);
+    let mut next = calendar::holding(cal, pt, from);
     while let Some(p) = next.filter(|p| p.end <= to) {
         if p.start >= from {
             out.push(p.id.clone());
         }
-        next = calendar::shift(&p, 1);
+        next = calendar::shift(cal, &p, 1);
     }
     Ok(out)
 }
@@ -338,6 +338,9 @@ fn print(batches: &[Batch], args: &RequestArgs) -> std::io::Result<()> {
         words.extend(["-m", &args.mapping, "-o", "hmis.json"]);
         if let Some(meta) = &args.target_metadata {
             words.extend(["--target-metadata", meta]);
+        }
+        if !args.calendar.is_iso() {
+            words.extend(["--calendar", args.calendar.name()]);
         }
         writeln!(o, "{}", crate::shell::comment(&words))?;
     }

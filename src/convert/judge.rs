@@ -10,7 +10,7 @@ use super::store::NO_ROW;
 use crate::ids::{Id, IdScheme, Interner, Key, Source};
 use crate::mapping::{Lookup, Mapping};
 use crate::model::DataValue;
-use crate::period::{self, Date, PeriodType, Window};
+use crate::period::{self, Calendar, Date, PeriodType, Window};
 use crate::preflight::{Placement, TargetRef, Targets, entry};
 use crate::reason::Reason;
 use crate::value::{self, ValueType};
@@ -50,6 +50,8 @@ pub struct Scope {
     pub window: Option<Window>,
     /// Periods that have not ended before this date are left out.
     pub exclude_from: Option<Date>,
+    /// The calendar the period ids are in (`--calendar`).
+    pub calendar: Calendar,
 }
 
 impl Scope {
@@ -353,14 +355,15 @@ impl<'m> Judge<'m> {
         let parsed = match self.periods.get(raw) {
             Some(p) => p.clone(),
             None => {
-                let p = period::parse(raw)
+                let cal = self.scope.calendar;
+                let p = period::parse_in(cal, raw)
                     .map(|p| PeriodInfo {
                         id: ids.intern(&p.id),
                         period_type: p.period_type,
                         start: p.start,
                         end: p.end,
                     })
-                    .map_err(|e| e.to_string());
+                    .map_err(|e| period::in_calendar(cal, raw, e));
                 self.periods.insert(raw.into(), p.clone());
                 p
             }

@@ -1,9 +1,12 @@
 //! Calendar arithmetic on periods, as DHIS2 does it for the data-entry checks: the period of a
 //! type that holds a date (`PeriodType.createPeriod`), the period `n` steps later
 //! (`getNextPeriod`), and a date moved back by `n` periods (`getRewindedDate`, Joda-Time month
-//! arithmetic: the day is clamped to the month's end). ISO calendar only.
+//! arithmetic: the day is clamped to the month's end). In another calendar (`super::calendars`)
+//! the same rules run on that calendar's dates; weekly types there are not read yet.
 
-use super::{Date, Period, PeriodType, days_in_month, parse, week_one_start};
+use super::{
+    Calendar, CalendarDate, Date, Period, PeriodType, days_in_month, parse_in, week_one_start,
+};
 
 /// For weekly types: the weekday a week starts on (Monday = 0) and the id's infix.
 fn weekly(pt: PeriodType) -> Option<(i64, &'static str)> {
@@ -92,16 +95,40 @@ fn id_holding(pt: PeriodType, d: Date) -> String {
     }
 }
 
-/// The period of type `pt` that holds `d` (DHIS2's `createPeriod(date)`).
-pub fn holding(pt: PeriodType, d: Date) -> Option<Period> {
-    parse(&id_holding(pt, d))
+/// The period of type `pt` that holds `d` (DHIS2's `createPeriod(date)`), in an instance
+/// running `cal`.
+pub fn holding(cal: Calendar, pt: PeriodType, d: Date) -> Option<Period> {
+    let id = if cal.is_iso() {
+        id_holding(pt, d)
+    } else {
+        if weekly(pt).is_some() || pt == PeriodType::BiWeekly {
+            return None;
+        }
+        let c = cal.date_of(d).ok()?;
+        id_holding(
+            pt,
+            Date {
+                year: c.year,
+                month: c.month,
+                day: c.day,
+            },
+        )
+    };
+    parse_in(cal, &id)
         .ok()
         .filter(|p| p.start <= d && d <= p.end)
 }
 
 /// The period `n` steps after `p` (before it for negative `n`).
-pub fn shift(p: &Period, n: i64) -> Option<Period> {
+pub fn shift(cal: Calendar, p: &Period, n: i64) -> Option<Period> {
     let pt = p.period_type;
+    if !cal.is_iso()
+        && let Some(len) = months_long(pt)
+    {
+        let start = cal.date_of(p.start).ok()?;
+        let moved = cal.plus_months(start, n.saturating_mul(i64::from(len)));
+        return holding(cal, pt, cal.to_iso(moved).ok()?);
+    }
     let date = match (weekly(pt), months_long(pt)) {
         (Some(_), _) => p.start.add_days(7 * n),
         (_, Some(len)) => Date::month_start(
@@ -111,12 +138,18 @@ pub fn shift(p: &Period, n: i64) -> Option<Period> {
         _ if pt == PeriodType::BiWeekly => p.start.add_days(14 * n),
         _ => p.start.add_days(n),
     };
-    holding(pt, date)
+    holding(cal, pt, date)
 }
 
 /// `d` moved back by `n` periods of type `pt` (forward for negative `n`): DHIS2's
 /// `getRewindedDate`, with Joda-Time's clamping of the day for months.
-pub fn rewind(pt: PeriodType, d: Date, n: i64) -> Date {
+pub fn rewind(cal: Calendar, pt: PeriodType, d: Date, n: i64) -> Date {
+    if !cal.is_iso()
+        && let Some(len) = months_long(pt)
+        && let Some(moved) = rewind_months(cal, d, n.saturating_mul(i64::from(len)))
+    {
+        return moved;
+    }
     match (weekly(pt), months_long(pt)) {
         (Some(_), _) => d.add_days(-7 * n),
         (_, Some(len)) => {
@@ -127,4 +160,13 @@ pub fn rewind(pt: PeriodType, d: Date, n: i64) -> Date {
         _ if pt == PeriodType::BiWeekly => d.add_days(-14 * n),
         _ => d.add_days(-n),
     }
+}
+
+/// `d` moved back by `months` months of `cal`, the day clamped to the month's length; `None`
+/// for a date of no month there (Ethiopian Pagume) or outside the calendar's table.
+fn rewind_months(cal: Calendar, d: Date, months: i64) -> Option<Date> {
+    let c = cal.date_of(d).ok()?;
+    let first = cal.plus_months(c, -months);
+    let day = c.day.min(cal.days_in_month(first.year, first.month).ok()?);
+    cal.to_iso(CalendarDate { day, ..first }).ok()
 }

@@ -277,7 +277,7 @@ fn months(
             day,
         })
     } else {
-        cal.day_before_month(cal.plus_months(start, len as u32))
+        cal.day_before_month(cal.plus_months(start, i64::from(len)))
     };
     let end = in_cal(end.and_then(|e| cal.to_iso(e)))?;
     let start = in_cal(cal.to_iso(start))?;
@@ -293,6 +293,32 @@ fn months(
 /// `2024-03-15`, `2024W05`) and returns the id DHIS2 generates (`202401`, `20240315`, `2024W5`).
 pub fn parse(id: &str) -> Result<Period, InvalidPeriod> {
     parse_in(Calendar::Iso8601, id)
+}
+
+/// Why `id` is no period, for a person: the calendar named when it is not ISO; under ISO, the
+/// calendars in which it would be one (`201513`, `20810232`), with the option to give.
+pub fn in_calendar(cal: Calendar, id: &str, e: InvalidPeriod) -> String {
+    let mut why = e.0;
+    if !cal.is_iso() {
+        if !why.contains(cal.name()) {
+            why.push_str(&format!(" (in the {cal} calendar)"));
+        }
+        return why;
+    }
+    let others: Vec<&str> = Calendar::ALL
+        .into_iter()
+        .filter(|c| !c.is_iso() && parse_in(*c, id).is_ok())
+        .map(Calendar::name)
+        .collect();
+    // Every id of ISO form is a period of most calendars: only a hint when ISO refuses it.
+    if !others.is_empty() && others.len() < Calendar::ALL.len() - 2 {
+        why.push_str(&format!(
+            "; it is a period of the {} calendar: if the instance runs on it, give --calendar {}",
+            others.join(" or "),
+            others[0]
+        ));
+    }
+    why
 }
 
 /// [`parse`] in an instance running `cal`: the id names a period of that calendar, whose start
@@ -495,6 +521,12 @@ impl Window {
     /// Parses `FROM..TO` where each end is a period id of any type or a date (`2024-01-01`);
     /// a period as FROM counts from its first day, as TO up to its last day.
     pub fn parse(s: &str) -> Result<Window, String> {
+        Window::parse_in(Calendar::Iso8601, s)
+    }
+
+    /// [`Window::parse`] with period ids of `cal`. Dates stay ISO; in another calendar only
+    /// `yyyy-mm-dd` is a date (`20150101` is a day of that calendar).
+    pub fn parse_in(cal: Calendar, s: &str) -> Result<Window, String> {
         let Some((from, to)) = s.split_once("..") else {
             return Err(format!(
                 "`{s}`: write the window as FROM..TO (either end may be left open: 202401..)"
@@ -505,10 +537,10 @@ impl Window {
             if text.is_empty() {
                 return Ok(None);
             }
-            if let Some(d) = Date::parse(text) {
+            if let Some(d) = Date::parse(text).filter(|_| cal.is_iso() || text.contains('-')) {
                 return Ok(Some(d));
             }
-            let p = parse(text).map_err(|e| {
+            let p = parse_in(cal, text).map_err(|e| {
                 format!("`{text}` is neither a date (2024-01-31) nor a period id: {e}")
             })?;
             Ok(Some(if first { p.start } else { p.end }))

@@ -1,5 +1,6 @@
 //! Period ids of every type, windows, and the calendar arithmetic.
 use super::*;
+use calendars::Calendar::Iso8601 as ISO;
 
 fn ok(id: &str) -> Period {
     parse(id).unwrap_or_else(|e| panic!("{id}: {e}"))
@@ -256,14 +257,14 @@ fn the_period_holding_a_date_for_every_type() {
         (FinancialNov, "2023-11-01", "2024Nov"),
         (FinancialOct, "2024-10-01", "2024Oct"),
     ] {
-        let p = calendar::holding(pt, d(date)).unwrap_or_else(|| panic!("{pt} {date}"));
+        let p = calendar::holding(ISO, pt, d(date)).unwrap_or_else(|| panic!("{pt} {date}"));
         assert_eq!(p.id, id, "{pt} {date}");
     }
     // Every day of two years, for every type: the period found holds the day.
     for &pt in PeriodType::ALL {
         for n in 0..731 {
             let day = d("2023-01-01").add_days(n);
-            assert!(calendar::holding(pt, day).is_some(), "{pt} {day}");
+            assert!(calendar::holding(ISO, pt, day).is_some(), "{pt} {day}");
         }
     }
 }
@@ -271,26 +272,32 @@ fn the_period_holding_a_date_for_every_type() {
 #[test]
 fn shifting_and_rewinding() {
     let p = ok("202401");
-    assert_eq!(calendar::shift(&p, -1).unwrap().id, "202312");
-    assert_eq!(calendar::shift(&p, 13).unwrap().id, "202502");
-    assert_eq!(calendar::shift(&ok("2024W52"), 1).unwrap().id, "2025W1");
-    assert_eq!(calendar::shift(&ok("2024Q4"), 1).unwrap().id, "2025Q1");
-    assert_eq!(calendar::shift(&ok("20240229"), 1).unwrap().id, "20240301");
+    assert_eq!(calendar::shift(ISO, &p, -1).unwrap().id, "202312");
+    assert_eq!(calendar::shift(ISO, &p, 13).unwrap().id, "202502");
+    assert_eq!(
+        calendar::shift(ISO, &ok("2024W52"), 1).unwrap().id,
+        "2025W1"
+    );
+    assert_eq!(calendar::shift(ISO, &ok("2024Q4"), 1).unwrap().id, "2025Q1");
+    assert_eq!(
+        calendar::shift(ISO, &ok("20240229"), 1).unwrap().id,
+        "20240301"
+    );
     let d = |s: &str| Date::parse(s).unwrap();
     assert_eq!(
-        calendar::rewind(PeriodType::Monthly, d("2024-03-31"), 1),
+        calendar::rewind(ISO, PeriodType::Monthly, d("2024-03-31"), 1),
         d("2024-02-29")
     );
     assert_eq!(
-        calendar::rewind(PeriodType::Quarterly, d("2024-01-31"), -1),
+        calendar::rewind(ISO, PeriodType::Quarterly, d("2024-01-31"), -1),
         d("2024-04-30")
     );
     assert_eq!(
-        calendar::rewind(PeriodType::Weekly, d("2024-01-08"), 1),
+        calendar::rewind(ISO, PeriodType::Weekly, d("2024-01-08"), 1),
         d("2024-01-01")
     );
     assert_eq!(
-        calendar::rewind(PeriodType::Yearly, d("2024-02-29"), 1),
+        calendar::rewind(ISO, PeriodType::Yearly, d("2024-02-29"), 1),
         d("2023-02-28")
     );
 }

@@ -57,7 +57,7 @@ pub fn find(c: &Converted, mut ctx: Context, previous: &[PreviousValue]) -> Vec<
         if v.value.is_empty() || !in_scope(c, &ctx.scope, &v.key.period) {
             continue;
         }
-        let Ok(period) = crate::period::parse(&v.key.period) else {
+        let Ok(period) = crate::period::parse_in(ctx.scope.calendar, &v.key.period) else {
             continue;
         };
         let target: Target = (
@@ -125,7 +125,7 @@ fn targets<'a>(c: &'a Converted, mapping: Option<&'a Mapping>) -> FxHashMap<Targ
 
 /// The scope of deletions: the `--periods` window, else the periods this run converted.
 fn in_scope(c: &Converted, scope: &Scope, period: &str) -> bool {
-    let Ok(p) = crate::period::parse(period) else {
+    let Ok(p) = crate::period::parse_in(scope.calendar, period) else {
         return false;
     };
     match scope.window {

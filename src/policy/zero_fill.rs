@@ -126,21 +126,21 @@ fn periods(c: &Converted, scope: &Scope, pt: PeriodType) -> Vec<Period> {
     let mut ids: BTreeSet<String> = c
         .periods_in_scope
         .iter()
-        .filter_map(|&id| period::parse(c.text(id)).ok())
+        .filter_map(|&id| period::parse_in(scope.calendar, c.text(id)).ok())
         .filter(|p| p.period_type == pt)
         .map(|p| p.id)
         .collect();
     if let Some(w) = scope.window
         && let (Some(from), Some(to)) = (w.from, w.to)
     {
-        let mut next = calendar::holding(pt, from);
+        let mut next = calendar::holding(scope.calendar, pt, from);
         while let Some(p) = next.filter(|p| p.start <= to) {
             ids.insert(p.id.clone());
-            next = calendar::shift(&p, 1);
+            next = calendar::shift(scope.calendar, &p, 1);
         }
     }
     ids.iter()
-        .filter_map(|id| period::parse(id).ok())
+        .filter_map(|id| period::parse_in(scope.calendar, id).ok())
         .filter(|p| scope.check(p.start, p.end).is_ok())
         .collect()
 }

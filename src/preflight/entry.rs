@@ -12,7 +12,7 @@ use rustc_hash::FxHashMap;
 use super::version::Version;
 use crate::ids::Id;
 use crate::metadata::{DataSet, Metadata, Moment};
-use crate::period::{Date, PeriodType, calendar};
+use crate::period::{Calendar, Date, PeriodType, calendar};
 use crate::reason::Reason;
 
 /// What the checks need to know of a value.
@@ -47,6 +47,8 @@ pub struct EntryRules {
     pub edit_expired: bool,
     /// The payload names its data set (`--split-by data-set`), as ≤ 2.42's checks then use it.
     pub payload_data_set: bool,
+    /// The instance's calendar: periods are counted in it.
+    pub calendar: Calendar,
 }
 
 impl EntryRules {
@@ -91,8 +93,8 @@ impl<'m> Entry<'m> {
             .map(|ds| {
                 let mut by_id: FxHashMap<String, Vec<_>> = FxHashMap::default();
                 for ip in &ds.data_input_periods {
-                    let id =
-                        crate::period::parse(&ip.period.id).map_or(ip.period.id.clone(), |p| p.id);
+                    let id = crate::period::parse_in(rules.calendar, &ip.period.id)
+                        .map_or(ip.period.id.clone(), |p| p.id);
                     by_id.entry(id).or_default().push((
                         Moment::parse(ip.opening_date.as_deref()),
                         Moment::parse(ip.closing_date.as_deref()),
@@ -219,7 +221,7 @@ impl<'m> Entry<'m> {
             }
             // ≤ 2.42 skips the future-period check only with force as a superuser.
             if !rules.edit_expired || rules.classic() {
-                c.future = after_future_periods(set, &name, p, rules.as_of);
+                c.future = after_future_periods(set, &name, p, rules.as_of, rules.calendar);
             }
         }
         self.data_sets.insert((ds, p.key), c.clone());
@@ -352,7 +354,12 @@ impl<'m> Entry<'m> {
                         .filter(|ds| ds.open_periods_after_co_end_date > 0)
                         .filter_map(|ds| {
                             let pt = ds.period_type.as_deref().and_then(PeriodType::from_name)?;
-                            Some(calendar::rewind(pt, e, -ds.open_periods_after_co_end_date))
+                            Some(calendar::rewind(
+                                self.rules.calendar,
+                                pt,
+                                e,
+                                -ds.open_periods_after_co_end_date,
+                            ))
                         })
                         .max();
                     Some(adjusted.map_or(e, |a| a.max(e)))
@@ -367,8 +374,8 @@ impl<'m> Entry<'m> {
             inside(p.start, p.end, end)
                 || n > 0
                     && inside(
-                        calendar::rewind(p.period_type, p.start, n),
-                        calendar::rewind(p.period_type, p.end, n),
+                        calendar::rewind(self.rules.calendar, p.period_type, p.start, n),
+                        calendar::rewind(self.rules.calendar, p.period_type, p.end, n),
                         end,
                     )
         };
@@ -446,9 +453,15 @@ fn expired(ds: &DataSet, name: &str, p: &PeriodFacts, as_of: Date) -> Option<Str
 
 /// Future periods: the latest period open is the current one moved by `openFuturePeriods - 1`
 /// (`PeriodType.getFuturePeriod`: "0 open periods implies current period is locked").
-fn after_future_periods(ds: &DataSet, name: &str, p: &PeriodFacts, as_of: Date) -> Option<String> {
-    let current = calendar::holding(p.period_type, as_of)?;
-    let latest = calendar::shift(&current, ds.open_future_periods - 1)?;
+fn after_future_periods(
+    ds: &DataSet,
+    name: &str,
+    p: &PeriodFacts,
+    as_of: Date,
+    cal: Calendar,
+) -> Option<String> {
+    let current = calendar::holding(cal, p.period_type, as_of)?;
+    let latest = calendar::shift(cal, &current, ds.open_future_periods - 1)?;
     (p.end > latest.end).then(|| {
         format!(
             "{} is after {}, the latest period data set {name} takes on {as_of} (openFuturePeriods {}) (DHIS2: E8030, ≤ 2.42 E7641)",
@@ -534,7 +547,10 @@ mod tests {
                 open_future_periods: open,
                 ..DataSet::default()
             };
-            let got = judge(after_future_periods, &ds, id, as_of);
+            let iso = |ds: &DataSet, name: &str, p: &PeriodFacts, as_of: Date| {
+                after_future_periods(ds, name, p, as_of, Calendar::Iso8601)
+            };
+            let got = judge(iso, &ds, id, as_of);
             assert_eq!(
                 got.is_some(),
                 closed,
@@ -588,6 +604,7 @@ mod tests {
                 as_of: date(as_of),
                 edit_expired: false,
                 payload_data_set: false,
+                calendar: Calendar::Iso8601,
             };
             let spans = vec![(Moment::parse(from), Moment::parse(to))];
             let got = input_closed(Some(&spans), "DS", &facts(&p), &rules);
@@ -602,6 +619,7 @@ mod tests {
             as_of: date("2024-02-05"),
             edit_expired: false,
             payload_data_set: false,
+            calendar: Calendar::Iso8601,
         };
         let none = input_closed(None, "DS", &facts(&p), &rules).unwrap();
         assert!(none.contains("202401 is not one of them"), "{none}");

@@ -137,6 +137,7 @@ fn options(run: &Run) -> Value {
         "orgUnitScheme": c.org_unit_scheme.as_ref().map(|s| s.to_string().to_lowercase()),
         "comment": c.comment,
         "periods": c.periods.as_ref().map(|p| &p.0),
+        "calendar": c.calendar.name(),
         "excludeCurrent": c.exclude_current,
         "asOf": c.as_of_text,
         "targetVersion": c.target_version,

@@ -3,6 +3,7 @@
 
 mod auditors;
 mod broken;
+mod calendars;
 mod classes;
 mod compare;
 mod disaggregation;

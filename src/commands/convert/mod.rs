@@ -217,6 +217,7 @@ fn scope(config: &ConvertConfig) -> Scope {
     Scope {
         window: config.periods.as_ref().map(|p| p.1),
         exclude_from: config.exclude_current.then_some(config.as_of),
+        calendar: config.calendar,
     }
 }
 
@@ -229,6 +230,7 @@ fn targets<'m>(config: &ConvertConfig, loaded: &'m Loaded) -> Option<Targets<'m>
         as_of: config.as_of,
         edit_expired: config.edit_expired,
         payload_data_set: matches!(config.output, crate::config::OutputPlan::Folder { .. }),
+        calendar: config.calendar,
     };
     let by_code = config.org_unit_scheme == Some(crate::ids::IdScheme::Code);
     Some(Targets::new(meta, config.target_scheme(), by_code, rules))

@@ -56,6 +56,7 @@ fn the_first_rule_broken_decides_the_reason() {
     let dir = tempfile::tempdir().expect("a folder");
     let (mapping, meta) = (mapping(dir.path()), metadata(dir.path()));
     let rules = EntryRules {
+        calendar: crate::period::Calendar::Iso8601,
         version: None,
         as_of: Date::parse("2024-05-15").expect("a date"),
         edit_expired: false,
@@ -63,6 +64,7 @@ fn the_first_rule_broken_decides_the_reason() {
     };
     let targets = Targets::new(&meta, TargetScheme::Code, false, rules);
     let scope = Scope {
+        calendar: crate::period::Calendar::Iso8601,
         window: Some(Window::parse("202401..202406").expect("a window")),
         exclude_from: Some(Date::parse("2024-05-15").expect("a date")),
     };

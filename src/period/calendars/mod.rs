@@ -92,7 +92,11 @@ impl Calendar {
 
     /// The days of `month` of `year`, or why there is no such month.
     pub fn days_in_month(self, year: i32, month: u32) -> Result<u32, String> {
-        let no_month = || Err(format!("month {month} does not exist in the {self} calendar"));
+        let no_month = || {
+            Err(format!(
+                "month {month} does not exist in the {self} calendar"
+            ))
+        };
         match self {
             Calendar::Iso8601 | Calendar::Gregorian | Calendar::Thai | Calendar::Julian => {
                 if !(1..=12).contains(&month) {
@@ -164,7 +168,10 @@ impl Calendar {
             Calendar::Nepali => {
                 let mut days = 0i64;
                 for year in nepali::FIRST_YEAR..d.year {
-                    days += nepali_year(year)?.iter().map(|&n| i64::from(n)).sum::<i64>();
+                    days += nepali_year(year)?
+                        .iter()
+                        .map(|&n| i64::from(n))
+                        .sum::<i64>();
                 }
                 let months = nepali_year(d.year)?;
                 days += months[..d.month as usize - 1]
@@ -176,11 +183,79 @@ impl Calendar {
         })
     }
 
-    /// The first day of the month `n` months after that of `d`, by the calendar's own month
-    /// arithmetic (`plusMonths`).
-    pub fn plus_months(self, d: CalendarDate, n: u32) -> CalendarDate {
+    /// The date of this calendar on the ISO date `d`. An Ethiopian date in Pagume comes back
+    /// as month 13, which DHIS2 refuses (`EthiopianCalendar.fromIso`); a Nepali date outside
+    /// the table is an error.
+    pub fn date_of(self, d: Date) -> Result<CalendarDate, String> {
+        let jdn = d.days() + 2_440_588;
+        let fixed = |epoch: i64| {
+            let n = jdn - epoch;
+            let year = (4 * n + 1463).div_euclid(1461);
+            let into_year = n - fixed_month_days(year, 1, 1);
+            let month = into_year.div_euclid(30) + 1;
+            let day = n - fixed_month_days(year, month, 1) + 1;
+            CalendarDate {
+                year: year as i32,
+                month: month as u32,
+                day: day as u32,
+            }
+        };
+        Ok(match self {
+            Calendar::Iso8601 | Calendar::Gregorian => CalendarDate {
+                year: d.year,
+                month: d.month,
+                day: d.day,
+            },
+            Calendar::Thai => CalendarDate {
+                year: d.year + 543,
+                month: d.month,
+                day: d.day,
+            },
+            Calendar::Ethiopian => fixed(1_724_221),
+            Calendar::Coptic => fixed(1_825_030),
+            Calendar::Julian => {
+                let c = jdn + 32_082;
+                let dd = (4 * c + 3).div_euclid(1461);
+                let e = c - (1461 * dd).div_euclid(4);
+                let m = (5 * e + 2).div_euclid(153);
+                CalendarDate {
+                    year: (dd - 4800 + m / 10) as i32,
+                    month: (m + 3 - 12 * (m / 10)) as u32,
+                    day: (e - (153 * m + 2).div_euclid(5) + 1) as u32,
+                }
+            }
+            Calendar::Nepali => {
+                let mut left = d.days() - NEPALI_START.days();
+                let outside = || {
+                    format!(
+                        "{d} is outside DHIS2's Nepali table (2000-01-01 to 2100-12-30, ISO {NEPALI_START} on)"
+                    )
+                };
+                if left < 0 {
+                    return Err(outside());
+                }
+                for (i, months) in nepali::MONTHS.iter().enumerate() {
+                    for (m, &len) in months.iter().enumerate() {
+                        if left < i64::from(len) {
+                            return Ok(CalendarDate {
+                                year: nepali::FIRST_YEAR + i as i32,
+                                month: m as u32 + 1,
+                                day: left as u32 + 1,
+                            });
+                        }
+                        left -= i64::from(len);
+                    }
+                }
+                return Err(outside());
+            }
+        })
+    }
+
+    /// The first day of the month `n` months after that of `d` (before it for negative `n`),
+    /// by the calendar's own month arithmetic (`plusMonths`).
+    pub fn plus_months(self, d: CalendarDate, n: i64) -> CalendarDate {
         let cycle = self.months_in_cycle() as i64;
-        let m0 = i64::from(d.year) * cycle + i64::from(d.month) - 1 + i64::from(n);
+        let m0 = i64::from(d.year) * cycle + i64::from(d.month) - 1 + n;
         CalendarDate {
             year: m0.div_euclid(cycle) as i32,
             month: (m0.rem_euclid(cycle) + 1) as u32,

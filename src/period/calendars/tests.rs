@@ -15,7 +15,10 @@ fn ethiopian_years_start_in_september() {
     assert_eq!(iso(Calendar::Ethiopian, 2015, 1, 1).unwrap(), "2022-09-11");
     // 2015 is a leap year (≡ 3 mod 4): Pagume has 6 days, 2016 starts a day later.
     assert_eq!(iso(Calendar::Ethiopian, 2016, 1, 1).unwrap(), "2023-09-12");
-    assert_eq!(iso(Calendar::Ethiopian, 2015, 12, 30).unwrap(), "2023-09-05");
+    assert_eq!(
+        iso(Calendar::Ethiopian, 2015, 12, 30).unwrap(),
+        "2023-09-05"
+    );
 }
 
 #[test]
@@ -146,20 +149,12 @@ fn nepali_periods_match_the_web_apps_library_where_it_spells_them_as_the_server(
     assert_eq!(differ, ["2082July", "2082Aug", "2082Oct"]);
     assert_eq!(
         period(Calendar::Nepali, "2082July"),
-        Ok((
-            "2082July".into(),
-            "2025-10-18".into(),
-            "2026-10-17".into()
-        ))
+        Ok(("2082July".into(), "2025-10-18".into(), "2026-10-17".into()))
     );
     // The server's November year ends in the year it is labelled with.
     assert_eq!(
         period(Calendar::Nepali, "2082Nov"),
-        Ok((
-            "2082Nov".into(),
-            "2025-02-13".into(),
-            "2026-02-12".into()
-        ))
+        Ok(("2082Nov".into(), "2025-02-13".into(), "2026-02-12".into()))
     );
 }
 
@@ -227,5 +222,30 @@ fn coptic_thai_and_julian_periods() {
     assert_eq!(
         period(Calendar::Gregorian, "2024W1"),
         period(Calendar::Iso8601, "2024W1")
+    );
+}
+
+#[test]
+fn from_iso_undoes_to_iso_in_every_calendar() {
+    // Every day from 1950 to 2040 (Nepali: inside the table) there and back.
+    let first = crate::period::Date::new(1950, 1, 1).unwrap();
+    for cal in Calendar::ALL {
+        for n in (0..33_000).step_by(7) {
+            let d = first.add_days(n);
+            let Ok(c) = cal.date_of(d) else {
+                panic!("{cal}: {d}");
+            };
+            if cal == Calendar::Ethiopian && c.month == 13 {
+                // Pagume: a day of no month in DHIS2.
+                assert!(cal.to_iso(c).is_err());
+                continue;
+            }
+            assert_eq!(cal.to_iso(c), Ok(d), "{cal}: {d} → {c:?}");
+        }
+    }
+    assert!(
+        Calendar::Nepali
+            .date_of(crate::period::Date::new(1943, 4, 13).unwrap())
+            .is_err()
     );
 }

@@ -1,0 +1,205 @@
+//! Instances on other calendars (`--calendar`): Ethiopian and Nepali exports through windows,
+//! the current period, expiry days and `request`; the ISO default over an export whose ids
+//! only another calendar has.
+
+use super::target::{entry_verdicts, reason};
+use super::*;
+
+/// An export of one value per period, in the order given.
+fn export(periods: &[&str]) -> String {
+    let values: Vec<String> = periods
+        .iter()
+        .map(|pe| {
+            format!(r#"{{"dataElement":"DE_A","period":"{pe}","orgUnit":"OU_A","value":"1"}}"#)
+        })
+        .collect();
+    format!(r#"{{"dataValues":[{}]}}"#, values.join(","))
+}
+
+/// Converts `periods` with `args` and returns, per value, `written` or its reason.
+fn verdicts(periods: &[&str], args: &[&str]) -> (Vec<String>, Value) {
+    let dir = Workdir::new();
+    let input = dir.write("in.json", &export(periods));
+    let out = dir.file("out.json");
+    let mut all = vec![s(&input), "-o", s(&out)];
+    all.extend_from_slice(args);
+    let (_, summary, stderr) = dir.convert(&all);
+    // A run that would write nothing exits 2, with its summary.
+    assert!(!summary.is_null(), "{stderr}");
+    let left = summary["leftOutValues"].as_array().unwrap();
+    let v = (1..=periods.len() as u64)
+        .map(|record| {
+            left.iter()
+                .find(|l| l["record"] == record)
+                .map_or("written".to_string(), |l| {
+                    format!(
+                        "{}: {}",
+                        l["reason"].as_str().unwrap(),
+                        l["detail"].as_str().unwrap()
+                    )
+                })
+        })
+        .collect();
+    (v, summary)
+}
+
+#[test]
+fn an_ethiopian_export_through_a_window_of_dates_or_of_its_own_period_ids() {
+    // 201412 is 2022-08-07..09-05, 201501 2022-09-11..10-10, 201502 2022-10-11..11-09.
+    let periods = ["201412", "201501", "201502", "201513"];
+    for window in ["2022-09-11..2022-10-10", "201501..201501"] {
+        let (v, summary) = verdicts(&periods, &["--calendar", "ethiopian", "--periods", window]);
+        assert_eq!(reason(&v[0]), "outsidePeriod", "{window}: {v:?}");
+        assert_eq!(v[1], "written", "{window}: {v:?}");
+        assert!(
+            v[2].starts_with("outsidePeriod") && v[2].contains("2022-10-11 .. 2022-11-09"),
+            "{window}: {v:?}"
+        );
+        assert!(
+            v[3].starts_with("invalidPeriod") && v[3].contains("Pagume"),
+            "{window}: {v:?}"
+        );
+        assert_eq!(summary["options"]["calendar"], "ethiopian");
+    }
+    // The same ids on the ISO default are months of 2014 and 2015, outside those dates.
+    let (v, _) = verdicts(&periods[..3], &["--periods", "2022-09-11..2022-10-10"]);
+    assert!(v.iter().all(|v| v.starts_with("outsidePeriod")), "{v:?}");
+}
+
+#[test]
+fn the_current_ethiopian_period_is_left_out_as_of_an_iso_date() {
+    let (v, _) = verdicts(
+        &["201412", "201501"],
+        &[
+            "--calendar",
+            "ethiopian",
+            "--exclude-current",
+            "--as-of",
+            "2022-10-05",
+        ],
+    );
+    assert_eq!(v[0], "written", "{v:?}");
+    assert!(
+        v[1].starts_with("currentPeriod") && v[1].contains("2022-10-10"),
+        "{v:?}"
+    );
+}
+
+#[test]
+fn expiry_days_count_from_the_end_of_the_ethiopian_month() {
+    // Data set EXP: Monthly, expiryDays 10. Ethiopian 201501 ends 2022-10-10.
+    // OU (never expires) keeps each run writing something.
+    let rows = [
+        ("EXP", "201501", "Facility001", "", ""),
+        ("OU", "201501", "Facility001", "", ""),
+    ];
+    let on = |as_of: &str, calendar: &str| {
+        entry_verdicts("2.43.2", &["--as-of", as_of, "--calendar", calendar], &rows)
+    };
+    assert_eq!(on("2022-10-15", "ethiopian")[0], "written");
+    let late = &on("2022-10-25", "ethiopian")[0];
+    assert!(
+        late.starts_with("periodClosed") && late.contains("2022-10-10"),
+        "{late}"
+    );
+    // Read as ISO, 201501 is January 2015: long closed.
+    assert_eq!(reason(&on("2022-10-15", "iso8601")[0]), "periodClosed");
+}
+
+#[test]
+fn a_nepali_export_with_32_day_months_and_its_window() {
+    // Jestha 2081 has 32 days (2024-05-14..06-14); Baisakh 2081 is 2024-04-13..05-13.
+    let periods = ["20810232", "208102", "208101", "20810132"];
+    let (v, _) = verdicts(
+        &periods,
+        &[
+            "--calendar",
+            "nepali",
+            "--periods",
+            "2024-05-14..2024-06-14",
+        ],
+    );
+    assert_eq!(v[0], "written", "{v:?}");
+    assert_eq!(v[1], "written", "{v:?}");
+    assert!(v[2].starts_with("outsidePeriod"), "{v:?}");
+    assert!(
+        v[3].starts_with("invalidPeriod") && v[3].contains("nepali"),
+        "{v:?}"
+    );
+    // Outside DHIS2's table: refused, not guessed.
+    let (v, _) = verdicts(&["210101"], &["--calendar", "nepali"]);
+    assert!(
+        v[0].starts_with("invalidPeriod") && v[0].contains("outside DHIS2's table"),
+        "{v:?}"
+    );
+}
+
+#[test]
+fn the_iso_default_names_the_calendar_an_id_belongs_to() {
+    let (v, _) = verdicts(&["174013", "20810232"], &[]);
+    assert!(
+        v[0].starts_with("invalidPeriod") && v[0].contains("--calendar coptic"),
+        "{v:?}"
+    );
+    assert!(v[1].contains("--calendar nepali"), "{v:?}");
+}
+
+#[test]
+fn request_lists_the_periods_of_the_calendar_and_passes_it_on() {
+    let dir = Workdir::new();
+    dir.write("m.csv", "programIndicator,dataElement\nPiAAAAAAAAA,DE_A\n");
+    for window in ["208101..208103", "2024-04-13..2024-07-15"] {
+        let out = pi2de()
+            .current_dir(dir.path())
+            .args([
+                "request",
+                "-m",
+                "m.csv",
+                "--calendar",
+                "nepali",
+                "--periods",
+                window,
+            ])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{stdout}");
+        assert!(
+            stdout.contains("pe:208101;208102;208103&"),
+            "{window}: {stdout}"
+        );
+        assert!(stdout.contains("--calendar nepali"), "{stdout}");
+    }
+}
+
+#[test]
+fn inspect_shows_the_iso_dates_of_each_period() {
+    let dir = Workdir::new();
+    dir.write("in.json", &export(&["201501", "2015"]));
+    let out = pi2de()
+        .current_dir(dir.path())
+        .args(["inspect", "in.json", "--calendar", "ethiopian"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("calendar:        ethiopian"), "{stdout}");
+    assert!(
+        stdout.contains("2022-09-11 .. 2022-10-10") && stdout.contains("2022-09-11 .. 2023-09-05"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn an_unknown_or_unsupported_calendar_is_refused() {
+    let dir = Workdir::new();
+    dir.write("in.json", &export(&["202401"]));
+    for (name, says) in [
+        ("mayan", "not a DHIS2 calendar"),
+        ("persian", "not supported by pi2de yet"),
+    ] {
+        let (code, stderr) = dir.run(&["convert", "in.json", "-o", "out.json", "--calendar", name]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+        assert_only(&dir, &["in.json"]);
+    }
+}
