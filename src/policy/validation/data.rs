@@ -9,7 +9,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::expr::Item;
 use crate::metadata::Metadata;
-use crate::period::{self, Period, PeriodType};
+use crate::period::{self, Calendar, Period, PeriodType};
 use crate::write::OutputValue;
 
 /// An item's value key: a data element (`#{de}`, the sum of its combos) or a data element and
@@ -38,6 +38,8 @@ pub struct Data {
     by_period: Vec<Vec<Value>>,
     /// The rules' items, resolved once.
     keys: FxHashMap<Item, ItemKey>,
+    /// The calendar the period ids are in.
+    calendar: Calendar,
 }
 
 impl Data {
@@ -45,8 +47,12 @@ impl Data {
         meta: &Metadata,
         items: &[Item],
         written: impl Iterator<Item = OutputValue<'a>>,
+        calendar: Calendar,
     ) -> Data {
-        let mut d = Data::default();
+        let mut d = Data {
+            calendar,
+            ..Data::default()
+        };
         d.number(""); // 0: the blank (default) attribute option combo
         let mut wanted = FxHashSet::default();
         for i in items {
@@ -112,7 +118,7 @@ impl Data {
         if let Some(&p) = cache.get(id) {
             return p;
         }
-        let p = period::parse(id).ok().map(|p| {
+        let p = period::parse_in(self.calendar, id).ok().map(|p| {
             self.periods.push(p);
             self.by_period.push(Vec::new());
             self.periods.len() - 1

@@ -173,7 +173,11 @@ fn rule<'m>(r: &'m ValidationRule, meta: &Metadata) -> Result<Rule<'m>, String> 
 }
 
 /// Evaluates the metadata's validation rules on `written` (values, not deletions).
-pub fn evaluate<'a>(meta: &Metadata, written: impl Iterator<Item = OutputValue<'a>>) -> Outcome {
+pub fn evaluate<'a>(
+    meta: &Metadata,
+    written: impl Iterator<Item = OutputValue<'a>>,
+    calendar: crate::period::Calendar,
+) -> Outcome {
     let mut out = Outcome::default();
     let mut rules = Vec::new();
     for r in &meta.validation_rules {
@@ -183,7 +187,7 @@ pub fn evaluate<'a>(meta: &Metadata, written: impl Iterator<Item = OutputValue<'
         }
     }
     let items: Vec<Item> = rules.iter().flat_map(Rule::items).collect();
-    let data = Data::read(meta, &items, written);
+    let data = Data::read(meta, &items, written, calendar);
     for (pt, rules) in group_by_type(rules) {
         if !data.has_type(pt) {
             for r in rules {
