@@ -347,9 +347,18 @@ pub fn parse_in(cal: Calendar, id: &str) -> Result<Period, InvalidPeriod> {
         return p;
     }
     if let Some(p) = weekly(s, year, rest).transpose() {
-        if !cal.is_iso() {
+        if !cal.is_iso() && rest.starts_with("BiW") {
             return invalid(format!(
-                "`{s}`: pi2de reads weekly periods of the {cal} calendar not yet"
+                "`{s}`: pi2de does not read bi-weekly ids of the {cal} calendar yet"
+            ));
+        }
+        if !cal.is_iso() {
+            // `DateUnitPeriodTypeParser` checks a week by `createPeriod(start.toJdkDate(), …)`,
+            // which reads the calendar's date as an ISO one (DHIS2-20277, January 2026).
+            return invalid(format!(
+                "`{s}`: DHIS2's importer cannot read weekly ids of the {cal} calendar (since \
+                 DHIS2-20277: 2.43, and 2.41/2.42 patches of 2026, it checks the week's start as \
+                 if it were an ISO date); pi2de leaves them out"
             ));
         }
         return p;

@@ -192,7 +192,9 @@ fn ethiopian_periods_as_the_server_computes_them() {
         assert!(e.contains("Pagume") && e.contains(id), "{e}");
     }
     let e = p("2015W3").unwrap_err();
-    assert!(e.contains("ethiopian"), "{e}");
+    assert!(e.contains("ethiopian") && e.contains("DHIS2-20277"), "{e}");
+    let e = p("2015BiW3").unwrap_err();
+    assert!(e.contains("bi-weekly") && e.contains("ethiopian"), "{e}");
 }
 
 #[test]
