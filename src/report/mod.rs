@@ -76,6 +76,19 @@ pub struct DeletionRow {
 }
 
 impl Run<'_> {
+    /// The periods of the values in scope, read in the run's calendar, in date order: each
+    /// id with its ISO start and end (the summary's `periods`, the workbook's Periods sheet).
+    pub fn periods(&self) -> Vec<crate::period::Period> {
+        let c = self.entries.converted;
+        let mut out: Vec<crate::period::Period> = c
+            .periods_in_scope
+            .iter()
+            .filter_map(|&id| crate::period::parse_in(self.config.calendar, c.text(id)).ok())
+            .collect();
+        out.sort_by(|a, b| (a.start, a.end, &a.id).cmp(&(b.start, b.end, &b.id)));
+        out
+    }
+
     /// True when output was written.
     pub fn wrote_output(&self) -> bool {
         !self.files.is_empty()

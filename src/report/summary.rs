@@ -36,6 +36,10 @@ pub fn build(run: &Run) -> Value {
         })),
         "dryRun": config.dry_run,
         "options": options(run),
+        "periods": run.periods().iter().map(|p| json!({
+            "id": p.id, "periodType": p.period_type.name(),
+            "start": p.start.to_string(), "end": p.end.to_string(),
+        })).collect::<Vec<_>>(),
         "targetMetadata": run.config.target_metadata.as_ref().map(|p| json!({
             "path": p, "sha256": run.facts.metadata_sha256,
         })),

@@ -39,6 +39,7 @@ pub fn bytes(run: &Run) -> Result<Vec<u8>> {
     totals_sheet(&mut wb, run)?;
     deletions_sheet(&mut wb, run)?;
     validation_sheet(&mut wb, run)?;
+    periods_sheet(&mut wb, run)?;
     reasons_sheet(&mut wb, run)?;
     wb.save_to_buffer()
         .context("--report: cannot build the workbook")
@@ -89,6 +90,7 @@ fn summary_run(s: &mut Rows, run: &Run) {
             "skip"
         },
     );
+    kv(s, "calendar (--calendar)", config.calendar.name());
     let sc = run.schemes;
     kv(
         s,
@@ -292,6 +294,26 @@ fn duplicates_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
         &headers(table),
         rows(table, items),
         SHEET_CAP,
+    )?;
+    Ok(())
+}
+
+/// Each period of the values in scope with its ISO dates: in a non-ISO calendar the id alone
+/// does not say when it was.
+fn periods_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
+    let table: &Columns<&crate::period::Period> = &[
+        ("period", |p| (&p.id).into()),
+        ("periodType", |p| p.period_type.name().into()),
+        ("start (ISO)", |p| p.start.to_string().into()),
+        ("end (ISO)", |p| p.end.to_string().into()),
+    ];
+    let periods = run.periods();
+    add_table(
+        wb,
+        "Periods",
+        &headers(table),
+        rows(table, periods.iter()),
+        usize::MAX,
     )?;
     Ok(())
 }

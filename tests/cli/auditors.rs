@@ -473,8 +473,20 @@ fn audit_workbook_shows_the_whole_transfer() {
             "Left out",
             "Totals",
             "Deletions",
+            "Periods",
             "Reasons"
         ]
+    );
+    // Each period with its ISO dates (the samples hold three months).
+    let periods = sheet(&wb, "Periods");
+    assert_eq!(
+        periods[1..].to_vec(),
+        [
+            ["202401", "Monthly", "2024-01-01", "2024-01-31"],
+            ["202402", "Monthly", "2024-02-01", "2024-02-29"],
+            ["202403", "Monthly", "2024-03-01", "2024-03-31"],
+        ]
+        .map(|r| r.map(String::from).to_vec())
     );
     let summary = sheet(&wb, "Summary");
     let get = |k: &str| row_where(summary, "item", k)[1].clone();

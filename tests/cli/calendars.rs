@@ -60,6 +60,12 @@ fn an_ethiopian_export_through_a_window_of_dates_or_of_its_own_period_ids() {
             "{window}: {v:?}"
         );
         assert_eq!(summary["options"]["calendar"], "ethiopian");
+        // The summary gives each period's ISO dates beside its id.
+        assert_eq!(
+            summary["periods"],
+            serde_json::json!([{"id": "201501", "periodType": "Monthly",
+                "start": "2022-09-11", "end": "2022-10-10"}])
+        );
     }
     // The same ids on the ISO default are months of 2014 and 2015, outside those dates.
     let (v, _) = verdicts(&periods[..3], &["--periods", "2022-09-11..2022-10-10"]);
