@@ -28,13 +28,16 @@ pub enum Calendar {
     Julian,
     /// DHIS2's own table of month lengths.
     Nepali,
+    /// Joda's IslamicChronology: the arithmetical calendar (months of 30 and 29 days, 11 leap
+    /// years in 30, the "16-based" pattern), epoch 16 July 622 (Julian).
+    Islamic,
 }
 
 /// The names of `keyCalendar` pi2de cannot read yet.
-const NOT_YET: [&str; 2] = ["islamic", "persian"];
+const NOT_YET: [&str; 1] = ["persian"];
 
 impl Calendar {
-    pub const ALL: [Calendar; 7] = [
+    pub const ALL: [Calendar; 8] = [
         Calendar::Iso8601,
         Calendar::Gregorian,
         Calendar::Ethiopian,
@@ -42,6 +45,7 @@ impl Calendar {
         Calendar::Thai,
         Calendar::Julian,
         Calendar::Nepali,
+        Calendar::Islamic,
     ];
 
     /// The `keyCalendar` value.
@@ -54,6 +58,7 @@ impl Calendar {
             Calendar::Thai => "thai",
             Calendar::Julian => "julian",
             Calendar::Nepali => "nepali",
+            Calendar::Islamic => "islamic",
         }
     }
 
@@ -124,6 +129,12 @@ impl Calendar {
                 }
                 nepali_year(year).map(|months| u32::from(months[month as usize - 1]))
             }
+            Calendar::Islamic => match month {
+                12 if islamic_leap(year) => Ok(30),
+                1..=12 if month % 2 == 1 => Ok(30),
+                1..=12 => Ok(29),
+                _ => no_month(),
+            },
         }
     }
 
@@ -165,6 +176,7 @@ impl Calendar {
                 let (yy, mm) = (y + 4800 - a, m + 12 * a - 3);
                 from_jdn(day + (153 * mm + 2) / 5 + 365 * yy + yy.div_euclid(4) - 32_083)
             }
+            Calendar::Islamic => from_jdn(islamic_jdn(y, m, day)),
             Calendar::Nepali => {
                 let mut days = 0i64;
                 for year in nepali::FIRST_YEAR..d.year {
@@ -222,6 +234,24 @@ impl Calendar {
                     year: (dd - 4800 + m / 10) as i32,
                     month: (m + 3 - 12 * (m / 10)) as u32,
                     day: (e - (153 * m + 2).div_euclid(5) + 1) as u32,
+                }
+            }
+            Calendar::Islamic => {
+                let mut year = (30 * (jdn - ISLAMIC_EPOCH) + 10_646).div_euclid(10_631);
+                while islamic_jdn(year + 1, 1, 1) <= jdn {
+                    year += 1;
+                }
+                while islamic_jdn(year, 1, 1) > jdn {
+                    year -= 1;
+                }
+                let mut month = 12;
+                while islamic_jdn(year, month, 1) > jdn {
+                    month -= 1;
+                }
+                CalendarDate {
+                    year: year as i32,
+                    month: month as u32,
+                    day: (jdn - islamic_jdn(year, month, 1) + 1) as u32,
                 }
             }
             Calendar::Nepali => {
@@ -316,6 +346,20 @@ fn nepali_year(year: i32) -> Result<&'static [u8; 12], String> {
 /// ≡ 3 mod 4).
 fn fixed_month_days(y: i64, m: i64, d: i64) -> i64 {
     365 * (y - 1) + y.div_euclid(4) + 30 * (m - 1) + d - 1
+}
+
+/// The Julian day number of 1 Muharram 1 AH (civil epoch: Friday 16 July 622, Julian).
+const ISLAMIC_EPOCH: i64 = 1_948_440;
+
+/// Leap years of the 30-year cycle: 2, 5, 7, 10, 13, 16, 18, 21, 24, 26, 29.
+fn islamic_leap(year: i32) -> bool {
+    (14 + 11 * i64::from(year)).rem_euclid(30) < 11
+}
+
+/// Days before month `m`: 30 and 29 alternating; years before `y`: 354 each and a day per leap
+/// year (`(3 + 11y) / 30` of them).
+fn islamic_jdn(y: i64, m: i64, d: i64) -> i64 {
+    ISLAMIC_EPOCH - 1 + d + (59 * (m - 1) + 1) / 2 + 354 * (y - 1) + (3 + 11 * y).div_euclid(30)
 }
 
 fn from_jdn(jdn: i64) -> Date {

@@ -251,3 +251,21 @@ fn from_iso_undoes_to_iso_in_every_calendar() {
             .is_err()
     );
 }
+
+#[test]
+fn islamic_is_joda_s_arithmetical_calendar() {
+    // Tabular (civil, 16-based) dates: 1 Muharram 1445 and 1446.
+    assert_eq!(iso(Calendar::Islamic, 1445, 1, 1).unwrap(), "2023-07-19");
+    assert_eq!(iso(Calendar::Islamic, 1446, 1, 1).unwrap(), "2024-07-08");
+    // 1445 is a leap year (5th of its cycle): Dhu al-Hijjah has 30 days.
+    assert_eq!(Calendar::Islamic.days_in_month(1445, 12), Ok(30));
+    assert_eq!(Calendar::Islamic.days_in_month(1446, 12), Ok(29));
+    assert_eq!(
+        period(Calendar::Islamic, "1445"),
+        Ok(("1445".into(), "2023-07-19".into(), "2024-07-07".into()))
+    );
+    assert_eq!(
+        period(Calendar::Islamic, "144502"),
+        Ok(("144502".into(), "2023-08-18".into(), "2023-09-15".into()))
+    );
+}
