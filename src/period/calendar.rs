@@ -126,7 +126,11 @@ pub fn shift(cal: Calendar, p: &Period, n: i64) -> Option<Period> {
         && let Some(len) = months_long(pt)
     {
         let start = cal.date_of(p.start).ok()?;
-        let moved = cal.plus_months(start, n.saturating_mul(i64::from(len)));
+        let mut moved = cal.plus_months(start, n.saturating_mul(i64::from(len)));
+        // Coptic's month 13 is in no period of two months or more: step over it.
+        if moved.month == 13 && len > 1 {
+            moved = cal.plus_months(moved, n.signum());
+        }
         return holding(cal, pt, cal.to_iso(moved).ok()?);
     }
     let date = match (weekly(pt), months_long(pt)) {
@@ -138,6 +142,14 @@ pub fn shift(cal: Calendar, p: &Period, n: i64) -> Option<Period> {
         _ if pt == PeriodType::BiWeekly => p.start.add_days(14 * n),
         _ => p.start.add_days(n),
     };
+    // Ethiopian days step over Pagume, which is in no period (`EthiopianCalendar.plusDays`).
+    let mut date = date;
+    for _ in 0..6 {
+        if cal != Calendar::Ethiopian || holding(cal, pt, date).is_some() {
+            break;
+        }
+        date = date.add_days(n.signum());
+    }
     holding(cal, pt, date)
 }
 

@@ -269,3 +269,67 @@ fn islamic_is_joda_s_arithmetical_calendar() {
         Ok(("144502".into(), "2023-08-18".into(), "2023-09-15".into()))
     );
 }
+
+/// Every month-based type and Daily, in every calendar: the period holding a day holds it, the
+/// next one starts the day after it ends (in Ethiopian, after Pagume where a period ends on
+/// 12/30 and the next starts on 1/1), and its id reads back to the same period.
+#[test]
+fn periods_tile_the_days_in_every_calendar() {
+    use crate::period::PeriodType::*;
+    use crate::period::calendar::{holding, shift};
+    let types = [
+        Daily,
+        Monthly,
+        BiMonthly,
+        Quarterly,
+        QuarterlyNov,
+        SixMonthly,
+        SixMonthlyApril,
+        SixMonthlyNov,
+        Yearly,
+        FinancialFeb,
+        FinancialApril,
+        FinancialJuly,
+        FinancialAug,
+        FinancialSep,
+        FinancialOct,
+        FinancialNov,
+    ];
+    let first = crate::period::Date::new(2020, 1, 1).unwrap();
+    for cal in Calendar::ALL {
+        for pt in types {
+            let mut checked = 0;
+            for n in (0..2200).step_by(3) {
+                let d = first.add_days(n);
+                // DHIS2 labels Coptic periods by twelve months but moves through thirteen
+                // (Joda's `plusMonths`): some of its days are in no period of a type, and
+                // some periods do not follow on. Coptic is only checked for what exists.
+                let coptic = cal == Calendar::Coptic;
+                let Some(p) = holding(cal, pt, d) else {
+                    // Otherwise only a Pagume day is in no period.
+                    let c = cal.date_of(d).unwrap();
+                    assert!(
+                        coptic || (c.month == 13 && cal == Calendar::Ethiopian),
+                        "{cal} {pt} {d}: no period"
+                    );
+                    continue;
+                };
+                assert!(p.start <= d && d <= p.end, "{cal} {pt} {d}: {p:?}");
+                assert_eq!(
+                    crate::period::parse_in(cal, &p.id).as_ref(),
+                    Ok(&p),
+                    "{cal} {pt} {d}"
+                );
+                checked += 1;
+                if coptic {
+                    continue;
+                }
+                let next = shift(cal, &p, 1).unwrap_or_else(|| panic!("{cal} {pt} {}", p.id));
+                let gap = next.start.days() - p.end.days();
+                let pagume = cal == Calendar::Ethiopian && (6..=7).contains(&gap);
+                assert!(gap == 1 || pagume, "{cal} {pt}: {} then {}", p.id, next.id);
+            }
+            assert!(checked > 300, "{cal} {pt}: {checked}");
+        }
+    }
+}
