@@ -56,6 +56,17 @@ fn nepali_follows_the_server_table_and_refuses_years_outside_it() {
         let e = iso(Calendar::Nepali, year, 1, 1).unwrap_err();
         assert!(e.contains("outside DHIS2's table (2000–2100)"), "{e}");
     }
+    // The table's edges, as periods: its first and last years are whole; a financial year
+    // that runs past it is refused, not guessed.
+    assert_eq!(
+        period(Calendar::Nepali, "2000").map(|p| p.1),
+        Ok("1943-04-14".to_string())
+    );
+    let last = period(Calendar::Nepali, "2100").unwrap();
+    assert_eq!(iso(Calendar::Nepali, 2100, 12, 30).unwrap(), last.2);
+    let e = period(Calendar::Nepali, "2100July").unwrap_err();
+    assert!(e.contains("2101") && e.contains("outside"), "{e}");
+    assert!(period(Calendar::Nepali, "1999").is_err());
 }
 
 #[test]
