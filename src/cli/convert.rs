@@ -155,7 +155,7 @@ pub struct ConvertArgs {
     pub target_version: Option<String>,
 
     /// The calendar the instances run on (DHIS2's system setting keyCalendar): iso8601,
-    /// gregorian, ethiopian, coptic, nepali, thai, julian or islamic. Period ids, in the
+    /// gregorian, ethiopian, coptic, nepali, thai, julian, islamic or persian. Period ids, in the
     /// exports and on the command line, are read in it; dates on the command line stay ISO
     /// dates written yyyy-mm-dd (--periods 2022-09-11..2023-09-10, --as-of).
     #[arg(long, value_name = "NAME", default_value = "iso8601", value_parser = super::calendar_arg)]

@@ -201,7 +201,7 @@ fn an_unknown_or_unsupported_calendar_is_refused() {
     dir.write("in.json", &export(&["202401"]));
     for (name, says) in [
         ("mayan", "not a DHIS2 calendar"),
-        ("persian", "not supported by pi2de yet"),
+        ("hijri", "not a DHIS2 calendar"),
     ] {
         let (code, stderr) = dir.run(&["convert", "in.json", "-o", "out.json", "--calendar", name]);
         assert_eq!(code, 2, "{stderr}");

@@ -5,6 +5,10 @@
 //! *Calendars*.
 
 mod nepali;
+mod persian;
+mod table;
+
+use table::{NEPALI, PERSIAN};
 
 use std::fmt;
 
@@ -26,18 +30,17 @@ pub enum Calendar {
     Thai,
     /// Joda's JulianChronology.
     Julian,
-    /// DHIS2's own table of month lengths.
+    /// DHIS2's own table of month lengths (2000–2100).
     Nepali,
+    /// DHIS2's own table of month lengths (1353–1418).
+    Persian,
     /// Joda's IslamicChronology: the arithmetical calendar (months of 30 and 29 days, 11 leap
     /// years in 30, the "16-based" pattern), epoch 16 July 622 (Julian).
     Islamic,
 }
 
-/// The names of `keyCalendar` pi2de cannot read yet.
-const NOT_YET: [&str; 1] = ["persian"];
-
 impl Calendar {
-    pub const ALL: [Calendar; 8] = [
+    pub const ALL: [Calendar; 9] = [
         Calendar::Iso8601,
         Calendar::Gregorian,
         Calendar::Ethiopian,
@@ -46,6 +49,7 @@ impl Calendar {
         Calendar::Julian,
         Calendar::Nepali,
         Calendar::Islamic,
+        Calendar::Persian,
     ];
 
     /// The `keyCalendar` value.
@@ -59,6 +63,7 @@ impl Calendar {
             Calendar::Julian => "julian",
             Calendar::Nepali => "nepali",
             Calendar::Islamic => "islamic",
+            Calendar::Persian => "persian",
         }
     }
 
@@ -72,12 +77,6 @@ impl Calendar {
             return Ok(c);
         }
         let known: Vec<&str> = Calendar::ALL.iter().map(|c| c.name()).collect();
-        if NOT_YET.contains(&lower.as_str()) {
-            return Err(format!(
-                "the {lower} calendar is not supported by pi2de yet (supported: {})",
-                known.join(", ")
-            ));
-        }
         Err(format!(
             "`{name}` is not a DHIS2 calendar (one of: {})",
             known.join(", ")
@@ -123,11 +122,12 @@ impl Calendar {
                 13 if self == Calendar::Coptic => Ok(if year.rem_euclid(4) == 3 { 6 } else { 5 }),
                 _ => no_month(),
             },
-            Calendar::Nepali => {
+            Calendar::Nepali | Calendar::Persian => {
                 if !(1..=12).contains(&month) {
                     return no_month();
                 }
-                nepali_year(year).map(|months| u32::from(months[month as usize - 1]))
+                let table = if self == Calendar::Nepali { &NEPALI } else { &PERSIAN };
+                table.year(year).map(|months| u32::from(months[month as usize - 1]))
             }
             Calendar::Islamic => match month {
                 12 if islamic_leap(year) => Ok(30),
@@ -177,21 +177,8 @@ impl Calendar {
                 from_jdn(day + (153 * mm + 2) / 5 + 365 * yy + yy.div_euclid(4) - 32_083)
             }
             Calendar::Islamic => from_jdn(islamic_jdn(y, m, day)),
-            Calendar::Nepali => {
-                let mut days = 0i64;
-                for year in nepali::FIRST_YEAR..d.year {
-                    days += nepali_year(year)?
-                        .iter()
-                        .map(|&n| i64::from(n))
-                        .sum::<i64>();
-                }
-                let months = nepali_year(d.year)?;
-                days += months[..d.month as usize - 1]
-                    .iter()
-                    .map(|&n| i64::from(n))
-                    .sum::<i64>();
-                NEPALI_START.add_days(days + day - 1)
-            }
+            Calendar::Nepali => NEPALI.to_iso(d)?,
+            Calendar::Persian => PERSIAN.to_iso(d)?,
         })
     }
 
@@ -254,30 +241,8 @@ impl Calendar {
                     day: (jdn - islamic_jdn(year, month, 1) + 1) as u32,
                 }
             }
-            Calendar::Nepali => {
-                let mut left = d.days() - NEPALI_START.days();
-                let outside = || {
-                    format!(
-                        "{d} is outside DHIS2's Nepali table (2000-01-01 to 2100-12-30, ISO {NEPALI_START} on)"
-                    )
-                };
-                if left < 0 {
-                    return Err(outside());
-                }
-                for (i, months) in nepali::MONTHS.iter().enumerate() {
-                    for (m, &len) in months.iter().enumerate() {
-                        if left < i64::from(len) {
-                            return Ok(CalendarDate {
-                                year: nepali::FIRST_YEAR + i as i32,
-                                month: m as u32 + 1,
-                                day: left as u32 + 1,
-                            });
-                        }
-                        left -= i64::from(len);
-                    }
-                }
-                return Err(outside());
-            }
+            Calendar::Nepali => NEPALI.date_of(d)?,
+            Calendar::Persian => PERSIAN.date_of(d)?,
         })
     }
 
@@ -320,26 +285,6 @@ pub struct CalendarDate {
     pub year: i32,
     pub month: u32,
     pub day: u32,
-}
-
-/// Nepali 2000-01-01.
-const NEPALI_START: Date = Date {
-    year: 1943,
-    month: 4,
-    day: 14,
-};
-
-fn nepali_year(year: i32) -> Result<&'static [u8; 12], String> {
-    usize::try_from(year - nepali::FIRST_YEAR)
-        .ok()
-        .and_then(|i| nepali::MONTHS.get(i))
-        .ok_or_else(|| {
-            format!(
-                "the Nepali year {year} is outside DHIS2's table ({}–{})",
-                nepali::FIRST_YEAR,
-                nepali::FIRST_YEAR + nepali::MONTHS.len() as i32 - 1
-            )
-        })
 }
 
 /// Days from 1/1/1 of a calendar of twelve 30-day months and a thirteenth of 5 (6 in years

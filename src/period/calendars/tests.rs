@@ -114,11 +114,7 @@ fn names_are_dhis2_key_calendar_values() {
         assert_eq!(Calendar::from_name(c.name()), Ok(c));
     }
     assert_eq!(Calendar::from_name("Ethiopian"), Ok(Calendar::Ethiopian));
-    assert!(
-        Calendar::from_name("persian")
-            .unwrap_err()
-            .contains("not supported by pi2de yet")
-    );
+    assert_eq!(Calendar::from_name("ISO"), Ok(Calendar::Iso8601));
     assert!(
         Calendar::from_name("mayan")
             .unwrap_err()
@@ -246,7 +242,15 @@ fn from_iso_undoes_to_iso_in_every_calendar() {
         for n in (0..33_000).step_by(7) {
             let d = first.add_days(n);
             let Ok(c) = cal.date_of(d) else {
-                panic!("{cal}: {d}");
+                // Only outside the Persian table (ISO 1974-03-21 to 2040-03-19) is a day
+                // of no date.
+                let inside = crate::period::Date::new(1974, 3, 21).unwrap()
+                    ..=crate::period::Date::new(2040, 3, 19).unwrap();
+                assert!(
+                    cal == Calendar::Persian && !inside.contains(&d),
+                    "{cal}: {d}"
+                );
+                continue;
             };
             if cal == Calendar::Ethiopian && c.month == 13 {
                 // Pagume: a day of no month in DHIS2.
@@ -343,4 +347,26 @@ fn periods_tile_the_days_in_every_calendar() {
             assert!(checked > 300, "{cal} {pt}: {checked}");
         }
     }
+}
+
+#[test]
+fn persian_follows_the_server_table() {
+    // Nowruz 1402, 1403 and 1404.
+    assert_eq!(iso(Calendar::Persian, 1402, 1, 1).unwrap(), "2023-03-21");
+    assert_eq!(iso(Calendar::Persian, 1403, 1, 1).unwrap(), "2024-03-20");
+    assert_eq!(iso(Calendar::Persian, 1404, 1, 1).unwrap(), "2025-03-21");
+    // The server's last day (STOP_PERSIAN, STOP_ISO).
+    assert_eq!(iso(Calendar::Persian, 1418, 12, 29).unwrap(), "2040-03-19");
+    for year in [1352, 1419, 2024] {
+        let e = iso(Calendar::Persian, year, 1, 1).unwrap_err();
+        assert!(e.contains("outside DHIS2's table (1353–1418)"), "{e}");
+    }
+    assert_eq!(
+        period(Calendar::Persian, "140301"),
+        Ok(("140301".into(), "2024-03-20".into(), "2024-04-19".into()))
+    );
+    assert_eq!(
+        period(Calendar::Persian, "1403"),
+        Ok(("1403".into(), "2024-03-20".into(), "2025-03-20".into()))
+    );
 }
