@@ -348,9 +348,16 @@ pub fn parse_in(cal: Calendar, id: &str) -> Result<Period, InvalidPeriod> {
     }
     if let Some(p) = weekly(s, year, rest).transpose() {
         if !cal.is_iso() && rest.starts_with("BiW") {
-            return invalid(format!(
-                "`{s}`: pi2de does not read bi-weekly ids of the {cal} calendar yet"
-            ));
+            let n = number(&rest[3..], "bi-week", s)?;
+            let (start, end) = cal
+                .bi_week(year, n)
+                .map_err(|e| InvalidPeriod(format!("`{s}`: {e}")))?;
+            return Ok(Period {
+                period_type: PeriodType::BiWeekly,
+                id: format!("{year:04}BiW{n}"),
+                start,
+                end,
+            });
         }
         if !cal.is_iso() {
             // `DateUnitPeriodTypeParser` checks a week by `createPeriod(start.toJdkDate(), …)`,

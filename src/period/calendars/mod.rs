@@ -273,6 +273,77 @@ impl Calendar {
     }
 }
 
+impl Calendar {
+    /// Bi-week `n` of `year` (`DateUnitPeriodTypeParser`, BI_WEEKLY): two weeks from day 1 of
+    /// month 1 moved by `2n - 2` weeks with the calendar's `plusWeeks`, refused when week
+    /// `2n - 1` is past `weeksInYear(year)`. Returns the ISO start and end.
+    pub fn bi_week(self, year: i32, n: u32) -> Result<(Date, Date), String> {
+        let week = 2 * i64::from(n) - 1;
+        let weeks = self.weeks_in_year(year)?;
+        if week < 1 || week > i64::from(weeks) {
+            return Err(format!(
+                "bi-week {n} starts in week {week}, past the {weeks} weeks DHIS2 counts in {year} of the {self} calendar"
+            ));
+        }
+        let first = CalendarDate {
+            year,
+            month: 1,
+            day: 1,
+        };
+        let start = self.plus_days(first, 7 * (week - 1))?;
+        let end = self.plus_days(start, 13)?;
+        Ok((self.to_iso(start)?, self.to_iso(end)?))
+    }
+
+    /// `plusDays` forward: Ethiopian counts twelve months of 30 days (Pagume is skipped,
+    /// `EthiopianCalendar.plusDays`); the others count real days.
+    fn plus_days(self, d: CalendarDate, n: i64) -> Result<CalendarDate, String> {
+        if self == Calendar::Ethiopian {
+            let k =
+                i64::from(d.year) * 360 + i64::from(d.month - 1) * 30 + i64::from(d.day - 1) + n;
+            return Ok(CalendarDate {
+                year: k.div_euclid(360) as i32,
+                month: (k.rem_euclid(360) / 30 + 1) as u32,
+                day: (k.rem_euclid(30) + 1) as u32,
+            });
+        }
+        self.date_of(self.to_iso(d)?.add_days(n))
+    }
+
+    /// `weeksInYear`: Joda's weeks of the week-year that holds day 1 of month 1 (weeks from
+    /// Monday, week 1 holding the fourth day), in the calendar; Nepali and Persian ask ISO's
+    /// week-year of the same number (`new DateTime(year, 1, 1, ISOChronology)`).
+    fn weeks_in_year(self, year: i32) -> Result<u32, String> {
+        let jan1 = |y: i32| -> Result<Date, String> {
+            match self {
+                Calendar::Nepali | Calendar::Persian => {
+                    Date::new(y, 1, 1).ok_or_else(|| format!("no ISO year {y}"))
+                }
+                _ => self.to_iso(CalendarDate {
+                    year: y,
+                    month: 1,
+                    day: 1,
+                }),
+            }
+        };
+        let week_one = |y: i32| -> Result<Date, String> {
+            let d = jan1(y)?;
+            let dow = d.weekday();
+            Ok(if dow >= 4 {
+                d.add_days(7 - dow)
+            } else {
+                d.add_days(-dow)
+            })
+        };
+        let weekyear = if jan1(year)?.weekday() >= 4 {
+            year - 1
+        } else {
+            year
+        };
+        Ok(((week_one(weekyear + 1)?.days() - week_one(weekyear)?.days()) / 7) as u32)
+    }
+}
+
 impl fmt::Display for Calendar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

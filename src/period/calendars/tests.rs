@@ -200,8 +200,6 @@ fn ethiopian_periods_as_the_server_computes_them() {
     }
     let e = p("2015W3").unwrap_err();
     assert!(e.contains("ethiopian") && e.contains("DHIS2-20277"), "{e}");
-    let e = p("2015BiW3").unwrap_err();
-    assert!(e.contains("bi-weekly") && e.contains("ethiopian"), "{e}");
 }
 
 #[test]
@@ -369,4 +367,27 @@ fn persian_follows_the_server_table() {
         period(Calendar::Persian, "1403"),
         Ok(("1403".into(), "2024-03-20".into(), "2025-03-20".into()))
     );
+}
+
+#[test]
+fn bi_weeks_run_from_the_first_day_of_the_year_as_the_server_counts_them() {
+    // Ethiopian: two weeks from 1/1; the last bi-week of 2015 steps over Pagume (plusDays
+    // counts twelve months of 30 days), so it ends on 2016-01-04.
+    assert_eq!(
+        period(Calendar::Ethiopian, "2015BiW1"),
+        Ok(("2015BiW1".into(), "2022-09-11".into(), "2022-09-24".into()))
+    );
+    assert_eq!(
+        period(Calendar::Ethiopian, "2015BiW26"),
+        Ok(("2015BiW26".into(), "2023-08-27".into(), "2023-09-15".into()))
+    );
+    // weeksInYear(2015) is 52 (Joda: the week-year of 2015-01-01, a Sunday, is 2014).
+    let e = period(Calendar::Ethiopian, "2015BiW27").unwrap_err();
+    assert!(e.contains("past the 52 weeks"), "{e}");
+    // Nepali: real days from 2081-01-01 (ISO 2024-04-13).
+    assert_eq!(
+        period(Calendar::Nepali, "2081BiW1"),
+        Ok(("2081BiW1".into(), "2024-04-13".into(), "2024-04-26".into()))
+    );
+    assert!(period(Calendar::Nepali, "2081BiW0").is_err());
 }
