@@ -209,3 +209,61 @@ fn an_unknown_or_unsupported_calendar_is_refused() {
         assert_only(&dir, &["in.json"]);
     }
 }
+
+#[test]
+fn nepali_current_period_and_expiry_days() {
+    // Baisakh 2081 ends 2024-05-13, Jestha 2081 (32 days) 2024-06-14.
+    let (v, _) = verdicts(
+        &["208101", "208102"],
+        &[
+            "--calendar",
+            "nepali",
+            "--exclude-current",
+            "--as-of",
+            "2024-06-01",
+        ],
+    );
+    assert_eq!(v[0], "written", "{v:?}");
+    assert!(
+        v[1].starts_with("currentPeriod") && v[1].contains("2024-06-14"),
+        "{v:?}"
+    );
+    // Data set EXP: Monthly, expiryDays 10: Jestha is open until 2024-06-24.
+    let rows = [
+        ("EXP", "208102", "Facility001", "", ""),
+        ("OU", "208102", "Facility001", "", ""),
+    ];
+    let on =
+        |as_of: &str| entry_verdicts("2.43.2", &["--as-of", as_of, "--calendar", "nepali"], &rows);
+    assert_eq!(on("2024-06-20")[0], "written");
+    let late = &on("2024-06-30")[0];
+    assert!(
+        late.starts_with("periodClosed") && late.contains("2024-06-14"),
+        "{late}"
+    );
+}
+
+#[test]
+fn request_lists_ethiopian_quarters_of_a_window_of_dates() {
+    let dir = Workdir::new();
+    dir.write("m.csv", "programIndicator,dataElement\nPiAAAAAAAAA,DE_A\n");
+    // Ethiopian 2015Q1 is 2022-09-11..2022-12-09, Q2 2022-12-10..2023-03-09.
+    let out = pi2de()
+        .current_dir(dir.path())
+        .args([
+            "request",
+            "-m",
+            "m.csv",
+            "--calendar",
+            "ethiopian",
+            "--period-type",
+            "Quarterly",
+            "--periods",
+            "2022-09-11..2023-03-09",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("pe:2015Q1;2015Q2&"), "{stdout}");
+}
