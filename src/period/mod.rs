@@ -364,8 +364,8 @@ pub fn parse_in(cal: Calendar, id: &str) -> Result<Period, InvalidPeriod> {
             // which reads the calendar's date as an ISO one (DHIS2-20277, January 2026).
             return invalid(format!(
                 "`{s}`: DHIS2's importer cannot read weekly ids of the {cal} calendar (since \
-                 DHIS2-20277: 2.43, and 2.41/2.42 patches of 2026, it checks the week's start as \
-                 if it were an ISO date); pi2de leaves them out"
+                 DHIS2-20277, in 2.40.11, 2.41.8, 2.42.4 and 2.43.0, it checks the week's start \
+                 as if it were an ISO date); pi2de leaves them out"
             ));
         }
         return p;
