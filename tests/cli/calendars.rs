@@ -72,44 +72,73 @@ fn an_ethiopian_export_through_a_window_of_dates_or_of_its_own_period_ids() {
     assert!(v.iter().all(|v| v.starts_with("outsidePeriod")), "{v:?}");
 }
 
-#[test]
-fn the_current_ethiopian_period_is_left_out_as_of_an_iso_date() {
+/// In `calendar`, with `periods` = [the one before, the current one] of a Monthly type ending
+/// on `end`: as of `as_of` the current one is left out by `--exclude-current`; with data set
+/// EXP (expiryDays 10) it is open on `open_on` and closed on `closed_on`.
+fn current_and_expiry(
+    calendar: &str,
+    periods: [&str; 2],
+    as_of: &str,
+    end: &str,
+    open_on: &str,
+    closed_on: &str,
+) {
     let (v, _) = verdicts(
-        &["201412", "201501"],
+        &periods,
         &[
             "--calendar",
-            "ethiopian",
+            calendar,
             "--exclude-current",
             "--as-of",
-            "2022-10-05",
+            as_of,
         ],
     );
-    assert_eq!(v[0], "written", "{v:?}");
+    assert_eq!(v[0], "written", "{calendar}: {v:?}");
     assert!(
-        v[1].starts_with("currentPeriod") && v[1].contains("2022-10-10"),
-        "{v:?}"
+        v[1].starts_with("currentPeriod") && v[1].contains(end),
+        "{calendar}: {v:?}"
+    );
+    // OU (never expires) keeps each run writing something.
+    let rows = [
+        ("EXP", periods[1], "Facility001", "", ""),
+        ("OU", periods[1], "Facility001", "", ""),
+    ];
+    let on =
+        |date: &str| entry_verdicts("2.43.2", &["--as-of", date, "--calendar", calendar], &rows);
+    assert_eq!(on(open_on)[0], "written", "{calendar}");
+    let late = &on(closed_on)[0];
+    assert!(
+        late.starts_with("periodClosed") && late.contains(end),
+        "{calendar}: {late}"
     );
 }
 
 #[test]
-fn expiry_days_count_from_the_end_of_the_ethiopian_month() {
-    // Data set EXP: Monthly, expiryDays 10. Ethiopian 201501 ends 2022-10-10.
-    // OU (never expires) keeps each run writing something.
+fn the_current_period_and_expiry_days_follow_the_calendar() {
+    // Ethiopian 201501 is 2022-09-11..10-10; Nepali Jestha 2081 (32 days) 2024-05-14..06-14.
+    current_and_expiry(
+        "ethiopian",
+        ["201412", "201501"],
+        "2022-10-05",
+        "2022-10-10",
+        "2022-10-15",
+        "2022-10-25",
+    );
+    current_and_expiry(
+        "nepali",
+        ["208101", "208102"],
+        "2024-06-01",
+        "2024-06-14",
+        "2024-06-20",
+        "2024-06-30",
+    );
+    // Read as ISO, 201501 is January 2015: long closed.
     let rows = [
         ("EXP", "201501", "Facility001", "", ""),
         ("OU", "201501", "Facility001", "", ""),
     ];
-    let on = |as_of: &str, calendar: &str| {
-        entry_verdicts("2.43.2", &["--as-of", as_of, "--calendar", calendar], &rows)
-    };
-    assert_eq!(on("2022-10-15", "ethiopian")[0], "written");
-    let late = &on("2022-10-25", "ethiopian")[0];
-    assert!(
-        late.starts_with("periodClosed") && late.contains("2022-10-10"),
-        "{late}"
-    );
-    // Read as ISO, 201501 is January 2015: long closed.
-    assert_eq!(reason(&on("2022-10-15", "iso8601")[0]), "periodClosed");
+    let iso = entry_verdicts("2.43.2", &["--as-of", "2022-10-15"], &rows);
+    assert_eq!(reason(&iso[0]), "periodClosed");
 }
 
 #[test]
@@ -208,39 +237,6 @@ fn an_unknown_or_unsupported_calendar_is_refused() {
         assert!(stderr.contains(says), "{stderr}");
         assert_only(&dir, &["in.json"]);
     }
-}
-
-#[test]
-fn nepali_current_period_and_expiry_days() {
-    // Baisakh 2081 ends 2024-05-13, Jestha 2081 (32 days) 2024-06-14.
-    let (v, _) = verdicts(
-        &["208101", "208102"],
-        &[
-            "--calendar",
-            "nepali",
-            "--exclude-current",
-            "--as-of",
-            "2024-06-01",
-        ],
-    );
-    assert_eq!(v[0], "written", "{v:?}");
-    assert!(
-        v[1].starts_with("currentPeriod") && v[1].contains("2024-06-14"),
-        "{v:?}"
-    );
-    // Data set EXP: Monthly, expiryDays 10: Jestha is open until 2024-06-24.
-    let rows = [
-        ("EXP", "208102", "Facility001", "", ""),
-        ("OU", "208102", "Facility001", "", ""),
-    ];
-    let on =
-        |as_of: &str| entry_verdicts("2.43.2", &["--as-of", as_of, "--calendar", "nepali"], &rows);
-    assert_eq!(on("2024-06-20")[0], "written");
-    let late = &on("2024-06-30")[0];
-    assert!(
-        late.starts_with("periodClosed") && late.contains("2024-06-14"),
-        "{late}"
-    );
 }
 
 #[test]
