@@ -378,3 +378,45 @@ fn bi_weeks_run_from_the_first_day_of_the_year_as_the_server_counts_them() {
     );
     assert!(period(Calendar::Nepali, "2081BiW0").is_err());
 }
+
+/// Ids of every shape, in and out of range, through the fuzz target's checks (no panic; a
+/// canonical id reads back to its period; a period starts before it ends) in every calendar.
+#[test]
+fn ids_of_every_shape_read_back_in_every_calendar() {
+    let mut ids = Vec::new();
+    for year in [
+        1352, 1353, 1403, 1418, 1445, 1740, 1999, 2000, 2015, 2081, 2100, 2101, 2567,
+    ] {
+        ids.push(format!("{year}"));
+        for n in 0..=14 {
+            for shape in [
+                "{n:02}",
+                "-{n:02}",
+                "Q{n}",
+                "NovQ{n}",
+                "S{n}",
+                "AprilS{n}",
+                "NovS{n}",
+                "{n:02}B",
+                "W{n}",
+                "BiW{n}",
+                "WedW{n}",
+                "{n:02}01",
+                "{n:02}30",
+                "{n:02}32",
+            ] {
+                let id = shape
+                    .replace("{n:02}", &format!("{n:02}"))
+                    .replace("{n}", &n.to_string());
+                ids.push(format!("{year}{id}"));
+            }
+        }
+        for suffix in ["Feb", "April", "July", "Aug", "Sep", "Oct", "Nov"] {
+            ids.push(format!("{year}{suffix}"));
+        }
+    }
+    for id in &ids {
+        crate::fuzzing::period(id.as_bytes());
+    }
+    assert!(ids.len() > 2000);
+}
