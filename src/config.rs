@@ -51,6 +51,10 @@ pub struct ConvertConfig {
     pub target_version: Option<String>,
     /// The instances' calendar (`--calendar`): period ids are read in it.
     pub calendar: crate::period::Calendar,
+    /// The HMIS's approvals export (`--approvals`).
+    pub approvals: Option<String>,
+    /// The HMIS's lock exceptions export (`--lock-exceptions`).
+    pub lock_exceptions: Option<String>,
     pub edit_expired: bool,
     /// As given with `-o`.
     pub output_name: String,
@@ -113,6 +117,8 @@ impl ConvertConfig {
             target_metadata: args.target_metadata.clone(),
             target_version: args.target_version.clone(),
             calendar: args.calendar,
+            approvals: args.approvals.clone(),
+            lock_exceptions: args.lock_exceptions.clone(),
             edit_expired: args.edit_expired,
             output_name: args.output.clone(),
             output,
@@ -239,6 +245,12 @@ impl ConvertConfig {
         }
         if let Some(m) = &self.target_metadata {
             out.push(("--target-metadata", m.as_str()));
+        }
+        if let Some(m) = &self.approvals {
+            out.push(("--approvals", m.as_str()));
+        }
+        if let Some(m) = &self.lock_exceptions {
+            out.push(("--lock-exceptions", m.as_str()));
         }
         out.extend(self.previous.iter().map(|p| ("--previous", p.as_str())));
         out

@@ -20,13 +20,14 @@ pub enum Reason {
     OrgUnitNotAssigned,
     OrgUnitClosed,
     PeriodClosed,
+    Approved,
     AttributeOptionClosed,
     DuplicateMerged,
     DuplicateRejected,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 16] = [
+    pub const ALL: [Reason; 17] = [
         Reason::Incomplete,
         Reason::UnmappedOrgUnit,
         Reason::Unmapped,
@@ -40,6 +41,7 @@ impl Reason {
         Reason::OrgUnitNotAssigned,
         Reason::OrgUnitClosed,
         Reason::PeriodClosed,
+        Reason::Approved,
         Reason::AttributeOptionClosed,
         Reason::DuplicateMerged,
         Reason::DuplicateRejected,
@@ -61,6 +63,7 @@ impl Reason {
             Reason::OrgUnitNotAssigned => "orgUnitNotAssigned",
             Reason::OrgUnitClosed => "orgUnitClosed",
             Reason::PeriodClosed => "periodClosed",
+            Reason::Approved => "approved",
             Reason::AttributeOptionClosed => "attributeOptionClosed",
             Reason::DuplicateMerged => "duplicateMerged",
             Reason::DuplicateRejected => "duplicateRejected",
@@ -104,6 +107,9 @@ impl Reason {
             }
             Reason::PeriodClosed => {
                 "The data set does not take that period on the import date (input periods, expiry days, future periods)."
+            }
+            Reason::Approved => {
+                "The HMIS has approved the data set for the value's period, org unit and attribute option combo (--approvals): DHIS2 refuses changes to approved data."
             }
             Reason::AttributeOptionClosed => {
                 "The period lies outside the dates of the attribute option combo's options."

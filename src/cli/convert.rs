@@ -173,6 +173,18 @@ pub struct ConvertArgs {
     #[arg(long, value_name = "AGG.json")]
     pub target_metadata: Option<String>,
 
+    /// The HMIS's approvals of the scope (JSON, as GET /api/dataApprovals/approvals?wf=…&pe=…&ou=…
+    /// returns it): values of approved data sets are left out as `approved`, by the target
+    /// version's rule (2.43: approved at the value's org unit; ≤ 2.42: there or above). Needs
+    /// --target-metadata (the data sets' workflows).
+    #[arg(long, value_name = "FILE.json", requires = "target_metadata")]
+    pub approvals: Option<String>,
+
+    /// The HMIS's lock exceptions (JSON, as GET /api/lockExceptions returns them): a data set,
+    /// org unit and period listed there is open again despite its expiry days.
+    #[arg(long, value_name = "FILE.json", requires = "target_metadata")]
+    pub lock_exceptions: Option<String>,
+
     /// Earlier pi2de outputs of the same transfer. A value in them for a target this run maps,
     /// in a period of this run's scope, that this run no longer writes, is written as a deletion.
     #[arg(long, value_name = "FILE", num_args = 1..)]

@@ -170,6 +170,8 @@ pub struct DataSet {
     pub code: Option<String>,
     pub period_type: Option<String>,
     pub category_combo: Option<Ref>,
+    /// The data approval workflow (`--approvals` applies to data sets that have one).
+    pub workflow: Option<Ref>,
     pub data_set_elements: Vec<DataSetElement>,
     pub organisation_units: Vec<Ref>,
     /// Days after a period's end during which it takes data; 0 or less: no limit.

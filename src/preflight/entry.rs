@@ -9,6 +9,7 @@
 
 use rustc_hash::FxHashMap;
 
+use super::hmis::{Approval, HmisState};
 use super::version::Version;
 use crate::ids::Id;
 use crate::metadata::{DataSet, Metadata, Moment};
@@ -77,6 +78,8 @@ type Span = (Option<Moment>, Option<Moment>);
 pub struct Entry<'m> {
     meta: &'m Metadata,
     rules: EntryRules,
+    /// The HMIS's approvals and lock exceptions (`--approvals`, `--lock-exceptions`).
+    hmis: &'m HmisState,
     /// Per data set, its input periods by canonical period id.
     input_periods: Vec<FxHashMap<String, Vec<Span>>>,
     data_sets: FxHashMap<(usize, Id), Closed>,
@@ -86,7 +89,7 @@ pub struct Entry<'m> {
 }
 
 impl<'m> Entry<'m> {
-    pub fn new(meta: &'m Metadata, rules: EntryRules) -> Self {
+    pub fn new(meta: &'m Metadata, rules: EntryRules, hmis: &'m HmisState) -> Self {
         let input_periods = meta
             .data_sets
             .iter()
@@ -106,6 +109,7 @@ impl<'m> Entry<'m> {
         Entry {
             meta,
             rules,
+            hmis,
             input_periods,
             data_sets: FxHashMap::default(),
             org_units: FxHashMap::default(),
@@ -125,6 +129,9 @@ impl<'m> Entry<'m> {
             return Some(v);
         }
         if let Some(v) = self.period_closed(f) {
+            return Some(v);
+        }
+        if let Some(v) = self.approved(f) {
             return Some(v);
         }
         self.option_dates(f)
@@ -170,10 +177,11 @@ impl<'m> Entry<'m> {
         let verdict = |detail: &String| Some((Reason::PeriodClosed, detail.clone()));
         if !self.rules.classic() {
             let c = self.closed(f.data_set, f.period);
+            let expired = c.expired.as_ref().filter(|_| !self.exempt(f.data_set, f));
             return c
                 .input
                 .as_ref()
-                .or(c.expired.as_ref())
+                .or(expired)
                 .or(c.future.as_ref())
                 .and_then(verdict);
         }
@@ -182,9 +190,15 @@ impl<'m> Entry<'m> {
             .iter()
             .map(|&ds| self.closed(ds, f.period))
             .collect();
-        // Expiry and input periods: closed when no target data set is open (non-strict).
-        if !all.is_empty() && all.iter().all(|c| c.expired.is_some()) {
-            return all[0].expired.as_ref().and_then(verdict);
+        // Expiry and input periods: closed when no target data set is open (non-strict); a
+        // lock exception opens a data set's expired period (`isLocked`).
+        let expired: Vec<&String> = targets
+            .iter()
+            .zip(&all)
+            .filter_map(|(&ds, c)| c.expired.as_ref().filter(|_| !self.exempt(ds, f)))
+            .collect();
+        if !all.is_empty() && expired.len() == all.len() {
+            return verdict(expired[0]);
         }
         if let Some(c) = all.iter().find(|c| c.future.is_some()) {
             return c.future.as_ref().and_then(verdict);
@@ -199,6 +213,61 @@ impl<'m> Entry<'m> {
             return closed[0].input.as_ref().and_then(verdict);
         }
         None
+    }
+
+    /// A lock exception for data set `ds`, the value's org unit and period
+    /// (2.43 `getExpiryDaysExemptedIsoPeriodsByOrgUnit`, ≤ 2.42 `lockExceptionStore.getCount`).
+    fn exempt(&self, ds: usize, f: &Facts) -> bool {
+        let ou = self.meta.organisation_unit(f.org_unit.0);
+        ou.is_some_and(|ou| {
+            self.hmis
+                .exempt(&self.meta.data_sets[ds].id, &ou.id, f.period.id)
+        })
+    }
+
+    /// `approved` (`--approvals`): 2.43 E8033 for the data set group when an approval exists
+    /// at the value's own org unit; ≤ 2.42 E7642 when every target data set is approved at
+    /// the org unit or above it (non-strict). A data set without a workflow is never approved.
+    fn approved(&self, f: &Facts) -> Verdict {
+        if !self.hmis.approvals_given {
+            return None;
+        }
+        let meta = self.meta;
+        let ou = meta.organisation_unit(f.org_unit.0)?;
+        let default_aoc = f.aoc.0.is_empty();
+        let aoc = match f.aoc.0 {
+            "" => meta.default_option_combo_uid(),
+            aoc => meta.category_option_combo(aoc)?.0.id.as_str(),
+        };
+        let lineage = meta.lineage(&ou.id).unwrap_or_default();
+        let classic = self.rules.classic();
+        let targets = if classic {
+            self.classic_targets(f)
+        } else {
+            vec![f.data_set]
+        };
+        let mut first = None;
+        for ds in targets {
+            let set = &meta.data_sets[ds];
+            let wf = set.workflow.as_ref()?;
+            let key = (wf.id.as_str(), f.period.id, ou.id.as_str(), aoc);
+            let found = self.hmis.approval(key, lineage, classic)?;
+            first.get_or_insert((set, found));
+        }
+        let (set, found) = first?;
+        let name = crate::metadata::id_for(&set.id, &set.code, true);
+        let at = match found {
+            Approval::Here(state) => format!("at {} ({state})", f.org_unit.0),
+            Approval::Above(a) => format!("at {a}, above {}", f.org_unit.0),
+        };
+        let mut detail = format!(
+            "{} of data set {name} is approved {at}: DHIS2 refuses changes to approved data (2.43: E8033, for the whole data set group; ≤ 2.42: E7642)",
+            f.period.id
+        );
+        if default_aoc && !classic {
+            detail.push_str("; 2.43 itself would not stop it (it checks approvals only for values that name their attribute option combo, and the default one is written blank) and would overwrite approved data");
+        }
+        Some((Reason::Approved, detail))
     }
 
     /// How data set `ds` treats a period on the import date (kept per data set and period).

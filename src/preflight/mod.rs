@@ -4,6 +4,7 @@
 //! Without metadata, the data set comes from the mapping's `dataSet` column.
 
 pub mod entry;
+pub mod hmis;
 pub mod version;
 
 use rustc_hash::FxHashMap;
@@ -67,6 +68,7 @@ impl<'m> Targets<'m> {
         scheme: TargetScheme,
         org_units_by_code: bool,
         rules: EntryRules,
+        hmis: &'m hmis::HmisState,
     ) -> Self {
         let period_types = meta
             .data_sets
@@ -81,7 +83,7 @@ impl<'m> Targets<'m> {
             memo: FxHashMap::default(),
             scratch: String::new(),
             period_types,
-            entry: Entry::new(meta, rules),
+            entry: Entry::new(meta, rules, hmis),
         }
     }
 

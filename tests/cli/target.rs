@@ -151,10 +151,10 @@ pub(crate) fn entry_metadata(version: &str) -> String {
                 {"period": {"id": "202401"}, "openingDate": "2024-02-01T00:00:00.000", "closingDate": "2024-02-15T00:00:00.000"}]})),
             ds("DS_EXP", "EXP", serde_json::json!({"expiryDays": 10})),
             ds("DS_FUT", "FUT", serde_json::json!({"openFuturePeriods": 0})),
-            ds("DS_OU", "OU", serde_json::json!({"openFuturePeriods": 12})),
+            ds("DS_OU", "OU", serde_json::json!({"openFuturePeriods": 12, "workflow": {"id": "WfApproval1"}})),
             ds("DS_SEX", "SEXED", serde_json::json!({"dataSetElements": [
                 {"dataElement": {"id": "De0000SEXED"}, "categoryCombo": {"id": "CcSex000001"}}]})),
-            ds("DS_PARTNER", "PARTNER", serde_json::json!({"categoryCombo": {"id": "CcPartner01"}, "openFuturePeriods": 12})),
+            ds("DS_PARTNER", "PARTNER", serde_json::json!({"categoryCombo": {"id": "CcPartner01"}, "openFuturePeriods": 12, "workflow": {"id": "WfApproval1"}})),
             ds("DS_LATE", "LATE", serde_json::json!({"categoryCombo": {"id": "CcPartner01"}, "openFuturePeriods": 12, "openPeriodsAfterCoEndDate": 1})),
         ],
         "organisationUnits": units,

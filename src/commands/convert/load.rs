@@ -10,6 +10,7 @@ use crate::mapping::{Mapping, target};
 use crate::metadata::{Metadata, id_for};
 use crate::model::{DataValue, Header};
 use crate::policy::deletions::PreviousValue;
+use crate::preflight::hmis::HmisState;
 use crate::preflight::version::{TargetVersion, Version};
 use crate::read::{self, InputInfo, Sink};
 use crate::write::Schemes;
@@ -18,6 +19,8 @@ use crate::write::Schemes;
 pub struct Loaded {
     pub mapping: Option<Mapping>,
     pub metadata: Option<Metadata>,
+    /// The HMIS's approvals and lock exceptions (`--approvals`, `--lock-exceptions`).
+    pub hmis: HmisState,
     pub target: TargetVersion,
     pub warnings: Vec<String>,
 }
@@ -59,9 +62,15 @@ impl Loaded {
             .and_then(|m| m.system_version.as_deref().map(|v| (m.path.as_str(), v)));
         let (target, warning) = TargetVersion::find(config.target_version.as_deref(), version)
             .map_err(anyhow::Error::msg)?;
+        let hmis = HmisState::load(
+            config.approvals.as_deref(),
+            config.lock_exceptions.as_deref(),
+            config.calendar,
+        )?;
         Ok(Loaded {
             mapping,
             metadata,
+            hmis,
             target,
             warnings: warning.into_iter().collect(),
         })

@@ -233,7 +233,13 @@ fn targets<'m>(config: &ConvertConfig, loaded: &'m Loaded) -> Option<Targets<'m>
         calendar: config.calendar,
     };
     let by_code = config.org_unit_scheme == Some(crate::ids::IdScheme::Code);
-    Some(Targets::new(meta, config.target_scheme(), by_code, rules))
+    Some(Targets::new(
+        meta,
+        config.target_scheme(),
+        by_code,
+        rules,
+        &loaded.hmis,
+    ))
 }
 
 fn find_deletions(

@@ -62,7 +62,8 @@ fn the_first_rule_broken_decides_the_reason() {
         edit_expired: false,
         payload_data_set: false,
     };
-    let targets = Targets::new(&meta, TargetScheme::Code, false, rules);
+    let hmis = crate::preflight::hmis::HmisState::default();
+    let targets = Targets::new(&meta, TargetScheme::Code, false, rules, &hmis);
     let scope = Scope {
         calendar: crate::period::Calendar::Iso8601,
         window: Some(Window::parse("202401..202406").expect("a window")),
