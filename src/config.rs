@@ -79,6 +79,8 @@ pub struct ConvertConfig {
     pub exclude_current: bool,
     /// The import date (`--as-of`, default today), and the text given.
     pub as_of: Date,
+    /// The time of day of `--as-of`, when it has one (seconds since midnight).
+    pub as_of_seconds: Option<u32>,
     pub as_of_text: Option<String>,
     pub previous: Vec<String>,
     pub complete: Option<Complete>,
@@ -105,10 +107,13 @@ impl ConvertConfig {
                 Some((text.clone(), w))
             }
         };
-        let as_of = match &args.as_of {
-            Some(d) => Date::parse(d)
-                .with_context(|| format!("--as-of `{d}` is not a date (yyyy-mm-dd)"))?,
-            None => today(),
+        let (as_of, as_of_seconds) = match &args.as_of {
+            Some(d) => date_time(d).with_context(|| {
+                format!(
+                    "--as-of `{d}` is not a date (yyyy-mm-dd) or a date and time (yyyy-mm-ddThh:mm)"
+                )
+            })?,
+            None => (today(), None),
         };
         let mut config = ConvertConfig {
             inputs: args.inputs.clone(),
@@ -148,6 +153,7 @@ impl ConvertConfig {
             periods,
             exclude_current: args.exclude_current,
             as_of,
+            as_of_seconds,
             as_of_text: args.as_of.clone(),
             previous: args.previous.clone(),
             complete: args.complete.clone().map(|path| Complete {
@@ -324,6 +330,30 @@ fn check_comment(comment: Option<&str>, format: Format) -> Result<()> {
 
 /// Today's date where the run is (the local date: an import in Nairobi at 01:00 is on
 /// Nairobi's day, not yesterday's UTC one).
+/// `yyyy-mm-dd`, or with a time: `yyyy-mm-ddThh:mm[:ss]` (or a space for the `T`).
+fn date_time(s: &str) -> Option<(Date, Option<u32>)> {
+    let s = s.trim();
+    let Some((day, time)) = s.split_once(['T', ' ']) else {
+        return Some((Date::parse(s)?, None));
+    };
+    let date = Date::parse(day)?;
+    let parts: Vec<&str> = time.split(':').collect();
+    let number = |i: usize, max: u32| -> Option<u32> {
+        let p = parts.get(i)?;
+        (p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| p.parse().ok())
+            .flatten()
+            .filter(|n| *n <= max)
+    };
+    let (h, m) = (number(0, 23)?, number(1, 59)?);
+    let sec = match parts.len() {
+        2 => 0,
+        3 => number(2, 59)?,
+        _ => return None,
+    };
+    Some((date, Some(h * 3600 + m * 60 + sec)))
+}
+
 pub fn today() -> Date {
     local_today().unwrap_or_else(utc_today)
 }

@@ -145,7 +145,8 @@ pub struct ConvertArgs {
     pub exclude_current: bool,
 
     /// The import date (yyyy-mm-dd) that --exclude-current and, with --target-metadata, the
-    /// data sets' open periods are judged by [default: today]
+    /// data sets' open periods are judged by; with a time (yyyy-mm-ddThh:mm) fractional expiry
+    /// days are judged by the hour [default: today]
     #[arg(long, value_name = "DATE")]
     pub as_of: Option<String>,
 

@@ -44,6 +44,8 @@ pub struct EntryRules {
     /// `None`: unknown, judged by the newest rules.
     pub version: Option<Version>,
     pub as_of: Date,
+    /// The time of day of the import (`--as-of` with a time), in seconds; `None`: the whole day.
+    pub as_of_seconds: Option<u32>,
     /// The importing user may edit expired periods (F_EDIT_EXPIRED, or a superuser).
     pub edit_expired: bool,
     /// The payload names its data set (`--split-by data-set`), as ≤ 2.42's checks then use it.
@@ -286,7 +288,7 @@ impl<'m> Entry<'m> {
         // 2.43 applies expiry days and future periods only without input periods; ≤ 2.42 always.
         if inputs.is_empty() || rules.classic() {
             if !rules.edit_expired {
-                c.expired = expired(set, &name, p, rules.as_of);
+                c.expired = expired(set, &name, p, &rules);
             }
             // ≤ 2.42 skips the future-period check only with force as a superuser.
             if !rules.edit_expired || rules.classic() {
@@ -507,17 +509,56 @@ fn input_closed(
     })
 }
 
-/// Expiry days: data is taken until `expiryDays` days after the period ends (`DataSet.isLocked`,
-/// `validateEntryTimeliness`); 0 or less means no limit.
-fn expired(ds: &DataSet, name: &str, p: &PeriodFacts, as_of: Date) -> Option<String> {
-    let days = ds.expiry_days as i64;
-    let last = p.end.add_days(days);
-    (days > 0 && as_of > last).then(|| {
+/// Expiry days: data is taken until `expiryDays` days after the period ends; 0 or less means no
+/// limit. 2.43 truncates the days (`HibernateDataEntryStore.getDataSetExpiryDays`: `intValue()`,
+/// so 0.5 is no limit) and closes at midnight (`validateEntryTimeliness`); ≤ 2.42 counts the
+/// fraction from the midnight after the period (`DataSet.isLocked`, `addDays(Date, double)`).
+/// Without a time of day the import is judged by the whole day: closed when the limit falls
+/// within it.
+fn expired(ds: &DataSet, name: &str, p: &PeriodFacts, rules: &EntryRules) -> Option<String> {
+    let as_of = rules.as_of;
+    let exact = if rules.classic() {
+        ds.expiry_days
+    } else {
+        ds.expiry_days.trunc()
+    };
+    if exact.is_nan() || exact <= 0.0 {
+        return None;
+    }
+    // Days since 1970 (with fractions): the limit, and the moment of the import.
+    let limit = (p.end.days() + 1) as f64 + exact;
+    let now = as_of.days() as f64 + rules.as_of_seconds.map_or(1.0, |s| f64::from(s) / 86_400.0);
+    if now <= limit {
+        return None;
+    }
+    let whole = exact.fract() == 0.0;
+    let until = if whole {
+        p.end.add_days(exact as i64).to_string()
+    } else {
+        let at = ((limit.fract()) * 1440.0).round() as i64;
         format!(
-            "{} ended on {}; data set {name} takes data for {days} days after a period ends, so until {last}, not on {as_of} (DHIS2: E8030, ≤ 2.42 E7640)",
-            p.id, p.end
+            "{} {:02}:{:02}",
+            Date::from_days(limit.floor() as i64),
+            at / 60,
+            at % 60
         )
-    })
+    };
+    let days = if whole {
+        format!("{exact}")
+    } else {
+        format!(
+            "{exact} (≤ 2.42 counts the fraction; 2.43 reads it as {})",
+            exact.trunc()
+        )
+    };
+    let on = match rules.as_of_seconds {
+        Some(s) => format!("{as_of} {:02}:{:02}", s / 3600, s / 60 % 60),
+        None => as_of.to_string(),
+    };
+    Some(format!(
+        "{} ended on {}; data set {name} takes data for {days} days after a period ends, so until {until}, not on {on} (DHIS2: E8030, ≤ 2.42 E7640)",
+        p.id, p.end
+    ))
 }
 
 /// Future periods: the latest period open is the current one moved by `openFuturePeriods - 1`
@@ -588,7 +629,18 @@ mod tests {
                 expiry_days: days,
                 ..DataSet::default()
             };
-            let got = judge(expired, &ds, id, as_of);
+            let rules = |ds: &DataSet, name: &str, p: &PeriodFacts, as_of: Date| {
+                let rules = EntryRules {
+                    version: None,
+                    as_of,
+                    as_of_seconds: None,
+                    edit_expired: false,
+                    payload_data_set: false,
+                    calendar: Calendar::Iso8601,
+                };
+                expired(ds, name, p, &rules)
+            };
+            let got = judge(rules, &ds, id, as_of);
             assert_eq!(
                 got.is_some(),
                 closed,
@@ -671,6 +723,7 @@ mod tests {
             let rules = EntryRules {
                 version,
                 as_of: date(as_of),
+                as_of_seconds: None,
                 edit_expired: false,
                 payload_data_set: false,
                 calendar: Calendar::Iso8601,
@@ -686,6 +739,7 @@ mod tests {
         let rules = EntryRules {
             version: v243,
             as_of: date("2024-02-05"),
+            as_of_seconds: None,
             edit_expired: false,
             payload_data_set: false,
             calendar: Calendar::Iso8601,

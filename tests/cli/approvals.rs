@@ -222,3 +222,45 @@ fn a_file_that_is_not_what_dhis2_writes_stops_the_run_naming_it() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--target-metadata"), "{stderr}");
 }
+
+#[test]
+fn half_a_day_of_expiry_is_half_a_day_on_2_42_and_none_on_2_43() {
+    // DS_HALF: expiryDays 0.5. January ends on the 31st: ≤ 2.42 takes data until noon on
+    // 1 February (DataSet.isLocked adds the fraction); 2.43 reads the days as 0, no limit.
+    let rows = [("HALF", "202401", "Facility001", "", "")];
+    let on = |version: &str, as_of: &str| {
+        entry_verdicts(version, &["--as-of", as_of], &and_filler(&rows))[0].clone()
+    };
+    assert_eq!(on("2.42.3", "2024-02-01T09:00"), "written");
+    let late = on("2.42.3", "2024-02-01T13:00");
+    assert!(
+        late.starts_with("periodClosed") && late.contains("until 2024-02-01 12:00"),
+        "{late}"
+    );
+    // A date without a time is judged by the whole day: the limit falls within it.
+    assert_eq!(reason(&on("2.42.3", "2024-02-01")), "periodClosed");
+    assert_eq!(on("2.42.3", "2024-01-31"), "written");
+    for as_of in ["2024-02-01T13:00", "2024-06-01"] {
+        assert_eq!(on("2.43.1", as_of), "written", "{as_of}");
+    }
+}
+
+#[test]
+fn an_as_of_that_is_no_date_or_time_is_refused() {
+    let dir = Workdir::new();
+    dir.write(
+        "in.json",
+        r#"{"dataValues":[{"dataElement":"DE","period":"202401","orgUnit":"OU","value":"1"}]}"#,
+    );
+    for bad in [
+        "2024-02-01T25:00",
+        "2024-02-01T9:00",
+        "2024-02-30",
+        "2024-02-01T10:00:00:00",
+    ] {
+        let (code, stderr) = dir.run(&["convert", "in.json", "-o", "out.json", "--as-of", bad]);
+        assert_eq!(code, 2, "{bad}: {stderr}");
+        assert!(stderr.contains(&format!("--as-of `{bad}`")), "{stderr}");
+        assert_only(&dir, &["in.json"]);
+    }
+}

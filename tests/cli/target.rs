@@ -123,7 +123,7 @@ pub(crate) fn entry_metadata(version: &str) -> String {
         d
     };
     let de = |code: &str| serde_json::json!({"id": format!("De{code:0>9}"), "code": code, "name": code, "valueType": "INTEGER", "categoryCombo": {"id": "bjDvmb4bfuf"}});
-    let elements: Vec<Value> = ["IP", "EXP", "FUT", "OU", "SEXED", "PARTNER", "LATE"]
+    let elements: Vec<Value> = ["IP", "EXP", "FUT", "OU", "SEXED", "PARTNER", "LATE", "HALF"]
         .map(de)
         .to_vec();
     serde_json::json!({
@@ -150,6 +150,7 @@ pub(crate) fn entry_metadata(version: &str) -> String {
             ds("DS_IP", "IP", serde_json::json!({"expiryDays": 3, "dataInputPeriods": [
                 {"period": {"id": "202401"}, "openingDate": "2024-02-01T00:00:00.000", "closingDate": "2024-02-15T00:00:00.000"}]})),
             ds("DS_EXP", "EXP", serde_json::json!({"expiryDays": 10})),
+            ds("DS_HALF", "HALF", serde_json::json!({"expiryDays": 0.5})),
             ds("DS_FUT", "FUT", serde_json::json!({"openFuturePeriods": 0})),
             ds("DS_OU", "OU", serde_json::json!({"openFuturePeriods": 12, "workflow": {"id": "WfApproval1"}})),
             ds("DS_SEX", "SEXED", serde_json::json!({"dataSetElements": [

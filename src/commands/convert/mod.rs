@@ -228,6 +228,7 @@ fn targets<'m>(config: &ConvertConfig, loaded: &'m Loaded) -> Option<Targets<'m>
     let rules = EntryRules {
         version: loaded.target.version,
         as_of: config.as_of,
+        as_of_seconds: config.as_of_seconds,
         edit_expired: config.edit_expired,
         payload_data_set: matches!(config.output, crate::config::OutputPlan::Folder { .. }),
         calendar: config.calendar,

@@ -59,6 +59,7 @@ fn the_first_rule_broken_decides_the_reason() {
         calendar: crate::period::Calendar::Iso8601,
         version: None,
         as_of: Date::parse("2024-05-15").expect("a date"),
+        as_of_seconds: None,
         edit_expired: false,
         payload_data_set: false,
     };
