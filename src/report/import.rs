@@ -4,6 +4,7 @@
 use crate::ids::DataSetId;
 use crate::ids::IdScheme;
 use crate::model::Format;
+use crate::preflight::version::Version;
 use crate::write::Schemes;
 
 /// `CODE` → `Code`, as the Import/Export app labels its options.
@@ -24,6 +25,7 @@ pub fn instructions(
     gzip: bool,
     schemes: &Schemes,
     data_set: Option<&DataSetId>,
+    target: Option<Version>,
 ) -> Vec<String> {
     let content_type = match format {
         Format::Json => "application/json",
@@ -84,5 +86,19 @@ pub fn instructions(
         }
     ));
     lines.push("Then repeat without dryRun=true once the dry run reports no conflicts.".into());
+    lines.push(strategy(target));
     lines
+}
+
+/// What the app's Strategy and Skip options do on the target version.
+fn strategy(target: Option<Version>) -> String {
+    match target {
+        Some(v) if !v.is_entry_pipeline() => format!(
+            "On DHIS2 {v}: keep the strategy \"New and updates\": \"New only\" leaves values that changed as they were and \"Updates only\" drops new ones (both counted as ignored); leave \"Skip existing check\" off, it imports every value as new and breaks updates and deletions (DefaultDataValueSetService.importDataValue)."
+        ),
+        v => format!(
+            "On DHIS2 {}: the strategy changes nothing but \"Delete\" (\"New only\" and \"Updates only\" import like \"New and updates\": DataEntryPipeline reads importStrategy only to tell DELETE apart) and \"Skip existing check\" has no effect; one refused value rejects its whole data set, so run the dry run first.",
+            v.map_or("2.43+".to_string(), |v| v.to_string())
+        ),
+    }
 }

@@ -115,6 +115,7 @@ impl Run<'_> {
             self.gzip(),
             self.schemes,
             file.data_set.as_ref(),
+            self.facts.target.as_ref().and_then(|t| t.version),
         )
     }
 

@@ -264,3 +264,36 @@ fn an_as_of_that_is_no_date_or_time_is_refused() {
         assert_only(&dir, &["in.json"]);
     }
 }
+
+#[test]
+fn the_import_instructions_say_what_the_strategy_does_on_the_target_version() {
+    let dir = Workdir::new();
+    dir.write(
+        "in.json",
+        r#"{"dataValues":[{"dataElement":"DE","period":"202401","orgUnit":"OU","value":"1"}]}"#,
+    );
+    for (version, says) in [
+        (
+            "2.41.6",
+            "\"New only\" leaves values that changed as they were",
+        ),
+        (
+            "2.43.1",
+            "\"New only\" and \"Updates only\" import like \"New and updates\"",
+        ),
+    ] {
+        let (code, stderr) = dir.run(&[
+            "convert",
+            "in.json",
+            "-o",
+            "out.json",
+            "--target-version",
+            version,
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(
+            stderr.contains(&format!("On DHIS2 {version}: ")) && stderr.contains(says),
+            "{stderr}"
+        );
+    }
+}
