@@ -39,6 +39,8 @@ pub enum OutputPlan {
 pub struct Complete {
     pub path: String,
     pub min: u64,
+    /// `--complete-date`: the completion date written on each registration.
+    pub date: Option<String>,
 }
 
 /// Everything `convert` was asked to do, checked.
@@ -159,12 +161,18 @@ impl ConvertConfig {
             complete: args.complete.clone().map(|path| Complete {
                 path,
                 min: args.complete_min,
+                date: args.complete_date.clone(),
             }),
             quiet: args.quiet,
             progress: !args.quiet && !args.no_progress,
             hash: args.summary.is_some() || args.report.is_some() || args.split_by.is_some(),
             paths: write::Registry::default(),
         };
+        if let Some(d) = &args.complete_date
+            && Date::parse(d).is_none_or(|_| d.len() != 10)
+        {
+            bail!("--complete-date `{d}` is not a date (yyyy-mm-dd)");
+        }
         if config.zero_fill && (config.mapping.is_none() || config.target_metadata.is_none()) {
             bail!(
                 "--zero-fill needs -m (the targets to fill) and --target-metadata (the data sets, their org units and period types)"

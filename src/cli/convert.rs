@@ -209,6 +209,11 @@ pub struct ConvertArgs {
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub complete_min: u64,
 
+    /// With --complete: the completion date (yyyy-mm-dd) written on each registration; without
+    /// it DHIS2 takes the time of the import, which timeliness is measured by.
+    #[arg(long, value_name = "DATE", requires = "complete")]
+    pub complete_date: Option<String>,
+
     /// Write 0 where no value arrived: for every mapped numeric target of a data set, every
     /// org unit assigned to it that received a value in this run, every period in scope
     /// (analytics leaves zeros out, so a count that fell to zero keeps its stale value).

@@ -143,6 +143,14 @@ pub struct CategoryOption {
     pub organisation_units: Vec<Ref>,
 }
 
+/// A data element, with a category option combo or without (any).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Operand {
+    pub data_element: Ref,
+    pub category_option_combo: Option<Ref>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct DataSetElement {
@@ -172,6 +180,10 @@ pub struct DataSet {
     pub category_combo: Option<Ref>,
     /// The data approval workflow (`--approvals` applies to data sets that have one).
     pub workflow: Option<Ref>,
+    /// The operands a registration needs stored values of (`--complete`).
+    pub compulsory_data_element_operands: Vec<Operand>,
+    /// A registration lacking a compulsory operand is skipped (else registered with a conflict).
+    pub compulsory_fields_complete_only: bool,
     pub data_set_elements: Vec<DataSetElement>,
     pub organisation_units: Vec<Ref>,
     /// Days after a period's end during which it takes data; 0 or less: no limit.

@@ -200,11 +200,30 @@ fn notes(out: &mut Vec<String>, run: &Run) {
             ));
         }
     }
-    if let Some((path, n)) = &run.complete {
+    if let Some((path, r)) = &run.complete {
         out.push(format!(
-            "  completeness: {} → {path}",
-            count(*n as u64, "data set registration")
+            "  completeness: {} → {path}: import it after the values (DHIS2 checks compulsory fields against the stored values){}",
+            count(r.len() as u64, "data set registration"),
+            if run.config.complete.as_ref().is_some_and(|c| c.date.is_some()) {
+                ""
+            } else {
+                "; without --complete-date the import time becomes the completion date, which timeliness is measured by"
+            }
         ));
+        let lacking: Vec<_> = r.iter().filter(|r| !r.missing.is_empty()).collect();
+        if !lacking.is_empty() {
+            let skipped = lacking.iter().filter(|r| r.skipped).count();
+            let first = lacking[0];
+            out.push(format!(
+                "  {} lack compulsory values among those written ({} skipped by DHIS2: compulsoryFieldsCompleteOnly; the rest registered with a conflict unless the HMIS already holds them), first: {} {} {} missing {} (the summary lists them)",
+                count(lacking.len() as u64, "registration"),
+                skipped,
+                first.data_set.id,
+                first.period,
+                first.org_unit,
+                first.missing.join(", ")
+            ));
+        }
     }
     if run.split() {
         let homeless: u64 = run

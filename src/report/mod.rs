@@ -58,7 +58,7 @@ pub struct Run<'a> {
     /// The output files, once in place.
     pub files: Vec<OutputFile>,
     /// The completeness payload written, and its registrations.
-    pub complete: Option<(String, usize)>,
+    pub complete: Option<(String, Vec<crate::policy::completeness::Registration>)>,
     pub exit_code: ExitCode,
     /// Why the run stopped without output (a failing policy, ids that cannot be written).
     pub failure: Option<String>,

@@ -30,8 +30,14 @@ pub fn build(run: &Run) -> Value {
         "outputs": files(run),
         "deletions": run.entries.deletions.len(),
         "deletedValues": deletions,
-        "completeness": run.complete.as_ref().map(|(path, n)| json!({
-            "path": path, "registrations": n,
+        "completeness": run.complete.as_ref().map(|(path, r)| json!({
+            "path": path, "registrations": r.len(),
+            "date": config.complete.as_ref().and_then(|c| c.date.as_deref()),
+            "lackingCompulsory": r.iter().filter(|r| !r.missing.is_empty()).map(|r| json!({
+                "dataSet": r.data_set.id, "period": r.period, "orgUnit": r.org_unit,
+                "attributeOptionCombo": r.attribute_option_combo, "missing": r.missing,
+                "skipped": r.skipped,
+            })).collect::<Vec<_>>(),
             "minValues": config.complete.as_ref().map_or(1, |c| c.min),
         })),
         "dryRun": config.dry_run,

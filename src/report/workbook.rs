@@ -171,8 +171,16 @@ fn summary_outputs(s: &mut Rows, run: &Run) {
         "deletions (outside the reconciliation)",
         run.entries.deletions.len() as u64,
     );
-    if let Some((path, n)) = &run.complete {
-        kv(s, "completeness", format!("{n} registrations in {path}"));
+    if let Some((path, r)) = &run.complete {
+        kv(
+            s,
+            "completeness",
+            format!("{} registrations in {path}", r.len()),
+        );
+        let lacking = r.iter().filter(|r| !r.missing.is_empty()).count();
+        if lacking > 0 {
+            kv(s, "  lacking compulsory values", lacking as u64);
+        }
     }
     kv(s, "exit code", u64::from(run.exit_code.code()));
 }

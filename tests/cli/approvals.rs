@@ -297,3 +297,127 @@ fn the_import_instructions_say_what_the_strategy_does_on_the_target_version() {
         );
     }
 }
+
+/// HMIS metadata with two Monthly data sets of data elements A and B, both compulsory (A with
+/// the default combo, B whatever its combo); DS_SKIP has compulsoryFieldsCompleteOnly.
+fn compulsory_metadata() -> String {
+    let de = |c: &str| {
+        serde_json::json!({"id": format!("De{c:0>9}"), "code": c, "name": c,
+        "valueType": "INTEGER", "categoryCombo": {"id": "bjDvmb4bfuf"}})
+    };
+    let ds = |code: &str, only: bool| {
+        serde_json::json!({
+            "id": format!("Ds{code:0>9}"), "code": code, "name": code, "periodType": "Monthly",
+            "categoryCombo": {"id": "bjDvmb4bfuf"}, "expiryDays": 0, "openFuturePeriods": 12,
+            "compulsoryFieldsCompleteOnly": only,
+            "compulsoryDataElementOperands": [
+                {"dataElement": {"id": format!("De{:0>9}", format!("{code}A"))},
+                 "categoryOptionCombo": {"id": "HllvX50cXC0"}},
+                {"dataElement": {"id": format!("De{:0>9}", format!("{code}B"))}}],
+            "dataSetElements": [
+                {"dataElement": {"id": format!("De{:0>9}", format!("{code}A"))}},
+                {"dataElement": {"id": format!("De{:0>9}", format!("{code}B"))}}],
+        })
+    };
+    let elements: Vec<Value> = ["SKIPA", "SKIPB", "KEEPA", "KEEPB"].map(de).to_vec();
+    serde_json::json!({
+        "system": {"version": "2.43.1"},
+        "categoryCombos": [{"id": "bjDvmb4bfuf", "name": "default"}],
+        "categoryOptionCombos": [{"id": "HllvX50cXC0", "name": "default", "code": "default",
+            "categoryCombo": {"id": "bjDvmb4bfuf"}}],
+        "dataElements": elements,
+        "dataSets": [ds("SKIP", true), ds("KEEP", false)],
+    })
+    .to_string()
+}
+
+#[test]
+fn registrations_lacking_compulsory_values_are_reported_and_dated() {
+    let dir = Workdir::new();
+    dir.write("agg.json", &compulsory_metadata());
+    let value = |de: &str, ou: &str| {
+        format!(r#"{{"dataElement":"{de}","period":"202401","orgUnit":"{ou}","value":"1"}}"#)
+    };
+    let values = [
+        value("SKIPA", "OuComplete1"),
+        value("SKIPB", "OuComplete1"),
+        value("SKIPA", "OuLacking01"),
+        value("KEEPB", "OuLacking01"),
+    ];
+    dir.write(
+        "in.json",
+        &format!(r#"{{"dataValues":[{}]}}"#, values.join(",")),
+    );
+    let f = |name: &str| s(&dir.file(name)).to_string();
+    let (code, summary, stderr) = dir.convert(&[
+        &f("in.json"),
+        "-o",
+        &f("out.json"),
+        "--target-metadata",
+        &f("agg.json"),
+        "--as-of",
+        "2024-02-10",
+        "--complete",
+        &f("complete.json"),
+        "--complete-date",
+        "2024-02-05",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let c = &summary["completeness"];
+    assert_eq!(c["registrations"], 3, "{c}");
+    assert_eq!(c["date"], "2024-02-05");
+    let lacking = c["lackingCompulsory"].as_array().unwrap();
+    let row = |ds: &str| {
+        lacking
+            .iter()
+            .find(|r| r["dataSet"] == ds)
+            .unwrap_or_else(|| panic!("{ds}: {c}"))
+    };
+    // SKIP at OuLacking01 lacks B (any combo): DHIS2 skips it (compulsoryFieldsCompleteOnly).
+    assert_eq!(row("SKIP")["missing"], serde_json::json!(["De0000SKIPB"]));
+    assert_eq!(row("SKIP")["skipped"], true);
+    // KEEP lacks A with the default combo: registered with a conflict.
+    assert_eq!(
+        row("KEEP")["missing"],
+        serde_json::json!(["De0000KEEPA.HllvX50cXC0"])
+    );
+    assert_eq!(row("KEEP")["skipped"], false);
+    assert_eq!(lacking.len(), 2, "OuComplete1 has both: {c}");
+    assert!(
+        stderr.contains("import it after the values")
+            && stderr.contains("2 registrations lack compulsory values"),
+        "{stderr}"
+    );
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.file("complete.json")).unwrap()).unwrap();
+    let regs = doc["completeDataSetRegistrations"].as_array().unwrap();
+    assert!(regs.iter().all(|r| r["date"] == "2024-02-05"), "{doc}");
+    // Without --complete-date the console says what the import time means.
+    let (_, _, stderr) = dir.convert(&[
+        &f("in.json"),
+        "-o",
+        &f("out2.json"),
+        "--target-metadata",
+        &f("agg.json"),
+        "--as-of",
+        "2024-02-10",
+        "--complete",
+        &f("complete2.json"),
+    ]);
+    assert!(
+        stderr.contains("without --complete-date the import time becomes the completion date"),
+        "{stderr}"
+    );
+    let (code, stderr) = dir.run(&[
+        "convert",
+        "in.json",
+        "-o",
+        "out3.json",
+        "--complete",
+        "c3.json",
+        "--complete-date",
+        "5 Feb",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--complete-date `5 Feb`"), "{stderr}");
+}

@@ -57,8 +57,9 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
                 output::write_outputs(&config, entries, &schemes, prepared, mapping, &mut staging)?;
             let complete = match &config.complete {
                 Some(c) => {
-                    let n = output::write_complete(&c.path, &converted, c.min, &mut staging)?;
-                    Some((c.path.clone(), n))
+                    let meta = loaded.metadata.as_ref();
+                    let r = output::write_complete(c, &converted, meta, &mut staging)?;
+                    Some((c.path.clone(), r))
                 }
                 None => None,
             };

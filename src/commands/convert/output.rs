@@ -267,12 +267,20 @@ fn file_stem(id: &str) -> String {
     stem
 }
 
-/// Stages the completeDataSetRegistrations payload; returns how many registrations it holds.
-pub fn write_complete(path: &str, c: &Converted, min: u64, staging: &mut Staging) -> Result<usize> {
-    let registrations = completeness::registrations(c, min);
-    let text = serde_json::to_string_pretty(&completeness::payload(&registrations))? + "\n";
-    staging.bytes(path, text.as_bytes()).context("--complete")?;
-    Ok(registrations.len())
+/// Stages the completeDataSetRegistrations payload; returns its registrations.
+pub fn write_complete(
+    complete: &crate::config::Complete,
+    c: &Converted,
+    meta: Option<&crate::metadata::Metadata>,
+    staging: &mut Staging,
+) -> Result<Vec<completeness::Registration>> {
+    let registrations = completeness::registrations(c, complete.min, meta);
+    let payload = completeness::payload(&registrations, complete.date.as_deref());
+    let text = serde_json::to_string_pretty(&payload)? + "\n";
+    staging
+        .bytes(&complete.path, text.as_bytes())
+        .context("--complete")?;
+    Ok(registrations)
 }
 
 #[cfg(test)]
