@@ -85,6 +85,8 @@ pub struct ConvertConfig {
     pub as_of_seconds: Option<u32>,
     pub as_of_text: Option<String>,
     pub previous: Vec<String>,
+    /// `--current` with `--remove-stale`: the HMIS's export, read after `previous`.
+    pub current: Vec<String>,
     pub complete: Option<Complete>,
     pub quiet: bool,
     pub progress: bool,
@@ -158,6 +160,7 @@ impl ConvertConfig {
             as_of_seconds,
             as_of_text: args.as_of.clone(),
             previous: args.previous.clone(),
+            current: args.current.clone(),
             complete: args.complete.clone().map(|path| Complete {
                 path,
                 min: args.complete_min,
@@ -186,6 +189,12 @@ impl ConvertConfig {
             *earlier = write::folder::earlier_files(path)?;
         }
         Ok(config)
+    }
+
+    /// The files whose values may be written as deletions: `--previous`, then `--current`
+    /// (which `--remove-stale` requires). A deletion's `input` indexes this list.
+    pub fn earlier(&self) -> Vec<String> {
+        self.previous.iter().chain(&self.current).cloned().collect()
     }
 
     /// The scheme the mapping's targets are read in: `--target-scheme`, else codes.
@@ -267,6 +276,7 @@ impl ConvertConfig {
             out.push(("--lock-exceptions", m.as_str()));
         }
         out.extend(self.previous.iter().map(|p| ("--previous", p.as_str())));
+        out.extend(self.current.iter().map(|p| ("--current", p.as_str())));
         out
     }
 }

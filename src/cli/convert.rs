@@ -191,6 +191,17 @@ pub struct ConvertArgs {
     #[arg(long, value_name = "FILE", num_args = 1..)]
     pub previous: Vec<String>,
 
+    /// The HMIS's own export of the scope (/api/dataValueSets, in the id schemes of this run's
+    /// output), for --remove-stale.
+    #[arg(long, value_name = "HMIS.json", num_args = 1.., requires = "remove_stale")]
+    pub current: Vec<String>,
+
+    /// With --current: a value the HMIS holds for a target this run maps, in a period of this
+    /// run's scope, that this run does not write, is written as a deletion (stale values of
+    /// disaggregated items included). It also deletes values typed into the HMIS by hand.
+    #[arg(long, requires = "current")]
+    pub remove_stale: bool,
+
     /// Write one file per target data set into the folder given by -o, each with dataSet in
     /// its payload.
     #[arg(long, value_enum, value_name = "WHAT")]

@@ -46,6 +46,9 @@ pub struct Context<'a, 'm> {
     pub targets: Option<&'a mut Targets<'m>>,
     /// The scheme of the mapping's data sets.
     pub target_scheme: IdScheme,
+    /// The earlier values from this index on are the HMIS's own (`--current`,
+    /// `--remove-stale`): only those of org units this run writes to are deleted.
+    pub hmis_from: usize,
 }
 
 /// The deletions, in the order the earlier values were read.
@@ -53,8 +56,17 @@ pub fn find(c: &Converted, mut ctx: Context, previous: &[PreviousValue]) -> Vec<
     let targets = targets(c, ctx.mapping);
     let mut seen: FxHashSet<KeyText> = FxHashSet::default();
     let mut out = Vec::new();
+    // The org units this run writes to: the HMIS's values elsewhere are not its to delete.
+    let covered: FxHashSet<&str> = if previous.iter().any(|v| v.input as usize >= ctx.hmis_from) {
+        c.values().map(|(_, s)| c.text(s.key.org_unit)).collect()
+    } else {
+        FxHashSet::default()
+    };
     for v in previous {
         if v.value.is_empty() || !in_scope(c, &ctx.scope, &v.key.period) {
+            continue;
+        }
+        if v.input as usize >= ctx.hmis_from && !covered.contains(v.key.org_unit.as_str()) {
             continue;
         }
         let Ok(period) = crate::period::parse_in(ctx.scope.calendar, &v.key.period) else {

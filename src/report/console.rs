@@ -169,10 +169,21 @@ fn notes(out: &mut Vec<String>, run: &Run) {
         ));
     }
     if !run.entries.deletions.is_empty() {
+        let stale = run
+            .entries
+            .deletions
+            .iter()
+            .filter(|d| d.previous.input as usize >= run.config.previous.len())
+            .count();
         out.push(format!(
             "  deletions  {:>9}  (values of --previous outputs that are gone at the source, written with deleted=true)",
-            run.entries.deletions.len()
+            run.entries.deletions.len() - stale
         ));
+        if stale > 0 {
+            out.push(format!(
+                "  stale      {stale:>9}  (values the HMIS holds (--current) for mapped targets in scope that this transfer does not carry, written with deleted=true: --remove-stale also deletes values typed in by hand there)"
+            ));
+        }
     }
     for w in &run.facts.warnings {
         out.push(format!("  warning: {w}"));

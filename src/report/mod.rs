@@ -132,11 +132,16 @@ impl Run<'_> {
                 data_set: c.data_set(s.data_set).map(|d| d.id),
                 source: "input",
             });
-        let previous = self.entries.deletions.iter().map(|d| DeletionRow {
+        let from_previous = self.config.previous.len();
+        let previous = self.entries.deletions.iter().map(move |d| DeletionRow {
             key: d.previous.key.clone(),
             value: d.previous.value.clone(),
             data_set: d.data_set.as_ref().map(|d| d.id.clone()),
-            source: "previous",
+            source: if (d.previous.input as usize) < from_previous {
+                "previous"
+            } else {
+                "stale in the HMIS (--remove-stale)"
+            },
         });
         read.chain(previous).collect()
     }

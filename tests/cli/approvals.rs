@@ -421,3 +421,95 @@ fn registrations_lacking_compulsory_values_are_reported_and_dated() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--complete-date `5 Feb`"), "{stderr}");
 }
+
+#[test]
+fn remove_stale_deletes_what_the_hmis_holds_for_mapped_targets_in_scope_and_nothing_else() {
+    let dir = Workdir::new();
+    dir.write(
+        "m.csv",
+        "programIndicator,dataElement,categoryOptionCombo\nPiAAAAAAAAA,DE_X,F\nPiBBBBBBBBB,DE_X,M\nPiCCCCCCCCC,DE_Y,\n",
+    );
+    let v = |de: &str, pe: &str, ou: &str, coc: &str, value: &str| {
+        let coc = if coc.is_empty() {
+            String::new()
+        } else {
+            format!(r#","categoryOptionCombo":"{coc}""#)
+        };
+        format!(
+            r#"{{"dataElement":"{de}","period":"{pe}","orgUnit":"{ou}"{coc},"value":"{value}"}}"#
+        )
+    };
+    let export = [
+        v("PiAAAAAAAAA", "202401", "OuCovered01", "", "5"),
+        v("PiCCCCCCCCC", "202401", "OuCovered01", "", "2"),
+    ];
+    dir.write(
+        "in.json",
+        &format!(r#"{{"dataValues":[{}]}}"#, export.join(",")),
+    );
+    // The HMIS's /api/dataValueSets export, as it writes values (storedBy, lastUpdated, …).
+    let hmis: Vec<String> = [
+        v("DE_X", "202401", "OuCovered01", "F", "4"), // written again: kept
+        v("DE_X", "202401", "OuCovered01", "M", "3"), // stale, a disaggregated item: deleted
+        v("DE_Z", "202401", "OuCovered01", "", "9"),  // not a mapped target: kept
+        v("DE_X", "202401", "OuElsewhere", "M", "1"), // an org unit this run does not write to
+        v("DE_X", "202312", "OuCovered01", "M", "1"), // outside --periods
+    ]
+    .into_iter()
+    .map(|x| {
+        x.replacen(
+            '}',
+            r#","storedBy":"clerk","lastUpdated":"2024-02-03T10:00:00.000","followup":false}"#,
+            1,
+        )
+    })
+    .collect();
+    dir.write(
+        "hmis.json",
+        &format!(r#"{{"dataValues":[{}]}}"#, hmis.join(",")),
+    );
+    let f = |name: &str| s(&dir.file(name)).to_string();
+    let (code, summary, stderr) = dir.convert(&[
+        &f("in.json"),
+        "-m",
+        &f("m.csv"),
+        "-o",
+        &f("out.json"),
+        "--periods",
+        "202401..202401",
+        "--current",
+        &f("hmis.json"),
+        "--remove-stale",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let deleted: Vec<String> = json_values(&dir.file("out.json"))
+        .iter()
+        .filter(|v| v["deleted"] == true)
+        .map(|v| {
+            format!(
+                "{} {} {} {}",
+                v["dataElement"], v["categoryOptionCombo"], v["orgUnit"], v["period"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        deleted,
+        [r#""DE_X" "M" "OuCovered01" "202401""#],
+        "{stderr}"
+    );
+    assert_eq!(
+        summary["deletedValues"][0]["source"],
+        "stale in the HMIS (--remove-stale)"
+    );
+    assert!(
+        stderr.contains("stale") && stderr.contains("typed in by hand"),
+        "{stderr}"
+    );
+    // --current alone, or --remove-stale alone, is refused.
+    for args in [vec!["--current", "hmis.json"], vec!["--remove-stale"]] {
+        let mut all = vec!["convert", "in.json", "-m", "m.csv", "-o", "o.json"];
+        all.extend(args);
+        let (code, stderr) = dir.run(&all);
+        assert_eq!(code, 2, "{stderr}");
+    }
+}

@@ -55,6 +55,20 @@ fn jobs(dir: &Workdir) -> Vec<Job> {
             console: false,
         },
         Job {
+            args: vec![
+                "convert",
+                "in.json",
+                "-m",
+                "m.csv",
+                "--current",
+                "hmis.json",
+                "--remove-stale",
+            ],
+            reads: vec!["in.json", "m.csv", "hmis.json"],
+            outputs: vec![("-o", "out.json"), ("--summary", "s.json")],
+            console: false,
+        },
+        Job {
             args: vec!["compare", "transfer.json", "--with", "hmis.json"],
             reads: vec!["transfer.json", "hmis.json"],
             outputs: vec![

@@ -226,11 +226,11 @@ impl Sink for Previous {
 
 /// Reads the `--previous` outputs, which must use this run's id schemes.
 pub fn read_previous(config: &ConvertConfig, schemes: &Schemes) -> Result<Vec<PreviousValue>> {
-    if config.previous.is_empty() {
+    let earlier = config.earlier();
+    if earlier.is_empty() {
         return Ok(Vec::new());
     }
-    let (previous, infos) =
-        read::read_inputs(&config.previous, None, false, None, Previous::default)?;
+    let (previous, infos) = read::read_inputs(&earlier, None, false, None, Previous::default)?;
     for info in &infos {
         let h = &info.header;
         for (what, declared, ours) in [

@@ -259,6 +259,7 @@ fn find_deletions(
         scope: scope(config),
         targets,
         target_scheme: config.target_scheme().into(),
+        hmis_from: config.previous.len(),
     };
     deletions::find(converted, ctx, previous)
 }

@@ -50,9 +50,10 @@ pub fn write_outputs(
         Vec::new()
     };
     let names = file_names(config, &groups)?;
+    let deletable = config.earlier();
     let sources = trace::Sources {
         inputs: &config.inputs,
-        previous: &config.previous,
+        previous: &deletable,
     };
     let trace_path = config.trace.as_deref().unwrap_or("");
     let cannot_trace = || format!("--trace {trace_path}: cannot write");
