@@ -188,8 +188,13 @@ pub(crate) fn entry_verdicts(
     args.extend_from_slice(extra);
     let (code, summary, stderr) = dir.convert(&args);
     assert!(code < 2, "{stderr}");
+    verdicts_of(&summary, rows.len())
+}
+
+/// Per value 1..=n of a run's summary: `written`, or `reason: detail`.
+pub(crate) fn verdicts_of(summary: &Value, n: usize) -> Vec<String> {
     let left_out = summary["leftOutValues"].as_array().unwrap();
-    (1..=rows.len() as u64)
+    (1..=n as u64)
         .map(|record| {
             left_out
                 .iter()
