@@ -1,7 +1,7 @@
 //! Integration tests: drive the real `pi2de` binary on real files in temporary folders. One
 //! test binary, one module per theme; [`workdir`] holds the helpers they share.
 
-mod approvals;
+mod hmis_side;
 mod auditors;
 mod broken;
 mod calendars;

@@ -1,8 +1,10 @@
-//! The HMIS's approvals and lock exceptions (`--approvals`, `--lock-exceptions`), in the shapes
-//! DHIS2 writes them: `ApprovalStatusDto` (dhis2-core 2.43
+//! The HMIS side (issue 20): approvals and lock exceptions (`--approvals`, `--lock-exceptions`)
+//! in the shapes DHIS2 writes them — `ApprovalStatusDto` (dhis2-core 2.43
 //! `dhis-web-api/.../webdomain/approval/ApprovalStatusDto.java`, the list
 //! `GET /api/dataApprovals/approvals` returns) and `LockException` (`GET /api/lockExceptions`,
-//! period written by `JacksonExtendedPeriodSerializer` as `{"id": …}`).
+//! period written by `JacksonExtendedPeriodSerializer` as `{"id": …}`); fractional expiry days
+//! per version; the import strategy per version; compulsory operands of `--complete`; stale
+//! values removed against the HMIS's own export (`--current --remove-stale`).
 
 use super::target::{entry_verdicts, reason};
 use super::*;
