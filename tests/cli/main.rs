@@ -1,7 +1,6 @@
 //! Integration tests: drive the real `pi2de` binary on real files in temporary folders. One
 //! test binary, one module per theme; [`workdir`] holds the helpers they share.
 
-mod hmis_side;
 mod auditors;
 mod broken;
 mod calendars;
@@ -12,6 +11,7 @@ mod exports;
 mod faults;
 mod first_hour;
 mod fixtures;
+mod hmis_side;
 mod hostile;
 mod identical;
 mod inputs;
