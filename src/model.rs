@@ -19,8 +19,38 @@ pub struct DataValue<'a> {
     pub value: Option<&'a str>,
     /// Marked `deleted=true`: a deletion of the value at this key, not a value.
     pub deleted: bool,
+    /// What the HMIS's own export says of the value besides it (`--current`, `compare`).
+    pub audit: Audit<'a>,
     /// Where the value was read: record number (1-based) and, where known, the line.
     pub place: Place,
+}
+
+/// The fields of a stored value that an HMIS export carries and analytics does not: the
+/// comment and follow-up flag (which every import overwrites), who stored it, when.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Audit<'a> {
+    pub comment: Option<&'a str>,
+    /// As written: `true`, `false`.
+    pub followup: Option<&'a str>,
+    pub stored_by: Option<&'a str>,
+    pub last_updated: Option<&'a str>,
+}
+
+impl<'a> Audit<'a> {
+    /// The fields in a fixed order (comment, followup, storedBy, lastUpdated).
+    pub fn fields(&self) -> [Option<&'a str>; 4] {
+        [self.comment, self.followup, self.stored_by, self.last_updated]
+    }
+
+    pub fn from_fields(f: [Option<&'a str>; 4]) -> Audit<'a> {
+        let [comment, followup, stored_by, last_updated] = f;
+        Audit {
+            comment,
+            followup,
+            stored_by,
+            last_updated,
+        }
+    }
 }
 
 impl DataValue<'_> {

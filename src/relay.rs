@@ -20,6 +20,7 @@ struct Packed {
     fields: [(u32, u32); 5],
     value: Option<(u32, u32)>,
     deleted: bool,
+    audit: [Option<(u32, u32)>; 4],
     place: Place,
 }
 
@@ -82,7 +83,10 @@ impl Sink for Sender {
             v.category_option_combo,
             v.attribute_option_combo,
         ];
-        let size = texts.iter().map(|t| t.len()).sum::<usize>() + v.value.map_or(0, str::len);
+        let audit = v.audit.fields();
+        let size = texts.iter().map(|t| t.len()).sum::<usize>()
+            + v.value.map_or(0, str::len)
+            + audit.iter().flatten().map(|t| t.len()).sum::<usize>();
         if self.batch.text.len() + size > u32::MAX as usize {
             self.flush()?;
             ensure!(
@@ -94,10 +98,12 @@ impl Sink for Sender {
         let [de, pe, ou, coc, aoc] = texts.map(|t| self.push(t));
         let fields = [de?, pe?, ou?, coc?, aoc?];
         let value = v.value.map(|s| self.push(s)).transpose()?;
+        let [a, b, c, d] = audit.map(|t| t.map(|s| self.push(s)).transpose());
         self.batch.values.push(Packed {
             fields,
             value,
             deleted: v.deleted,
+            audit: [a?, b?, c?, d?],
             place: v.place,
         });
         if self.batch.values.len() >= BATCH {
@@ -125,6 +131,7 @@ fn receive<S: Sink>(rx: Receiver<Message>, mut make: impl FnMut() -> S) -> Resul
                         attribute_option_combo: text(p.fields[4]),
                         value: p.value.map(text),
                         deleted: p.deleted,
+                        audit: crate::model::Audit::from_fields(p.audit.map(|t| t.map(text))),
                         place: p.place,
                     })?;
                 }

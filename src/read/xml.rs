@@ -91,7 +91,7 @@ fn emit(
         ..Default::default()
     };
     // Only the attributes pi2de reads are decoded; names are matched in place.
-    let mut fields: [Option<Cow<str>>; 7] = Default::default();
+    let mut fields: [Option<Cow<str>>; 11] = Default::default();
     for attr in e.attributes() {
         let attr =
             attr.map_err(|err| at(path, position, &format!("invalid XML attribute: {err}")))?;
@@ -103,6 +103,10 @@ fn emit(
             "attributeOptionCombo" => 4,
             "value" => 5,
             "deleted" => 6,
+            "comment" => 7,
+            "followup" => 8,
+            "storedBy" => 9,
+            "lastUpdated" => 10,
             _ => continue,
         };
         let value = attr
@@ -124,6 +128,9 @@ fn emit(
     v.attribute_option_combo = f(4);
     v.value = fields[5].as_deref();
     v.deleted = fields[6].as_deref().is_some_and(is_true);
+    v.audit = crate::model::Audit::from_fields(
+        [7, 8, 9, 10].map(|i| fields[i].as_deref().filter(|s| !s.is_empty())),
+    );
     header.apply(&mut v);
     sink.data_value(v)
 }

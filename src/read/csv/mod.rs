@@ -24,6 +24,8 @@ struct Columns {
     attribute_option_combo: Option<usize>,
     value: usize,
     deleted: Option<usize>,
+    /// comment, followup, storedby, lastupdated.
+    audit: [Option<usize>; 4],
     /// The header is that of an analytics table download (`Data`, `Period`, `Organisation
     /// unit`, `Value`), which may hold names instead of ids.
     grid: bool,
@@ -39,6 +41,7 @@ const POSITIONAL: Columns = Columns {
     attribute_option_combo: Some(4),
     value: 5,
     deleted: Some(10),
+    audit: [Some(8), Some(9), Some(6), Some(7)],
     grid: false,
 };
 
@@ -51,6 +54,10 @@ enum Role {
     AttributeOptionCombo,
     Value,
     Deleted,
+    Comment,
+    Followup,
+    StoredBy,
+    LastUpdated,
 }
 
 /// The role of a header name, compared ignoring case, spaces, `_` and `-`.
@@ -63,6 +70,10 @@ fn role(name: &str) -> Option<Role> {
         "attributeoptioncombo" | "attroptcombo" | "aoc" | "ao" => Role::AttributeOptionCombo,
         "value" => Role::Value,
         "deleted" => Role::Deleted,
+        "comment" => Role::Comment,
+        "followup" => Role::Followup,
+        "storedby" => Role::StoredBy,
+        "lastupdated" => Role::LastUpdated,
         _ => return None,
     })
 }
@@ -131,6 +142,12 @@ fn header_columns<R: BufRead>(
         category_option_combo: find(Role::CategoryOptionCombo),
         attribute_option_combo: find(Role::AttributeOptionCombo),
         deleted: find(Role::Deleted),
+        audit: [
+            find(Role::Comment),
+            find(Role::Followup),
+            find(Role::StoredBy),
+            find(Role::LastUpdated),
+        ],
         grid: (0..records.len()).any(|i| normalise_name(records.field(i)) == "data"),
     };
     if !missing.is_empty() {
@@ -279,6 +296,9 @@ pub fn read(reader: &mut dyn BufRead, path: &str, sink: &mut dyn Sink) -> Result
             attribute_option_combo: opt(c.attribute_option_combo),
             value: (!value.is_empty()).then_some(value),
             deleted: c.deleted.is_some_and(|i| is_true(records.field(i))),
+            audit: crate::model::Audit::from_fields(
+                c.audit.map(|i| i.map(id).filter(|s| !s.is_empty())),
+            ),
             place: Place {
                 record: values,
                 line: Some(line),
@@ -303,6 +323,7 @@ mod tests {
         assert_eq!(role("Organisation unit"), Some(Role::OrgUnit));
         assert_eq!(role("CATOPTCOMBO"), Some(Role::CategoryOptionCombo));
         assert_eq!(role("attroptcombo"), Some(Role::AttributeOptionCombo));
-        assert_eq!(role("stored_by"), None);
+        assert_eq!(role("stored_by"), Some(Role::StoredBy));
+        assert_eq!(role("created"), None);
     }
 }

@@ -15,6 +15,8 @@ pub(super) struct Fields<'a> {
     pub(super) attribute_option_combo: Option<Cow<'a, str>>,
     pub(super) value: Option<Cow<'a, str>>,
     pub(super) deleted: Option<Cow<'a, str>>,
+    /// comment, followup, storedBy, lastUpdated.
+    pub(super) audit: [Option<Cow<'a, str>>; 4],
 }
 
 pub(super) fn skip_ws(s: &[u8], mut i: usize) -> usize {
@@ -54,7 +56,7 @@ pub(super) fn plain_string(s: &[u8], i: usize) -> Result<(&str, usize), Flat> {
 pub(super) fn flat_object(s: &[u8]) -> Result<(Fields<'_>, usize), Flat> {
     let at = |i: usize| s.get(i).copied().ok_or(Flat::Short);
     let mut f = Fields::default();
-    let mut seen = 0u8;
+    let mut seen = 0u16;
     let mut i = skip_ws(s, 0);
     if at(i)? != b'{' {
         return Err(Flat::Other);
@@ -111,6 +113,10 @@ pub(super) fn flat_object(s: &[u8]) -> Result<(Fields<'_>, usize), Flat> {
             (20, b'a') if key == "attributeOptionCombo" => (16, &mut f.attribute_option_combo),
             (5, b'v') if key == "value" => (32, &mut f.value),
             (7, b'd') if key == "deleted" => (64, &mut f.deleted),
+            (7, b'c') if key == "comment" => (128, &mut f.audit[0]),
+            (8, b'f') if key == "followup" => (256, &mut f.audit[1]),
+            (8, b's') if key == "storedBy" => (512, &mut f.audit[2]),
+            (11, b'l') if key == "lastUpdated" => (1024, &mut f.audit[3]),
             _ => (0, &mut None),
         };
         // A field named twice: the serde path refuses the object, naming the field and place.

@@ -41,6 +41,14 @@ struct JsonDataValue {
     value: Option<String>,
     #[serde(deserialize_with = "text")]
     deleted: Option<String>,
+    #[serde(deserialize_with = "text")]
+    comment: Option<String>,
+    #[serde(deserialize_with = "text")]
+    followup: Option<String>,
+    #[serde(deserialize_with = "text")]
+    stored_by: Option<String>,
+    #[serde(deserialize_with = "text")]
+    last_updated: Option<String>,
 }
 
 /// A JSON string, number or boolean as text; `null` as `None`. A number is its text in the
@@ -107,6 +115,9 @@ impl Ctx<'_> {
             attribute_option_combo: s(&f.attribute_option_combo),
             value: f.value.as_deref(),
             deleted: f.deleted.as_deref().is_some_and(is_true),
+            audit: crate::model::Audit::from_fields(
+                [0, 1, 2, 3].map(|i| f.audit[i].as_deref().filter(|s| !s.is_empty())),
+            ),
             place: Place {
                 record: self.values,
                 line: None,
@@ -300,6 +311,13 @@ fn read_values(sc: &mut Scanner, ctx: &mut Ctx) -> Result<()> {
                 attribute_option_combo: parsed.attribute_option_combo.map(Cow::Owned),
                 value: parsed.value.map(Cow::Owned),
                 deleted: parsed.deleted.map(Cow::Owned),
+                audit: [
+                    parsed.comment,
+                    parsed.followup,
+                    parsed.stored_by,
+                    parsed.last_updated,
+                ]
+                .map(|x| x.map(Cow::Owned)),
             };
             ctx.emit(&fields)?;
         }
