@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::ids::DEFAULT_COMBO_UID;
 use crate::model::DataValue;
 use crate::read::Sink;
 use crate::value::canonical_number;
@@ -62,14 +61,7 @@ pub struct Change {
 
 /// A key with a combo written as DHIS2 may write the default one.
 fn key(v: &DataValue) -> Key {
-    let combo = |c: &str| {
-        let c = c.trim();
-        if c.is_empty() || c == "default" || c == DEFAULT_COMBO_UID {
-            String::new()
-        } else {
-            c.to_string()
-        }
-    };
+    let combo = |c: &str| crate::ids::combo_as_written(c).to_string();
     Key {
         data_element: v.data_element.trim().to_string(),
         period: v.period.trim().to_string(),
@@ -245,6 +237,7 @@ pub fn number(s: Option<&String>) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::DEFAULT_COMBO_UID;
 
     #[test]
     fn values_compare_as_numbers_when_both_are() {

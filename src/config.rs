@@ -85,8 +85,14 @@ pub struct ConvertConfig {
     pub as_of_seconds: Option<u32>,
     pub as_of_text: Option<String>,
     pub previous: Vec<String>,
-    /// `--current` with `--remove-stale`: the HMIS's export, read after `previous`.
+    /// `--current`: the HMIS's export, read after `previous`.
     pub current: Vec<String>,
+    /// `--remove-stale`: the HMIS's values this run does not write are deleted.
+    pub remove_stale: bool,
+    /// `--keep-hmis-comments`.
+    pub keep_hmis_comments: bool,
+    /// `--integration-user`.
+    pub integration_user: Option<String>,
     pub complete: Option<Complete>,
     pub quiet: bool,
     pub progress: bool,
@@ -161,6 +167,9 @@ impl ConvertConfig {
             as_of_text: args.as_of.clone(),
             previous: args.previous.clone(),
             current: args.current.clone(),
+            remove_stale: args.remove_stale,
+            keep_hmis_comments: args.keep_hmis_comments,
+            integration_user: args.integration_user.clone(),
             complete: args.complete.clone().map(|path| Complete {
                 path,
                 min: args.complete_min,
@@ -191,8 +200,8 @@ impl ConvertConfig {
         Ok(config)
     }
 
-    /// The files whose values may be written as deletions: `--previous`, then `--current`
-    /// (which `--remove-stale` requires). A deletion's `input` indexes this list.
+    /// The earlier files read: `--previous`, then `--current`. A deletion's `input` indexes
+    /// this list (a `--current` value becomes one only with `--remove-stale`).
     pub fn earlier(&self) -> Vec<String> {
         self.previous.iter().chain(&self.current).cloned().collect()
     }

@@ -128,6 +128,7 @@ fn writers_on<'a>(text: &'a str) {
             attribute_option_combo: field(r, 4),
             value: field(r, 5),
             comment: r.get(6).copied(),
+            followup: r.get(7).is_some_and(|f| f.starts_with('t')),
             deleted: false,
         })
         .collect();

@@ -45,6 +45,20 @@ pub struct KeyText {
 }
 
 impl KeyText {
+    /// The key with its default combos written blank, as pi2de writes them.
+    pub fn with_blank_defaults(mut self) -> KeyText {
+        for c in [
+            &mut self.category_option_combo,
+            &mut self.attribute_option_combo,
+        ] {
+            let blank = combo_as_written(c).is_empty();
+            if blank {
+                c.clear();
+            }
+        }
+        self
+    }
+
     /// The ids in the order of DHIS2's CSV columns.
     pub fn fields(&self) -> [&str; 5] {
         [
@@ -93,6 +107,17 @@ pub struct Source {
 
 /// The UID DHIS2 gives its default category option combo when it creates it.
 pub const DEFAULT_COMBO_UID: &str = "HllvX50cXC0";
+
+/// A combo as an export may write the default one (blank, its code `default`, its UID): blank
+/// for the default, else the id trimmed. pi2de writes the default blank.
+pub fn combo_as_written(c: &str) -> &str {
+    let c = c.trim();
+    if c == "default" || c == DEFAULT_COMBO_UID {
+        ""
+    } else {
+        c
+    }
+}
 
 /// The UID DHIS2 gives its default category combo.
 pub const DEFAULT_CATEGORY_COMBO_UID: &str = "bjDvmb4bfuf";

@@ -39,7 +39,12 @@ pub struct Audit<'a> {
 impl<'a> Audit<'a> {
     /// The fields in a fixed order (comment, followup, storedBy, lastUpdated).
     pub fn fields(&self) -> [Option<&'a str>; 4] {
-        [self.comment, self.followup, self.stored_by, self.last_updated]
+        [
+            self.comment,
+            self.followup,
+            self.stored_by,
+            self.last_updated,
+        ]
     }
 
     pub fn from_fields(f: [Option<&'a str>; 4]) -> Audit<'a> {

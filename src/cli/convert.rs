@@ -192,9 +192,21 @@ pub struct ConvertArgs {
     pub previous: Vec<String>,
 
     /// The HMIS's own export of the scope (/api/dataValueSets, in the id schemes of this run's
-    /// output), for --remove-stale.
-    #[arg(long, value_name = "HMIS.json", num_args = 1.., requires = "remove_stale")]
+    /// output, with comment, followup, storedBy, lastUpdated): values written whose HMIS
+    /// comment or follow-up flag the import would overwrite are reported; see also
+    /// --remove-stale, --keep-hmis-comments, --integration-user.
+    #[arg(long, value_name = "HMIS.json", num_args = 1..)]
     pub current: Vec<String>,
+
+    /// With --current: write the HMIS's comment and follow-up flag on the values written, so
+    /// that the import keeps them (it overwrites both).
+    #[arg(long, requires = "current")]
+    pub keep_hmis_comments: bool,
+
+    /// With --current: the user the transfers are imported as; a value last stored by anyone
+    /// else (changed in the HMIS by hand) is reported.
+    #[arg(long, value_name = "NAME", requires = "current")]
+    pub integration_user: Option<String>,
 
     /// With --current: a value the HMIS holds for a target this run maps, in a period of this
     /// run's scope, that this run does not write, is written as a deletion (stale values of

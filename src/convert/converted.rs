@@ -151,6 +151,7 @@ impl Converted {
             attribute_option_combo: self.ids.get(k.attribute_option_combo),
             value: self.store.text(slot.written().0),
             comment,
+            followup: false,
             deleted: slot.deletes(),
         }
     }

@@ -17,6 +17,8 @@ use crate::write::OutputValue;
 pub struct PreviousValue {
     pub key: KeyText,
     pub value: String,
+    /// Its comment, followup, storedBy, lastUpdated, as the file had them.
+    pub audit: [Option<String>; 4],
     /// Which `--previous` file it was read from, and where.
     pub input: u32,
     pub place: crate::model::Place,
@@ -46,9 +48,10 @@ pub struct Context<'a, 'm> {
     pub targets: Option<&'a mut Targets<'m>>,
     /// The scheme of the mapping's data sets.
     pub target_scheme: IdScheme,
-    /// The earlier values from this index on are the HMIS's own (`--current`,
-    /// `--remove-stale`): only those of org units this run writes to are deleted.
+    /// The earlier values from this index on are the HMIS's own (`--current`): deleted only
+    /// with `--remove-stale`, and only those of org units this run writes to.
     pub hmis_from: usize,
+    pub remove_stale: bool,
 }
 
 /// The deletions, in the order the earlier values were read.
@@ -66,7 +69,9 @@ pub fn find(c: &Converted, mut ctx: Context, previous: &[PreviousValue]) -> Vec<
         if v.value.is_empty() || !in_scope(c, &ctx.scope, &v.key.period) {
             continue;
         }
-        if v.input as usize >= ctx.hmis_from && !covered.contains(v.key.org_unit.as_str()) {
+        if v.input as usize >= ctx.hmis_from
+            && (!ctx.remove_stale || !covered.contains(v.key.org_unit.as_str()))
+        {
             continue;
         }
         let Ok(period) = crate::period::parse_in(ctx.scope.calendar, &v.key.period) else {

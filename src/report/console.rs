@@ -188,6 +188,23 @@ fn notes(out: &mut Vec<String>, run: &Run) {
     for w in &run.facts.warnings {
         out.push(format!("  warning: {w}"));
     }
+    if let Some(h) = &run.facts.hmis_edits
+        && !h.edits.is_empty()
+    {
+        let n = |f: fn(&crate::policy::hmis_edits::Edit) -> bool| {
+            h.edits.iter().filter(|e| f(e)).count() as u64
+        };
+        let first = &h.edits[0].key;
+        out.push(format!(
+            "  warning: the import overwrites what people did in the HMIS (--current): {} comments, {} follow-up flags, {} last stored by someone else than --integration-user; first: {} {} {}; the summary's hmisEdits lists them (--keep-hmis-comments carries comments and follow-up over)",
+            n(|e| e.wipes_comment),
+            n(|e| e.clears_followup),
+            n(|e| e.by_someone_else),
+            first.data_element,
+            first.period,
+            first.org_unit
+        ));
+    }
     if let Some(v) = &run.facts.validation {
         out.push(format!(
             "  validation rules: {} evaluated, {}{}",

@@ -44,6 +44,8 @@ pub struct Facts<'a> {
     pub metadata_sha256: Option<String>,
     /// The target's validation rules on the values written (with --target-metadata).
     pub validation: Option<Validation>,
+    /// What the import does to what people did in the HMIS (`--current`).
+    pub hmis_edits: Option<crate::policy::hmis_edits::HmisEdits>,
 }
 
 /// A finished (or failed) conversion, assembled once after the work: what it read, found and

@@ -55,6 +55,21 @@ pub fn build(run: &Run) -> Value {
             "rules": match t.version { Some(v) if !v.is_entry_pipeline() => "2.42", _ => "2.43" },
         })),
         "warnings": run.facts.warnings,
+        "hmisEdits": run.facts.hmis_edits.as_ref().map(|h| {
+            let n = |f: fn(&crate::policy::hmis_edits::Edit) -> bool| h.edits.iter().filter(|e| f(e)).count();
+            json!({
+                "commentsWiped": n(|e| e.wipes_comment),
+                "followupsCleared": n(|e| e.clears_followup),
+                "storedBySomeoneElse": n(|e| e.by_someone_else),
+                "commentsKept": h.kept.values().filter(|(c, f)| c.is_some() || *f).count(),
+                "values": h.edits.iter().take(DETAIL_CAP).map(|e| json!({
+                    "key": e.key, "comment": e.comment, "followup": e.followup,
+                    "storedBy": e.stored_by, "lastUpdated": e.last_updated,
+                    "wipesComment": e.wipes_comment, "clearsFollowup": e.clears_followup,
+                    "storedBySomeoneElse": e.by_someone_else,
+                })).collect::<Vec<_>>(),
+            })
+        }),
         "validation": run.facts.validation.as_ref().map(|v| json!({
             "evaluated": v.evaluated, "checks": v.checks, "skipped": v.skipped,
             "violationCount": v.violations.len(),

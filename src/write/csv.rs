@@ -112,14 +112,13 @@ impl DataValueWriter for Writer<'_> {
             }
             self.field(f)?;
         }
-        // storedby, lastupdated: empty; comment; followup false; deleted.
+        // storedby, lastupdated: empty; comment; followup; deleted.
         self.out.write_all(b",,,")?;
         self.field(v.comment.unwrap_or(""))?;
-        self.out.write_all(if v.deleted {
-            b",false,true\n"
-        } else {
-            b",false,false\n"
-        })?;
+        self.out
+            .write_all(if v.followup { b",true" } else { b",false" })?;
+        self.out
+            .write_all(if v.deleted { b",true\n" } else { b",false\n" })?;
         self.out.spill_if_full()
     }
 

@@ -70,6 +70,9 @@ impl DataValueWriter for Writer<'_> {
         if let Some(c) = v.comment {
             self.field("comment", c)?;
         }
+        if v.followup {
+            self.out.write_all(b",\"followup\":true")?;
+        }
         if v.deleted {
             self.out.write_all(b",\"deleted\":true")?;
         }

@@ -34,6 +34,8 @@ pub struct OutputValue<'a> {
     pub attribute_option_combo: &'a str,
     pub value: &'a str,
     pub comment: Option<&'a str>,
+    /// The follow-up flag to write (`--keep-hmis-comments`); otherwise none is written.
+    pub followup: bool,
     /// A value of an earlier output that is gone at the source: written as a deletion.
     pub deleted: bool,
 }
@@ -54,6 +56,7 @@ impl<'a> OutputValue<'a> {
             attribute_option_combo: &key.attribute_option_combo,
             value,
             comment,
+            followup: false,
             deleted,
         }
     }

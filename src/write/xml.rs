@@ -105,6 +105,9 @@ impl DataValueWriter for Writer<'_> {
         if let Some(c) = v.comment {
             self.attribute("comment", c)?;
         }
+        if v.followup {
+            self.attribute("followup", "true")?;
+        }
         if v.deleted {
             self.attribute("deleted", "true")?;
         }

@@ -507,11 +507,173 @@ fn remove_stale_deletes_what_the_hmis_holds_for_mapped_targets_in_scope_and_noth
         stderr.contains("stale") && stderr.contains("typed in by hand"),
         "{stderr}"
     );
-    // --current alone, or --remove-stale alone, is refused.
-    for args in [vec!["--current", "hmis.json"], vec!["--remove-stale"]] {
-        let mut all = vec!["convert", "in.json", "-m", "m.csv", "-o", "o.json"];
-        all.extend(args);
-        let (code, stderr) = dir.run(&all);
-        assert_eq!(code, 2, "{stderr}");
+    // --remove-stale needs --current; --current alone deletes nothing.
+    let (code, stderr) = dir.run(&[
+        "convert",
+        "in.json",
+        "-m",
+        "m.csv",
+        "-o",
+        "o.json",
+        "--remove-stale",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    let (code, _, stderr) = dir.convert(&[
+        &f("in.json"),
+        "-m",
+        &f("m.csv"),
+        "-o",
+        &f("o.json"),
+        "--periods",
+        "202401..202401",
+        "--current",
+        &f("hmis.json"),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        json_values(&dir.file("o.json"))
+            .iter()
+            .all(|v| v["deleted"] != true)
+    );
+}
+
+/// The HMIS's `/api/dataValueSets` export of three values, as JSON, CSV or XML: one commented
+/// by a data manager, one marked for follow-up, one untouched.
+fn hmis_export(format: &str) -> String {
+    let rows = [
+        ("DE_X", "F", "5", "checked by DM", "false", "admin"),
+        ("DE_X", "M", "3", "", "true", "pi2de-bot"),
+        ("DE_Y", "", "2", "", "false", "pi2de-bot"),
+    ];
+    match format {
+        "json" => {
+            let values: Vec<String> = rows
+                .iter()
+                .map(|(de, coc, v, c, f, by)| {
+                    let coc = if coc.is_empty() { "HllvX50cXC0" } else { coc };
+                    format!(r#"{{"dataElement":"{de}","period":"202401","orgUnit":"OuCovered01","categoryOptionCombo":"{coc}","attributeOptionCombo":"HllvX50cXC0","value":"{v}","storedBy":"{by}","created":"2024-02-01T09:00:00.000+0000","lastUpdated":"2024-02-03T10:00:00.000+0000","comment":"{c}","followup":{f}}}"#)
+                })
+                .collect();
+            format!(r#"{{"dataValues":[{}]}}"#, values.join(","))
+        }
+        "csv" => {
+            let mut out = String::from(
+                "dataelement,period,orgunit,categoryoptioncombo,attributeoptioncombo,value,storedby,lastupdated,comment,followup,deleted\n",
+            );
+            for (de, coc, v, c, f, by) in rows {
+                let coc = if coc.is_empty() { "HllvX50cXC0" } else { coc };
+                out.push_str(&format!("{de},202401,OuCovered01,{coc},HllvX50cXC0,{v},{by},2024-02-03T10:00:00.000+0000,\"{c}\",{f},false\n"));
+            }
+            out
+        }
+        _ => {
+            let mut out = String::from(r#"<dataValueSet xmlns="http://dhis2.org/schema/dxf/2.0">"#);
+            for (de, coc, v, c, f, by) in rows {
+                let coc = if coc.is_empty() { "HllvX50cXC0" } else { coc };
+                out.push_str(&format!(r#"<dataValue dataElement="{de}" period="202401" orgUnit="OuCovered01" categoryOptionCombo="{coc}" attributeOptionCombo="HllvX50cXC0" value="{v}" storedBy="{by}" lastUpdated="2024-02-03T10:00:00.000+0000" comment="{c}" followup="{f}"/>"#));
+            }
+            out + "</dataValueSet>"
+        }
     }
+}
+
+#[test]
+fn the_import_overwriting_hmis_comments_and_follow_up_is_reported_or_kept() {
+    let dir = Workdir::new();
+    dir.write(
+        "m.csv",
+        "programIndicator,dataElement,categoryOptionCombo\nPiAAAAAAAAA,DE_X,F\nPiBBBBBBBBB,DE_X,M\nPiCCCCCCCCC,DE_Y,\n",
+    );
+    let v = |pi: &str, value: &str| {
+        format!(
+            r#"{{"dataElement":"{pi}","period":"202401","orgUnit":"OuCovered01","value":"{value}"}}"#
+        )
+    };
+    let values = [
+        v("PiAAAAAAAAA", "6"),
+        v("PiBBBBBBBBB", "3"),
+        v("PiCCCCCCCCC", "2"),
+    ];
+    dir.write(
+        "in.json",
+        &format!(r#"{{"dataValues":[{}]}}"#, values.join(",")),
+    );
+    let f = |name: &str| s(&dir.file(name)).to_string();
+    for format in ["json", "csv", "xml"] {
+        let hmis = format!("hmis.{format}");
+        dir.write(&hmis, &hmis_export(format));
+        let run = |extra: &[&str]| {
+            let mut args = vec![
+                f("in.json"),
+                "-m".into(),
+                f("m.csv"),
+                "-o".into(),
+                f("out.json"),
+                "--current".into(),
+                f(&hmis),
+                "--integration-user".into(),
+                "pi2de-bot".into(),
+            ];
+            args.extend(extra.iter().map(|a| a.to_string()));
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            dir.convert(&args)
+        };
+        let (code, summary, stderr) = run(&[]);
+        assert_eq!(code, 0, "{format}: {stderr}");
+        let h = &summary["hmisEdits"];
+        assert_eq!(
+            (
+                &h["commentsWiped"],
+                &h["followupsCleared"],
+                &h["storedBySomeoneElse"]
+            ),
+            (
+                &serde_json::json!(1),
+                &serde_json::json!(1),
+                &serde_json::json!(1)
+            ),
+            "{format}: {h}"
+        );
+        assert_eq!(h["values"][0]["comment"], "checked by DM", "{format}: {h}");
+        assert_eq!(h["values"][0]["storedBy"], "admin", "{format}");
+        assert!(
+            stderr.contains("overwrites what people did in the HMIS"),
+            "{stderr}"
+        );
+        // Without --remove-stale nothing is deleted.
+        assert!(
+            json_values(&dir.file("out.json"))
+                .iter()
+                .all(|v| v["deleted"] != true)
+        );
+        // Kept: the output carries the HMIS's comment and follow-up flag.
+        let (code, summary, stderr) = run(&["--keep-hmis-comments"]);
+        assert_eq!(code, 0, "{format}: {stderr}");
+        let h = &summary["hmisEdits"];
+        assert_eq!(
+            (&h["commentsWiped"], &h["followupsCleared"]),
+            (&serde_json::json!(0), &serde_json::json!(0)),
+            "{format}: {h}"
+        );
+        let out = json_values(&dir.file("out.json"));
+        let of = |coc: &str| {
+            out.iter()
+                .find(|v| v["dataElement"] == "DE_X" && v["categoryOptionCombo"] == coc)
+                .unwrap()
+                .clone()
+        };
+        assert_eq!(of("F")["comment"], "checked by DM", "{format}");
+        assert_eq!(of("M")["followup"], true, "{format}");
+        assert!(of("F").get("followup").is_none(), "{format}");
+    }
+    let (code, stderr) = dir.run(&[
+        "convert",
+        "in.json",
+        "-m",
+        "m.csv",
+        "-o",
+        "o.json",
+        "--keep-hmis-comments",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
 }

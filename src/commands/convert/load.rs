@@ -214,8 +214,9 @@ impl Sink for Previous {
         // A deletion in an earlier output is not a value that can disappear.
         if !v.deleted {
             self.0.push(PreviousValue {
-                key: v.key(),
+                key: v.key().with_blank_defaults(),
                 value: v.value.unwrap_or("").into(),
+                audit: v.audit.fields().map(|f| f.map(str::to_string)),
                 input: self.1,
                 place: v.place,
             });

@@ -17,7 +17,7 @@ use crate::convert::{Converted, Converter, DuplicatePolicy, Rules, Scope};
 use crate::exit_codes::ExitCode;
 use crate::policy::deletions::{self, Deletion};
 use crate::policy::zero_fill::{self, Zero};
-use crate::policy::{Entries, validation};
+use crate::policy::{Entries, hmis_edits, validation};
 use crate::preflight::Targets;
 use crate::preflight::entry::EntryRules;
 use crate::read::{self, InputInfo};
@@ -38,6 +38,17 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
         load::output_schemes(&config, loaded.mapping.as_ref(), &inputs)?;
     verdict::settle(&mut schemes, undeclared, &converted)?;
     let previous = load::read_previous(&config, &schemes)?;
+    let edits = (!config.current.is_empty()).then(|| {
+        hmis_edits::find(
+            &converted,
+            &previous,
+            config.previous.len(),
+            config.calendar,
+            config.comment.as_deref(),
+            config.keep_hmis_comments,
+            config.integration_user.as_deref(),
+        )
+    });
     let deletions = find_deletions(&config, &loaded, &converted, &previous, targets.as_mut());
     let zeros = find_zeros(&config, &loaded, &converted, targets.as_mut());
     let entries = Entries {
@@ -45,7 +56,7 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
         zeros: &zeros,
         deletions: &deletions,
     };
-    let facts = facts(&config, &loaded, &inputs, entries);
+    let mut facts = facts(&config, &loaded, &inputs, entries);
     // The outcome, decided once: a failure writes no output, only the reports saying why.
     let failure = policy_failure(&config, &converted)
         .or_else(|| verdict::check(&config, entries, &schemes, loaded.mapping.as_ref()));
@@ -53,8 +64,15 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
     let (files, complete) = match (&failure, config.dry_run) {
         (None, false) => {
             let mapping = loaded.mapping.as_ref();
-            let files =
-                output::write_outputs(&config, entries, &schemes, prepared, mapping, &mut staging)?;
+            let kept = edits.as_ref().map(|e| &e.kept).filter(|k| !k.is_empty());
+            let files = output::write_outputs(
+                &config,
+                entries,
+                &schemes,
+                prepared,
+                (mapping, kept),
+                &mut staging,
+            )?;
             let complete = match &config.complete {
                 Some(c) => {
                     let meta = loaded.metadata.as_ref();
@@ -71,6 +89,7 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
         Some(_) => ExitCode::Error,
         None => exit_code(&converted, &inputs),
     };
+    facts.hmis_edits = edits;
     let run = Run {
         config: &config,
         facts,
@@ -115,6 +134,7 @@ fn facts<'a>(
         metadata: loaded.metadata.as_ref(),
         mapping_sha256: sha256(config.mapping.as_deref()),
         metadata_sha256: sha256(config.target_metadata.as_deref()),
+        hmis_edits: None,
         validation: loaded
             .metadata
             .as_ref()
@@ -260,6 +280,7 @@ fn find_deletions(
         targets,
         target_scheme: config.target_scheme().into(),
         hmis_from: config.previous.len(),
+        remove_stale: config.remove_stale,
     };
     deletions::find(converted, ctx, previous)
 }

@@ -34,7 +34,7 @@ pub fn write_outputs(
     e: Entries,
     schemes: &Schemes,
     mut prepared: Option<Output>,
-    mapping: Option<&Mapping>,
+    (mapping, kept): (Option<&Mapping>, Option<&Kept>),
     staging: &mut Staging,
 ) -> Result<Vec<OutputFile>> {
     let (split, max) = match config.output {
@@ -75,7 +75,15 @@ pub fn write_outputs(
         (|| {
             let mut w =
                 write::writer(config.format, output.stream(), schemes, g.data_set.as_ref())?;
-            for v in g.output_values(e, comment) {
+            for mut v in g.output_values(e, comment) {
+                // --keep-hmis-comments: the HMIS's comment and follow-up, where it has them.
+                if let Some(k) = kept
+                    && !v.deleted
+                    && let Some((c, followup)) = k.get(&key_of(&v))
+                {
+                    v.comment = c.as_deref().or(v.comment);
+                    v.followup = *followup;
+                }
                 w.value(&v)?;
             }
             w.finish()
@@ -105,6 +113,19 @@ pub fn write_outputs(
         record_folder(&config.output_name, &earlier, &files, staging)?;
     }
     Ok(files)
+}
+
+/// The HMIS's comment and follow-up by key (`--keep-hmis-comments`).
+type Kept = rustc_hash::FxHashMap<crate::ids::KeyText, (Option<String>, bool)>;
+
+fn key_of(v: &crate::write::OutputValue) -> crate::ids::KeyText {
+    crate::ids::KeyText {
+        data_element: v.data_element.to_string(),
+        period: v.period.to_string(),
+        org_unit: v.org_unit.to_string(),
+        category_option_combo: v.category_option_combo.to_string(),
+        attribute_option_combo: v.attribute_option_combo.to_string(),
+    }
 }
 
 /// Creates the output folder if need be and holds it for this run; returns the files an earlier
