@@ -1,7 +1,10 @@
 //! What a transfer will change in the HMIS: the transfer's values (pi2de outputs) against the
 //! HMIS's own `/api/dataValueSets` export, key by key. The default combos are one combo however
 //! written (blank, `default`, or the default UID `HllvX50cXC0`); numbers compare as numbers
-//! (`12` = `12.0`); HMIS values marked `deleted` are absent.
+//! (`12` = `12.0`); HMIS values marked `deleted` are absent. A key whose value is the same but
+//! whose comment or follow-up flag differs is changed too: every import overwrites both (2.43
+//! `HibernateDataEntryStore.upsertValues`; ≤ 2.42 counts a value `ignored` only when value,
+//! comment and follow-up are all equal).
 
 use std::collections::BTreeMap;
 
@@ -57,6 +60,31 @@ pub struct Change {
     pub transfer: Option<String>,
     pub hmis: Option<String>,
     pub class: Class,
+    /// What differs for a changed key: `value`, `comment`, `followup`.
+    pub what: &'static str,
+    /// What the HMIS's export says of its value: comment, follow-up, who stored it, when.
+    pub hmis_note: Note,
+}
+
+/// A stored value's comment, follow-up flag, storedBy and lastUpdated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Note {
+    pub comment: Option<String>,
+    pub followup: bool,
+    pub stored_by: Option<String>,
+    pub last_updated: Option<String>,
+}
+
+impl Note {
+    fn of(v: &DataValue) -> Note {
+        let own = |s: Option<&str>| s.filter(|s| !s.trim().is_empty()).map(str::to_string);
+        Note {
+            comment: own(v.audit.comment),
+            followup: v.audit.followup.is_some_and(crate::read::is_true),
+            stored_by: own(v.audit.stored_by),
+            last_updated: own(v.audit.last_updated),
+        }
+    }
 }
 
 /// A key with a combo written as DHIS2 may write the default one.
@@ -84,6 +112,8 @@ fn target(k: &Key) -> [&str; 3] {
 #[derive(Default)]
 pub struct Transfer {
     pub values: FxHashMap<Key, Option<String>>,
+    /// The comment and follow-up flag the transfer writes, where it writes any.
+    pub notes: FxHashMap<Key, (Option<String>, bool)>,
     /// Keys given more than once across the transfer's files.
     pub repeated: u64,
 }
@@ -92,6 +122,10 @@ impl Sink for Transfer {
     fn begin_input(&mut self, _: usize, _: &str) {}
     fn data_value(&mut self, v: DataValue<'_>) -> Result<()> {
         let value = (!v.deleted).then(|| v.value.unwrap_or("").to_string());
+        let note = Note::of(&v);
+        if note.comment.is_some() || note.followup {
+            self.notes.insert(key(&v), (note.comment, note.followup));
+        }
         if self.values.insert(key(&v), value).is_some() {
             self.repeated += 1;
         }
@@ -133,7 +167,18 @@ impl<'t> Comparison<'t> {
         }
     }
 
-    fn record(&mut self, key: Key, transfer: Option<String>, hmis: Option<String>, class: Class) {
+    fn record(&mut self, key: Key, values: (Option<String>, Option<String>), class: Class) {
+        self.record_note(key, values, class, "value", Note::default());
+    }
+
+    fn record_note(
+        &mut self,
+        key: Key,
+        (transfer, hmis): (Option<String>, Option<String>),
+        class: Class,
+        what: &'static str,
+        hmis_note: Note,
+    ) {
         *self.counts.entry(class).or_default() += 1;
         if class != Class::Unchanged {
             self.changes.push(Change {
@@ -141,6 +186,8 @@ impl<'t> Comparison<'t> {
                 transfer,
                 hmis,
                 class,
+                what,
+                hmis_note,
             });
         }
     }
@@ -152,7 +199,7 @@ impl<'t> Comparison<'t> {
     }
 
     /// Classifies one HMIS value.
-    fn hmis_value(&mut self, key: Key, value: String) {
+    fn hmis_value(&mut self, key: Key, value: String, note: Note) {
         let in_transfer = self.transfer.values.contains_key(&key);
         let covered = in_transfer
             || self.targets.contains(&target(&key))
@@ -164,16 +211,19 @@ impl<'t> Comparison<'t> {
         match self.transfer.values.get_key_value(&key) {
             Some((k, t)) => {
                 self.seen.insert(k);
-                let class = match t {
-                    None => Class::Deleted,
-                    Some(t) if same(t, &value) => Class::Unchanged,
-                    Some(_) => Class::Changed,
+                let (comment, followup) = self.transfer.notes.get(k).cloned().unwrap_or_default();
+                let (class, what) = match t {
+                    None => (Class::Deleted, "value"),
+                    Some(t) if !same(t, &value) => (Class::Changed, "value"),
+                    Some(_) if comment != note.comment => (Class::Changed, "comment"),
+                    Some(_) if followup != note.followup => (Class::Changed, "followup"),
+                    Some(_) => (Class::Unchanged, "value"),
                 };
-                self.record(key, t.clone(), Some(value), class);
+                self.record_note(key, (t.clone(), Some(value)), class, what, note);
             }
             None => {
                 if covered {
-                    self.record(key, None, Some(value), Class::OnlyInHmis);
+                    self.record_note(key, (None, Some(value)), Class::OnlyInHmis, "value", note);
                 } else {
                     self.out_of_scope += 1;
                 }
@@ -197,7 +247,7 @@ impl<'t> Comparison<'t> {
         unseen.sort();
         for (k, v) in unseen {
             match v {
-                Some(v) => self.record(k.clone(), Some(v.clone()), None, Class::New),
+                Some(v) => self.record(k.clone(), (Some(v.clone()), None), Class::New),
                 None => self.deletes_nothing += 1,
             }
         }
@@ -215,7 +265,7 @@ impl Sink for Comparison<'_> {
     fn begin_input(&mut self, _: usize, _: &str) {}
     fn data_value(&mut self, v: DataValue<'_>) -> Result<()> {
         if !v.deleted {
-            self.hmis_value(key(&v), v.value.unwrap_or("").to_string());
+            self.hmis_value(key(&v), v.value.unwrap_or("").to_string(), Note::of(&v));
         }
         Ok(())
     }

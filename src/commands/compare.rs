@@ -139,7 +139,10 @@ fn summary(c: &Comparison, transfer: &Transfer, code: ExitCode) -> Value {
         .iter()
         .take(DETAIL_CAP)
         .map(|ch| {
-            json!({ "key": ch.key, "transfer": ch.transfer, "hmis": ch.hmis, "class": ch.class })
+            let n = &ch.hmis_note;
+            json!({ "key": ch.key, "transfer": ch.transfer, "hmis": ch.hmis, "class": ch.class,
+                "what": ch.what, "hmisComment": n.comment, "hmisFollowup": n.followup,
+                "storedBy": n.stored_by, "lastUpdated": n.last_updated })
         })
         .collect();
     json!({
@@ -165,13 +168,27 @@ fn changes_csv(c: &Comparison) -> Result<Vec<u8>> {
     };
     let mut header = vec!["class"];
     header.extend(KEY_COLUMNS);
-    header.extend(["transferValue", "hmisValue"]);
+    header.extend([
+        "transferValue",
+        "hmisValue",
+        "what",
+        "hmisComment",
+        "hmisFollowup",
+        "storedBy",
+        "lastUpdated",
+    ]);
     row(&header)?;
     for ch in &c.changes {
         let mut fields = vec![ch.class.name()];
         fields.extend(ch.key.fields());
         fields.push(ch.transfer.as_deref().unwrap_or(""));
         fields.push(ch.hmis.as_deref().unwrap_or(""));
+        let n = &ch.hmis_note;
+        fields.push(ch.what);
+        fields.push(n.comment.as_deref().unwrap_or(""));
+        fields.push(if n.followup { "true" } else { "false" });
+        fields.push(n.stored_by.as_deref().unwrap_or(""));
+        fields.push(n.last_updated.as_deref().unwrap_or(""));
         row(&fields)?;
     }
     Ok(out)
@@ -188,12 +205,26 @@ fn workbook(c: &Comparison) -> Result<Vec<u8>> {
     add_table(&mut wb, "Summary", &["class", "keys"], counts, usize::MAX)?;
     let mut headers = vec!["class"];
     headers.extend(KEY_COLUMNS);
-    headers.extend(["transfer value", "HMIS value"]);
+    headers.extend([
+        "transfer value",
+        "HMIS value",
+        "what",
+        "HMIS comment",
+        "HMIS follow-up",
+        "stored by",
+        "last updated",
+    ]);
     let rows = c.changes.iter().map(|ch| {
         let mut cells = vec![Cell::from(ch.class.name())];
         cells.extend(ch.key.fields().map(Cell::from));
         cells.push(Cell::from(ch.transfer.as_deref()));
         cells.push(Cell::from(ch.hmis.as_deref()));
+        let n = &ch.hmis_note;
+        cells.push(Cell::from(ch.what));
+        cells.push(Cell::from(n.comment.as_deref()));
+        cells.push(Cell::from(if n.followup { "true" } else { "false" }));
+        cells.push(Cell::from(n.stored_by.as_deref()));
+        cells.push(Cell::from(n.last_updated.as_deref()));
         cells
     });
     add_table(&mut wb, "Changes", &headers, rows, 100_000)?;

@@ -677,3 +677,60 @@ fn the_import_overwriting_hmis_comments_and_follow_up_is_reported_or_kept() {
     ]);
     assert_eq!(code, 2, "{stderr}");
 }
+
+#[test]
+fn compare_counts_a_comment_or_follow_up_difference_as_a_change_and_shows_who_stored_it() {
+    let dir = Workdir::new();
+    // The transfer (pi2de's output): the same three values the HMIS holds, no comments.
+    dir.write(
+        "transfer.json",
+        r#"{"dataValues":[
+{"dataElement":"DE_X","period":"202401","orgUnit":"OuCovered01","categoryOptionCombo":"F","value":"5"},
+{"dataElement":"DE_X","period":"202401","orgUnit":"OuCovered01","categoryOptionCombo":"M","value":"3"},
+{"dataElement":"DE_Y","period":"202401","orgUnit":"OuCovered01","value":"2"}]}"#,
+    );
+    for format in ["json", "csv", "xml"] {
+        let hmis = format!("hmis.{format}");
+        dir.write(&hmis, &hmis_export(format));
+        let (code, stderr) = dir.run(&[
+            "compare",
+            "transfer.json",
+            "--with",
+            &hmis,
+            "-o",
+            "changes.csv",
+            "--summary",
+            "s.json",
+        ]);
+        assert_eq!(code, 1, "{format}: {stderr}");
+        let summary: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.file("s.json")).unwrap()).unwrap();
+        assert_eq!(summary["counts"]["changed"], 2, "{format}: {summary}");
+        assert_eq!(summary["counts"]["unchanged"], 1, "{format}: {summary}");
+        let changes = summary["changes"].as_array().unwrap();
+        let what: Vec<(&str, &str)> = changes
+            .iter()
+            .map(|c| {
+                (
+                    c["what"].as_str().unwrap(),
+                    c["storedBy"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(
+            what,
+            [("comment", "admin"), ("followup", "pi2de-bot")],
+            "{format}"
+        );
+        assert_eq!(changes[0]["hmisComment"], "checked by DM");
+        let csv = std::fs::read_to_string(dir.file("changes.csv")).unwrap();
+        assert!(
+            csv.lines()
+                .next()
+                .unwrap()
+                .ends_with("what,hmisComment,hmisFollowup,storedBy,lastUpdated")
+                && csv.contains("comment,checked by DM,false,admin,2024-02-03T10:00:00.000+0000"),
+            "{format}: {csv}"
+        );
+    }
+}
