@@ -104,7 +104,7 @@ fn emit(
             "value" => 5,
             "deleted" => 6,
             "comment" => 7,
-            "followup" => 8,
+            "followup" | "followUp" => 8,
             "storedBy" => 9,
             "lastUpdated" => 10,
             _ => continue,

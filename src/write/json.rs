@@ -70,8 +70,11 @@ impl DataValueWriter for Writer<'_> {
         if let Some(c) = v.comment {
             self.field("comment", c)?;
         }
+        // ≤ 2.42 reads `followup` (Jackson, unknown keys ignored), 2.43 `followUp`
+        // (`DataEntryInput.fromJson`): both are written.
         if v.followup {
-            self.out.write_all(b",\"followup\":true")?;
+            self.out
+                .write_all(b",\"followup\":true,\"followUp\":true")?;
         }
         if v.deleted {
             self.out.write_all(b",\"deleted\":true")?;

@@ -105,8 +105,9 @@ impl DataValueWriter for Writer<'_> {
         if let Some(c) = v.comment {
             self.attribute("comment", c)?;
         }
+        // Both importers read `followUp` (≤ 2.42 XmlDataValueSetReader, 2.43 fromXml).
         if v.followup {
-            self.attribute("followup", "true")?;
+            self.attribute("followUp", "true")?;
         }
         if v.deleted {
             self.attribute("deleted", "true")?;

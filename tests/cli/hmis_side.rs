@@ -570,7 +570,18 @@ fn hmis_export(format: &str) -> String {
             let mut out = String::from(r#"<dataValueSet xmlns="http://dhis2.org/schema/dxf/2.0">"#);
             for (de, coc, v, c, f, by) in rows {
                 let coc = if coc.is_empty() { "HllvX50cXC0" } else { coc };
-                out.push_str(&format!(r#"<dataValue dataElement="{de}" period="202401" orgUnit="OuCovered01" categoryOptionCombo="{coc}" attributeOptionCombo="HllvX50cXC0" value="{v}" storedBy="{by}" lastUpdated="2024-02-03T10:00:00.000+0000" comment="{c}" followup="{f}"/>"#));
+                // DataExportOutput.toXml: `followUp` only when true, `comment` only when set.
+                let followup = if f == "true" {
+                    r#" followUp="true""#
+                } else {
+                    ""
+                };
+                let comment = if c.is_empty() {
+                    String::new()
+                } else {
+                    format!(r#" comment="{c}""#)
+                };
+                out.push_str(&format!(r#"<dataValue dataElement="{de}" period="202401" orgUnit="OuCovered01" categoryOptionCombo="{coc}" attributeOptionCombo="HllvX50cXC0" value="{v}" storedBy="{by}" lastUpdated="2024-02-03T10:00:00.000+0000"{comment}{followup}/>"#));
             }
             out + "</dataValueSet>"
         }
@@ -663,8 +674,40 @@ fn the_import_overwriting_hmis_comments_and_follow_up_is_reported_or_kept() {
                 .clone()
         };
         assert_eq!(of("F")["comment"], "checked by DM", "{format}");
-        assert_eq!(of("M")["followup"], true, "{format}");
+        // ≤ 2.42 reads `followup`, 2.43 `followUp`: both are written.
+        assert_eq!(
+            (&of("M")["followup"], &of("M")["followUp"]),
+            (&Value::Bool(true), &Value::Bool(true)),
+            "{format}"
+        );
         assert!(of("F").get("followup").is_none(), "{format}");
+        // Read back (both spellings are one field), the kept output changes only the value
+        // that changed (5 → 6): not the comment, not the follow-up.
+        let (code, stderr) = dir.run(&[
+            "compare",
+            "out.json",
+            "--with",
+            &hmis,
+            "--summary",
+            "c.json",
+        ]);
+        assert_eq!(code, 1, "{format}: {stderr}");
+        let c: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.file("c.json")).unwrap()).unwrap();
+        assert_eq!(
+            (&c["counts"]["changed"], &c["counts"]["unchanged"]),
+            (&serde_json::json!(1), &serde_json::json!(2)),
+            "{format}: {c}"
+        );
+        assert_eq!(c["changes"][0]["what"], "value", "{format}: {c}");
+        // XML writes `followUp`, as both importers read it.
+        let (code, _, stderr) = run(&["--keep-hmis-comments", "--to", "xml"]);
+        assert_eq!(code, 0, "{stderr}");
+        let xml = std::fs::read_to_string(dir.file("out.json")).unwrap();
+        assert!(
+            xml.contains(r#"followUp="true""#) && xml.contains(r#"comment="checked by DM""#),
+            "{xml}"
+        );
     }
     let (code, stderr) = dir.run(&[
         "convert",

@@ -17,6 +17,8 @@ pub(super) struct Fields<'a> {
     pub(super) deleted: Option<Cow<'a, str>>,
     /// comment, followup, storedBy, lastUpdated.
     pub(super) audit: [Option<Cow<'a, str>>; 4],
+    /// `followUp`, as 2.43 reads it (pi2de writes both spellings).
+    pub(super) follow_up: Option<Cow<'a, str>>,
 }
 
 pub(super) fn skip_ws(s: &[u8], mut i: usize) -> usize {
@@ -115,6 +117,7 @@ pub(super) fn flat_object(s: &[u8]) -> Result<(Fields<'_>, usize), Flat> {
             (7, b'd') if key == "deleted" => (64, &mut f.deleted),
             (7, b'c') if key == "comment" => (128, &mut f.audit[0]),
             (8, b'f') if key == "followup" => (256, &mut f.audit[1]),
+            (8, b'f') if key == "followUp" => (2048, &mut f.follow_up),
             (8, b's') if key == "storedBy" => (512, &mut f.audit[2]),
             (11, b'l') if key == "lastUpdated" => (1024, &mut f.audit[3]),
             _ => (0, &mut None),

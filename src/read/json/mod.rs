@@ -45,6 +45,8 @@ struct JsonDataValue {
     comment: Option<String>,
     #[serde(deserialize_with = "text")]
     followup: Option<String>,
+    #[serde(deserialize_with = "text", rename = "followUp")]
+    follow_up: Option<String>,
     #[serde(deserialize_with = "text")]
     stored_by: Option<String>,
     #[serde(deserialize_with = "text")]
@@ -115,9 +117,14 @@ impl Ctx<'_> {
             attribute_option_combo: s(&f.attribute_option_combo),
             value: f.value.as_deref(),
             deleted: f.deleted.as_deref().is_some_and(is_true),
-            audit: crate::model::Audit::from_fields(
-                [0, 1, 2, 3].map(|i| f.audit[i].as_deref().filter(|s| !s.is_empty())),
-            ),
+            audit: crate::model::Audit::from_fields([0, 1, 2, 3].map(|i| {
+                let field = if i == 1 {
+                    f.audit[1].as_ref().or(f.follow_up.as_ref())
+                } else {
+                    f.audit[i].as_ref()
+                };
+                field.map(|c| c.as_ref()).filter(|s| !s.is_empty())
+            })),
             place: Place {
                 record: self.values,
                 line: None,
@@ -318,6 +325,7 @@ fn read_values(sc: &mut Scanner, ctx: &mut Ctx) -> Result<()> {
                     parsed.last_updated,
                 ]
                 .map(|x| x.map(Cow::Owned)),
+                follow_up: parsed.follow_up.map(Cow::Owned),
             };
             ctx.emit(&fields)?;
         }
