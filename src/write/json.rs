@@ -1,5 +1,6 @@
 //! The JSON dataValueSet writer: payload id schemes, then `dataValues`, one value per line,
-//! every field a string; COC/AOC only when not default, no followup/created/lastUpdated.
+//! every field a string; COC/AOC only when not default, no created/lastUpdated; follow-up only
+//! when carried over (`--keep-hmis-comments`).
 
 use std::io::{self, Write};
 
