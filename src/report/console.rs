@@ -175,10 +175,12 @@ fn notes(out: &mut Vec<String>, run: &Run) {
             .iter()
             .filter(|d| d.previous.input as usize >= run.config.previous.len())
             .count();
-        out.push(format!(
-            "  deletions  {:>9}  (values of --previous outputs that are gone at the source, written with deleted=true)",
-            run.entries.deletions.len() - stale
-        ));
+        let gone = run.entries.deletions.len() - stale;
+        if gone > 0 {
+            out.push(format!(
+                "  deletions  {gone:>9}  (values of --previous outputs that are gone at the source, written with deleted=true)"
+            ));
+        }
         if stale > 0 {
             out.push(format!(
                 "  stale      {stale:>9}  (values the HMIS holds (--current) for mapped targets in scope that this transfer does not carry, written with deleted=true: --remove-stale also deletes values typed in by hand there)"
