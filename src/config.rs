@@ -93,6 +93,12 @@ pub struct ConvertConfig {
     pub keep_hmis_comments: bool,
     /// `--integration-user`.
     pub integration_user: Option<String>,
+    /// `--history` and how to screen by it (`--outlier-method`, `--outlier-threshold`,
+    /// `--flag-outliers`).
+    pub history: Vec<String>,
+    pub outlier_method: crate::policy::outliers::Method,
+    pub outlier_threshold: f64,
+    pub flag_outliers: bool,
     pub complete: Option<Complete>,
     pub quiet: bool,
     pub progress: bool,
@@ -170,6 +176,13 @@ impl ConvertConfig {
             remove_stale: args.remove_stale,
             keep_hmis_comments: args.keep_hmis_comments,
             integration_user: args.integration_user.clone(),
+            history: args.history.clone(),
+            outlier_method: match args.outlier_method {
+                crate::cli::OutlierMethod::Z => crate::policy::outliers::Method::ZScore,
+                crate::cli::OutlierMethod::Modz => crate::policy::outliers::Method::ModifiedZScore,
+            },
+            outlier_threshold: args.outlier_threshold,
+            flag_outliers: args.flag_outliers,
             complete: args.complete.clone().map(|path| Complete {
                 path,
                 min: args.complete_min,
@@ -184,6 +197,12 @@ impl ConvertConfig {
             && Date::parse(d).is_none_or(|_| d.len() != 10)
         {
             bail!("--complete-date `{d}` is not a date (yyyy-mm-dd)");
+        }
+        if !(config.outlier_threshold.is_finite() && config.outlier_threshold > 0.0) {
+            bail!(
+                "--outlier-threshold {}: give a score above 0 (3 is DHIS2's default)",
+                config.outlier_threshold
+            );
         }
         if config.zero_fill && (config.mapping.is_none() || config.target_metadata.is_none()) {
             bail!(
@@ -286,6 +305,7 @@ impl ConvertConfig {
         }
         out.extend(self.previous.iter().map(|p| ("--previous", p.as_str())));
         out.extend(self.current.iter().map(|p| ("--current", p.as_str())));
+        out.extend(self.history.iter().map(|p| ("--history", p.as_str())));
         out
     }
 }

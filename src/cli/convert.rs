@@ -60,6 +60,15 @@ pub enum OnUnmapped {
     Fail,
 }
 
+/// The outlier score (`--outlier-method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutlierMethod {
+    /// Z-score: |x − mean| / population standard deviation.
+    Z,
+    /// Modified Z-score: 0.6745 × |x − median| / median absolute deviation.
+    Modz,
+}
+
 /// How to split the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SplitBy {
@@ -213,6 +222,35 @@ pub struct ConvertArgs {
     /// disaggregated items included). It also deletes values typed into the HMIS by hand.
     #[arg(long, requires = "current")]
     pub remove_stale: bool,
+
+    /// The HMIS's values of earlier periods (/api/dataValueSets, in the output's id schemes):
+    /// each numeric value written is screened for outliers against its own history, as
+    /// /api/outlierDetection computes it. Outliers are written, and reported.
+    #[arg(long, value_name = "HMIS.json", num_args = 1..)]
+    pub history: Vec<String>,
+
+    /// With --history: z (Z-score) or modz (modified Z-score).
+    #[arg(
+        long,
+        value_enum,
+        default_value = "modz",
+        value_name = "METHOD",
+        requires = "history"
+    )]
+    pub outlier_method: OutlierMethod,
+
+    /// With --history: the score at or above which a value is an outlier.
+    #[arg(
+        long,
+        default_value_t = 3.0,
+        value_name = "SCORE",
+        requires = "history"
+    )]
+    pub outlier_threshold: f64,
+
+    /// With --history: mark outliers for follow-up (the Data Quality app lists them).
+    #[arg(long, requires = "history")]
+    pub flag_outliers: bool,
 
     /// Write one file per target data set into the folder given by -o, each with dataSet in
     /// its payload.

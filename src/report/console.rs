@@ -190,6 +190,34 @@ fn notes(out: &mut Vec<String>, run: &Run) {
     for w in &run.facts.warnings {
         out.push(format!("  warning: {w}"));
     }
+    if let Some(s) = &run.facts.screening {
+        let method = run.config.outlier_method.name();
+        let mut line = format!(
+            "  outliers ({method}, score ≥ {}): {} of {} values judged against the HMIS's history ({} with too little history or no spread, not judged)",
+            run.config.outlier_threshold,
+            s.outliers.len(),
+            s.judged,
+            s.not_judged
+        );
+        if let Some(o) = s.outliers.first() {
+            line.push_str(&format!(
+                "; highest: {} {} {} = {} (score {:.2}, expected {:.2} .. {:.2}){}",
+                o.key.data_element,
+                o.key.period,
+                o.key.org_unit,
+                o.value,
+                o.score.score,
+                o.score.lower,
+                o.score.upper,
+                if run.config.flag_outliers {
+                    "; marked for follow-up"
+                } else {
+                    ""
+                }
+            ));
+        }
+        out.push(line);
+    }
     if let Some(h) = &run.facts.hmis_edits
         && !h.edits.is_empty()
     {

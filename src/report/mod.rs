@@ -46,6 +46,8 @@ pub struct Facts<'a> {
     pub validation: Option<Validation>,
     /// What the import does to what people did in the HMIS (`--current`).
     pub hmis_edits: Option<crate::policy::hmis_edits::HmisEdits>,
+    /// The outlier screening against the HMIS's history (`--history`).
+    pub screening: Option<crate::policy::outliers::Screening>,
 }
 
 /// A finished (or failed) conversion, assembled once after the work: what it read, found and

@@ -55,6 +55,17 @@ pub fn build(run: &Run) -> Value {
             "rules": match t.version { Some(v) if !v.is_entry_pipeline() => "2.42", _ => "2.43" },
         })),
         "warnings": run.facts.warnings,
+        "outliers": run.facts.screening.as_ref().map(|s| json!({
+            "method": run.config.outlier_method.name(),
+            "threshold": run.config.outlier_threshold,
+            "judged": s.judged, "notJudged": s.not_judged, "outliers": s.outliers.len(),
+            "flagged": run.config.flag_outliers,
+            "values": s.outliers.iter().take(DETAIL_CAP).map(|o| json!({
+                "key": o.key, "value": o.value, "middle": o.score.middle, "spread": o.score.spread,
+                "score": o.score.score, "lowerBound": o.score.lower, "upperBound": o.score.upper,
+                "values": o.values,
+            })).collect::<Vec<_>>(),
+        })),
         "hmisEdits": run.facts.hmis_edits.as_ref().map(|h| {
             let n = |f: fn(&crate::policy::hmis_edits::Edit) -> bool| h.edits.iter().filter(|e| f(e)).count();
             json!({

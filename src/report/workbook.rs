@@ -40,6 +40,7 @@ pub fn bytes(run: &Run) -> Result<Vec<u8>> {
     deletions_sheet(&mut wb, run)?;
     validation_sheet(&mut wb, run)?;
     periods_sheet(&mut wb, run)?;
+    outliers_sheet(&mut wb, run)?;
     reasons_sheet(&mut wb, run)?;
     wb.save_to_buffer()
         .context("--report: cannot build the workbook")
@@ -406,6 +407,39 @@ fn deletions_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
     ];
     let all = rows(table, run.deletion_rows());
     add_table(wb, "Deletions", &headers(table), all, SHEET_CAP)?;
+    Ok(())
+}
+
+/// The values written that score as outliers against the HMIS's history (`--history`).
+fn outliers_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
+    let Some(s) = &run.facts.screening else {
+        return Ok(());
+    };
+    let table: &Columns<&crate::policy::outliers::Outlier> = &[
+        ("dataElement", |o| (&o.key.data_element).into()),
+        ("period", |o| (&o.key.period).into()),
+        ("orgUnit", |o| (&o.key.org_unit).into()),
+        ("categoryOptionCombo", |o| {
+            (&o.key.category_option_combo).into()
+        }),
+        ("attributeOptionCombo", |o| {
+            (&o.key.attribute_option_combo).into()
+        }),
+        ("value", |o| Cell::Number(o.value)),
+        ("mean or median", |o| Cell::Number(o.score.middle)),
+        ("sd or MAD", |o| Cell::Number(o.score.spread)),
+        ("score", |o| Cell::Number(o.score.score)),
+        ("lower bound", |o| Cell::Number(o.score.lower)),
+        ("upper bound", |o| Cell::Number(o.score.upper)),
+        ("values in the statistics", |o| (o.values as u64).into()),
+    ];
+    add_table(
+        wb,
+        "Outliers",
+        &headers(table),
+        rows(table, s.outliers.iter()),
+        100_000,
+    )?;
     Ok(())
 }
 

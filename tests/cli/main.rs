@@ -22,6 +22,7 @@ mod mappings;
 mod outputs;
 mod paths;
 mod promises;
+mod quality;
 mod reconcile;
 mod rules;
 mod samples;

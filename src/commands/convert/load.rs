@@ -225,13 +225,18 @@ impl Sink for Previous {
     }
 }
 
-/// Reads the `--previous` outputs, which must use this run's id schemes.
+/// Reads the `--previous` outputs and the `--current` export, which must use this run's id
+/// schemes.
 pub fn read_previous(config: &ConvertConfig, schemes: &Schemes) -> Result<Vec<PreviousValue>> {
-    let earlier = config.earlier();
-    if earlier.is_empty() {
+    read_values(&config.earlier(), schemes)
+}
+
+/// Reads exports of the HMIS or of pi2de that must use this run's id schemes.
+pub fn read_values(paths: &[String], schemes: &Schemes) -> Result<Vec<PreviousValue>> {
+    if paths.is_empty() {
         return Ok(Vec::new());
     }
-    let (previous, infos) = read::read_inputs(&earlier, None, false, None, Previous::default)?;
+    let (previous, infos) = read::read_inputs(paths, None, false, None, Previous::default)?;
     for info in &infos {
         let h = &info.header;
         for (what, declared, ours) in [

@@ -17,7 +17,7 @@ use crate::convert::{Converted, Converter, DuplicatePolicy, Rules, Scope};
 use crate::exit_codes::ExitCode;
 use crate::policy::deletions::{self, Deletion};
 use crate::policy::zero_fill::{self, Zero};
-use crate::policy::{Entries, hmis_edits, validation};
+use crate::policy::{Entries, hmis_edits, outliers, validation};
 use crate::preflight::Targets;
 use crate::preflight::entry::EntryRules;
 use crate::read::{self, InputInfo};
@@ -49,6 +49,19 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
             config.integration_user.as_deref(),
         )
     });
+    let screening = (!config.history.is_empty())
+        .then(|| load::read_values(&config.history, &schemes))
+        .transpose()?
+        .map(|history| {
+            outliers::screen(
+                &converted,
+                &history,
+                config.calendar,
+                config.outlier_method,
+                config.outlier_threshold,
+            )
+        });
+    let outliers_found = screening.as_ref().is_some_and(|s| !s.outliers.is_empty());
     let deletions = find_deletions(&config, &loaded, &converted, &previous, targets.as_mut());
     let zeros = find_zeros(&config, &loaded, &converted, targets.as_mut());
     let entries = Entries {
@@ -64,7 +77,8 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
     let (files, complete) = match (&failure, config.dry_run) {
         (None, false) => {
             let mapping = loaded.mapping.as_ref();
-            let kept = edits.as_ref().map(|e| &e.kept).filter(|k| !k.is_empty());
+            let notes = notes(&config, edits.as_ref(), screening.as_ref());
+            let kept = Some(&notes).filter(|k| !k.is_empty());
             let files = output::write_outputs(
                 &config,
                 entries,
@@ -87,9 +101,12 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
     };
     let exit_code = match failure {
         Some(_) => ExitCode::Error,
+        // Outliers are written, and make the run one to look at (exit 1).
+        None if outliers_found => ExitCode::LeftOut,
         None => exit_code(&converted, &inputs),
     };
     facts.hmis_edits = edits;
+    facts.screening = screening;
     let run = Run {
         config: &config,
         facts,
@@ -135,6 +152,7 @@ fn facts<'a>(
         mapping_sha256: sha256(config.mapping.as_deref()),
         metadata_sha256: sha256(config.target_metadata.as_deref()),
         hmis_edits: None,
+        screening: None,
         validation: loaded
             .metadata
             .as_ref()
@@ -232,6 +250,22 @@ fn convert<'m>(
     }
     let (converted, targets) = converter.finish()?;
     Ok((converted, targets, inputs))
+}
+
+/// The comment and follow-up flag to write per key: the HMIS's (`--keep-hmis-comments`), and
+/// the follow-up of outliers (`--flag-outliers`).
+fn notes(
+    config: &ConvertConfig,
+    edits: Option<&hmis_edits::HmisEdits>,
+    screening: Option<&outliers::Screening>,
+) -> rustc_hash::FxHashMap<crate::ids::KeyText, (Option<String>, bool)> {
+    let mut notes = edits.map(|e| e.kept.clone()).unwrap_or_default();
+    if config.flag_outliers {
+        for o in screening.map_or(&[][..], |s| &s.outliers) {
+            notes.entry(o.key.clone()).or_insert((None, false)).1 = true;
+        }
+    }
+    notes
 }
 
 fn scope(config: &ConvertConfig) -> Scope {

@@ -1,0 +1,131 @@
+//! Data quality before import (issue 21): each numeric value written screened against the
+//! HMIS's own history (`--history`), as `/api/outlierDetection` scores it.
+
+use super::*;
+
+/// The HMIS's history: DE_X/F and DE_X/M for 2023 (values about 10) and a stored 202401 value
+/// of DE_X/F that the transfer replaces; DE_Y has none.
+fn history() -> String {
+    let mut values = Vec::new();
+    let series = [10, 11, 9, 10, 12, 10, 11, 9, 10, 10, 11, 10];
+    for (i, x) in series.iter().enumerate() {
+        for coc in ["F", "M"] {
+            values.push(format!(
+                r#"{{"dataElement":"DE_X","period":"2023{:02}","orgUnit":"OuCovered01","categoryOptionCombo":"{coc}","attributeOptionCombo":"HllvX50cXC0","value":"{x}","storedBy":"pi2de-bot","followup":false}}"#,
+                i + 1
+            ));
+        }
+    }
+    values.push(r#"{"dataElement":"DE_X","period":"202401","orgUnit":"OuCovered01","categoryOptionCombo":"F","value":"10"}"#.into());
+    format!(r#"{{"dataValues":[{}]}}"#, values.join(","))
+}
+
+#[test]
+fn values_written_are_screened_against_their_own_history_and_flagged_on_request() {
+    let dir = Workdir::new();
+    dir.write(
+        "m.csv",
+        "programIndicator,dataElement,categoryOptionCombo\nPiAAAAAAAAA,DE_X,F\nPiBBBBBBBBB,DE_X,M\nPiCCCCCCCCC,DE_Y,\n",
+    );
+    let v = |pi: &str, value: &str| {
+        format!(
+            r#"{{"dataElement":"{pi}","period":"202401","orgUnit":"OuCovered01","value":"{value}"}}"#
+        )
+    };
+    let export = [
+        v("PiAAAAAAAAA", "100"),
+        v("PiBBBBBBBBB", "11"),
+        v("PiCCCCCCCCC", "5"),
+    ];
+    dir.write(
+        "in.json",
+        &format!(r#"{{"dataValues":[{}]}}"#, export.join(",")),
+    );
+    dir.write("history.json", &history());
+    let f = |name: &str| s(&dir.file(name)).to_string();
+    for method in ["modz", "z"] {
+        let (code, summary, stderr) = dir.convert(&[
+            &f("in.json"),
+            "-m",
+            &f("m.csv"),
+            "-o",
+            &f("out.json"),
+            "--history",
+            &f("history.json"),
+            "--outlier-method",
+            method,
+            "--report",
+            &f("r.xlsx"),
+        ]);
+        // Screening, not a filter: every value is written; outliers make the run exit 1.
+        assert_eq!(code, 1, "{method}: {stderr}");
+        assert_eq!(summary["counts"]["written"], 3, "{method}");
+        let o = &summary["outliers"];
+        assert_eq!(
+            (&o["outliers"], &o["judged"], &o["notJudged"]),
+            (
+                &serde_json::json!(1),
+                &serde_json::json!(2),
+                &serde_json::json!(1)
+            ),
+            "{method}: {o}"
+        );
+        let first = &o["values"][0];
+        assert_eq!(first["key"]["categoryOptionCombo"], "F", "{method}: {o}");
+        // The stored 202401 value is replaced by the written one: 12 + 1 values.
+        assert_eq!(first["values"], 13, "{method}: {o}");
+        let middle = first["middle"].as_f64().unwrap();
+        match method {
+            // The median of 2023's values and 100 is 10.
+            "modz" => assert_eq!(middle, 10.0, "{o}"),
+            // The mean is (123 + 100) / 13.
+            _ => assert!((middle - 223.0 / 13.0).abs() < 1e-9, "{o}"),
+        }
+        assert!(
+            stderr.contains("outliers (") && stderr.contains("highest: DE_X 202401"),
+            "{stderr}"
+        );
+        let wb = read_workbook(&dir.file("r.xlsx"));
+        let sheet = sheet(&wb, "Outliers");
+        assert_eq!(sheet.len(), 2, "{method}: header and one outlier");
+        assert!(
+            json_values(&dir.file("out.json"))
+                .iter()
+                .all(|v| v.get("followup").is_none())
+        );
+    }
+    // --flag-outliers marks the outlier for follow-up, with the keys both importers read.
+    let (code, _, stderr) = dir.convert(&[
+        &f("in.json"),
+        "-m",
+        &f("m.csv"),
+        "-o",
+        &f("out.json"),
+        "--history",
+        &f("history.json"),
+        "--flag-outliers",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    let out = json_values(&dir.file("out.json"));
+    let flagged: Vec<&Value> = out
+        .iter()
+        .filter(|v| v["followUp"] == true && v["followup"] == true)
+        .collect();
+    assert_eq!(flagged.len(), 1, "{out:?}");
+    assert_eq!(flagged[0]["categoryOptionCombo"], "F");
+    // A threshold that is no score is refused.
+    let (code, stderr) = dir.run(&[
+        "convert",
+        "in.json",
+        "-m",
+        "m.csv",
+        "-o",
+        "o.json",
+        "--history",
+        "history.json",
+        "--outlier-threshold",
+        "0",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--outlier-threshold"), "{stderr}");
+}
