@@ -99,6 +99,8 @@ pub struct ConvertConfig {
     pub outlier_method: crate::policy::outliers::Method,
     pub outlier_threshold: f64,
     pub flag_outliers: bool,
+    /// `--min-max`.
+    pub min_max: Option<String>,
     pub complete: Option<Complete>,
     pub quiet: bool,
     pub progress: bool,
@@ -183,6 +185,7 @@ impl ConvertConfig {
             },
             outlier_threshold: args.outlier_threshold,
             flag_outliers: args.flag_outliers,
+            min_max: args.min_max.clone(),
             complete: args.complete.clone().map(|path| Complete {
                 path,
                 min: args.complete_min,
@@ -197,6 +200,9 @@ impl ConvertConfig {
             && Date::parse(d).is_none_or(|_| d.len() != 10)
         {
             bail!("--complete-date `{d}` is not a date (yyyy-mm-dd)");
+        }
+        if config.flag_outliers && config.history.is_empty() && config.min_max.is_none() {
+            bail!("--flag-outliers needs --history or --min-max (what to flag)");
         }
         if !(config.outlier_threshold.is_finite() && config.outlier_threshold > 0.0) {
             bail!(
@@ -306,6 +312,9 @@ impl ConvertConfig {
         out.extend(self.previous.iter().map(|p| ("--previous", p.as_str())));
         out.extend(self.current.iter().map(|p| ("--current", p.as_str())));
         out.extend(self.history.iter().map(|p| ("--history", p.as_str())));
+        if let Some(m) = &self.min_max {
+            out.push(("--min-max", m.as_str()));
+        }
         out
     }
 }

@@ -248,8 +248,15 @@ pub struct ConvertArgs {
     )]
     pub outlier_threshold: f64,
 
-    /// With --history: mark outliers for follow-up (the Data Quality app lists them).
-    #[arg(long, requires = "history")]
+    /// The HMIS's min-max bounds (JSON, as GET /api/minMaxDataElements.json?fields=source[id],
+    /// dataElement[id],optionCombo[id],min,max&paging=false returns them): values written
+    /// outside theirs are reported (and flagged with --flag-outliers).
+    #[arg(long, value_name = "FILE.json")]
+    pub min_max: Option<String>,
+
+    /// With --history or --min-max: mark the values they find for follow-up (the Data Quality
+    /// app lists them).
+    #[arg(long)]
     pub flag_outliers: bool,
 
     /// Write one file per target data set into the folder given by -o, each with dataSet in

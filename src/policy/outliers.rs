@@ -101,6 +101,8 @@ pub struct Outlier {
 #[derive(Debug, Default)]
 pub struct Screening {
     pub outliers: Vec<Outlier>,
+    /// Values outside their min-max bounds (`--min-max`).
+    pub out_of_bounds: Vec<OutOfBounds>,
     /// Numeric values judged (with a spread to judge by).
     pub judged: u64,
     /// Numeric values with no history, or none with a spread: counted, not judged.
@@ -234,4 +236,86 @@ mod tests {
         // |3 − x| = 2, 1, 1, 7: MAD 1.5.
         assert_eq!(s.spread, 1.5);
     }
+}
+
+/// A min-max bound (`GET /api/minMaxDataElements`): per org unit, data element and COC (UIDs).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct MinMax {
+    pub source: crate::metadata::Ref,
+    #[serde(rename = "dataElement")]
+    pub data_element: crate::metadata::Ref,
+    #[serde(rename = "optionCombo")]
+    pub option_combo: crate::metadata::Ref,
+    pub min: f64,
+    pub max: f64,
+}
+
+/// A value written outside its min-max bounds.
+#[derive(Debug, Clone)]
+pub struct OutOfBounds {
+    pub key: KeyText,
+    pub value: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+/// `MinMaxSqlStatementProcessor`: a value below `min` or above `max` of its data element, org
+/// unit and COC (no AOC). The written ids are turned into UIDs through the target metadata
+/// when there is one (codes otherwise match only if the bounds use them).
+pub fn min_max(
+    c: &Converted,
+    bounds: &[MinMax],
+    meta: Option<&crate::metadata::Metadata>,
+) -> Vec<OutOfBounds> {
+    let by_key: FxHashMap<(&str, &str, &str), &MinMax> = bounds
+        .iter()
+        .map(|b| {
+            let k = (
+                b.data_element.id.as_str(),
+                b.source.id.as_str(),
+                b.option_combo.id.as_str(),
+            );
+            (k, b)
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (_, slot) in c.values().filter(|(_, s)| !s.deletes()) {
+        let key = c.key(&slot.key);
+        let Ok(x) = c.value_text(slot).trim().parse::<f64>() else {
+            continue;
+        };
+        let (de, ou, coc) = match meta {
+            Some(m) => (
+                m.data_element(&key.data_element)
+                    .map_or(key.data_element.as_str(), |(d, _)| d.id.as_str()),
+                m.organisation_unit(&key.org_unit)
+                    .map_or(key.org_unit.as_str(), |o| o.id.as_str()),
+                match key.category_option_combo.as_str() {
+                    "" => m.default_option_combo_uid(),
+                    coc => m
+                        .category_option_combo(coc)
+                        .map_or(coc, |(x, _)| x.id.as_str()),
+                },
+            ),
+            None => (
+                key.data_element.as_str(),
+                key.org_unit.as_str(),
+                match key.category_option_combo.as_str() {
+                    "" => crate::ids::DEFAULT_COMBO_UID,
+                    coc => coc,
+                },
+            ),
+        };
+        if let Some(b) = by_key.get(&(de, ou, coc))
+            && (x < b.min || x > b.max)
+        {
+            out.push(OutOfBounds {
+                value: x,
+                min: b.min,
+                max: b.max,
+                key: key.clone(),
+            });
+        }
+    }
+    out
 }

@@ -181,7 +181,7 @@ fn canonical(cal: Calendar, pe: &str) -> String {
 }
 
 /// A JSON file holding a list: the list itself, or an object with it under one of `keys`.
-fn read_list<T: for<'de> Deserialize<'de>>(path: &str, keys: &[&str]) -> Result<Vec<T>> {
+pub(crate) fn read_list<T: for<'de> Deserialize<'de>>(path: &str, keys: &[&str]) -> Result<Vec<T>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("{path}: cannot read"))?;
     let value: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("{path}: not JSON"))?;

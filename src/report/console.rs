@@ -216,7 +216,21 @@ fn notes(out: &mut Vec<String>, run: &Run) {
                 }
             ));
         }
-        out.push(line);
+        if !run.config.history.is_empty() {
+            out.push(line);
+        }
+        if let Some(o) = s.out_of_bounds.first() {
+            out.push(format!(
+                "  min-max: {} outside the HMIS's bounds; first: {} {} {} = {} (bounds {} .. {})",
+                count(s.out_of_bounds.len() as u64, "value"),
+                o.key.data_element,
+                o.key.period,
+                o.key.org_unit,
+                o.value,
+                o.min,
+                o.max
+            ));
+        }
     }
     if let Some(h) = &run.facts.hmis_edits
         && !h.edits.is_empty()

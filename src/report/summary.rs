@@ -65,6 +65,9 @@ pub fn build(run: &Run) -> Value {
                 "score": o.score.score, "lowerBound": o.score.lower, "upperBound": o.score.upper,
                 "values": o.values,
             })).collect::<Vec<_>>(),
+            "outsideMinMax": s.out_of_bounds.iter().take(DETAIL_CAP).map(|o| json!({
+                "key": o.key, "value": o.value, "min": o.min, "max": o.max,
+            })).collect::<Vec<_>>(),
         })),
         "hmisEdits": run.facts.hmis_edits.as_ref().map(|h| {
             let n = |f: fn(&crate::policy::hmis_edits::Edit) -> bool| h.edits.iter().filter(|e| f(e)).count();

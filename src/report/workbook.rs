@@ -440,6 +440,24 @@ fn outliers_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
         rows(table, s.outliers.iter()),
         100_000,
     )?;
+    if !s.out_of_bounds.is_empty() {
+        let table: &Columns<&crate::policy::outliers::OutOfBounds> = &[
+            ("dataElement", |o| (&o.key.data_element).into()),
+            ("period", |o| (&o.key.period).into()),
+            ("orgUnit", |o| (&o.key.org_unit).into()),
+            ("categoryOptionCombo", |o| {
+                (&o.key.category_option_combo).into()
+            }),
+            ("attributeOptionCombo", |o| {
+                (&o.key.attribute_option_combo).into()
+            }),
+            ("value", |o| Cell::Number(o.value)),
+            ("min", |o| Cell::Number(o.min)),
+            ("max", |o| Cell::Number(o.max)),
+        ];
+        let all = rows(table, s.out_of_bounds.iter());
+        add_table(wb, "Outside min-max", &headers(table), all, 100_000)?;
+    }
     Ok(())
 }
 

@@ -129,3 +129,99 @@ fn values_written_are_screened_against_their_own_history_and_flagged_on_request(
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--outlier-threshold"), "{stderr}");
 }
+
+#[test]
+fn values_outside_their_min_max_bounds_are_reported_and_flagged() {
+    let dir = Workdir::new();
+    dir.write(
+        "m.csv",
+        "programIndicator,dataElement,categoryOptionCombo\nPiAAAAAAAAA,DE_X,F\nPiBBBBBBBBB,DE_X,M\nPiCCCCCCCCC,DE_Y,\n",
+    );
+    let v = |pi: &str, value: &str| {
+        format!(
+            r#"{{"dataElement":"{pi}","period":"202401","orgUnit":"OuCovered01","value":"{value}"}}"#
+        )
+    };
+    let export = [
+        v("PiAAAAAAAAA", "100"),
+        v("PiBBBBBBBBB", "11"),
+        v("PiCCCCCCCCC", "5"),
+    ];
+    dir.write(
+        "in.json",
+        &format!(r#"{{"dataValues":[{}]}}"#, export.join(",")),
+    );
+    // As GET /api/minMaxDataElements.json?fields=source[id],dataElement[id],optionCombo[id],min,max,generated
+    // writes them; the default combo by its UID. No AOC: min-max has none.
+    let bound = |de: &str, coc: &str, min: u32, max: u32| {
+        format!(
+            r#"{{"source":{{"id":"OuCovered01"}},"dataElement":{{"id":"{de}"}},"optionCombo":{{"id":"{coc}"}},"min":{min},"max":{max},"generated":true}}"#
+        )
+    };
+    let bounds = [
+        bound("DE_X", "F", 0, 50),
+        bound("DE_X", "M", 0, 50),
+        bound("DE_Y", "HllvX50cXC0", 10, 20),
+    ];
+    dir.write(
+        "minmax.json",
+        &format!(r#"{{"minMaxDataElements":[{}]}}"#, bounds.join(",")),
+    );
+    let f = |name: &str| s(&dir.file(name)).to_string();
+    let (code, summary, stderr) = dir.convert(&[
+        &f("in.json"),
+        "-m",
+        &f("m.csv"),
+        "-o",
+        &f("out.json"),
+        "--min-max",
+        &f("minmax.json"),
+        "--flag-outliers",
+        "--report",
+        &f("r.xlsx"),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    let outside: Vec<(String, f64)> = summary["outliers"]["outsideMinMax"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["key"]["dataElement"].as_str().unwrap().to_string(),
+                o["value"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outside,
+        [("DE_X".to_string(), 100.0), ("DE_Y".to_string(), 5.0)],
+        "{summary}"
+    );
+    assert!(
+        stderr.contains("min-max: 2 values outside the HMIS's bounds"),
+        "{stderr}"
+    );
+    let flagged = json_values(&dir.file("out.json"))
+        .iter()
+        .filter(|v| v["followUp"] == true)
+        .count();
+    assert_eq!(flagged, 2);
+    assert_eq!(
+        sheet(&read_workbook(&dir.file("r.xlsx")), "Outside min-max").len(),
+        3
+    );
+    let (code, stderr) = dir.run(&[
+        "convert",
+        "in.json",
+        "-m",
+        "m.csv",
+        "-o",
+        "o.json",
+        "--flag-outliers",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--flag-outliers needs --history or --min-max"),
+        "{stderr}"
+    );
+}

@@ -49,19 +49,10 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
             config.integration_user.as_deref(),
         )
     });
-    let screening = (!config.history.is_empty())
-        .then(|| load::read_values(&config.history, &schemes))
-        .transpose()?
-        .map(|history| {
-            outliers::screen(
-                &converted,
-                &history,
-                config.calendar,
-                config.outlier_method,
-                config.outlier_threshold,
-            )
-        });
-    let outliers_found = screening.as_ref().is_some_and(|s| !s.outliers.is_empty());
+    let screening = screen(&config, &loaded, &converted, &schemes)?;
+    let outliers_found = screening
+        .as_ref()
+        .is_some_and(|s| !s.outliers.is_empty() || !s.out_of_bounds.is_empty());
     let deletions = find_deletions(&config, &loaded, &converted, &previous, targets.as_mut());
     let zeros = find_zeros(&config, &loaded, &converted, targets.as_mut());
     let entries = Entries {
@@ -260,12 +251,45 @@ fn notes(
     screening: Option<&outliers::Screening>,
 ) -> rustc_hash::FxHashMap<crate::ids::KeyText, (Option<String>, bool)> {
     let mut notes = edits.map(|e| e.kept.clone()).unwrap_or_default();
-    if config.flag_outliers {
-        for o in screening.map_or(&[][..], |s| &s.outliers) {
-            notes.entry(o.key.clone()).or_insert((None, false)).1 = true;
+    if config.flag_outliers
+        && let Some(s) = screening
+    {
+        let keys = s.outliers.iter().map(|o| &o.key);
+        for k in keys.chain(s.out_of_bounds.iter().map(|o| &o.key)) {
+            notes.entry(k.clone()).or_insert((None, false)).1 = true;
         }
     }
     notes
+}
+
+/// `--history` and `--min-max`: the values written screened against the HMIS's history and
+/// bounds.
+fn screen(
+    config: &ConvertConfig,
+    loaded: &Loaded,
+    converted: &Converted,
+    schemes: &crate::write::Schemes,
+) -> Result<Option<outliers::Screening>> {
+    if config.history.is_empty() && config.min_max.is_none() {
+        return Ok(None);
+    }
+    let history = load::read_values(&config.history, schemes)?;
+    let mut s = outliers::screen(
+        converted,
+        &history,
+        config.calendar,
+        config.outlier_method,
+        config.outlier_threshold,
+    );
+    if config.history.is_empty() {
+        s.not_judged = 0;
+    }
+    if let Some(path) = &config.min_max {
+        let bounds: Vec<outliers::MinMax> =
+            crate::preflight::hmis::read_list(path, &["minMaxDataElements"])?;
+        s.out_of_bounds = outliers::min_max(converted, &bounds, loaded.metadata.as_ref());
+    }
+    Ok(Some(s))
 }
 
 fn scope(config: &ConvertConfig) -> Scope {
