@@ -199,3 +199,41 @@ pub fn save(workbook: &mut Workbook, path: &str) -> Result<()> {
         .with_context(|| format!("{path}: cannot build the workbook"))?;
     crate::write::write_atomic(path, &bytes)
 }
+
+/// A native column chart over rows `first..=last` (0-based, after the header) of the sheet
+/// `sheet_name`: categories from column `categories`, one series per `(name, column)`. Placed
+/// at `at` on `sheet`, sized to print beside the table.
+pub struct ColumnChart<'a> {
+    pub title: &'a str,
+    pub sheet_name: &'a str,
+    pub rows: (u32, u32),
+    pub categories: u16,
+    pub series: &'a [(&'a str, u16)],
+    pub at: (u32, u16),
+}
+
+impl ColumnChart<'_> {
+    pub fn insert(&self, sheet: &mut Worksheet) -> Result<()> {
+        let mut chart = rust_xlsxwriter::Chart::new(rust_xlsxwriter::ChartType::Column);
+        chart.title().set_name(self.title);
+        let (first, last) = self.rows;
+        for &(name, col) in self.series {
+            chart
+                .add_series()
+                .set_name(name)
+                .set_categories((
+                    self.sheet_name,
+                    first,
+                    self.categories,
+                    last,
+                    self.categories,
+                ))
+                .set_values((self.sheet_name, first, col, last, col));
+        }
+        chart.set_width(640).set_height(320);
+        sheet
+            .insert_chart(self.at.0, self.at.1, &chart)
+            .with_context(|| format!("chart {}", self.title))?;
+        Ok(())
+    }
+}

@@ -15,7 +15,7 @@ use crate::convert::ledger::DETAIL_CAP;
 use crate::exit_codes::ExitCode;
 use crate::read;
 use crate::write::Staging;
-use crate::xlsx::{Cell, add_table};
+use crate::xlsx::{Cell, ColumnChart, add_table};
 
 const KEY_COLUMNS: [&str; 5] = [
     "dataElement",
@@ -213,21 +213,48 @@ fn workbook(c: &Comparison) -> Result<Vec<u8>> {
         "HMIS follow-up",
         "stored by",
         "last updated",
+        "label",
     ]);
+    let value = |v: &Option<String>| v.as_deref().map_or(Cell::Empty, Cell::value);
     let rows = c.changes.iter().map(|ch| {
         let mut cells = vec![Cell::from(ch.class.name())];
         cells.extend(ch.key.fields().map(Cell::from));
-        cells.push(Cell::from(ch.transfer.as_deref()));
-        cells.push(Cell::from(ch.hmis.as_deref()));
+        cells.push(value(&ch.transfer));
+        cells.push(value(&ch.hmis));
         let n = &ch.hmis_note;
         cells.push(Cell::from(ch.what));
         cells.push(Cell::from(n.comment.as_deref()));
         cells.push(Cell::from(if n.followup { "true" } else { "false" }));
         cells.push(Cell::from(n.stored_by.as_deref()));
         cells.push(Cell::from(n.last_updated.as_deref()));
+        let k = &ch.key;
+        cells.push(Cell::from(format!(
+            "{} {} {} {}",
+            k.data_element, k.category_option_combo, k.period, k.org_unit
+        )));
         cells
     });
-    add_table(&mut wb, "Changes", &headers, rows, 100_000)?;
+    let sheet = add_table(&mut wb, "Changes", &headers, rows, 100_000)?;
+    // The changed values, old against new (the changes are sorted by class: contiguous).
+    let first = c.changes.iter().position(|ch| ch.class == Class::Changed);
+    if let Some(first) = first.filter(|&f| f < 100_000) {
+        let n = c.changes[first..]
+            .iter()
+            .take_while(|ch| ch.class == Class::Changed)
+            .count()
+            .min(40);
+        let (from, to) = (first as u32 + 1, (first + n) as u32);
+        let last_row = c.changes.len().min(100_000) as u32;
+        ColumnChart {
+            title: "Changed values: HMIS now, after the transfer",
+            sheet_name: "Changes",
+            rows: (from, to),
+            categories: 13,
+            series: &[("HMIS value", 7), ("transfer value", 6)],
+            at: (last_row + 2, 0),
+        }
+        .insert(sheet)?;
+    }
     let rows = c.totals.iter().map(|((de, pe), (t, h))| {
         vec![
             Cell::from(de.as_str()),

@@ -107,6 +107,9 @@ pub struct Screening {
     pub judged: u64,
     /// Numeric values with no history, or none with a spread: counted, not judged.
     pub not_judged: u64,
+    /// The history's numeric values summed per data element and period (for the workbook's
+    /// totals by period).
+    pub history_totals: FxHashMap<(String, String), f64>,
 }
 
 /// Screens the numeric values `c` writes against `history` (the HMIS's values; periods in the
@@ -118,6 +121,7 @@ pub fn screen(
     method: Method,
     threshold: f64,
 ) -> Screening {
+    let mut out_totals: FxHashMap<(String, String), f64> = FxHashMap::default();
     // Per key without period: the stored values by period.
     let mut stored: FxHashMap<[String; 4], FxHashMap<String, f64>> = FxHashMap::default();
     for v in history {
@@ -130,12 +134,18 @@ pub fn screen(
         if !x.is_finite() {
             continue;
         }
+        *out_totals
+            .entry((v.key.data_element.clone(), p.id.clone()))
+            .or_insert(0.0) += x;
         stored
             .entry(series_key(&v.key))
             .or_default()
             .insert(p.id, x);
     }
-    let mut out = Screening::default();
+    let mut out = Screening {
+        history_totals: out_totals,
+        ..Screening::default()
+    };
     for (_, slot) in c.values().filter(|(_, s)| !s.deletes()) {
         let key = c.key(&slot.key);
         let Ok(x) = c.value_text(slot).trim().parse::<f64>() else {

@@ -13,7 +13,7 @@ use crate::policy::totals::{Total, not_additive, totals};
 use crate::policy::validation::{Skipped, Violation};
 use crate::read::Compression;
 use crate::value::ValueType;
-use crate::xlsx::{Cell, Columns, add_table, headers, rows};
+use crate::xlsx::{Cell, ColumnChart, Columns, add_table, headers, rows};
 
 /// Rows per sheet at most (the Left out sheet holds at most the ledger's detail cap).
 const SHEET_CAP: usize = 100_000;
@@ -37,6 +37,7 @@ pub fn bytes(run: &Run) -> Result<Vec<u8>> {
     duplicates_sheet(&mut wb, run)?;
     left_out_sheet(&mut wb, run)?;
     totals_sheet(&mut wb, run)?;
+    by_period_sheet(&mut wb, run)?;
     deletions_sheet(&mut wb, run)?;
     validation_sheet(&mut wb, run)?;
     periods_sheet(&mut wb, run)?;
@@ -390,6 +391,91 @@ fn totals_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
     Ok(())
 }
 
+/// Per data set and period, the numeric values the transfer writes summed, beside the HMIS's
+/// history of the same data elements (`--history`), with a chart per data set.
+fn by_period_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
+    use std::collections::BTreeMap;
+    let c = run.entries.converted;
+    let mut transfer: BTreeMap<(String, String), f64> = BTreeMap::new();
+    let mut elements: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for (_, s) in c
+        .values()
+        .filter(|(_, s)| !s.deletes() && !s.data_set.is_empty())
+    {
+        let Ok(x) = c.value_text(s).trim().parse::<f64>() else {
+            continue;
+        };
+        let ds = c.text(s.data_set).to_string();
+        let de = c.text(s.key.data_element).to_string();
+        *transfer
+            .entry((ds.clone(), c.text(s.key.period).to_string()))
+            .or_insert(0.0) += x;
+        elements.entry(ds).or_default().insert(de);
+    }
+    let history = run.facts.screening.as_ref().map(|s| &s.history_totals);
+    let mut table: BTreeMap<(String, String), (Option<f64>, Option<f64>)> = BTreeMap::new();
+    for ((ds, pe), x) in &transfer {
+        table.entry((ds.clone(), pe.clone())).or_default().0 = Some(*x);
+    }
+    if let Some(h) = history {
+        for ((de, pe), x) in h {
+            for (ds, des) in &elements {
+                if des.contains(de) {
+                    let e = table.entry((ds.clone(), pe.clone())).or_default();
+                    e.1 = Some(e.1.unwrap_or(0.0) + x);
+                }
+            }
+        }
+    }
+    if table.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<Vec<Cell>> = table
+        .iter()
+        .map(|((ds, pe), (t, h))| {
+            let n = |x: &Option<f64>| x.map_or(Cell::Empty, Cell::Number);
+            vec![Cell::from(ds.as_str()), Cell::from(pe.as_str()), n(t), n(h)]
+        })
+        .collect();
+    let name = "Totals by period";
+    let sheet = add_table(
+        wb,
+        name,
+        &["dataSet", "period", "transfer", "HMIS history"],
+        rows,
+        usize::MAX,
+    )?;
+    // One chart per data set, over its rows (the table is sorted by data set, then period).
+    let mut start = 1u32;
+    let mut at = table.len() as u32 + 2;
+    let keys: Vec<&String> = table.keys().map(|(ds, _)| ds).collect();
+    for (i, ds) in keys.iter().enumerate() {
+        let last = keys.get(i + 1).is_none_or(|next| next != ds);
+        if !last {
+            continue;
+        }
+        let end = i as u32 + 1;
+        let title = format!("{ds}: totals per period");
+        let series: &[(&str, u16)] = if history.is_some() {
+            &[("transfer", 2), ("HMIS history", 3)]
+        } else {
+            &[("transfer", 2)]
+        };
+        ColumnChart {
+            title: &title,
+            sheet_name: name,
+            rows: (start, end),
+            categories: 1,
+            series,
+            at: (at, 0),
+        }
+        .insert(sheet)?;
+        at += 17;
+        start = end + 1;
+    }
+    Ok(())
+}
+
 fn deletions_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
     let table: &Columns<DeletionRow> = &[
         ("dataElement", |d| (&d.key.data_element).into()),
@@ -432,14 +518,35 @@ fn outliers_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
         ("lower bound", |o| Cell::Number(o.score.lower)),
         ("upper bound", |o| Cell::Number(o.score.upper)),
         ("values in the statistics", |o| (o.values as u64).into()),
+        ("label", |o| {
+            let k = &o.key;
+            format!(
+                "{} {} {} {}",
+                k.data_element, k.category_option_combo, k.period, k.org_unit
+            )
+            .into()
+        }),
     ];
-    add_table(
+    let sheet = add_table(
         wb,
         "Outliers",
         &headers(table),
         rows(table, s.outliers.iter()),
         100_000,
     )?;
+    // Each outlier against what its history expects (mean or median, upper bound).
+    let n = s.outliers.len().min(100_000) as u32;
+    if n > 0 {
+        ColumnChart {
+            title: "Outliers against their history",
+            sheet_name: "Outliers",
+            rows: (1, n.min(40)),
+            categories: 12,
+            series: &[("value", 5), ("mean or median", 6), ("upper bound", 10)],
+            at: (n + 2, 0),
+        }
+        .insert(sheet)?;
+    }
     if !s.out_of_bounds.is_empty() {
         let table: &Columns<&crate::policy::outliers::OutOfBounds> = &[
             ("dataElement", |o| (&o.key.data_element).into()),
@@ -527,15 +634,25 @@ fn validation_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
 fn reasons_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
     let counts: Vec<(crate::convert::Reason, u64)> =
         run.entries.converted.ledger.counts().collect();
+    let n = counts.len() as u32;
     let rows = counts
         .iter()
         .map(|&(r, n)| vec![Cell::from(r.name()), n.into(), Cell::from(r.explain())]);
-    add_table(
+    let sheet = add_table(
         wb,
         "Reasons",
         &["reason", "values", "what it means"],
         rows,
         usize::MAX,
     )?;
-    Ok(())
+    // The values left out by reason, as a picture beside the table.
+    ColumnChart {
+        title: "Values left out, by reason",
+        sheet_name: "Reasons",
+        rows: (1, n),
+        categories: 0,
+        series: &[("values", 1)],
+        at: (n + 2, 0),
+    }
+    .insert(sheet)
 }

@@ -472,6 +472,7 @@ fn audit_workbook_shows_the_whole_transfer() {
             "Duplicates",
             "Left out",
             "Totals",
+            "Totals by period",
             "Deletions",
             "Periods",
             "Reasons"

@@ -225,3 +225,90 @@ fn values_outside_their_min_max_bounds_are_reported_and_flagged() {
         "{stderr}"
     );
 }
+
+/// The chart parts of a workbook: each chart's XML.
+fn charts(path: &Path) -> Vec<String> {
+    let file = std::fs::File::open(path).unwrap();
+    let mut zip = zip::ZipArchive::new(file).unwrap();
+    let names: Vec<String> = (0..zip.len())
+        .map(|i| zip.by_index(i).unwrap().name().unwrap().to_string())
+        .collect();
+    let mut out = Vec::new();
+    for name in names.iter().filter(|n| n.starts_with("xl/charts/chart")) {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut text).unwrap();
+        out.push(text);
+    }
+    assert!(
+        names.iter().any(|n| n.starts_with("xl/drawings/drawing")),
+        "charts are placed by drawings: {names:?}"
+    );
+    out
+}
+
+#[test]
+fn the_audit_and_compare_workbooks_carry_charts_over_their_tables() {
+    let dir = Workdir::new();
+    dir.write("m.csv", "programIndicator,dataElement,categoryOptionCombo,dataSet\nPiAAAAAAAAA,DE_X,F,DS_A\nPiBBBBBBBBB,DE_X,M,DS_A\nPiCCCCCCCCC,DE_Y,,DS_A\n");
+    let v = |pi: &str, value: &str| {
+        format!(
+            r#"{{"dataElement":"{pi}","period":"202401","orgUnit":"OuCovered01","value":"{value}"}}"#
+        )
+    };
+    let export = [
+        v("PiAAAAAAAAA", "100"),
+        v("PiBBBBBBBBB", "11"),
+        v("PiCCCCCCCCC", "5"),
+    ];
+    dir.write(
+        "in.json",
+        &format!(r#"{{"dataValues":[{}]}}"#, export.join(",")),
+    );
+    dir.write("history.json", &history());
+    let f = |name: &str| s(&dir.file(name)).to_string();
+    let (code, _, stderr) = dir.convert(&[
+        &f("in.json"),
+        "-m",
+        &f("m.csv"),
+        "-o",
+        &f("out.json"),
+        "--history",
+        &f("history.json"),
+        "--report",
+        &f("r.xlsx"),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    let all = charts(&dir.file("r.xlsx")).join("\n");
+    // Totals per period of DS_A (2023's twelve months and 202401: 13 rows), transfer against
+    // history; the reasons; the outlier against its history.
+    for range in [
+        "'Totals by period'!$B$2:$B$14",
+        "'Totals by period'!$C$2:$C$14",
+        "'Totals by period'!$D$2:$D$14",
+        "Reasons!$B$2:$B$18",
+        // One outlier: a one-cell range is written as that cell.
+        "Outliers!$F$2<",
+        "Outliers!$M$2<",
+    ] {
+        assert!(all.contains(range), "{range} in\n{all}");
+    }
+    // compare: the changed values, HMIS against transfer.
+    dir.write(
+        "hmis.json",
+        r#"{"dataValues":[{"dataElement":"DE_X","period":"202401","orgUnit":"OuCovered01","categoryOptionCombo":"F","value":"10"}]}"#,
+    );
+    let (code, stderr) = dir.run(&[
+        "compare",
+        "out.json",
+        "--with",
+        "hmis.json",
+        "--report",
+        "c.xlsx",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    let all = charts(&dir.file("c.xlsx")).join("\n");
+    assert!(
+        all.contains("Changes!$H$") && all.contains("Changes!$G$") && all.contains("Changes!$N$"),
+        "{all}"
+    );
+}
