@@ -113,6 +113,21 @@ fn values_written_are_screened_against_their_own_history_and_flagged_on_request(
         .collect();
     assert_eq!(flagged.len(), 1, "{out:?}");
     assert_eq!(flagged[0]["categoryOptionCombo"], "F");
+    // A higher threshold: the same value is no outlier (modified score 60.7 < 100).
+    let (code, summary, stderr) = dir.convert(&[
+        &f("in.json"),
+        "-m",
+        &f("m.csv"),
+        "-o",
+        &f("out.json"),
+        "--history",
+        &f("history.json"),
+        "--outlier-threshold",
+        "100",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(summary["outliers"]["outliers"], 0);
+    assert_eq!(summary["outliers"]["threshold"], 100.0);
     // A threshold that is no score is refused.
     let (code, stderr) = dir.run(&[
         "convert",
