@@ -4,6 +4,7 @@
 
 pub mod console;
 pub mod import;
+mod screening;
 pub mod summary;
 pub mod workbook;
 
