@@ -537,6 +537,31 @@ fn remove_stale_deletes_what_the_hmis_holds_for_mapped_targets_in_scope_and_noth
     );
 }
 
+/// Writes `m.csv`, mapping three program indicators to DE_X/F, DE_X/M and DE_Y (in
+/// `data_set` when given), and `in.json`, their `values` for 202401 at OuCovered01.
+pub(crate) fn three_targets(dir: &Workdir, values: [&str; 3], data_set: Option<&str>) {
+    let ds = data_set.map_or(String::new(), |d| format!(",{d}"));
+    let header = if data_set.is_some() { ",dataSet" } else { "" };
+    dir.write(
+        "m.csv",
+        &format!(
+            "programIndicator,dataElement,categoryOptionCombo{header}\nPiAAAAAAAAA,DE_X,F{ds}\nPiBBBBBBBBB,DE_X,M{ds}\nPiCCCCCCCCC,DE_Y,{ds}\n"
+        ),
+    );
+    let pis = ["PiAAAAAAAAA", "PiBBBBBBBBB", "PiCCCCCCCCC"];
+    let export: Vec<String> = pis
+        .iter()
+        .zip(values)
+        .map(|(pi, v)| {
+            format!(r#"{{"dataElement":"{pi}","period":"202401","orgUnit":"OuCovered01","value":"{v}"}}"#)
+        })
+        .collect();
+    dir.write(
+        "in.json",
+        &format!(r#"{{"dataValues":[{}]}}"#, export.join(",")),
+    );
+}
+
 /// The HMIS's `/api/dataValueSets` export of three values, as JSON, CSV or XML: one commented
 /// by a data manager, one marked for follow-up, one untouched.
 fn hmis_export(format: &str) -> String {
@@ -591,24 +616,7 @@ fn hmis_export(format: &str) -> String {
 #[test]
 fn the_import_overwriting_hmis_comments_and_follow_up_is_reported_or_kept() {
     let dir = Workdir::new();
-    dir.write(
-        "m.csv",
-        "programIndicator,dataElement,categoryOptionCombo\nPiAAAAAAAAA,DE_X,F\nPiBBBBBBBBB,DE_X,M\nPiCCCCCCCCC,DE_Y,\n",
-    );
-    let v = |pi: &str, value: &str| {
-        format!(
-            r#"{{"dataElement":"{pi}","period":"202401","orgUnit":"OuCovered01","value":"{value}"}}"#
-        )
-    };
-    let values = [
-        v("PiAAAAAAAAA", "6"),
-        v("PiBBBBBBBBB", "3"),
-        v("PiCCCCCCCCC", "2"),
-    ];
-    dir.write(
-        "in.json",
-        &format!(r#"{{"dataValues":[{}]}}"#, values.join(",")),
-    );
+    three_targets(&dir, ["6", "3", "2"], None);
     let f = |name: &str| s(&dir.file(name)).to_string();
     for format in ["json", "csv", "xml"] {
         let hmis = format!("hmis.{format}");

@@ -1,6 +1,7 @@
 //! Data quality before import (issue 21): each numeric value written screened against the
 //! HMIS's own history (`--history`), as `/api/outlierDetection` scores it.
 
+use super::hmis_side::three_targets;
 use super::*;
 
 /// The HMIS's history: DE_X/F and DE_X/M for 2023 (values about 10) and a stored 202401 value
@@ -23,24 +24,7 @@ fn history() -> String {
 #[test]
 fn values_written_are_screened_against_their_own_history_and_flagged_on_request() {
     let dir = Workdir::new();
-    dir.write(
-        "m.csv",
-        "programIndicator,dataElement,categoryOptionCombo\nPiAAAAAAAAA,DE_X,F\nPiBBBBBBBBB,DE_X,M\nPiCCCCCCCCC,DE_Y,\n",
-    );
-    let v = |pi: &str, value: &str| {
-        format!(
-            r#"{{"dataElement":"{pi}","period":"202401","orgUnit":"OuCovered01","value":"{value}"}}"#
-        )
-    };
-    let export = [
-        v("PiAAAAAAAAA", "100"),
-        v("PiBBBBBBBBB", "11"),
-        v("PiCCCCCCCCC", "5"),
-    ];
-    dir.write(
-        "in.json",
-        &format!(r#"{{"dataValues":[{}]}}"#, export.join(",")),
-    );
+    three_targets(&dir, ["100", "11", "5"], None);
     dir.write("history.json", &history());
     let f = |name: &str| s(&dir.file(name)).to_string();
     for method in ["modz", "z"] {
@@ -148,24 +132,7 @@ fn values_written_are_screened_against_their_own_history_and_flagged_on_request(
 #[test]
 fn values_outside_their_min_max_bounds_are_reported_and_flagged() {
     let dir = Workdir::new();
-    dir.write(
-        "m.csv",
-        "programIndicator,dataElement,categoryOptionCombo\nPiAAAAAAAAA,DE_X,F\nPiBBBBBBBBB,DE_X,M\nPiCCCCCCCCC,DE_Y,\n",
-    );
-    let v = |pi: &str, value: &str| {
-        format!(
-            r#"{{"dataElement":"{pi}","period":"202401","orgUnit":"OuCovered01","value":"{value}"}}"#
-        )
-    };
-    let export = [
-        v("PiAAAAAAAAA", "100"),
-        v("PiBBBBBBBBB", "11"),
-        v("PiCCCCCCCCC", "5"),
-    ];
-    dir.write(
-        "in.json",
-        &format!(r#"{{"dataValues":[{}]}}"#, export.join(",")),
-    );
+    three_targets(&dir, ["100", "11", "5"], None);
     // As GET /api/minMaxDataElements.json?fields=source[id],dataElement[id],optionCombo[id],min,max,generated
     // writes them; the default combo by its UID. No AOC: min-max has none.
     let bound = |de: &str, coc: &str, min: u32, max: u32| {
@@ -264,21 +231,7 @@ fn charts(path: &Path) -> Vec<String> {
 #[test]
 fn the_audit_and_compare_workbooks_carry_charts_over_their_tables() {
     let dir = Workdir::new();
-    dir.write("m.csv", "programIndicator,dataElement,categoryOptionCombo,dataSet\nPiAAAAAAAAA,DE_X,F,DS_A\nPiBBBBBBBBB,DE_X,M,DS_A\nPiCCCCCCCCC,DE_Y,,DS_A\n");
-    let v = |pi: &str, value: &str| {
-        format!(
-            r#"{{"dataElement":"{pi}","period":"202401","orgUnit":"OuCovered01","value":"{value}"}}"#
-        )
-    };
-    let export = [
-        v("PiAAAAAAAAA", "100"),
-        v("PiBBBBBBBBB", "11"),
-        v("PiCCCCCCCCC", "5"),
-    ];
-    dir.write(
-        "in.json",
-        &format!(r#"{{"dataValues":[{}]}}"#, export.join(",")),
-    );
+    three_targets(&dir, ["100", "11", "5"], Some("DS_A"));
     dir.write("history.json", &history());
     let f = |name: &str| s(&dir.file(name)).to_string();
     let (code, _, stderr) = dir.convert(&[
