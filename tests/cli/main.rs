@@ -11,6 +11,7 @@ mod exports;
 mod faults;
 mod first_hour;
 mod fixtures;
+mod hmis_edits;
 mod hmis_side;
 mod hostile;
 mod identical;

@@ -1,7 +1,7 @@
 //! Data quality before import (issue 21): each numeric value written screened against the
 //! HMIS's own history (`--history`), as `/api/outlierDetection` scores it.
 
-use super::hmis_side::three_targets;
+use super::hmis_edits::three_targets;
 use super::*;
 
 /// The HMIS's history: DE_X/F and DE_X/M for 2023 (values about 10) and a stored 202401 value
