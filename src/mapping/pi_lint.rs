@@ -352,11 +352,12 @@ fn versions(tracker: &Metadata, out: &mut Vec<Finding>) {
             out.push(Finding::warning(
                 format!("tracker version {version}"),
                 format!(
-                    "{}: {} (fixed in {}); {exposed} program indicator(s) here may export wrong numbers \
-                     until the tracker is upgraded",
+                    "{}: {} (fixed in {}); {} here may export wrong numbers until the tracker is \
+                     upgraded",
                     bug.key,
                     bug.what,
-                    dotted(*to)
+                    dotted(*to),
+                    crate::words::count(exposed as u64, "program indicator")
                 ),
             ));
         }

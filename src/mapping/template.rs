@@ -18,6 +18,20 @@ pub fn add_mapping_sheet(workbook: &mut Workbook, rows: Vec<Vec<Cell>>) -> Resul
     let n = u32::try_from(rows.len()).unwrap_or(u32::MAX - 100);
     let sheet = add_table(workbook, "mapping", &headers, rows, usize::MAX)?;
     let col = |c: Col| position(c) as u16;
+    // Id columns as Text, so that Excel keeps `00123` and `1E5` as typed.
+    let text = rust_xlsxwriter::Format::new().set_num_format("@");
+    for c in [
+        Col::Source,
+        Col::SourceCoc,
+        Col::SourceAoc,
+        Col::DataElement,
+        Col::Coc,
+        Col::Aoc,
+        Col::DataSet,
+        Col::Exported,
+    ] {
+        sheet.set_column_format(col(c), &text)?;
+    }
     let last = VALIDATED_ROWS.max(n + 100);
     let enabled = DataValidation::new()
         .allow_list_strings(&["yes", "no"])?

@@ -543,11 +543,8 @@ impl Window {
     /// [`Window::parse`] with period ids of `cal`. Dates stay ISO; in another calendar only
     /// `yyyy-mm-dd` is a date (`20150101` is a day of that calendar).
     pub fn parse_in(cal: Calendar, s: &str) -> Result<Window, String> {
-        let Some((from, to)) = s.split_once("..") else {
-            return Err(format!(
-                "`{s}`: write the window as FROM..TO (either end may be left open: 202401..)"
-            ));
-        };
+        // One period (or day) alone is the window of that period.
+        let (from, to) = s.split_once("..").unwrap_or((s, s));
         let end = |text: &str, first: bool| -> Result<Option<Date>, String> {
             let text = text.trim();
             if text.is_empty() {

@@ -220,7 +220,13 @@ fn windows() {
             .unwrap()
             .contains(&ok("202312"))
     );
-    assert!(Window::parse("202401").is_err());
+    // One period alone is its own window.
+    let one = Window::parse("202402").unwrap();
+    assert_eq!(
+        (one.from, one.to),
+        (Date::new(2024, 2, 1), Date::new(2024, 2, 29))
+    );
+    assert!(Window::parse("2024-13").is_err());
     assert!(Window::parse("202403..202401").is_err());
     assert!(Window::parse("2024-13-01..").is_err());
 }

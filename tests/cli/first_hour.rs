@@ -272,3 +272,25 @@ fn a_reader_that_stops_early_ends_the_run_quietly() {
         );
     }
 }
+
+#[test]
+fn one_period_is_a_window_of_its_own() {
+    let dir = Workdir::new();
+    let out = dir.file("out.json");
+    let (code, summary, stderr) = dir.convert(&[
+        s(&repo("samples/immunisation.json")),
+        "-m",
+        s(&repo("mappings/immunisation.xlsx")),
+        "-o",
+        s(&out),
+        "--periods",
+        "202402",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    let values = json_values(&out);
+    assert!(
+        !values.is_empty() && values.iter().all(|v| v["period"] == "202402"),
+        "{values:?}"
+    );
+    assert!(left(&summary, "outsidePeriod") > 0);
+}

@@ -101,3 +101,61 @@ fn ambiguous_mapping_stops_with_the_cell_named() {
                 .and(predicate::str::contains("programIndicator")),
         );
 }
+
+#[test]
+fn an_office_lock_file_given_as_the_mapping_is_named_for_what_it_is() {
+    let dir = Workdir::new();
+    // A lock file holds the owner's name, not a workbook; its name is the workbook's with `~$`.
+    dir.write("~$mapping.xlsx", "\u{5}Maria Hansen");
+    dir.write("in.json", r#"{"dataValues":[{"dataElement":"PiAAAAAAAAA","period":"202401","orgUnit":"OU","value":"1"}]}"#);
+    for args in [
+        vec!["mapping", "check", "~$mapping.xlsx"],
+        vec![
+            "convert",
+            "in.json",
+            "-m",
+            "~$mapping.xlsx",
+            "-o",
+            "out.json",
+        ],
+    ] {
+        let (code, stderr) = dir.run(&args);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(
+            stderr.contains("lock file") && stderr.contains("give mapping.xlsx"),
+            "{stderr}"
+        );
+        assert_only(&dir, &["~$mapping.xlsx", "in.json"]);
+    }
+}
+
+#[test]
+fn the_template_formats_its_id_columns_as_text() {
+    let dir = Workdir::new();
+    let (code, stderr) = dir.run(&["mapping", "template", "-o", "t.xlsx"]);
+    assert_eq!(code, 0, "{stderr}");
+    let file = std::fs::File::open(dir.file("t.xlsx")).unwrap();
+    let mut zip = zip::ZipArchive::new(file).unwrap();
+    let mut read = |name: &str| {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut text).unwrap();
+        text
+    };
+    // The Text number format ("@"); the id columns (A: programIndicator, …) carry a style
+    // that uses it.
+    let styles = read("xl/styles.xml");
+    assert!(styles.contains(r#"formatCode="@""#), "{styles}");
+    let sheet = read("xl/worksheets/sheet1.xml");
+    let cols: Vec<&str> = sheet.split("<col ").skip(1).collect();
+    let styled = |i: usize| cols[i].contains("style=");
+    // programIndicator (A) and dataElement (E) are Text; the name columns (B, F) stay General.
+    assert!(
+        styled(0) && styled(4) && !styled(1) && !styled(5),
+        "{sheet}"
+    );
+    assert_eq!(
+        cols.iter().filter(|c| c.contains("style=")).count(),
+        8,
+        "{sheet}"
+    );
+}

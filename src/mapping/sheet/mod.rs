@@ -230,6 +230,15 @@ pub struct Workbook {
 /// (several are an error naming them); else the first. The org-unit sheet is `orgUnits`, when
 /// present.
 pub fn load(path: &str, is_mapping: impl Fn(&Sheet) -> bool) -> Result<Workbook> {
+    let name = Path::new(path)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("");
+    if let Some(real) = name.strip_prefix("~$") {
+        bail!(
+            "{path}: this is the lock file Excel or LibreOffice keeps beside an open workbook, not the workbook: give {real} (and save it first: pi2de reads what is saved, not what is open on screen)"
+        );
+    }
     let ext = Path::new(path)
         .extension()
         .and_then(|e| e.to_str())
