@@ -143,8 +143,8 @@ pub struct ConvertArgs {
     pub comment: Option<String>,
 
     /// Keep only values whose period lies inside FROM..TO, by its dates: period ids of any type
-    /// or dates (2024-01-31); either end may be open (202401..). Others are left out as
-    /// outsidePeriod.
+    /// or dates (2024-01-31); either end may be open (202401..); one period alone (202401) is
+    /// its own window. Others are left out as outsidePeriod.
     #[arg(long, value_name = "FROM..TO")]
     pub periods: Option<String>,
 
