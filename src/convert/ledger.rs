@@ -50,6 +50,9 @@ pub struct Ledger {
     pub row_counts: Vec<u64>,
     /// Values whose ids had surrounding white space, trimmed; and where the first was read.
     pub trimmed_ids: u64,
+    /// Values marked as analytics writes them (`comment` `[aggregated]`,
+    /// `AnalyticsUtils.KEY_AGG_VALUE`): their `dataElement` is a program indicator.
+    pub aggregated: u64,
     pub first_trimmed: Option<String>,
 }
 
@@ -62,6 +65,7 @@ impl Ledger {
             unmapped: FxHashMap::default(),
             row_counts: vec![0; mapping_rows],
             trimmed_ids: 0,
+            aggregated: 0,
             first_trimmed: None,
         }
     }

@@ -125,6 +125,9 @@ impl Sink for Converter<'_> {
 
     fn data_value(&mut self, v: DataValue<'_>) -> Result<()> {
         self.ledger.read += 1;
+        if v.audit.comment == Some("[aggregated]") {
+            self.ledger.aggregated += 1;
+        }
         let v = trim_ids(v, &mut self.ledger, &self.inputs, self.input);
         let judgement = self.judge.judge(&mut self.ids, &v);
         if let Some(count) = self.ledger.row_counts.get_mut(judgement.row as usize) {

@@ -294,3 +294,23 @@ fn one_period_is_a_window_of_its_own() {
     );
     assert!(left(&summary, "outsidePeriod") > 0);
 }
+
+#[test]
+fn an_analytics_export_converted_without_a_mapping_is_warned_about() {
+    let dir = Workdir::new();
+    let out = dir.file("out.json");
+    let sample = repo("samples/immunisation.json");
+    let (_, _, stderr) = dir.convert(&[s(&sample), "-o", s(&out)]);
+    assert!(
+        stderr.contains("no mapping (-m) was given: 109 values as analytics writes them"),
+        "{stderr}"
+    );
+    let (_, _, stderr) = dir.convert(&[
+        s(&sample),
+        "-m",
+        s(&repo("mappings/immunisation.xlsx")),
+        "-o",
+        s(&out),
+    ]);
+    assert!(!stderr.contains("no mapping (-m)"), "{stderr}");
+}

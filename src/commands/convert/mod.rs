@@ -355,6 +355,13 @@ fn warnings(loaded: &Loaded, inputs: &[InputInfo], e: Entries) -> Vec<String> {
             .map(|i| format!("{}: holds no data values", i.path)),
     );
     let ledger = &converted.ledger;
+    // Without -m and without the target metadata nothing checks that the ids fit the HMIS.
+    if ledger.aggregated > 0 && loaded.mapping.is_none() && loaded.metadata.is_none() {
+        out.push(format!(
+            "no mapping (-m) was given: {} as analytics writes them (comment [aggregated]) are written with their dataElement ids as they are. That is right only when they are the HMIS's data elements (DHIS2 2.42+ aggregateExportDataElement); program indicator ids need -m (or give --target-metadata to have the ids checked)",
+            count(ledger.aggregated, "value")
+        ));
+    }
     if let Some(first) = &ledger.first_trimmed {
         out.push(format!(
             "{} had ids with white space around them, trimmed (DHIS2 would not find \
