@@ -7,7 +7,6 @@ mod model;
 
 use std::fmt;
 use std::fs::File;
-use std::io::BufReader;
 
 use anyhow::{Context, Result, bail};
 
@@ -116,21 +115,24 @@ impl Metadata {
     /// Reads a metadata export. A file that is not one (no metadata collection at all) is an
     /// error naming the file.
     pub fn load(path: &str) -> Result<Metadata> {
-        let file =
+        if std::fs::metadata(path).is_err() {
             File::open(path).with_context(|| format!("{path}: cannot open the metadata file"))?;
+        }
         let mut m = Metadata {
             path: path.to_string(),
             ..Default::default()
         };
-        let mut de =
-            serde_json::Deserializer::from_reader(BufReader::with_capacity(256 * 1024, file));
-        Top(&mut m)
-            .deserialize(&mut de)
-            .and_then(|()| de.end())
-            .map_err(|e| {
-                let at = At::LineColumn(e.line() as u64, e.column() as u64);
-                error_at(path, at, format!("not a DHIS2 metadata export: {e}"))
-            })?;
+        // Read as exports are: gzip or a zip of one file (the Import/Export app's download).
+        crate::read::with_input(path, false, None, |reader, _| {
+            let mut de = serde_json::Deserializer::from_reader(reader);
+            Top(&mut m)
+                .deserialize(&mut de)
+                .and_then(|()| de.end())
+                .map_err(|e| {
+                    let at = At::LineColumn(e.line() as u64, e.column() as u64);
+                    error_at(path, at, format!("not a DHIS2 metadata export: {e}"))
+                })
+        })?;
         if m.program_indicators.is_empty()
             && m.data_elements.is_empty()
             && m.category_option_combos.is_empty()

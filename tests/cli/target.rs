@@ -597,3 +597,38 @@ fn every_value_type_keeps_the_meaning_of_every_value() {
         "every type has values written: {checked:?}"
     );
 }
+
+#[test]
+fn target_metadata_is_read_gzipped_or_zipped_as_the_import_export_app_downloads_it() {
+    use std::io::Write as _;
+    let dir = Workdir::new();
+    let mapping = dir.write(
+        "m.csv",
+        "programIndicator,dataElement,categoryOptionCombo\nPiAAAAAAAAA,DE_TOTAL,F\n",
+    );
+    let plain = dir.write("agg.json", AGG_METADATA);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(AGG_METADATA.as_bytes()).unwrap();
+    std::fs::write(dir.file("agg.json.gz"), gz.finish().unwrap()).unwrap();
+    let zipped = std::fs::File::create(dir.file("metadata.zip")).unwrap();
+    let mut zip = zip::ZipWriter::new(zipped);
+    zip.start_file("metadata.json", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    zip.write_all(AGG_METADATA.as_bytes()).unwrap();
+    zip.finish().unwrap();
+    let check = |meta: &str| {
+        let out = pi2de()
+            .args(["mapping", "check", s(&mapping), "--target-metadata", meta])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let expected = check(s(&plain));
+    assert!(expected.1.contains("DE_TOTAL"), "{expected:?}");
+    for packed in ["agg.json.gz", "metadata.zip"] {
+        assert_eq!(check(s(&dir.file(packed))), expected, "{packed}");
+    }
+}
