@@ -89,10 +89,10 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
     let mut o = crate::term::stdout();
     writeln!(
         o,
-        "{}: sheet `{}`, {} rows ({enabled} enabled){}",
+        "{}: sheet `{}`, {} ({enabled} enabled){}",
         args.mapping,
         mapping.sheet,
-        mapping.rows.len(),
+        crate::words::count(mapping.rows.len() as u64, "row"),
         if mapping.org_units.is_some() {
             ", with an orgUnits sheet"
         } else {

@@ -152,6 +152,47 @@ pub fn column(header: &str) -> Option<Col> {
         .map(|c| c.col)
 }
 
+/// The known column a header name that is none was probably meant as: a name or alias within
+/// two edits of it, compared as names are (a misspelling such as `categoryOptionCombos`).
+/// Names known as for people (`notes`, the name columns) are no mistake.
+pub fn nearest(header: &str) -> Option<&'static str> {
+    let n = normalise_name(header);
+    if n.len() < 4 || column(header).is_some() {
+        return None;
+    }
+    COLUMNS
+        .iter()
+        .flat_map(|c| {
+            std::iter::once(c.name)
+                .chain(c.aliases.iter().copied())
+                .map(move |a| (c.name, a))
+        })
+        .filter(|(_, a)| normalise_name(a).len() >= 4)
+        .map(|(name, a)| (edits(&n, &normalise_name(a)), name))
+        .min_by_key(|(d, _)| *d)
+        // 0: the name itself (`notes`, read for people); more than 2: no likely misspelling.
+        .filter(|(d, _)| (1..=2).contains(d))
+        .map(|(_, name)| name)
+}
+
+/// The Levenshtein distance of two short names.
+fn edits(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let here = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(here + 1);
+            prev = here;
+        }
+    }
+    row[b.len()]
+}
+
 /// The position of a column in [`COLUMNS`].
 pub fn position(col: Col) -> usize {
     COLUMNS.iter().position(|c| c.col == col).unwrap_or(0)
@@ -160,6 +201,20 @@ pub fn position(col: Col) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn misspelled_names_point_to_the_column_meant() {
+        assert_eq!(nearest("categoryOptionCombos"), Some("categoryOptionCombo"));
+        assert_eq!(nearest("programIndicatr"), Some("programIndicator"));
+        assert_eq!(
+            nearest("Data element"),
+            None,
+            "a known name is no misspelling"
+        );
+        assert_eq!(nearest("comments"), None, "far from every column");
+        assert_eq!(nearest("id"), None, "too short to guess");
+        assert_eq!(nearest("Notes"), None, "a column for people");
+    }
 
     #[test]
     fn names_and_aliases_are_read() {

@@ -183,6 +183,62 @@ impl Findings {
     }
 }
 
+/// No row holds the required columns: the error names the row that looks most like a header
+/// (the most known or nearly known names) and what its names were probably meant as.
+fn no_header(sheet: &Sheet, findings: &mut Findings) {
+    let score = |row: &sheet::Row| {
+        row.cells
+            .iter()
+            .filter(|c| columns::column(c).is_some() || columns::nearest(c).is_some())
+            .count()
+    };
+    let best = sheet
+        .rows
+        .iter()
+        .filter(|r| score(r) > 0)
+        .max_by_key(|r| (score(r), std::cmp::Reverse(r.number)));
+    let required = "the required columns `programIndicator` (or `source`, `dx`, `pi`) and \
+                    `dataElement` were not found on this sheet";
+    let Some(row) = best else {
+        findings.error(sheet.cell(0, 1), format!("no header row: {required}"));
+        return;
+    };
+    let meant: Vec<String> = row
+        .cells
+        .iter()
+        .filter_map(|c| {
+            columns::nearest(c).map(|n| format!("`{}` may be meant as `{n}`", c.trim()))
+        })
+        .collect();
+    findings.error(
+        sheet.cell(0, row.number),
+        format!(
+            "no header row: {required}; row {} looks like the header{}",
+            row.number,
+            if meant.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", meant.join(", "))
+            }
+        ),
+    );
+}
+
+/// Header names that are no column but nearly one: a warning (the column is read as a note).
+fn misspelled_columns(sheet: &Sheet, header: &sheet::Row, findings: &mut Findings) {
+    for (c, name) in header.cells.iter().enumerate() {
+        if let Some(meant) = columns::nearest(name) {
+            findings.warning(
+                sheet.cell(c, header.number),
+                format!(
+                    "`{}` is not a mapping column, so pi2de does not read it: did you mean `{meant}`?",
+                    name.trim()
+                ),
+            );
+        }
+    }
+}
+
 /// Finds the header row: the first row holding every `required` column. Returns its index in
 /// `sheet.rows` and the column of each recognised name.
 fn header<T: Copy + Ord>(
@@ -349,13 +405,10 @@ impl Mapping {
         let Some((header_index, cols)) =
             header(sheet, column, &[Col::Source, Col::DataElement], findings)
         else {
-            findings.error(
-                sheet.cell(0, 1),
-                "no header row: the required columns `programIndicator` (or `source`, `dx`, `pi`) \
-                 and `dataElement` were not found on this sheet",
-            );
+            no_header(sheet, findings);
             return;
         };
+        misspelled_columns(sheet, &sheet.rows[header_index], findings);
         let known: Vec<usize> = cols.values().copied().collect();
         for row in &sheet.rows[header_index + 1..] {
             if !holds_something(sheet, row, &known, findings) {

@@ -159,3 +159,44 @@ fn the_template_formats_its_id_columns_as_text() {
         "{sheet}"
     );
 }
+
+#[test]
+fn a_misspelled_column_is_named_with_the_one_meant_and_the_header_row_found() {
+    let dir = Workdir::new();
+    // An optional column misspelled: read as a note, and said so (18 values would collide).
+    dir.write(
+        "m.csv",
+        "programIndicator,dataElement,categoryOptionCombos\nPiAAAAAAAAA,DE_X,F\nPiBBBBBBBBB,DE_X,M\n",
+    );
+    let out = pi2de()
+        .current_dir(dir.path())
+        .args(["mapping", "check", "m.csv"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("m.csv!C1")
+            && stdout.contains("`categoryOptionCombos` is not a mapping column")
+            && stdout.contains("did you mean `categoryOptionCombo`"),
+        "{stdout}"
+    );
+    // A required column misspelled under title rows: the error is at the row that looks like
+    // the header, naming what was meant.
+    dir.write(
+        "t.csv",
+        "EPI mapping\n\n\nprogramIndicatr,dataElement\nPiAAAAAAAAA,DE_X\n",
+    );
+    let out = pi2de()
+        .current_dir(dir.path())
+        .args(["mapping", "check", "t.csv"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("t.csv!A4")
+            && stdout.contains("row 4 looks like the header")
+            && stdout.contains("`programIndicatr` may be meant as `programIndicator`"),
+        "{stdout}"
+    );
+}
