@@ -430,6 +430,11 @@ fn decoded<T>(
             "{path}{what}: is an old Excel .xls workbook (or a password-protected one), not an \
              export; exports come from DHIS2 as JSON, XML or CSV. A mapping workbook goes after -m"
         );
+    } else if is_html(head) {
+        bail!(
+            "{path}{what}: is an HTML page, not an export (a login or error page saved in its \
+             place?): export again while logged in (curl -u USER --fail …) and look at the file"
+        );
     } else if head.starts_with(&[0x1f, 0x8b]) || head.starts_with(b"PK\x03\x04") {
         bail!("{path}{what}: the export is compressed twice; unpack the outer layer first");
     } else if head.iter().take(4096).any(|&b| b == 0) {
@@ -439,6 +444,17 @@ fn decoded<T>(
         );
     }
     f(reader, entry)
+}
+
+/// The start of an HTML page: `<!DOCTYPE html` or `<html`, in any case, after white space.
+fn is_html(head: &[u8]) -> bool {
+    let text: Vec<u8> = head
+        .iter()
+        .skip_while(|b| b.is_ascii_whitespace())
+        .take(14)
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    text.starts_with(b"<!doctype html") || text.starts_with(b"<html")
 }
 
 /// Decides the format from the file name (or zip entry name), else from the first bytes.

@@ -158,3 +158,35 @@ fn a_combo_written_as_category_options_is_refused_by_every_command_that_reads_ex
         }
     }
 }
+
+/// A login or error page saved in place of the export, and DHIS2's JSON answer to a refused
+/// request (`WebMessage`: httpStatusCode, message, errorCode), are named for what they are.
+#[test]
+fn an_html_page_or_a_dhis2_error_saved_as_the_export_is_named_for_what_it_is() {
+    let html =
+        "\n<!DOCTYPE HTML>\n<html><head><title>DHIS 2</title></head><body>Sign in</body></html>\n";
+    let answer = r#"{"httpStatus":"Conflict","httpStatusCode":409,"status":"ERROR","message":"Dimension `dx` is present in query without any valid dimension options","errorCode":"E7124"}"#;
+    for (name, content, says) in [
+        ("export.json", html, "is an HTML page, not an export"),
+        ("export.xml", html, "is an HTML page, not an export"),
+        ("export.json", answer, "DHIS2's answer to a refused request"),
+    ] {
+        let dir = Workdir::new();
+        dir.write(name, content);
+        for args in [
+            vec!["convert", name, "-o", "out.json"],
+            vec!["inspect", name],
+        ] {
+            let (code, stderr) = dir.run(&args);
+            assert_eq!(code, 2, "{args:?}: {stderr}");
+            assert!(stderr.contains(says), "{args:?}: {stderr}");
+            if content == answer {
+                assert!(
+                    stderr.contains("errorCode E7124") && stderr.contains("Dimension `dx`"),
+                    "{stderr}"
+                );
+            }
+            assert_only(&dir, &[name]);
+        }
+    }
+}

@@ -101,7 +101,12 @@ struct Ctx<'s> {
     /// Values passed on without period / orgUnit / attributeOptionCombo.
     lacking: [bool; 3],
     late_defaults: bool,
+    /// The keys of a DHIS2 error response (`WebMessage`), when the file is one.
+    answer: Vec<(String, String)>,
 }
+
+/// The keys of DHIS2's error responses (`WebMessage`) that say what went wrong.
+const ANSWER_KEYS: [&str; 4] = ["errorCode", "message", "httpStatusCode", "devMessage"];
 
 impl Ctx<'_> {
     fn emit(&mut self, f: &Fields) -> Result<()> {
@@ -194,6 +199,7 @@ pub fn read(
         values: 0,
         lacking: [false; 3],
         late_defaults: false,
+        answer: Vec::new(),
     };
     sc.expect(b'{', "").map_err(|e| match e {
         ScanError::Syntax(_) => sc.error(
@@ -212,6 +218,14 @@ pub fn read(
         }
     }
     if !saw_data_values {
+        if !ctx.answer.is_empty() {
+            let said: Vec<String> = ctx.answer.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            return Err(anyhow!(
+                "{path}: this is DHIS2's answer to a refused request, not an export: {}. Fix \
+                 the request it names and export again",
+                said.join(", ")
+            ));
+        }
         return Err(anyhow!(
             "{path}: this JSON has no `dataValues` array; is it a dataValueSet export \
              (/api/analytics/dataValueSet.json)?"
@@ -242,6 +256,15 @@ fn read_members(sc: &mut Scanner, ctx: &mut Ctx) -> Result<bool> {
         if key == "dataValues" {
             saw_data_values = true;
             read_values(sc, ctx)?;
+        } else if ANSWER_KEYS.contains(&key.as_str()) {
+            let (vs, ve) = sc.value(true).map_err(|e| sc.fail(e, "a value"))?;
+            if let Ok(Some(v)) =
+                serde_json::from_slice::<Box<serde_json::value::RawValue>>(&sc.buf[vs..ve])
+                    .map_err(|e| e.to_string())
+                    .and_then(|raw| scalar_text(raw.get()))
+            {
+                ctx.answer.push((key, v));
+            }
         } else if Header::is_key(&key) {
             let at = sc.offset();
             let (vs, ve) = sc.value(true).map_err(|e| sc.fail(e, "a value"))?;
