@@ -10,7 +10,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::convert::Converted;
-use crate::ids::KeyText;
+use crate::ids::{Id, KeyText};
 use crate::policy::deletions::PreviousValue;
 
 /// `--outlier-method`.
@@ -107,9 +107,9 @@ pub struct Screening {
     pub judged: u64,
     /// Numeric values with no history, or none with a spread: counted, not judged.
     pub not_judged: u64,
-    /// The history's numeric values summed per data element and period (for the workbook's
-    /// totals by period).
-    pub history_totals: FxHashMap<(String, String), f64>,
+    /// The history's numeric values summed per data element (interned) and period, for the
+    /// workbook's totals by period.
+    pub history_totals: FxHashMap<(Id, String), f64>,
 }
 
 /// Screens the numeric values `c` writes against `history` (the HMIS's values; periods in the
@@ -121,49 +121,53 @@ pub fn screen(
     method: Method,
     threshold: f64,
 ) -> Screening {
-    let mut out_totals: FxHashMap<(String, String), f64> = FxHashMap::default();
-    // Per key without period: the stored values by period.
-    let mut stored: FxHashMap<[String; 4], FxHashMap<String, f64>> = FxHashMap::default();
+    let mut out = Screening::default();
+    // Per key without period (interned: a key this run never read cannot be one it writes),
+    // the stored values by canonical period; each period text parsed once.
+    let mut stored: FxHashMap<[Id; 4], FxHashMap<String, f64>> = FxHashMap::default();
+    let mut periods: FxHashMap<&str, Option<String>> = FxHashMap::default();
     for v in history {
-        let Ok(x) = v.value.trim().parse::<f64>() else {
+        let Some(x) = v.value.trim().parse::<f64>().ok().filter(|x| x.is_finite()) else {
             continue;
         };
-        let Ok(p) = crate::period::parse_in(cal, &v.key.period) else {
+        let period = periods.entry(v.key.period.as_str()).or_insert_with(|| {
+            crate::period::parse_in(cal, &v.key.period)
+                .ok()
+                .map(|p| p.id)
+        });
+        let (Some(period), Some(series)) = (period.as_ref(), series_of(c, &v.key)) else {
             continue;
         };
-        if !x.is_finite() {
-            continue;
-        }
-        *out_totals
-            .entry((v.key.data_element.clone(), p.id.clone()))
+        *out.history_totals
+            .entry((series[0], period.clone()))
             .or_insert(0.0) += x;
-        stored
-            .entry(series_key(&v.key))
-            .or_default()
-            .insert(p.id, x);
+        stored.entry(series).or_default().insert(period.clone(), x);
     }
-    let mut out = Screening {
-        history_totals: out_totals,
-        ..Screening::default()
-    };
     for (_, slot) in c.values().filter(|(_, s)| !s.deletes()) {
-        let key = c.key(&slot.key);
-        let Ok(x) = c.value_text(slot).trim().parse::<f64>() else {
+        let Some(x) = c
+            .value_text(slot)
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+        else {
             continue;
         };
-        if !x.is_finite() {
-            continue;
-        }
-        let mut values: Vec<f64> = stored
-            .get(&series_key(&key))
-            .map(|by_period| {
-                by_period
-                    .iter()
-                    .filter(|(p, _)| **p != key.period)
-                    .map(|(_, v)| *v)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let k = &slot.key;
+        let series = [
+            k.data_element,
+            k.org_unit,
+            k.category_option_combo,
+            k.attribute_option_combo,
+        ];
+        let period = c.text(k.period);
+        let mut values: Vec<f64> = stored.get(&series).map_or_else(Vec::new, |by_period| {
+            by_period
+                .iter()
+                .filter(|(p, _)| p.as_str() != period)
+                .map(|(_, v)| *v)
+                .collect()
+        });
         values.push(x);
         match score(method, &values, x, threshold) {
             None => out.not_judged += 1,
@@ -171,7 +175,7 @@ pub fn screen(
                 out.judged += 1;
                 if s.score >= threshold {
                     out.outliers.push(Outlier {
-                        key,
+                        key: c.key(k),
                         value: x,
                         score: s,
                         values: values.len(),
@@ -185,14 +189,16 @@ pub fn screen(
     out
 }
 
-/// A key without its period: the series the statistics run over.
-fn series_key(k: &KeyText) -> [String; 4] {
-    [
-        k.data_element.clone(),
-        k.org_unit.clone(),
-        k.category_option_combo.clone(),
-        k.attribute_option_combo.clone(),
-    ]
+/// The interned data element, org unit, COC and AOC of a key read from a file; `None` when one
+/// of them was never read in this run.
+fn series_of(c: &Converted, k: &KeyText) -> Option<[Id; 4]> {
+    let id = |s: &str| c.ids.find(s);
+    Some([
+        id(&k.data_element)?,
+        id(&k.org_unit)?,
+        id(&k.category_option_combo)?,
+        id(&k.attribute_option_combo)?,
+    ])
 }
 
 #[cfg(test)]
@@ -290,17 +296,20 @@ pub fn min_max(
         .collect();
     let mut out = Vec::new();
     for (_, slot) in c.values().filter(|(_, s)| !s.deletes()) {
-        let key = c.key(&slot.key);
         let Ok(x) = c.value_text(slot).trim().parse::<f64>() else {
             continue;
         };
-        let (de, ou, coc) = match meta {
+        let k = &slot.key;
+        let (de, ou, coc) = (
+            c.text(k.data_element),
+            c.text(k.org_unit),
+            c.text(k.category_option_combo),
+        );
+        let uids = match meta {
             Some(m) => (
-                m.data_element(&key.data_element)
-                    .map_or(key.data_element.as_str(), |(d, _)| d.id.as_str()),
-                m.organisation_unit(&key.org_unit)
-                    .map_or(key.org_unit.as_str(), |o| o.id.as_str()),
-                match key.category_option_combo.as_str() {
+                m.data_element(de).map_or(de, |(d, _)| d.id.as_str()),
+                m.organisation_unit(ou).map_or(ou, |o| o.id.as_str()),
+                match coc {
                     "" => m.default_option_combo_uid(),
                     coc => m
                         .category_option_combo(coc)
@@ -308,22 +317,23 @@ pub fn min_max(
                 },
             ),
             None => (
-                key.data_element.as_str(),
-                key.org_unit.as_str(),
-                match key.category_option_combo.as_str() {
-                    "" => crate::ids::DEFAULT_COMBO_UID,
-                    coc => coc,
+                de,
+                ou,
+                if coc.is_empty() {
+                    crate::ids::DEFAULT_COMBO_UID
+                } else {
+                    coc
                 },
             ),
         };
-        if let Some(b) = by_key.get(&(de, ou, coc))
+        if let Some(b) = by_key.get(&uids)
             && (x < b.min || x > b.max)
         {
             out.push(OutOfBounds {
+                key: c.key(k),
                 value: x,
                 min: b.min,
                 max: b.max,
-                key: key.clone(),
             });
         }
     }

@@ -6,9 +6,10 @@ use anyhow::Result;
 use rust_xlsxwriter::Workbook;
 
 use super::Run;
-use crate::ids::KeyText;
+use crate::ids::{Id, KeyText};
 use crate::policy::outliers::{OutOfBounds, Outlier};
 use crate::xlsx::{Cell, ColumnChart, Columns, add_table, headers, rows};
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// A row that names a key.
 trait Keyed {
@@ -51,8 +52,9 @@ fn key_column<T: Keyed>(i: usize) -> (&'static str, fn(&&T) -> Cell) {
 pub(super) fn by_period_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
     use std::collections::BTreeMap;
     let c = run.entries.converted;
-    let mut transfer: BTreeMap<(String, String), f64> = BTreeMap::new();
-    let mut elements: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    // Summed by interned ids (no text per value), turned into text for the table at the end.
+    let mut transfer: FxHashMap<(Id, Id), f64> = FxHashMap::default();
+    let mut elements: FxHashMap<Id, FxHashSet<Id>> = FxHashMap::default();
     for (_, s) in c
         .values()
         .filter(|(_, s)| !s.deletes() && !s.data_set.is_empty())
@@ -60,25 +62,25 @@ pub(super) fn by_period_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
         let Ok(x) = c.value_text(s).trim().parse::<f64>() else {
             continue;
         };
-        let ds = c.text(s.data_set).to_string();
-        let de = c.text(s.key.data_element).to_string();
-        *transfer
-            .entry((ds.clone(), c.text(s.key.period).to_string()))
-            .or_insert(0.0) += x;
-        elements.entry(ds).or_default().insert(de);
+        *transfer.entry((s.data_set, s.key.period)).or_insert(0.0) += x;
+        elements
+            .entry(s.data_set)
+            .or_default()
+            .insert(s.key.data_element);
     }
-    let history = run.facts.screening.as_ref().map(|s| &s.history_totals);
     let mut table: BTreeMap<(String, String), (Option<f64>, Option<f64>)> = BTreeMap::new();
     for ((ds, pe), x) in &transfer {
-        table.entry((ds.clone(), pe.clone())).or_default().0 = Some(*x);
+        let key = (c.text(*ds).to_string(), c.text(*pe).to_string());
+        table.entry(key).or_default().0 = Some(*x);
     }
-    if let Some(h) = history {
-        for ((de, pe), x) in h {
-            for (ds, des) in &elements {
-                if des.contains(de) {
-                    let e = table.entry((ds.clone(), pe.clone())).or_default();
-                    e.1 = Some(e.1.unwrap_or(0.0) + x);
-                }
+    let history = run.facts.screening.as_ref().map(|s| &s.history_totals);
+    for ((de, pe), x) in history.into_iter().flatten() {
+        for (ds, des) in &elements {
+            if des.contains(de) {
+                let e = table
+                    .entry((c.text(*ds).to_string(), pe.clone()))
+                    .or_default();
+                e.1 = Some(e.1.unwrap_or(0.0) + x);
             }
         }
     }

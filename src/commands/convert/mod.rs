@@ -68,7 +68,7 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
     let (files, complete) = match (&failure, config.dry_run) {
         (None, false) => {
             let mapping = loaded.mapping.as_ref();
-            let notes = notes(&config, edits.as_ref(), screening.as_ref());
+            let notes = notes(&config, &converted, edits.as_ref(), screening.as_ref());
             let kept = Some(&notes).filter(|k| !k.is_empty());
             let files = output::write_outputs(
                 &config,
@@ -247,16 +247,24 @@ fn convert<'m>(
 /// the follow-up of outliers (`--flag-outliers`).
 fn notes(
     config: &ConvertConfig,
+    converted: &Converted,
     edits: Option<&hmis_edits::HmisEdits>,
     screening: Option<&outliers::Screening>,
-) -> rustc_hash::FxHashMap<crate::ids::KeyText, (Option<String>, bool)> {
-    let mut notes = edits.map(|e| e.kept.clone()).unwrap_or_default();
+) -> rustc_hash::FxHashMap<crate::ids::Key, (Option<String>, bool)> {
+    // By interned key: every key noted is one this run writes.
+    let mut notes: rustc_hash::FxHashMap<_, _> = edits
+        .into_iter()
+        .flat_map(|e| &e.kept)
+        .filter_map(|(k, note)| Some((converted.ids.key_of(k)?, note.clone())))
+        .collect();
     if config.flag_outliers
         && let Some(s) = screening
     {
         let keys = s.outliers.iter().map(|o| &o.key);
         for k in keys.chain(s.out_of_bounds.iter().map(|o| &o.key)) {
-            notes.entry(k.clone()).or_insert((None, false)).1 = true;
+            if let Some(k) = converted.ids.key_of(k) {
+                notes.entry(k).or_insert((None, false)).1 = true;
+            }
         }
     }
     notes

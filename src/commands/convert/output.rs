@@ -79,7 +79,8 @@ pub fn write_outputs(
                 // --keep-hmis-comments: the HMIS's comment and follow-up, where it has them.
                 if let Some(k) = kept
                     && !v.deleted
-                    && let Some((c, followup)) = k.get(&key_of(&v))
+                    && let Some((c, followup)) =
+                        key_of(&e.converted.ids, &v).and_then(|x| k.get(&x))
                 {
                     v.comment = c.as_deref().or(v.comment);
                     v.followup = *followup;
@@ -116,16 +117,17 @@ pub fn write_outputs(
 }
 
 /// The HMIS's comment and follow-up by key (`--keep-hmis-comments`).
-type Kept = rustc_hash::FxHashMap<crate::ids::KeyText, (Option<String>, bool)>;
+type Kept = rustc_hash::FxHashMap<crate::ids::Key, (Option<String>, bool)>;
 
-fn key_of(v: &crate::write::OutputValue) -> crate::ids::KeyText {
-    crate::ids::KeyText {
-        data_element: v.data_element.to_string(),
-        period: v.period.to_string(),
-        org_unit: v.org_unit.to_string(),
-        category_option_combo: v.category_option_combo.to_string(),
-        attribute_option_combo: v.attribute_option_combo.to_string(),
-    }
+/// The interned key of a value written (looked up, nothing allocated).
+fn key_of(ids: &crate::ids::Interner, v: &crate::write::OutputValue) -> Option<crate::ids::Key> {
+    Some(crate::ids::Key {
+        data_element: ids.find(v.data_element)?,
+        period: ids.find(v.period)?,
+        org_unit: ids.find(v.org_unit)?,
+        category_option_combo: ids.find(v.category_option_combo)?,
+        attribute_option_combo: ids.find(v.attribute_option_combo)?,
+    })
 }
 
 /// Creates the output folder if need be and holds it for this run; returns the files an earlier
