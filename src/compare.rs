@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::model::DataValue;
+use crate::model::{Audit, DataValue};
 use crate::read::Sink;
 use crate::value::canonical_number;
 
@@ -76,15 +76,24 @@ pub struct Note {
 }
 
 impl Note {
-    fn of(v: &DataValue) -> Note {
-        let own = |s: Option<&str>| s.filter(|s| !s.trim().is_empty()).map(str::to_string);
+    fn of(audit: &Audit) -> Note {
+        let own = |s: Option<&str>| blank_none(s).map(str::to_string);
         Note {
-            comment: own(v.audit.comment),
-            followup: v.audit.followup.is_some_and(crate::read::is_true),
-            stored_by: own(v.audit.stored_by),
-            last_updated: own(v.audit.last_updated),
+            comment: own(audit.comment),
+            followup: followup(audit),
+            stored_by: own(audit.stored_by),
+            last_updated: own(audit.last_updated),
         }
     }
+}
+
+/// A field as read, `None` when blank.
+fn blank_none(s: Option<&str>) -> Option<&str> {
+    s.filter(|s| !s.trim().is_empty())
+}
+
+fn followup(audit: &Audit) -> bool {
+    audit.followup.is_some_and(crate::read::is_true)
 }
 
 /// A key with a combo written as DHIS2 may write the default one.
@@ -122,8 +131,8 @@ impl Sink for Transfer {
     fn begin_input(&mut self, _: usize, _: &str) {}
     fn data_value(&mut self, v: DataValue<'_>) -> Result<()> {
         let value = (!v.deleted).then(|| v.value.unwrap_or("").to_string());
-        let note = Note::of(&v);
-        if note.comment.is_some() || note.followup {
+        if blank_none(v.audit.comment).is_some() || followup(&v.audit) {
+            let note = Note::of(&v.audit);
             self.notes.insert(key(&v), (note.comment, note.followup));
         }
         if self.values.insert(key(&v), value).is_some() {
@@ -199,7 +208,7 @@ impl<'t> Comparison<'t> {
     }
 
     /// Classifies one HMIS value.
-    fn hmis_value(&mut self, key: Key, value: String, note: Note) {
+    fn hmis_value(&mut self, key: Key, value: String, audit: &Audit) {
         let in_transfer = self.transfer.values.contains_key(&key);
         let covered = in_transfer
             || self.targets.contains(&target(&key))
@@ -211,18 +220,29 @@ impl<'t> Comparison<'t> {
         match self.transfer.values.get_key_value(&key) {
             Some((k, t)) => {
                 self.seen.insert(k);
-                let (comment, followup) = self.transfer.notes.get(k).cloned().unwrap_or_default();
+                let (comment, flag) = self
+                    .transfer
+                    .notes
+                    .get(k)
+                    .map_or((None, false), |(c, f)| (c.as_deref(), *f));
                 let (class, what) = match t {
                     None => (Class::Deleted, "value"),
                     Some(t) if !same(t, &value) => (Class::Changed, "value"),
-                    Some(_) if comment != note.comment => (Class::Changed, "comment"),
-                    Some(_) if followup != note.followup => (Class::Changed, "followup"),
+                    Some(_) if comment != blank_none(audit.comment) => (Class::Changed, "comment"),
+                    Some(_) if flag != followup(audit) => (Class::Changed, "followup"),
                     Some(_) => (Class::Unchanged, "value"),
+                };
+                // The HMIS's note is kept for the changes only (most keys are unchanged).
+                let note = if class == Class::Unchanged {
+                    Note::default()
+                } else {
+                    Note::of(audit)
                 };
                 self.record_note(key, (t.clone(), Some(value)), class, what, note);
             }
             None => {
                 if covered {
+                    let note = Note::of(audit);
                     self.record_note(key, (None, Some(value)), Class::OnlyInHmis, "value", note);
                 } else {
                     self.out_of_scope += 1;
@@ -265,7 +285,7 @@ impl Sink for Comparison<'_> {
     fn begin_input(&mut self, _: usize, _: &str) {}
     fn data_value(&mut self, v: DataValue<'_>) -> Result<()> {
         if !v.deleted {
-            self.hmis_value(key(&v), v.value.unwrap_or("").to_string(), Note::of(&v));
+            self.hmis_value(key(&v), v.value.unwrap_or("").to_string(), &v.audit);
         }
         Ok(())
     }
