@@ -280,3 +280,35 @@ fn the_audit_and_compare_workbooks_carry_charts_over_their_tables() {
         "{all}"
     );
 }
+
+#[test]
+fn a_min_max_file_that_is_not_what_dhis2_writes_stops_the_run_naming_it() {
+    let dir = Workdir::new();
+    three_targets(&dir, ["100", "11", "5"], None);
+    for (content, says) in [
+        ("not json", "minmax.json: not JSON"),
+        (
+            r#"{"pager":{}}"#,
+            "minmax.json: no list of minMaxDataElements",
+        ),
+        (
+            r#"{"minMaxDataElements":[{"source":{"id":"OU"},"min":1,"max":2}]}"#,
+            "minmax.json: not a list of minMaxDataElements",
+        ),
+    ] {
+        dir.write("minmax.json", content);
+        let (code, stderr) = dir.run(&[
+            "convert",
+            "in.json",
+            "-m",
+            "m.csv",
+            "-o",
+            "out.json",
+            "--min-max",
+            "minmax.json",
+        ]);
+        assert_eq!(code, 2, "{content}: {stderr}");
+        assert!(stderr.contains(says), "{content}: {stderr}");
+        assert_only(&dir, &["m.csv", "in.json", "minmax.json"]);
+    }
+}
