@@ -49,12 +49,19 @@ pub fn find(
         kept: FxHashMap::default(),
         edits: Vec::new(),
     };
+    // Each period text parsed once.
+    let mut periods: FxHashMap<&str, Option<String>> = FxHashMap::default();
     for v in earlier.iter().filter(|v| v.input as usize >= from) {
-        let Ok(period) = crate::period::parse_in(cal, &v.key.period) else {
+        let period = periods.entry(v.key.period.as_str()).or_insert_with(|| {
+            crate::period::parse_in(cal, &v.key.period)
+                .ok()
+                .map(|p| p.id)
+        });
+        let Some(period) = period.clone() else {
             continue;
         };
         let key = KeyText {
-            period: period.id,
+            period,
             ..v.key.clone()
         };
         if !c.arrived(&key) {
