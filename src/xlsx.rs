@@ -75,19 +75,88 @@ impl From<Option<&str>> for Cell {
     }
 }
 
+/// What a written cell takes: its width in characters and the lines it wraps to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Extent {
+    pub width: usize,
+    pub lines: usize,
+}
+
+/// The height of a row of `lines` lines of 11 pt text, in points.
+const LINE_HEIGHT: f64 = 15.0;
+
+/// The longest word (an id, a hash, a path without spaces) kept on one line: its column widens
+/// instead, up to this many characters.
+const MAX_WORD: usize = 72;
+
+/// How a text lays out: unwrapped when it fits (or is one word that fits [`MAX_WORD`]), else
+/// wrapped in a column `max_width` wide, with the lines that takes.
+fn layout(text: &str, max_width: usize) -> Extent {
+    let width = text.chars().count();
+    let one_word = !text.contains(char::is_whitespace);
+    if !text.contains('\n') && (width <= max_width || (one_word && width <= MAX_WORD)) {
+        return Extent { width, lines: 1 };
+    }
+    // Wrapped at the width less the padding: a line holds about that many characters (words
+    // break early, so count one line more for every long paragraph).
+    let per_line = max_width.saturating_sub(2).max(8);
+    let lines = text
+        .split('\n')
+        .map(|p| {
+            let n = p.chars().count();
+            match n.div_ceil(per_line) {
+                0 => 1,
+                1 => 1,
+                k => k + k / 4,
+            }
+        })
+        .sum();
+    Extent {
+        width: max_width,
+        lines,
+    }
+}
+
+/// The cell formats of a table: everything aligned to the top, so that a row taller for a
+/// wrapped cell reads across.
+pub struct Styles {
+    /// The widest a column gets, in characters; longer text wraps within it.
+    pub max_width: usize,
+    plain: Format,
+    wrap: Format,
+    date: Format,
+}
+
+impl Default for Styles {
+    fn default() -> Self {
+        let plain = Format::new().set_align(rust_xlsxwriter::FormatAlign::Top);
+        Styles {
+            max_width: MAX_WIDTH,
+            wrap: plain.clone().set_text_wrap(),
+            date: plain.clone().set_num_format("yyyy-mm-dd hh:mm:ss"),
+            plain,
+        }
+    }
+}
+
 /// Writes one cell; text longer than Excel allows is cut with a visible mark.
-pub fn write_cell(sheet: &mut Worksheet, row: u32, col: u16, cell: &Cell) -> Result<usize> {
+pub fn write_cell(
+    sheet: &mut Worksheet,
+    styles: &Styles,
+    (row, col): (u32, u16),
+    cell: &Cell,
+) -> Result<Extent> {
+    let one = |width| Extent { width, lines: 1 };
     match cell {
-        Cell::Empty => Ok(0),
+        Cell::Empty => Ok(one(0)),
         Cell::Number(n) => {
-            sheet.write_number(row, col, *n)?;
-            Ok(n.to_string().len())
+            sheet.write_number_with_format(row, col, *n, &styles.plain)?;
+            Ok(one(n.to_string().len()))
         }
         Cell::DateTime(t) => {
             let at = ExcelDateTime::from_timestamp(*t)?;
-            let format = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
-            sheet.write_datetime_with_format(row, col, &at, &format)?;
-            Ok(19)
+            sheet.write_datetime_with_format(row, col, &at, &styles.date)?;
+            Ok(one(19))
         }
         Cell::Text(s) => {
             let text = if s.chars().count() > MAX_CELL {
@@ -96,26 +165,73 @@ pub fn write_cell(sheet: &mut Worksheet, row: u32, col: u16, cell: &Cell) -> Res
             } else {
                 s.clone()
             };
-            let width = text.chars().count();
-            if width > MAX_WIDTH || text.contains('\n') {
-                let wrap = Format::new()
-                    .set_text_wrap()
-                    .set_align(rust_xlsxwriter::FormatAlign::Top);
-                sheet.write_string_with_format(row, col, &text, &wrap)?;
+            let extent = layout(&text, styles.max_width);
+            let style = if extent.lines > 1 {
+                &styles.wrap
             } else {
-                sheet.write_string(row, col, &text)?;
-            }
-            Ok(width)
+                &styles.plain
+            };
+            sheet.write_string_with_format(row, col, &text, style)?;
+            Ok(extent)
         }
     }
 }
 
-/// Print settings of a sheet: landscape, one page wide, the header row on every page.
-pub fn printable(sheet: &mut Worksheet) -> Result<()> {
+/// The smallest print scale, in percent: 11 pt text prints at 7 pt or larger.
+pub const MIN_PRINT_SCALE: u16 = 64;
+
+/// The width of a landscape A4 or Letter page at 100 %, in Excel's character units (margins
+/// of 0.7 in aside).
+const PAGE_WIDTH: f64 = 130.0;
+
+/// Print settings of a sheet whose columns are `width` characters wide in all: landscape, the
+/// header row on every page, one page wide when that keeps the text readable; a wider sheet
+/// prints at [`MIN_PRINT_SCALE`] across pages, its first column repeated on each.
+pub fn printable(sheet: &mut Worksheet, width: f64) -> Result<()> {
     sheet.set_landscape();
-    sheet.set_print_fit_to_pages(1, 0);
+    sheet.set_paper_size(9);
     sheet.set_repeat_rows(0, 0)?;
+    if width * f64::from(MIN_PRINT_SCALE) / 100.0 <= PAGE_WIDTH {
+        sheet.set_print_fit_to_pages(1, 0);
+    } else {
+        sheet.set_print_scale(MIN_PRINT_SCALE);
+        sheet.set_repeat_columns(0, 0)?;
+    }
     Ok(())
+}
+
+/// Header and footer on every sheet of a workbook, so that a printed page says which run it
+/// is from and where it belongs: `title` at the top left, the sheet at the top right, the page
+/// (`Page 3 of 21`) at the bottom.
+pub fn stamp(workbook: &mut Workbook, title: &str) {
+    // `&` starts a header code; 255 characters at most in all.
+    let title = format!("pi2de {} · {title}", env!("CARGO_PKG_VERSION"));
+    let title: String = title.replace('&', "&&").chars().take(180).collect();
+    for sheet in workbook.worksheets_mut() {
+        sheet.set_header(format!("&L{title}&R&A"));
+        sheet.set_footer("&LPrinted &D &T&RPage &P of &N");
+    }
+}
+
+/// A workbook's bytes, each sheet stamped with `title` (see [`stamp`]).
+pub fn finish(workbook: &mut Workbook, title: &str) -> Result<Vec<u8>> {
+    stamp(workbook, title);
+    workbook
+        .save_to_buffer()
+        .with_context(|| format!("{title}: cannot build the workbook"))
+}
+
+/// Now, in seconds since 1970 (UTC), and as `2026-12-04 21:05 UTC`.
+pub fn now_utc() -> (i64, String) {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    let date = crate::period::Date::from_days(secs.div_euclid(86_400));
+    let t = secs.rem_euclid(86_400);
+    (
+        secs,
+        format!("{date} {:02}:{:02} UTC", t / 3600, t % 3600 / 60),
+    )
 }
 
 /// A sheet's columns as one table: each header beside the function giving its cell, so that a
@@ -149,6 +265,38 @@ pub fn add_table<'w, I>(
 where
     I: IntoIterator<Item = Vec<Cell>>,
 {
+    let print = Print {
+        columns: headers.len(),
+        max_width: MAX_WIDTH,
+    };
+    add_table_printing(workbook, name, headers, rows, cap, print)
+}
+
+/// What of a table prints: its first `columns` columns (the others are on screen only), each
+/// at most `max_width` characters wide (longer text wraps).
+#[derive(Debug, Clone, Copy)]
+pub struct Print {
+    pub columns: usize,
+    pub max_width: usize,
+}
+
+/// [`add_table`], printed as `print` says.
+pub fn add_table_printing<'w, I>(
+    workbook: &'w mut Workbook,
+    name: &str,
+    headers: &[&str],
+    rows: I,
+    cap: usize,
+    print: Print,
+) -> Result<&'w mut Worksheet>
+where
+    I: IntoIterator<Item = Vec<Cell>>,
+{
+    let print_columns = print.columns;
+    let styles = Styles {
+        max_width: print.max_width,
+        ..Styles::default()
+    };
     let bold = Format::new().set_bold();
     let sheet = workbook.add_worksheet();
     sheet
@@ -166,11 +314,18 @@ where
             continue;
         }
         written += 1;
+        let mut lines = 1;
         for (c, cell) in row.iter().enumerate() {
-            let w = write_cell(sheet, written, c as u16, cell)?;
+            let e = write_cell(sheet, &styles, (written, c as u16), cell)?;
+            lines = lines.max(e.lines);
             if c < widths.len() {
-                widths[c] = widths[c].max(w);
+                widths[c] = widths[c].max(e.width);
             }
+        }
+        // LibreOffice keeps the default height for wrapped text it did not lay out itself:
+        // the height is set, or the lines print over the next row.
+        if lines > 1 {
+            sheet.set_row_height(written, LINE_HEIGHT * lines.min(27) as f64)?;
         }
     }
     if left_off > 0 {
@@ -181,22 +336,30 @@ where
             &bold,
         )?;
     }
+    let mut printed = 0.0;
     for (c, w) in widths.iter().enumerate() {
-        sheet.set_column_width(c as u16, (*w as f64 + 2.0).clamp(8.0, MAX_WIDTH as f64))?;
+        let width = (*w as f64 + 2.0).clamp(8.0, MAX_WORD as f64 + 2.0);
+        if c < print_columns {
+            printed += width;
+        }
+        sheet.set_column_width(c as u16, width)?;
     }
     sheet.set_freeze_panes(1, 0)?;
-    printable(sheet)?;
+    printable(sheet, printed)?;
+    if print_columns < headers.len() && print_columns > 0 {
+        let last_row = written + u32::from(left_off > 0);
+        sheet.set_print_area(0, 0, last_row, print_columns as u16 - 1)?;
+    }
     if !headers.is_empty() {
         sheet.autofilter(0, 0, written.max(1), headers.len() as u16 - 1)?;
     }
     Ok(sheet)
 }
 
-/// Saves a workbook atomically (temporary file, then rename).
-pub fn save(workbook: &mut Workbook, path: &str) -> Result<()> {
-    let bytes = workbook
-        .save_to_buffer()
-        .with_context(|| format!("{path}: cannot build the workbook"))?;
+/// Saves a workbook atomically (temporary file, then rename), each sheet stamped with `title`.
+pub fn save(workbook: &mut Workbook, path: &str, title: &str) -> Result<()> {
+    let bytes =
+        finish(workbook, title).with_context(|| format!("{path}: cannot build the workbook"))?;
     crate::write::write_atomic(path, &bytes)
 }
 

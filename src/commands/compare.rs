@@ -54,7 +54,9 @@ pub fn run(args: &CompareArgs) -> Result<ExitCode> {
         staging.bytes(path, text.as_bytes()).context("--summary")?;
     }
     if let Some(path) = &args.report {
-        staging.bytes(path, &workbook(&c)?).context("--report")?;
+        staging
+            .bytes(path, &workbook(&c, args)?)
+            .context("--report")?;
     }
     staging.commit()?;
     if !args.quiet {
@@ -194,7 +196,7 @@ fn changes_csv(c: &Comparison) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-fn workbook(c: &Comparison) -> Result<Vec<u8>> {
+fn workbook(c: &Comparison, args: &CompareArgs) -> Result<Vec<u8>> {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let mut counts: Vec<Vec<Cell>> = Class::ALL
         .iter()
@@ -271,6 +273,11 @@ fn workbook(c: &Comparison) -> Result<Vec<u8>> {
         rows,
         100_000,
     )?;
-    wb.save_to_buffer()
-        .context("--report: cannot build the workbook")
+    let title = format!(
+        "compare of {} with {} · {}",
+        args.transfer.join(", "),
+        args.with.join(", "),
+        crate::xlsx::now_utc().1
+    );
+    crate::xlsx::finish(&mut wb, &title).context("--report")
 }

@@ -131,7 +131,11 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
             findings_rows(&mapping.findings),
             usize::MAX,
         )?;
-        xlsx::save(&mut wb, report)?;
+        xlsx::save(
+            &mut wb,
+            report,
+            &format!("mapping check of {} · {}", args.mapping, xlsx::now_utc().1),
+        )?;
     }
     Ok(if errors.is_empty() {
         ExitCode::Success
@@ -146,7 +150,7 @@ fn make_template(args: &TemplateArgs) -> Result<ExitCode> {
     let mut wb = Workbook::new();
     template::add_mapping_sheet(&mut wb, Vec::new())?;
     template::add_instructions(&mut wb)?;
-    xlsx::save(&mut wb, &args.output)?;
+    xlsx::save(&mut wb, &args.output, "mapping template")?;
     crate::term::error_line(&format!(
         "pi2de: wrote {}: fill one row per program indicator; `pi2de mapping check` it when done.",
         args.output
@@ -207,7 +211,12 @@ fn from_metadata(args: &FromMetadataArgs) -> Result<ExitCode> {
             findings,
         )
     };
-    xlsx::save(&mut build(None)?, &args.output)?;
+    let title = format!(
+        "mapping proposed from {} · {}",
+        args.tracker,
+        xlsx::now_utc().1
+    );
+    xlsx::save(&mut build(None)?, &args.output, &title)?;
     // Check the workbook as written, so that findings name its real cells.
     let (mut mapping, _) = checked(
         &args.output,
@@ -217,7 +226,7 @@ fn from_metadata(args: &FromMetadataArgs) -> Result<ExitCode> {
     mapping.add_findings(proposed);
     let with_findings = args.target_metadata.is_some() || !mapping.findings.is_empty();
     if with_findings {
-        xlsx::save(&mut build(Some(&mapping.findings))?, &args.output)?;
+        xlsx::save(&mut build(Some(&mapping.findings))?, &args.output, &title)?;
     }
     let errors = mapping.errors().count();
     let findings = if with_findings {

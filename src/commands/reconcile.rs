@@ -36,7 +36,9 @@ pub fn run(args: &ReconcileArgs) -> Result<ExitCode> {
         staging.bytes(path, text.as_bytes()).context("--summary")?;
     }
     if let Some(path) = &args.report {
-        staging.bytes(path, &workbook(&r)?).context("--report")?;
+        staging
+            .bytes(path, &workbook(&r, args)?)
+            .context("--report")?;
     }
     staging.commit()?;
     if !args.quiet {
@@ -213,7 +215,7 @@ fn print(r: &Reconciled, response: &str) -> std::io::Result<()> {
     Ok(())
 }
 
-fn workbook(r: &Reconciled) -> Result<Vec<u8>> {
+fn workbook(r: &Reconciled, args: &ReconcileArgs) -> Result<Vec<u8>> {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let c = &r.response.counts;
     let summary: Vec<Vec<Cell>> = [
@@ -261,6 +263,11 @@ fn workbook(r: &Reconciled) -> Result<Vec<u8>> {
         rows,
         100_000,
     )?;
-    wb.save_to_buffer()
-        .context("--report: cannot build the workbook")
+    let title = format!(
+        "reconcile of {} against {} · {}",
+        args.response,
+        args.trace,
+        crate::xlsx::now_utc().1
+    );
+    crate::xlsx::finish(&mut wb, &title).context("--report")
 }

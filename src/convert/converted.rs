@@ -57,6 +57,18 @@ impl Converted {
             .filter(|(_, s)| !s.rejected())
     }
 
+    /// Values written per mapping row (`rows` rows): each counted for the row of the value
+    /// written for its key.
+    pub fn written_by_row(&self, rows: usize) -> Vec<u64> {
+        let mut out = vec![0; rows];
+        for (_, slot) in self.values() {
+            if let Some(n) = out.get_mut(slot.first.row as usize) {
+                *n += 1;
+            }
+        }
+        out
+    }
+
     /// Values written, deletions read from the inputs included.
     pub fn written(&self) -> u64 {
         self.values().count() as u64

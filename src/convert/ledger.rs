@@ -48,6 +48,8 @@ pub struct Ledger {
     unmapped: FxHashMap<(Id, Id, Id), (u64, String)>,
     /// Values each mapping row matched.
     pub row_counts: Vec<u64>,
+    /// Why the first value a mapping row matched and that was then left out was left out.
+    pub row_reasons: Vec<Option<Reason>>,
     /// Values whose ids had surrounding white space, trimmed; and where the first was read.
     pub trimmed_ids: u64,
     /// Values marked as analytics writes them (`comment` `[aggregated]`,
@@ -64,6 +66,7 @@ impl Ledger {
             details: Vec::new(),
             unmapped: FxHashMap::default(),
             row_counts: vec![0; mapping_rows],
+            row_reasons: vec![None; mapping_rows],
             trimmed_ids: 0,
             aggregated: 0,
             first_trimmed: None,

@@ -136,6 +136,9 @@ impl Sink for Converter<'_> {
         let accepted = match judgement.verdict {
             Ok(accepted) => accepted,
             Err((reason, detail)) => {
+                if let Some(first) = self.ledger.row_reasons.get_mut(judgement.row as usize) {
+                    first.get_or_insert(reason);
+                }
                 if let Some(key) = judgement.key {
                     self.touched.insert(key);
                 }

@@ -49,11 +49,13 @@ pub struct Finding {
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let s = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        write!(f, "{s}: {}: {}", self.cell, self.message)
+        write!(
+            f,
+            "{}: {}: {}",
+            self.severity_name(),
+            self.cell,
+            self.message
+        )
     }
 }
 
@@ -159,6 +161,27 @@ pub struct Mapping {
 pub(crate) struct Findings(Vec<Finding>);
 
 impl Finding {
+    /// The sheet row the finding's cell is in (`mapping!C17` → 17), when it names a cell.
+    pub fn row(&self) -> Option<u32> {
+        let digits = self.cell.len()
+            - self
+                .cell
+                .trim_end_matches(|c: char| c.is_ascii_digit())
+                .len();
+        let before = self.cell[..self.cell.len() - digits].chars().last();
+        before
+            .filter(char::is_ascii_alphabetic)
+            .and_then(|_| self.cell[self.cell.len() - digits..].parse().ok())
+    }
+
+    /// `error` or `warning`.
+    pub fn severity_name(&self) -> &'static str {
+        match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+
     pub fn error(cell: impl Into<String>, message: impl Into<String>) -> Finding {
         Finding {
             severity: Severity::Error,
@@ -341,5 +364,20 @@ pub fn id_trouble(id: &str) -> Option<&'static str> {
         Some("a double quote, which DHIS2 2.43+ cannot read in a CSV import")
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Finding;
+
+    #[test]
+    fn a_finding_names_the_row_of_its_cell() {
+        let row = |cell: &str| Finding::error(cell, "x").row();
+        assert_eq!(row("mapping!C17"), Some(17));
+        assert_eq!(row("'My sheet 2'!AB3"), Some(3));
+        assert_eq!(row("mapping.csv"), None);
+        assert_eq!(row("sheet 2"), None);
+        assert_eq!(row(""), None);
     }
 }

@@ -146,18 +146,20 @@ fn output(run: &Run) -> Value {
 
 fn mapping(run: &Run) -> Option<Value> {
     let m = run.facts.mapping?;
+    let written = run.entries.converted.written_by_row(m.rows.len());
     let rows: Vec<Value> = m
         .rows
         .iter()
         .zip(&run.entries.converted.ledger.row_counts)
-        .map(|(r, n)| {
+        .zip(written)
+        .map(|((r, n), w)| {
             json!({
                 "row": r.row, "programIndicator": r.source,
                 "sourceCategoryOptionCombo": r.source_category_option_combo,
                 "sourceAttributeOptionCombo": r.source_attribute_option_combo,
                 "dataElement": r.data_element, "categoryOptionCombo": r.category_option_combo,
                 "attributeOptionCombo": r.attribute_option_combo, "enabled": r.enabled,
-                "values": n,
+                "values": n, "written": w, "leftOut": n.saturating_sub(w),
             })
         })
         .collect();

@@ -13,7 +13,9 @@ use crate::policy::totals::{Total, not_additive, totals};
 use crate::policy::validation::{Skipped, Violation};
 use crate::read::Compression;
 use crate::value::ValueType;
-use crate::xlsx::{Cell, ColumnChart, Columns, add_table, headers, rows};
+use crate::xlsx::{
+    Cell, ColumnChart, Columns, Print, add_table, add_table_printing, headers, rows,
+};
 
 /// Rows per sheet at most (the Left out sheet holds at most the ledger's detail cap).
 const SHEET_CAP: usize = 100_000;
@@ -27,12 +29,16 @@ fn kv(rows: &mut Rows, key: &str, value: impl Into<Cell>) {
 /// The audit workbook, built in memory.
 pub fn bytes(run: &Run) -> Result<Vec<u8>> {
     let mut wb = Workbook::new();
+    let (now, now_text) = crate::xlsx::now_utc();
     let mut s = Rows::new();
-    summary_run(&mut s, run);
+    summary_run(&mut s, run, now);
     summary_counts(&mut s, run);
     summary_outputs(&mut s, run);
-    add_table(&mut wb, "Summary", &["item", "value"], s, usize::MAX)?;
+    let last = s.len() as u32;
+    let summary = add_table(&mut wb, "Summary", &["item", "value"], s, usize::MAX)?;
+    sign_off(summary, last + 2)?;
     mapping_sheet(&mut wb, run)?;
+    findings_sheet(&mut wb, run)?;
     unmapped_sheet(&mut wb, run)?;
     duplicates_sheet(&mut wb, run)?;
     left_out_sheet(&mut wb, run)?;
@@ -43,17 +49,38 @@ pub fn bytes(run: &Run) -> Result<Vec<u8>> {
     periods_sheet(&mut wb, run)?;
     super::screening::outliers_sheet(&mut wb, run)?;
     reasons_sheet(&mut wb, run)?;
-    wb.save_to_buffer()
-        .context("--report: cannot build the workbook")
+    let output = match run.files.as_slice() {
+        [] => "no output".to_string(),
+        [one] => one.path.clone(),
+        [first, more @ ..] => format!("{} and {} more", first.path, more.len()),
+    };
+    let title = format!("conversion to {output} · run {now_text}");
+    crate::xlsx::finish(&mut wb, &title).context("--report")
+}
+
+/// Lines for who prepared, reviewed and approved the transfer, from row `at` of the Summary.
+fn sign_off(sheet: &mut rust_xlsxwriter::Worksheet, at: u32) -> Result<()> {
+    use rust_xlsxwriter::{Format, FormatBorder};
+    let bold = Format::new().set_bold();
+    let line = Format::new().set_border_bottom(FormatBorder::Thin);
+    sheet.write_string_with_format(at, 0, "Sign-off", &bold)?;
+    let roles = [
+        "prepared by (name, date)",
+        "reviewed by (name, date)",
+        "approved for import (name, date)",
+    ];
+    for (i, role) in (1u32..).zip(roles) {
+        sheet.write_string(at + i, 0, role)?;
+        sheet.write_blank(at + i, 1, &line)?;
+        sheet.set_row_height(at + i, 30)?;
+    }
+    Ok(())
 }
 
 /// The tool, the inputs, the mapping and the options.
-fn summary_run(s: &mut Rows, run: &Run) {
+fn summary_run(s: &mut Rows, run: &Run, now: i64) {
     let config = run.config;
     kv(s, "tool", format!("pi2de {}", env!("CARGO_PKG_VERSION")));
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
     kv(s, "run at (UTC)", Cell::DateTime(now));
     for (i, input) in run.inputs.iter().enumerate() {
         kv(s, &format!("input {}", i + 1), &input.path);
@@ -187,64 +214,132 @@ fn summary_outputs(s: &mut Rows, run: &Run) {
     kv(s, "exit code", u64::from(run.exit_code.code()));
 }
 
+/// A mapping row with what it did in this run.
+struct MappingLine<'a> {
+    row: &'a MappingRow,
+    matched: u64,
+    written: u64,
+    /// Why the first of its values left out was left out (merged duplicates aside).
+    reason: Option<crate::convert::Reason>,
+    /// The mapping's findings on the row, a line each.
+    findings: String,
+}
+
+impl MappingLine<'_> {
+    fn left_out(&self) -> u64 {
+        self.matched.saturating_sub(self.written)
+    }
+
+    /// Why its values were left out, or that it carried none.
+    fn because(&self) -> String {
+        let why = match (self.reason, self.left_out()) {
+            (_, 0) => None,
+            (Some(r), _) => Some(r.name()),
+            (None, _) => Some("duplicate"),
+        };
+        let all = self.written == 0 && self.matched > 0;
+        match (self.row.enabled, self.matched, why) {
+            (false, _, _) => "disabled".into(),
+            (true, 0, _) => "carried no values".into(),
+            (true, _, Some(why)) if all => format!("{why} (every value)"),
+            (true, _, Some(why)) => why.into(),
+            _ => String::new(),
+        }
+    }
+}
+
 fn mapping_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
-    type Row<'a> = (&'a MappingRow, u64);
-    let table: &Columns<Row> = &[
-        ("row", |(r, _)| u64::from(r.row).into()),
-        ("programIndicator", |(r, _)| (&r.source).into()),
-        ("programIndicatorName", |(r, _)| {
-            (&r.program_indicator_name).into()
+    // What each row did first (what prints), then the row's ids as the mapping has them.
+    let table: &Columns<MappingLine> = &[
+        ("row", |l| u64::from(l.row.row).into()),
+        ("programIndicatorName", |l| {
+            (&l.row.program_indicator_name).into()
         }),
-        ("sourceCategoryOptionCombo", |(r, _)| {
-            (&r.source_category_option_combo).into()
+        ("dataElementName", |l| (&l.row.data_element_name).into()),
+        ("values matched", |l| l.matched.into()),
+        ("written", |l| l.written.into()),
+        ("left out", |l| l.left_out().into()),
+        ("left out because", |l| l.because().into()),
+        ("findings", |l| (&l.findings).into()),
+        ("programIndicator", |l| (&l.row.source).into()),
+        ("sourceCategoryOptionCombo", |l| {
+            (&l.row.source_category_option_combo).into()
         }),
-        ("sourceAttributeOptionCombo", |(r, _)| {
-            (&r.source_attribute_option_combo).into()
+        ("sourceAttributeOptionCombo", |l| {
+            (&l.row.source_attribute_option_combo).into()
         }),
-        ("dataElement", |(r, _)| (&r.data_element).into()),
-        ("dataElementName", |(r, _)| (&r.data_element_name).into()),
-        ("categoryOptionCombo", |(r, _)| {
-            (&r.category_option_combo).into()
+        ("dataElement", |l| (&l.row.data_element).into()),
+        ("categoryOptionCombo", |l| {
+            (&l.row.category_option_combo).into()
         }),
-        ("attributeOptionCombo", |(r, _)| {
-            (&r.attribute_option_combo).into()
+        ("attributeOptionCombo", |l| {
+            (&l.row.attribute_option_combo).into()
         }),
-        ("dataSet", |(r, _)| (&r.data_set).into()),
-        ("valueType", |(r, _)| (&r.value_type_text).into()),
-        ("enabled", |(r, _)| {
-            (if r.enabled { "yes" } else { "no" }).into()
+        ("dataSet", |l| (&l.row.data_set).into()),
+        ("valueType", |l| (&l.row.value_type_text).into()),
+        ("enabled", |l| {
+            (if l.row.enabled { "yes" } else { "no" }).into()
         }),
-        ("exportedDataElement", |(r, _)| {
-            (&r.exported_data_element).into()
-        }),
-        ("values", |&(_, n)| n.into()),
-        ("note", |&(r, n)| {
-            match (r.enabled, n) {
-                (false, _) => "disabled",
-                (true, 0) => "carried no values",
-                _ => "",
-            }
-            .into()
+        ("exportedDataElement", |l| {
+            (&l.row.exported_data_element).into()
         }),
     ];
-    // The mapping's own columns, named as the mapping names them (the notes aside).
+    // The printed columns fit a landscape page at the smallest print scale.
+    const PRINTED: Print = Print {
+        columns: 8,
+        max_width: 40,
+    };
+    // Every column of the mapping is here, named as the mapping names it (the notes aside).
     debug_assert!(
-        table[1..13]
+        COLUMNS
             .iter()
-            .map(|(h, _)| *h)
-            .eq(COLUMNS.iter().map(|c| c.name).filter(|&c| c != "notes"))
+            .filter(|c| c.name != "notes")
+            .all(|c| table.iter().any(|(h, _)| *h == c.name))
     );
-    let counts = &run.entries.converted.ledger.row_counts;
-    let items: Vec<Row> = run
-        .facts
-        .mapping
-        .map(|m| m.rows.iter().zip(counts.iter().copied()).collect())
-        .unwrap_or_default();
-    add_table(
+    let Some(m) = run.facts.mapping else {
+        add_table_printing(wb, "Mapping", &headers(table), [], 0, PRINTED)?;
+        return Ok(());
+    };
+    let converted = run.entries.converted;
+    let written = converted.written_by_row(m.rows.len());
+    let ledger = &converted.ledger;
+    let items = m.rows.iter().enumerate().map(|(i, row)| MappingLine {
+        row,
+        matched: ledger.row_counts.get(i).copied().unwrap_or(0),
+        written: written.get(i).copied().unwrap_or(0),
+        reason: ledger.row_reasons.get(i).copied().flatten(),
+        findings: m
+            .findings
+            .iter()
+            .filter(|f| f.row() == Some(row.row))
+            .map(|f| format!("{}: {}", f.severity_name(), f.message))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    });
+    add_table_printing(
         wb,
         "Mapping",
         &headers(table),
         rows(table, items),
+        SHEET_CAP,
+        PRINTED,
+    )?;
+    Ok(())
+}
+
+/// The mapping's findings (its own, and those against the target metadata), each with its cell.
+fn findings_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
+    let table: &Columns<&crate::mapping::Finding> = &[
+        ("severity", |f| f.severity_name().into()),
+        ("cell", |f| (&f.cell).into()),
+        ("finding", |f| (&f.message).into()),
+    ];
+    let findings = run.facts.mapping.map_or(&[][..], |m| &m.findings[..]);
+    add_table(
+        wb,
+        "Mapping findings",
+        &headers(table),
+        rows(table, findings.iter()),
         SHEET_CAP,
     )?;
     Ok(())

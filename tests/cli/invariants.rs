@@ -7,16 +7,16 @@ use super::*;
 
 /// One command that writes: its arguments up to the outputs, the files it reads, and each
 /// output option with a file name of the kind it takes.
-struct Job {
-    args: Vec<&'static str>,
-    reads: Vec<&'static str>,
-    outputs: Vec<(&'static str, &'static str)>,
+pub(crate) struct Job {
+    pub(crate) args: Vec<&'static str>,
+    pub(crate) reads: Vec<&'static str>,
+    pub(crate) outputs: Vec<(&'static str, &'static str)>,
     /// Whether the command prints a report on stdout unless `-q` (then `-` is taken).
-    console: bool,
+    pub(crate) console: bool,
 }
 
 /// Every command that writes a file, on valid inputs in `dir`.
-fn jobs(dir: &Workdir) -> Vec<Job> {
+pub(crate) fn jobs(dir: &Workdir) -> Vec<Job> {
     fs::copy(repo("samples/immunisation.json"), dir.file("in.json")).unwrap();
     fs::copy(repo("mappings/immunisation.csv"), dir.file("m.csv")).unwrap();
     fs::copy(repo("mappings/immunisation.xlsx"), dir.file("m.xlsx")).unwrap();

@@ -22,6 +22,7 @@ mod limits;
 mod mappings;
 mod outputs;
 mod paths;
+mod printing;
 mod promises;
 mod quality;
 mod reconcile;
