@@ -200,3 +200,67 @@ fn a_misspelled_column_is_named_with_the_one_meant_and_the_header_row_found() {
         "{stdout}"
     );
 }
+
+/// `csv` with its unquoted commas replaced by `separator`, as European Excel saves a CSV.
+fn resaved_with(csv: &str, separator: char) -> String {
+    let mut quoted = false;
+    csv.chars()
+        .map(|c| match c {
+            '"' => {
+                quoted = !quoted;
+                c
+            }
+            ',' if !quoted => separator,
+            c => c,
+        })
+        .collect()
+}
+
+#[test]
+fn a_mapping_saved_with_semicolons_or_tabs_reads_as_the_comma_one_in_every_command() {
+    let dir = Workdir::new();
+    let csv = fs::read_to_string(repo("mappings/immunisation.csv")).unwrap();
+    dir.write("comma.csv", &csv);
+    // European Excel's CSV: `;`-separated, Windows line ends, a BOM.
+    let semicolon = format!("\u{feff}{}", resaved_with(&csv, ';').replace('\n', "\r\n"));
+    dir.write("semicolon.csv", &semicolon);
+    dir.write("tab.csv", &resaved_with(&csv, '\t'));
+    fs::copy(repo("samples/immunisation.csv"), dir.file("in.csv")).unwrap();
+    let outputs = |mapping: &str| {
+        let out = format!("out-{mapping}.json");
+        let (code, stderr) = dir.run(&["convert", "in.csv", "-m", mapping, "-o", &out]);
+        assert_eq!(code, 1, "{mapping}: {stderr}");
+        let request = pi2de()
+            .current_dir(dir.path())
+            .args([
+                "request",
+                "--mapping",
+                mapping,
+                "--periods",
+                "2024-01:2024-03",
+            ])
+            .output()
+            .unwrap();
+        let (check, check_err) = dir.run(&["mapping", "check", mapping]);
+        assert_eq!(check, 0, "{check_err}");
+        (
+            fs::read_to_string(dir.file(&out)).unwrap(),
+            String::from_utf8_lossy(&request.stdout).replace(mapping, "M"),
+            stderr,
+            check_err,
+        )
+    };
+    let (comma, comma_request, comma_err, _) = outputs("comma.csv");
+    assert!(!comma_err.contains("note:"), "{comma_err}");
+    for (mapping, said) in [("semicolon.csv", "`;`"), ("tab.csv", "tabs")] {
+        let (out, request, stderr, check_err) = outputs(mapping);
+        assert_eq!(out, comma, "{mapping}");
+        assert_eq!(request, comma_request, "{mapping}");
+        for e in [&stderr, &check_err] {
+            assert!(
+                e.contains(&format!("{mapping}: read as CSV separated by {said}")),
+                "{e}"
+            );
+        }
+    }
+}

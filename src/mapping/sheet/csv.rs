@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use super::{Cells, Note, Sheet, text_note};
 use crate::read;
@@ -15,7 +15,18 @@ pub fn load(path: &str) -> Result<Sheet> {
         .unwrap_or(path)
         .to_string();
     let sheet = read::with_input(path, false, None, |reader, _| {
-        let mut records = read::csv::Records::new(reader);
+        let mut text = Vec::new();
+        reader
+            .read_to_end(&mut text)
+            .with_context(|| format!("{path}: cannot read the mapping"))?;
+        let separator = separator(&text);
+        if separator != b',' {
+            let name = if separator == b';' { "`;`" } else { "tabs" };
+            crate::term::error_line(&format!(
+                "pi2de: note: {path}: read as CSV separated by {name} (as European Excel or \"Text (tab-delimited)\" saves it)"
+            ));
+        }
+        let mut records = read::csv::Records::with_separator(&text[..], separator);
         let mut cells = Cells::new(path, &name);
         let mut first = true;
         while let Some(line) = records.next_record().map_err(|e| e.in_file(path))? {
@@ -39,6 +50,32 @@ pub fn load(path: &str) -> Result<Sheet> {
     Ok(sheet.value)
 }
 
+/// The separator of a mapping CSV: `;` or a tab when its first non-blank line holds more of
+/// them (outside quotes) than commas, as European Excel or "Text (tab-delimited)" save it;
+/// else `,`.
+fn separator(text: &[u8]) -> u8 {
+    let first = text
+        .split(|&b| b == b'\n')
+        .find(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .unwrap_or_default();
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for &b in first {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    match counts {
+        [c, s, t] if s > c && s >= t => b';',
+        [c, s, t] if t > c && t > s => b'\t',
+        _ => b',',
+    }
+}
+
 /// A number as Excel writes a long one into CSV (`1.23457E+11`): a code that passed through
 /// Excel as a number, its digits lost.
 fn scientific(text: &str) -> bool {
@@ -52,6 +89,20 @@ fn scientific(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_separator_is_what_the_first_line_holds_most() {
+        use super::separator;
+        assert_eq!(separator(b"programIndicator,dataElement\na;b,c\n"), b',');
+        assert_eq!(
+            separator(b"\n\nprogramIndicator;dataElement\na,b;c\n"),
+            b';'
+        );
+        assert_eq!(separator(b"programIndicator\tdataElement\n"), b'\t');
+        assert_eq!(separator(b"\"a;b;c\",dataElement\n"), b',');
+        assert_eq!(separator(b"programIndicator\n"), b',');
+        assert_eq!(separator(b""), b',');
+    }
+
     #[test]
     fn excel_scientific_numbers() {
         assert!(super::scientific("1.23457E+11"));

@@ -62,11 +62,19 @@ pub struct Records<R> {
     bytes: Vec<u8>,
     text: String,
     ends: Vec<Range>,
+    /// The field separator: `,` (DHIS2's), or what a mapping was saved with.
+    separator: u8,
 }
 
 impl<R: BufRead> Records<R> {
     pub fn new(inner: R) -> Self {
+        Self::with_separator(inner, b',')
+    }
+
+    /// Records whose fields are separated by `separator` (`;` or a tab) instead of `,`.
+    pub fn with_separator(inner: R, separator: u8) -> Self {
         Records {
+            separator,
             inner,
             line: 0,
             skip_lf: false,
@@ -146,7 +154,7 @@ impl<R: BufRead> Records<R> {
         self.ends.clear();
         let mut start = 0;
         let n = self.raw.len();
-        for comma in memchr::memchr_iter(b',', &self.raw).chain(std::iter::once(n)) {
+        for comma in memchr::memchr_iter(self.separator, &self.raw).chain(std::iter::once(n)) {
             self.ends.push(trimmed(&self.text, start, comma));
             start = comma + 1;
         }
@@ -198,7 +206,7 @@ impl<R: BufRead> Records<R> {
                     self.bytes.truncate(field.start);
                     in_quotes = true;
                 }
-                (false, b',') => {
+                (false, b) if b == self.separator => {
                     fields.push((field, self.bytes.len()));
                     field = Field {
                         start: self.bytes.len(),
