@@ -262,13 +262,11 @@ fn notes(out: &mut Vec<String>, run: &Run) {
         ));
         for x in v.violations.iter().take(3) {
             out.push(format!(
-                "    {} at {} {}: {} {} {}",
+                "    {} at {} {}: {}",
                 x.name,
                 x.org_unit,
                 x.period,
-                shown(x.left),
-                x.operator,
-                shown(x.right)
+                x.failure()
             ));
         }
     }
@@ -337,9 +335,4 @@ fn imports(out: &mut Vec<String>, run: &Run) {
             out.push(format!("  {line}"));
         }
     }
-}
-
-/// A side's value, or `(skipped)`.
-fn shown(v: Option<f64>) -> String {
-    v.map_or("(skipped)".into(), |v| v.to_string())
 }

@@ -536,6 +536,7 @@ fn validation_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
             V(x) => (&x.name).into(),
             S(x) => (&x.name).into(),
         }),
+        ("fails as", |l| violation(l, |x| x.failure().into())),
         ("importance", |l| violation(l, |x| (&x.importance).into())),
         ("orgUnit", |l| violation(l, |x| (&x.org_unit).into())),
         ("period", |l| violation(l, |x| (&x.period).into())),

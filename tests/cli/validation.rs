@@ -116,13 +116,14 @@ fn every_operator_and_missing_value_strategy_as_dhis2_evaluates_them() {
             .map(|v| v.to_string())
             .unwrap_or_default()
     };
-    let header: Vec<String> = (0..11).map(|c| text(0, c)).collect();
+    let header: Vec<String> = (0..12).map(|c| text(0, c)).collect();
     assert_eq!(
         header,
         [
             "result",
             "rule",
             "name",
+            "fails as",
             "importance",
             "orgUnit",
             "period",
@@ -134,10 +135,17 @@ fn every_operator_and_missing_value_strategy_as_dhis2_evaluates_them() {
         ]
     );
     // Violations first, with their sides; then the rules not evaluated, with their reason.
+    // A violation reads as the failure it is (`5 is not ≥ 7`).
     assert_eq!(text(1, 0), "violation");
-    assert!(!text(1, 8).is_empty() && text(1, 10).is_empty());
+    assert!(!text(1, 9).is_empty() && text(1, 11).is_empty());
+    let fails = text(1, 3);
+    assert!(fails.contains(" is not "), "{fails}");
+    assert!(
+        fails.starts_with(&text(1, 8)) || fails.starts_with("no data"),
+        "{fails}"
+    );
     assert_eq!(text(9, 0), "not evaluated");
-    assert!(text(9, 8).is_empty() && !text(9, 10).is_empty());
+    assert!(text(9, 9).is_empty() && !text(9, 11).is_empty());
 }
 
 #[test]

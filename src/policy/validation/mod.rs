@@ -61,6 +61,37 @@ pub struct Violation {
     pub right: Option<f64>,
 }
 
+impl Violation {
+    /// The failure in words: `85 is not ≥ 92`, `both sides have data (exclusive pair)`.
+    pub fn failure(&self) -> String {
+        let side = |v: Option<f64>| v.map_or("no data".to_string(), |v| v.to_string());
+        let sign = match self.operator.as_str() {
+            "equal_to" => "=",
+            "not_equal_to" => "≠",
+            "greater_than" => ">",
+            "greater_than_or_equal_to" => "≥",
+            "less_than" => "<",
+            "less_than_or_equal_to" => "≤",
+            "compulsory_pair" => {
+                return format!(
+                    "left {} but right {} (compulsory pair: both or neither)",
+                    side(self.left),
+                    side(self.right)
+                );
+            }
+            "exclusive_pair" => {
+                return format!(
+                    "both sides have data, {} and {} (exclusive pair: at most one)",
+                    side(self.left),
+                    side(self.right)
+                );
+            }
+            other => other,
+        };
+        format!("{} is not {sign} {}", side(self.left), side(self.right))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Strategy {
     SkipIfAnyValueMissing,
@@ -323,6 +354,37 @@ fn violation(r: &Rule, left: Option<f64>, right: Option<f64>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_violation_reads_as_a_failure() {
+        let v = |left, operator: &str, right| Violation {
+            rule: String::new(),
+            name: String::new(),
+            importance: String::new(),
+            org_unit: String::new(),
+            period: String::new(),
+            attribute_option_combo: String::new(),
+            left,
+            operator: operator.into(),
+            right,
+        };
+        let f = |l, o, r| v(l, o, r).failure();
+        assert_eq!(
+            f(Some(85.0), "greater_than_or_equal_to", Some(92.0)),
+            "85 is not ≥ 92"
+        );
+        assert_eq!(f(Some(53.0), "equal_to", Some(300.0)), "53 is not = 300");
+        assert_eq!(
+            f(Some(29.0), "less_than_or_equal_to", Some(22.5)),
+            "29 is not ≤ 22.5"
+        );
+        assert_eq!(f(None, "greater_than", Some(1.0)), "no data is not > 1");
+        assert_eq!(
+            f(Some(3.0), "compulsory_pair", None),
+            "left 3 but right no data (compulsory pair: both or neither)"
+        );
+        assert!(f(Some(1.0), "exclusive_pair", Some(2.0)).starts_with("both sides have data"));
+    }
 
     #[test]
     fn every_operator_dhis2_names_is_read_and_no_other() {
