@@ -632,3 +632,63 @@ fn target_metadata_is_read_gzipped_or_zipped_as_the_import_export_app_downloads_
         assert_eq!(check(s(&dir.file(packed))), expected, "{packed}");
     }
 }
+
+#[test]
+fn a_package_version_and_missing_org_units_are_said_not_taken_for_what_they_are_not() {
+    let dir = Workdir::new();
+    let mut meta: Value = serde_json::from_str(&entry_metadata("2.42.1")).unwrap();
+    let obj = meta.as_object_mut().unwrap();
+    obj.remove("system");
+    obj.remove("organisationUnits");
+    obj.insert(
+        "package".into(),
+        serde_json::json!({"DHIS2Version": "2.41.6", "name": "TEST"}),
+    );
+    dir.write("pkg.json", &meta.to_string());
+    dir.write(
+        "in.json",
+        r#"{"dataValues":[{"dataElement":"EXP","period":"202401","orgUnit":"Facility001","value":"1"}]}"#,
+    );
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "convert",
+            "in.json",
+            "-o",
+            "out.json",
+            "--target-metadata",
+            "pkg.json",
+            "--as-of",
+            "2024-02-05",
+            "--summary",
+            "s.json",
+        ];
+        args.extend_from_slice(extra);
+        let (code, stderr) = dir.run(&args);
+        assert!(code < 2, "{stderr}");
+        let summary: Value =
+            serde_json::from_str(&fs::read_to_string(dir.file("s.json")).unwrap()).unwrap();
+        (stderr, summary["warnings"].to_string())
+    };
+    let (stderr, warnings) = run(&[]);
+    for said in [
+        "a package made for DHIS2 2.41.6 (package.DHIS2Version)",
+        "judged by the newest rules (2.43+)",
+        "has no organisationUnits, so whether each org unit is assigned to its data set was not checked",
+    ] {
+        assert!(stderr.contains(said), "{said}: {stderr}");
+        assert!(warnings.contains(said), "{said}: {warnings}");
+    }
+    assert!(!stderr.contains("--zero-fill's zeros"), "{stderr}");
+    // The HMIS's version given: the package's is not mentioned; zero-fill is told its zeros
+    // went unchecked.
+    dir.write(
+        "m.csv",
+        "programIndicator,dataElement,dataSet\nEXP,EXP,DS_EXP\n",
+    );
+    let (stderr, _) = run(&["--target-version", "2.41.6", "-m", "m.csv", "--zero-fill"]);
+    assert!(!stderr.contains("package.DHIS2Version"), "{stderr}");
+    assert!(
+        stderr.contains("--zero-fill's zeros go to the org units that sent values, unchecked"),
+        "{stderr}"
+    );
+}

@@ -62,6 +62,10 @@ impl Loaded {
             .and_then(|m| m.system_version.as_deref().map(|v| (m.path.as_str(), v)));
         let (target, warning) = TargetVersion::find(config.target_version.as_deref(), version)
             .map_err(anyhow::Error::msg)?;
+        let mut warnings: Vec<String> = warning.into_iter().collect();
+        if let Some(meta) = &metadata {
+            warnings.extend(metadata_gaps(meta, &target, config.zero_fill));
+        }
         let hmis = HmisState::load(
             config.approvals.as_deref(),
             config.lock_exceptions.as_deref(),
@@ -72,9 +76,34 @@ impl Loaded {
             metadata,
             hmis,
             target,
-            warnings: warning.into_iter().collect(),
+            warnings,
         })
     }
+}
+
+/// What the target metadata leaves unjudged: the version when only a package's
+/// `DHIS2Version` (the version it was built on, not the HMIS's) says one; org-unit assignment
+/// when it has no organisation units.
+fn metadata_gaps(meta: &Metadata, target: &TargetVersion, zero_fill: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    if let (None, Some(package)) = (target.version, &meta.package_version) {
+        out.push(format!(
+            "{}: a package made for DHIS2 {package} (package.DHIS2Version), which is the version it was built on, not necessarily the HMIS's: judged by the newest rules (2.43+); give --target-version with the HMIS's version (About DHIS2) to judge by its own",
+            meta.path
+        ));
+    }
+    if !meta.has_organisation_units {
+        let zeros = if zero_fill {
+            "; --zero-fill's zeros go to the org units that sent values, unchecked"
+        } else {
+            ""
+        };
+        out.push(format!(
+            "{}: has no organisationUnits, so whether each org unit is assigned to its data set was not checked (DHIS2 refuses values of an org unit the data set is not assigned to){zeros}: export the metadata with organisation units to check it",
+            meta.path
+        ));
+    }
+    out
 }
 
 /// Loads the mapping and refuses it when it has errors.
