@@ -106,8 +106,12 @@ fn check(args: &CheckArgs) -> Result<ExitCode> {
             continue;
         }
         writeln!(o, "{title} ({}):", group.len())?;
-        for f in group.iter() {
-            writeln!(o, "  {:<14} {}", f.cell, f.message)?;
+        for (cells, message) in crate::mapping::grouped(group) {
+            if cells.len() <= 14 {
+                writeln!(o, "  {cells:<14} {message}")?;
+            } else {
+                writeln!(o, "  {cells}:\n      {message}")?;
+            }
         }
     }
     if tracker_errors > 0 {

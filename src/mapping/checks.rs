@@ -109,6 +109,78 @@ pub fn ids(
 /// A mapping's errors and warnings and what convert will do with it, in the words both
 /// `mapping check` and the convert console use: errors of the mapping itself make convert
 /// refuse it; errors of targets the HMIS lacks leave those rows' values out.
+/// Findings with the same message, as one line: their cells, rows in a run of one column
+/// joined (`mapping!E16–E27`), and the message. In the order of each message's first finding.
+pub fn grouped<'f>(findings: &[&'f super::Finding]) -> Vec<(String, &'f str)> {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for f in findings {
+        match groups.iter_mut().find(|(m, _)| *m == f.message) {
+            Some((_, cells)) => cells.push(&f.cell),
+            None => groups.push((&f.message, vec![&f.cell])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(message, cells)| (cell_ranges(&cells), message))
+        .collect()
+}
+
+/// `mapping!E16`, `mapping!E17`, `mapping!E19` → `mapping!E16–E17, mapping!E19`; more than six
+/// runs end with how many more.
+fn cell_ranges(cells: &[&str]) -> String {
+    // (the cell's text before its row number, the row) when it ends in one.
+    let split = |c: &str| {
+        let digits = c.len() - c.trim_end_matches(|ch: char| ch.is_ascii_digit()).len();
+        let (head, row) = c.split_at(c.len() - digits);
+        row.parse::<u32>().ok().map(|r| (head.to_string(), r))
+    };
+    let mut runs: Vec<(String, String)> = Vec::new();
+    let mut last: Option<(String, u32)> = None;
+    for (i, cell) in cells.iter().enumerate() {
+        // The same place again (a finding of the tracker's set-up, `programs[…]`): once.
+        if cells[..i].contains(cell) {
+            continue;
+        }
+        let parsed = split(cell);
+        match (&parsed, &last, runs.last_mut()) {
+            (Some((head, row)), Some((last_head, last_row)), Some(run))
+                if head == last_head && *row == last_row + 1 =>
+            {
+                run.1 = format!("–{}", row_label(head, *row));
+            }
+            _ => runs.push((cell.to_string(), String::new())),
+        }
+        last = parsed;
+    }
+    let shown: Vec<String> = runs
+        .iter()
+        .take(6)
+        .map(|(a, b)| format!("{a}{b}"))
+        .collect();
+    let more = runs.len().saturating_sub(6);
+    let mut text = shown.join(", ");
+    if more > 0 {
+        text.push_str(&format!(" … {more} more"));
+    }
+    if cells.len() > 1 {
+        text.push_str(&format!(" ({} findings)", cells.len()));
+    }
+    text
+}
+
+/// The end of a run of cells: its column and row (`E27` of `mapping!E27`).
+fn row_label(head: &str, row: u32) -> String {
+    let column: String = head
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_alphabetic)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("{column}{row}")
+}
+
 pub fn findings_line(own_errors: usize, errors: usize, warnings: usize) -> String {
     let verdict = if own_errors > 0 {
         format!(
@@ -133,4 +205,37 @@ pub fn findings_line(own_errors: usize, errors: usize, warnings: usize) -> Strin
         count(errors as u64, "error"),
         count(warnings as u64, "warning")
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::grouped;
+    use crate::mapping::Finding;
+
+    #[test]
+    fn findings_with_one_message_are_one_line_with_their_cells_in_runs() {
+        let missing = "data element `X` does not exist";
+        let findings: Vec<Finding> = [
+            ("mapping!E16", missing),
+            ("mapping!G3", "other"),
+            ("mapping!E17", missing),
+            ("mapping!E18", missing),
+            ("mapping!E20", missing),
+            ("'My sheet'!E21", missing),
+        ]
+        .iter()
+        .map(|(c, m)| Finding::error(*c, *m))
+        .collect();
+        let refs: Vec<&Finding> = findings.iter().collect();
+        assert_eq!(
+            grouped(&refs),
+            [
+                (
+                    "mapping!E16–E18, mapping!E20, 'My sheet'!E21 (5 findings)".to_string(),
+                    missing
+                ),
+                ("mapping!G3".to_string(), "other"),
+            ]
+        );
+    }
 }

@@ -168,29 +168,11 @@ pub fn nearest(header: &str) -> Option<&'static str> {
                 .map(move |a| (c.name, a))
         })
         .filter(|(_, a)| normalise_name(a).len() >= 4)
-        .map(|(name, a)| (edits(&n, &normalise_name(a)), name))
+        .map(|(name, a)| (crate::words::edits(&n, &normalise_name(a)), name))
         .min_by_key(|(d, _)| *d)
         // 0: the name itself (`notes`, read for people); more than 2: no likely misspelling.
         .filter(|(d, _)| (1..=2).contains(d))
         .map(|(_, name)| name)
-}
-
-/// The Levenshtein distance of two short names.
-fn edits(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let here = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb))
-                .min(row[j] + 1)
-                .min(here + 1);
-            prev = here;
-        }
-    }
-    row[b.len()]
 }
 
 /// The position of a column in [`COLUMNS`].

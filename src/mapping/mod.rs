@@ -22,7 +22,7 @@ use rustc_hash::FxHashMap;
 
 use crate::ids::is_uid;
 use crate::value::ValueType;
-pub use checks::findings_line;
+pub use checks::{findings_line, grouped};
 use columns::column;
 pub use columns::{COLUMNS, Col};
 use read::{header, read_org_units};

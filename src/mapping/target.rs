@@ -112,7 +112,12 @@ impl<'m> Found<'m> {
         let [de, coc, aoc, data_set] = ids;
         let file = file_name(&meta.path);
         let mut report = |column, what: &str, id: &str, hit: Option<IdKind>| {
-            if let Some(message) = lookup_problem(what, id, hit, scheme, &file) {
+            if let Some(mut message) = lookup_problem(what, id, hit, scheme, &file) {
+                if hit.is_none()
+                    && let Some(near) = nearest(meta, column, id, scheme)
+                {
+                    message.push_str(&format!(" (the closest there: `{near}`)"));
+                }
                 problems.push(Problem {
                     column,
                     severity: Severity::Error,
@@ -136,7 +141,10 @@ impl<'m> Found<'m> {
         for id in super::data_sets(data_set) {
             let found = meta.data_set_index(id);
             if found.is_none() {
-                let message = format!("data set `{id}` does not exist in {file}");
+                let mut message = format!("data set `{id}` does not exist in {file}");
+                if let Some(near) = nearest(meta, Col::DataSet, id, scheme) {
+                    message.push_str(&format!(" (the closest there: `{near}`)"));
+                }
                 problems.push(Problem {
                     column: Col::DataSet,
                     severity: Severity::Error,
@@ -152,6 +160,31 @@ impl<'m> Found<'m> {
             aoc_combo,
             data_set: data_set_index,
         }
+    }
+}
+
+/// The id of the metadata's objects of `column`'s kind (by the scheme's property) that `id`
+/// most likely meant.
+fn nearest<'m>(meta: &'m Metadata, column: Col, id: &str, scheme: TargetScheme) -> Option<&'m str> {
+    let by = |uid: &'m str, code: &'m Option<String>| match scheme {
+        TargetScheme::Uid => Some(uid),
+        TargetScheme::Code => code.as_deref(),
+    };
+    match column {
+        Col::DataElement => crate::words::near(
+            id,
+            meta.data_elements.iter().filter_map(|d| by(&d.id, &d.code)),
+        ),
+        Col::Coc | Col::Aoc => crate::words::near(
+            id,
+            meta.category_option_combos
+                .iter()
+                .filter_map(|c| by(&c.id, &c.code)),
+        ),
+        Col::DataSet => {
+            crate::words::near(id, meta.data_sets.iter().filter_map(|d| by(&d.id, &d.code)))
+        }
+        _ => None,
     }
 }
 

@@ -264,3 +264,50 @@ fn a_mapping_saved_with_semicolons_or_tabs_reads_as_the_comma_one_in_every_comma
         }
     }
 }
+
+#[test]
+fn mapping_check_groups_a_finding_repeated_over_rows_and_names_the_closest_id() {
+    let dir = Workdir::new();
+    dir.write("agg.json", &super::target::entry_metadata("2.42.1"));
+    dir.write(
+        "m.csv",
+        "programIndicator,dataElement\n\
+         PiAAAAAAAA1,De000000EXPP\nPiAAAAAAAA2,De000000EXPP\nPiAAAAAAAA3,De000000EXPP\nPiAAAAAAAA4,NOTHING_LIKE_IT\nPiAAAAAAAA5,De000000EXPP\n",
+    );
+    let out = pi2de()
+        .current_dir(dir.path())
+        .args([
+            "mapping",
+            "check",
+            "m.csv",
+            "--target-metadata",
+            "agg.json",
+            "--target-scheme",
+            "uid",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    // One line for the four rows, with their cells in runs; the closest code offered.
+    assert!(
+        stdout.contains("m.csv!B2–B4, m.csv!B6 (4 findings):"),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.matches("`De000000EXPP` does not exist").count(),
+        1,
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("(the closest there: `De000000EXP`)"),
+        "{stdout}"
+    );
+    // Nothing near: nothing offered.
+    let far = stdout
+        .lines()
+        .find(|l| l.contains("NOTHING_LIKE_IT"))
+        .expect("its finding");
+    assert!(!far.contains("closest"), "{far}");
+    assert!(stdout.contains("errors (5):"), "{stdout}");
+}
