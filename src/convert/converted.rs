@@ -24,7 +24,13 @@ pub struct Converted {
     /// Periods of the values in scope (valid, inside the window, not current).
     pub periods_in_scope: FxHashSet<Id>,
     data_set_schemes: FxHashMap<Id, IdScheme>,
+    /// The text of each value as exported where it differs from the value read (`10.0` for
+    /// `10`), by input and value number: kept for the trace only.
+    pub exported: Option<Exported>,
 }
+
+/// Values' texts as exported, by (input, value number), where they differ from the value.
+pub type Exported = FxHashMap<(u32, u32), Box<str>>;
 
 impl Converted {
     pub(super) fn new(
@@ -45,6 +51,7 @@ impl Converted {
             touched,
             periods_in_scope: judge.periods_in_scope,
             data_set_schemes: judge.data_set_schemes,
+            exported: None,
         }
     }
 
@@ -109,6 +116,14 @@ impl Converted {
     /// The value one source gave.
     pub fn contribution_text(&self, c: &crate::convert::store::Contribution) -> &str {
         self.store.text(c.value)
+    }
+
+    /// The value one source gave, as its export wrote it.
+    pub fn exported_text(&self, c: &crate::convert::store::Contribution) -> &str {
+        self.exported
+            .as_ref()
+            .and_then(|e| e.get(&(c.input, c.record)))
+            .map_or_else(|| self.contribution_text(c), |t| t)
     }
 
     /// The value a slot writes.

@@ -40,6 +40,8 @@ pub struct Rules<'m> {
     pub csv_output: bool,
     /// The scheme of the ids in the mapping's target columns (that of its data sets).
     pub target_scheme: IdScheme,
+    /// Keep each value's text as exported where it differs from the value (for the trace).
+    pub keep_exported: bool,
 }
 
 /// The first phase: a sink for the readers.
@@ -51,6 +53,7 @@ pub struct Converter<'m> {
     policy: DuplicatePolicy,
     inputs: Vec<String>,
     input: u32,
+    exported: Option<converted::Exported>,
     /// Keys that received a value this run that was left out after its key was known: an
     /// earlier output's value for them has not disappeared at the source.
     touched: FxHashSet<Key>,
@@ -77,6 +80,7 @@ impl<'m> Converter<'m> {
             inputs: Vec::new(),
             input: 0,
             touched: FxHashSet::default(),
+            exported: rules.keep_exported.then(Default::default),
         }
     }
 
@@ -91,6 +95,7 @@ impl<'m> Converter<'m> {
             policy,
             inputs,
             touched,
+            exported,
             ..
         } = self;
         let resolved = duplicates::resolve(&mut store, &ids, &inputs, policy, |r| {
@@ -102,7 +107,8 @@ impl<'m> Converter<'m> {
         );
         ledger.count(Reason::DuplicateRejected, resolved.rejected);
         let targets = judge.take_targets();
-        let converted = Converted::new(ids, store, ledger, resolved, inputs, touched, judge);
+        let mut converted = Converted::new(ids, store, ledger, resolved, inputs, touched, judge);
+        converted.exported = exported;
         ensure!(
             converted.ledger.read == converted.written() + converted.ledger.left_total(),
             "internal error: {} values read, but {} written and {} left out",
@@ -160,13 +166,19 @@ impl Sink for Converter<'_> {
                 return Ok(());
             }
         };
+        let record = u32::try_from(v.place.record).unwrap_or(u32::MAX);
+        if let (Some(exported), Some(raw)) = (self.exported.as_mut(), v.value)
+            && raw != &*accepted.value
+        {
+            exported.insert((self.input, record), raw.into());
+        }
         let contribution = Contribution {
             value: Default::default(),
             source: accepted.source,
             row: judgement.row,
             input: self.input,
             // Saturate: four billion values or lines into one file are beyond any export.
-            record: u32::try_from(v.place.record).unwrap_or(u32::MAX),
+            record,
             line: v
                 .place
                 .line

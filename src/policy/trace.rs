@@ -143,7 +143,7 @@ impl<'w> Trace<'w> {
                         text(k.source.category_option_combo),
                         text(k.source.attribute_option_combo),
                         text(k.source.org_unit),
-                        c.contribution_text(k),
+                        c.exported_text(k),
                     ],
                     input: src.inputs.get(k.input as usize).map_or("", String::as_str),
                     line: (k.line > 0).then_some(u64::from(k.line)),

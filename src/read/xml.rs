@@ -14,7 +14,10 @@ use crate::model::{DataValue, Header, Place};
 
 /// Streams the data values of a DXF2 XML dataValueSet into `sink`.
 pub fn read(reader: &mut dyn BufRead, path: &str, sink: &mut dyn Sink) -> Result<ReadOutcome> {
-    let mut xml = quick_xml::Reader::from_reader(reader);
+    let mut xml = quick_xml::Reader::from_reader(Lines {
+        inner: reader,
+        newlines: 0,
+    });
     let mut buf = Vec::with_capacity(4096);
     let mut header = Header::default();
     let mut depth = 0usize;
@@ -49,7 +52,15 @@ pub fn read(reader: &mut dyn BufRead, path: &str, sink: &mut dyn Sink) -> Result
                     }
                 } else if name == "dataValue" {
                     values += 1;
-                    emit(e, &header, values, path, position, sink)?;
+                    // The reader has consumed the element: its first line is the lines read
+                    // less those inside it.
+                    let inside = e.bytes().filter(|&b| b == b'\n').count() as u64;
+                    let line = 1 + xml.get_ref().newlines - inside;
+                    let place = Place {
+                        record: values,
+                        line: Some(line),
+                    };
+                    emit(e, &header, place, path, position, sink)?;
                 }
                 if !empty {
                     depth += 1;
@@ -78,16 +89,44 @@ pub fn read(reader: &mut dyn BufRead, path: &str, sink: &mut dyn Sink) -> Result
     })
 }
 
+/// The input, counting the line ends consumed.
+struct Lines<'r> {
+    inner: &'r mut dyn BufRead,
+    newlines: u64,
+}
+
+impl std::io::Read for Lines<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.newlines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+        Ok(n)
+    }
+}
+
+impl BufRead for Lines<'_> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        if let Ok(buf) = self.inner.fill_buf() {
+            let amt = amt.min(buf.len());
+            self.newlines += memchr::memchr_iter(b'\n', &buf[..amt]).count() as u64;
+        }
+        self.inner.consume(amt);
+    }
+}
+
 fn emit(
     e: &BytesStart,
     header: &Header,
-    record: u64,
+    place: Place,
     path: &str,
     position: u64,
     sink: &mut dyn Sink,
 ) -> Result<()> {
     let mut v = DataValue {
-        place: Place { record, line: None },
+        place,
         ..Default::default()
     };
     // Only the attributes pi2de reads are decoded; names are matched in place.

@@ -93,7 +93,7 @@ fn the_trace_ties_every_written_value_to_its_sources() {
             format!("0 DE_A OU_1 7 false PiAAAAAAAAA 3 {input} 2 m.csv!A2"),
             format!("0 DE_A OU_1 7 false PiBBBBBBBBB 4 {input} 3 m.csv!A3"),
             format!("1 DE_C OU_1 5 false PiCCCCCCCCC 5 {input} 4 m.csv!A4"),
-            format!("2 DE_C OU_2 9 true  9 {earlier}  m.csv!A4"),
+            format!("2 DE_C OU_2 9 true  9 {earlier} 3 m.csv!A4"),
         ]
     );
     assert!(rows.iter().all(|r| r["file"] == s(&out)));
@@ -173,4 +173,55 @@ fn the_trace_is_refused_where_it_would_overwrite_a_file_and_absent_in_a_dry_run(
     ]);
     assert_eq!(code, 0, "{stderr}");
     assert!(!dir.file("t.csv").exists());
+}
+
+#[test]
+fn every_format_gives_the_value_as_exported_and_the_line_it_is_on() {
+    // The same three values as CSV, pretty-printed JSON and XML, the second spread over lines;
+    // their texts are not the values written (`10.0` → `10`, `+5` → `5`, `007` → `7`).
+    let dir = Workdir::new();
+    dir.write(
+        "m.csv",
+        "programIndicator,dataElement,valueType\nPiAAAAAAAAA,DE_A,INTEGER\n",
+    );
+    dir.write(
+        "in.csv",
+        "dataelement,period,orgunit,value\nPiAAAAAAAAA,202401,OU_1,10.0\n\nPiAAAAAAAAA,202402,OU_1,5.00\nPiAAAAAAAAA,202403,OU_1,7\n",
+    );
+    dir.write(
+        "in.json",
+        "{\n  \"dataValues\": [\n    {\"dataElement\": \"PiAAAAAAAAA\", \"period\": \"202401\", \"orgUnit\": \"OU_1\", \"value\": \"10.0\"},\n\n    {\n      \"dataElement\": \"PiAAAAAAAAA\",\n      \"period\": \"202402\",\n      \"orgUnit\": \"OU_1\",\n      \"value\": \"5.00\"\n    },\n    {\"dataElement\": \"PiAAAAAAAAA\", \"period\": \"202403\", \"orgUnit\": \"OU_1\", \"value\": 7}\n  ]\n}\n",
+    );
+    dir.write(
+        "in.xml",
+        "<?xml version=\"1.0\"?>\n<dataValueSet xmlns=\"http://dhis2.org/schema/dxf/2.0\">\n  <dataValue dataElement=\"PiAAAAAAAAA\" period=\"202401\" orgUnit=\"OU_1\" value=\"10.0\"/>\n\n  <dataValue dataElement=\"PiAAAAAAAAA\"\n     period=\"202402\" orgUnit=\"OU_1\"\n     value=\"5.00\"/>\n  <dataValue dataElement=\"PiAAAAAAAAA\" period=\"202403\" orgUnit=\"OU_1\" value=\"7\"/>\n</dataValueSet>\n",
+    );
+    for (input, lines) in [
+        ("in.csv", [2, 4, 5]),
+        ("in.json", [3, 5, 11]),
+        ("in.xml", [3, 5, 8]),
+    ] {
+        let trace = format!("{input}.trace.csv");
+        let (code, stderr) = dir.run(&[
+            "convert", input, "-m", "m.csv", "-o", "out.json", "--trace", &trace,
+        ]);
+        assert_eq!(code, 0, "{input}: {stderr}");
+        let rows = trace_rows(&dir.file(&trace));
+        let got: Vec<(String, String, String)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r["value"].clone(),
+                    r["sourceValue"].clone(),
+                    r["line"].clone(),
+                )
+            })
+            .collect();
+        let expected: Vec<(String, String, String)> = [("10", "10.0"), ("5", "5.00"), ("7", "7")]
+            .iter()
+            .zip(lines)
+            .map(|((v, e), l)| (v.to_string(), e.to_string(), l.to_string()))
+            .collect();
+        assert_eq!(got, expected, "{input}");
+    }
 }

@@ -224,6 +224,7 @@ fn convert<'m>(
                 policy: config.on_duplicate,
                 csv_output: config.format == read::Format::Csv,
                 target_scheme: config.target_scheme().into(),
+                keep_exported: config.trace.is_some(),
             })
         },
         |new_sender| {

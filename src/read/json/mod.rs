@@ -109,7 +109,7 @@ struct Ctx<'s> {
 const ANSWER_KEYS: [&str; 4] = ["errorCode", "message", "httpStatusCode", "devMessage"];
 
 impl Ctx<'_> {
-    fn emit(&mut self, f: &Fields) -> Result<()> {
+    fn emit(&mut self, f: &Fields, line: u64) -> Result<()> {
         self.values += 1;
         fn s<'a>(o: &'a Option<Cow<'a, str>>) -> &'a str {
             o.as_deref().unwrap_or("")
@@ -132,7 +132,7 @@ impl Ctx<'_> {
             })),
             place: Place {
                 record: self.values,
-                line: None,
+                line: Some(line),
             },
         };
         self.header.apply(&mut v);
@@ -192,6 +192,8 @@ pub fn read(
         pos: 0,
         base: 0,
         eof: false,
+        line: 1,
+        counted: 0,
     };
     let mut ctx = Ctx {
         header: hint.clone(),
@@ -303,6 +305,7 @@ fn read_values(sc: &mut Scanner, ctx: &mut Ctx) -> Result<()> {
         if sc.peek().map_err(|e| sc.fail(e, ""))? != b'{' {
             return Err(sc.error(at, "`dataValues` must hold dataValue objects"));
         }
+        let line = sc.line_here();
         // The fast path straight on the buffer; when the object runs past it, read more first.
         let fast = loop {
             match flat_object(&sc.buf[sc.pos..]) {
@@ -318,7 +321,7 @@ fn read_values(sc: &mut Scanner, ctx: &mut Ctx) -> Result<()> {
             }
         };
         if let Some((fields, len)) = fast {
-            ctx.emit(&fields)?;
+            ctx.emit(&fields, line)?;
             sc.pos += len;
         } else {
             let (s, e) = sc
@@ -350,7 +353,7 @@ fn read_values(sc: &mut Scanner, ctx: &mut Ctx) -> Result<()> {
                 .map(|x| x.map(Cow::Owned)),
                 follow_up: parsed.follow_up.map(Cow::Owned),
             };
-            ctx.emit(&fields)?;
+            ctx.emit(&fields, line)?;
         }
         match sc.peek().map_err(|e| sc.fail(e, "`,` or `]`"))? {
             b',' => sc.pos += 1,

@@ -20,6 +20,14 @@ pub(super) struct Scanner<'r> {
     /// File offset of `buf[0]`.
     pub(super) base: u64,
     pub(super) eof: bool,
+    /// The line (1-based) at `buf[counted]`: lines are counted up to where values start.
+    pub(super) line: u64,
+    pub(super) counted: usize,
+}
+
+/// The line ends (`\n`; a CR-only file is one line) in `bytes`.
+pub(super) fn newlines(bytes: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', bytes).count() as u64
 }
 
 /// How a scan ended badly.
@@ -49,6 +57,11 @@ impl<'r> Scanner<'r> {
         }
         let shift = keep_from.min(self.buf.len());
         if shift > 0 {
+            if self.counted < shift {
+                self.line += newlines(&self.buf[self.counted..shift]);
+                self.counted = shift;
+            }
+            self.counted -= shift;
             self.buf.drain(..shift);
             self.base += shift as u64;
             self.pos -= shift.min(self.pos);
@@ -203,6 +216,15 @@ impl<'r> Scanner<'r> {
         }
         f.i += 1;
         Ok(false)
+    }
+
+    /// The line `buf[pos]` is on.
+    pub(super) fn line_here(&mut self) -> u64 {
+        if self.counted < self.pos {
+            self.line += newlines(&self.buf[self.counted..self.pos]);
+            self.counted = self.pos;
+        }
+        self.line
     }
 
     pub(super) fn offset(&self) -> u64 {
