@@ -123,7 +123,7 @@ impl Converted {
         self.exported
             .as_ref()
             .and_then(|e| e.get(&(c.input, c.record)))
-            .map_or_else(|| self.contribution_text(c), |t| t)
+            .map_or_else(|| self.contribution_text(c), |t| &**t)
     }
 
     /// The value a slot writes.
