@@ -39,7 +39,9 @@ impl Staged {
         let Some(temp) = &self.temp else {
             return Ok(());
         };
-        let file = File::open(temp)?;
+        // Opened for writing: Windows flushes a file (FlushFileBuffers) only through a handle
+        // that may write; nothing is written through it.
+        let file = File::options().write(true).open(temp)?;
         super::readable(&file)?;
         file.sync_all()
     }
