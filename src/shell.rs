@@ -51,11 +51,19 @@ mod tests {
             "é",
         ];
         let script = format!("printf '%s\\0' {}", line(&words));
-        let out = std::process::Command::new("sh")
+        let out = match std::process::Command::new("sh")
             .arg("-c")
             .arg(&script)
             .output()
-            .unwrap();
+        {
+            Ok(out) => out,
+            // Windows without a POSIX shell: nothing to run the words through.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && cfg!(windows) => {
+                eprintln!("skipped: no `sh` here to run the quoted words through");
+                return;
+            }
+            Err(e) => panic!("sh: {e}"),
+        };
         let got: Vec<String> = String::from_utf8(out.stdout)
             .unwrap()
             .split_terminator('\0')

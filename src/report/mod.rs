@@ -4,6 +4,7 @@
 
 pub mod console;
 pub mod import;
+mod mapping_sheet;
 mod screening;
 pub mod summary;
 pub mod workbook;

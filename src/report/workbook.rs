@@ -8,17 +8,14 @@ use super::DeletionRow;
 use super::Run;
 use crate::convert::duplicates::{Conflict, ConflictSource};
 use crate::convert::ledger::{DETAIL_CAP, LeftOut, Unmapped};
-use crate::mapping::{COLUMNS, MappingRow};
 use crate::policy::totals::{Total, not_additive, totals};
 use crate::policy::validation::{Skipped, Violation};
 use crate::read::Compression;
 use crate::value::ValueType;
-use crate::xlsx::{
-    Cell, ColumnChart, Columns, Print, add_table, add_table_printing, headers, rows,
-};
+use crate::xlsx::{Cell, ColumnChart, Columns, add_table, headers, rows};
 
 /// Rows per sheet at most (the Left out sheet holds at most the ledger's detail cap).
-const SHEET_CAP: usize = 100_000;
+pub(super) const SHEET_CAP: usize = 100_000;
 
 type Rows = Vec<Vec<Cell>>;
 
@@ -37,8 +34,8 @@ pub fn bytes(run: &Run) -> Result<Vec<u8>> {
     let last = s.len() as u32;
     let summary = add_table(&mut wb, "Summary", &["item", "value"], s, usize::MAX)?;
     sign_off(summary, last + 2)?;
-    mapping_sheet(&mut wb, run)?;
-    findings_sheet(&mut wb, run)?;
+    super::mapping_sheet::mapping_sheet(&mut wb, run)?;
+    super::mapping_sheet::findings_sheet(&mut wb, run)?;
     unmapped_sheet(&mut wb, run)?;
     duplicates_sheet(&mut wb, run)?;
     left_out_sheet(&mut wb, run)?;
@@ -212,137 +209,6 @@ fn summary_outputs(s: &mut Rows, run: &Run) {
         }
     }
     kv(s, "exit code", u64::from(run.exit_code.code()));
-}
-
-/// A mapping row with what it did in this run.
-struct MappingLine<'a> {
-    row: &'a MappingRow,
-    matched: u64,
-    written: u64,
-    /// Why the first of its values left out was left out (merged duplicates aside).
-    reason: Option<crate::convert::Reason>,
-    /// The mapping's findings on the row, a line each.
-    findings: String,
-}
-
-impl MappingLine<'_> {
-    fn left_out(&self) -> u64 {
-        self.matched.saturating_sub(self.written)
-    }
-
-    /// Why its values were left out, or that it carried none.
-    fn because(&self) -> String {
-        let why = match (self.reason, self.left_out()) {
-            (_, 0) => None,
-            (Some(r), _) => Some(r.name()),
-            (None, _) => Some("duplicate"),
-        };
-        let all = self.written == 0 && self.matched > 0;
-        match (self.row.enabled, self.matched, why) {
-            (false, _, _) => "disabled".into(),
-            (true, 0, _) => "carried no values".into(),
-            (true, _, Some(why)) if all => format!("{why} (every value)"),
-            (true, _, Some(why)) => why.into(),
-            _ => String::new(),
-        }
-    }
-}
-
-fn mapping_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
-    // What each row did first (what prints), then the row's ids as the mapping has them.
-    let table: &Columns<MappingLine> = &[
-        ("row", |l| u64::from(l.row.row).into()),
-        ("programIndicatorName", |l| {
-            (&l.row.program_indicator_name).into()
-        }),
-        ("dataElementName", |l| (&l.row.data_element_name).into()),
-        ("values matched", |l| l.matched.into()),
-        ("written", |l| l.written.into()),
-        ("left out", |l| l.left_out().into()),
-        ("left out because", |l| l.because().into()),
-        ("findings", |l| (&l.findings).into()),
-        ("programIndicator", |l| (&l.row.source).into()),
-        ("sourceCategoryOptionCombo", |l| {
-            (&l.row.source_category_option_combo).into()
-        }),
-        ("sourceAttributeOptionCombo", |l| {
-            (&l.row.source_attribute_option_combo).into()
-        }),
-        ("dataElement", |l| (&l.row.data_element).into()),
-        ("categoryOptionCombo", |l| {
-            (&l.row.category_option_combo).into()
-        }),
-        ("attributeOptionCombo", |l| {
-            (&l.row.attribute_option_combo).into()
-        }),
-        ("dataSet", |l| (&l.row.data_set).into()),
-        ("valueType", |l| (&l.row.value_type_text).into()),
-        ("enabled", |l| {
-            (if l.row.enabled { "yes" } else { "no" }).into()
-        }),
-        ("exportedDataElement", |l| {
-            (&l.row.exported_data_element).into()
-        }),
-    ];
-    // The printed columns fit a landscape page at the smallest print scale.
-    const PRINTED: Print = Print {
-        columns: 8,
-        max_width: 40,
-    };
-    // Every column of the mapping is here, named as the mapping names it (the notes aside).
-    debug_assert!(
-        COLUMNS
-            .iter()
-            .filter(|c| c.name != "notes")
-            .all(|c| table.iter().any(|(h, _)| *h == c.name))
-    );
-    let Some(m) = run.facts.mapping else {
-        add_table_printing(wb, "Mapping", &headers(table), [], 0, PRINTED)?;
-        return Ok(());
-    };
-    let converted = run.entries.converted;
-    let written = converted.written_by_row(m.rows.len());
-    let ledger = &converted.ledger;
-    let items = m.rows.iter().enumerate().map(|(i, row)| MappingLine {
-        row,
-        matched: ledger.row_counts.get(i).copied().unwrap_or(0),
-        written: written.get(i).copied().unwrap_or(0),
-        reason: ledger.row_reasons.get(i).copied().flatten(),
-        findings: m
-            .findings
-            .iter()
-            .filter(|f| f.row() == Some(row.row))
-            .map(|f| format!("{}: {}", f.severity_name(), f.message))
-            .collect::<Vec<_>>()
-            .join("\n"),
-    });
-    add_table_printing(
-        wb,
-        "Mapping",
-        &headers(table),
-        rows(table, items),
-        SHEET_CAP,
-        PRINTED,
-    )?;
-    Ok(())
-}
-
-/// The mapping's findings (its own, and those against the target metadata), each with its cell.
-fn findings_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
-    let table: &Columns<&crate::mapping::Finding> = &[
-        ("severity", |f| f.severity_name().into()),
-        ("cell", |f| (&f.cell).into()),
-        ("finding", |f| (&f.message).into()),
-    ];
-    let findings = run.facts.mapping.map_or(&[][..], |m| &m.findings[..]);
-    add_table(
-        wb,
-        "Mapping findings",
-        &headers(table),
-        rows(table, findings.iter()),
-        SHEET_CAP,
-    )?;
-    Ok(())
 }
 
 fn unmapped_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {

@@ -280,8 +280,14 @@ mod tests {
     #[test]
     fn leftovers_of_gone_processes_are_removed_and_others_kept() {
         let dir = tempfile::tempdir().unwrap();
-        // A child that has exited: its id is gone (and not reused this quickly).
-        let mut child = std::process::Command::new("true").spawn().unwrap();
+        // A child that has exited: its id is gone (and not reused this quickly). The child is
+        // this test program listing its tests, which runs on every system.
+        let me = std::env::current_exe().unwrap();
+        let mut child = std::process::Command::new(me)
+            .arg("--list")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
         let gone = child.id();
         child.wait().unwrap();
         let dead = dir.path().join(format!(".pi2de-{gone}-abcdef.tmp"));

@@ -18,6 +18,8 @@ fn urls(stdout: &str) -> Vec<String> {
     stdout
         .lines()
         .filter_map(|l| l.split('\'').nth(1))
+        // Only URLs: a quoted path (a Windows one, with `\`) is not one.
+        .filter(|u| u.starts_with("http"))
         .map(str::to_string)
         .collect()
 }

@@ -15,8 +15,15 @@ fn run_in(dir: &Workdir, args: &[&str]) -> (String, String) {
         .args(["--summary", "summary.json"])
         .output()
         .expect("run pi2de");
+    // The checkout, followed by its separator as a path, as JSON escapes it, or as Windows
+    // joins it (`C:\pi2de\samples/…`).
+    let root = env!("CARGO_MANIFEST_DIR").trim_end_matches(['/', '\\']);
     let redact = |text: &str| {
-        text.replace(s(&repo("")), "[repo]/")
+        ["\\\\", "\\", "/"]
+            .iter()
+            .fold(text.to_string(), |t, sep| {
+                t.replace(&format!("{root}{sep}"), "[repo]/")
+            })
             .replace(s(dir.path()), "[dir]")
             .replace(env!("CARGO_PKG_VERSION"), "[version]")
     };
