@@ -245,8 +245,33 @@ pub fn gone(pid: u32, _file: &Path) -> bool {
     r != 0 && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
 }
 
+/// Whether the process that made a leftover is gone: no process has its id
+/// (`OpenProcess` finds none), or the one found has exited (`GetExitCodeProcess`).
+#[cfg(windows)]
+pub fn gone(pid: u32, _file: &Path) -> bool {
+    use windows_sys::Win32::Foundation::{
+        CloseHandle, ERROR_INVALID_PARAMETER, GetLastError, STILL_ACTIVE,
+    };
+    use windows_sys::Win32::System::Threading::{
+        GetExitCodeProcess, OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION,
+    };
+    // SAFETY: OpenProcess only returns a handle (or null); GetExitCodeProcess writes the u32 it
+    // is given; the handle is closed once.
+    unsafe {
+        let handle = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid);
+        if handle.is_null() {
+            // No such process; access denied means one runs under another user.
+            return GetLastError() == ERROR_INVALID_PARAMETER;
+        }
+        let mut code = 0u32;
+        let asked = GetExitCodeProcess(handle, &mut code);
+        CloseHandle(handle);
+        asked != 0 && code != STILL_ACTIVE as u32
+    }
+}
+
 /// Without a way to ask, a leftover is taken as gone once it is a day old.
-#[cfg(not(unix))]
+#[cfg(not(any(unix, windows)))]
 pub fn gone(_pid: u32, file: &Path) -> bool {
     let day = std::time::Duration::from_secs(24 * 3600);
     fs::metadata(file)

@@ -272,7 +272,12 @@ fn two_runs_into_one_folder_never_mix() {
     assert_eq!(held.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("another pi2de run"), "{stderr}");
     assert_eq!(folder_state(&folder).0.len(), 30, "nothing changed");
-    let mut gone = Std::new("true").spawn().unwrap();
+    // A process that has exited: this test program listing its tests runs everywhere.
+    let mut gone = Std::new(std::env::current_exe().unwrap())
+        .arg("--list")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
     let pid = gone.id();
     gone.wait().unwrap();
     fs::write(folder.join(".pi2de-lock"), pid.to_string()).unwrap();
