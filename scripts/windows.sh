@@ -10,7 +10,8 @@
 # and installs with apt what is missing: mingw-w64 (the linker) and Wine. Wine 8 lacks
 # bcryptprimitives.dll, whose ProcessPrng Rust's std calls: a stand-in forwarding to
 # BCryptGenRandom is built into the Wine prefix. Scratch lives in $WORK (default
-# /tmp/pi2de-win); the checkout is not changed. Exit 0 when everything run passed.
+# /tmp/pi2de-win); the checkout is not changed. Exit 0 when everything run passed, 1 when
+# something failed, 3 when the toolchain could not be set up (apt or rustup failed).
 #
 # (Built on ../shared/windows/build.sh, which builds std from Debian's rustc-web: that compiler
 # is 1.85, older than the 1.89 this project needs.)
@@ -20,7 +21,7 @@ RUN_TESTS=0
 for a in "$@"; do
     case "$a" in
         --test) RUN_TESTS=1 ;;
-        -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h | --help) sed -n "2,17p" "$0"; exit 0 ;;
         *) echo "unknown option $a" >&2; exit 2 ;;
     esac
 done
@@ -37,9 +38,9 @@ if [ -n "$missing" ]; then
     echo "installing:$missing"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >"$WORK/apt.log" 2>&1 ||
         { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >"$WORK/apt.log" 2>&1; } ||
-        { tail -20 "$WORK/apt.log"; exit 1; }
+        { tail -20 "$WORK/apt.log"; exit 3; }
 fi
-rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGET"
+rustup target list --installed | grep -qx "$TARGET" || rustup target add "$TARGET" || exit 3
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
 # assert_cmd reads the runner variable at run time and would start `wine` inside Wine: the
 # runner goes through --config instead.
