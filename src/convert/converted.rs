@@ -29,8 +29,40 @@ pub struct Converted {
     pub exported: Option<Exported>,
 }
 
-/// Values' texts as exported, by (input, value number), where they differ from the value.
-pub type Exported = FxHashMap<(u32, u32), Box<str>>;
+/// Values' texts as exported, where they differ from the value: one text for all, and per
+/// value its (input, value number) and span, in the order read (so sorted: looked up by
+/// binary search). No allocation per value.
+#[derive(Debug, Default)]
+pub struct Exported {
+    text: String,
+    at: Vec<((u32, u32), (u32, u32))>,
+}
+
+impl Exported {
+    /// Keeps `raw` for value `record` of input `input` (values come in input, then record,
+    /// order); a text past 4 GiB in all is not kept (the trace then shows the value).
+    pub fn keep(&mut self, input: u32, record: u32, raw: &str) {
+        let (Ok(start), Ok(len)) = (u32::try_from(self.text.len()), u32::try_from(raw.len()))
+        else {
+            return;
+        };
+        if start.checked_add(len).is_none() {
+            return;
+        }
+        debug_assert!(self.at.last().is_none_or(|&(k, _)| k < (input, record)));
+        self.text.push_str(raw);
+        self.at.push(((input, record), (start, len)));
+    }
+
+    fn get(&self, input: u32, record: u32) -> Option<&str> {
+        let i = self
+            .at
+            .binary_search_by_key(&(input, record), |&(k, _)| k)
+            .ok()?;
+        let (start, len) = self.at[i].1;
+        self.text.get(start as usize..(start + len) as usize)
+    }
+}
 
 impl Converted {
     pub(super) fn new(
@@ -122,8 +154,8 @@ impl Converted {
     pub fn exported_text(&self, c: &crate::convert::store::Contribution) -> &str {
         self.exported
             .as_ref()
-            .and_then(|e| e.get(&(c.input, c.record)))
-            .map_or_else(|| self.contribution_text(c), |t| &**t)
+            .and_then(|e| e.get(c.input, c.record))
+            .unwrap_or_else(|| self.contribution_text(c))
     }
 
     /// The value a slot writes.

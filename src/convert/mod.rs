@@ -129,12 +129,12 @@ impl Sink for Converter<'_> {
         self.inputs[index] = path.to_string();
     }
 
-    fn data_value(&mut self, v: DataValue<'_>) -> Result<()> {
+    fn data_value(&mut self, mut v: DataValue<'_>) -> Result<()> {
         self.ledger.read += 1;
         if v.audit.comment == Some("[aggregated]") {
             self.ledger.aggregated += 1;
         }
-        let v = trim_ids(v, &mut self.ledger, &self.inputs, self.input);
+        trim_ids(&mut v, &mut self.ledger, &self.inputs, self.input);
         let judgement = self.judge.judge(&mut self.ids, &v);
         if let Some(count) = self.ledger.row_counts.get_mut(judgement.row as usize) {
             *count += 1;
@@ -170,7 +170,7 @@ impl Sink for Converter<'_> {
         if let (Some(exported), Some(raw)) = (self.exported.as_mut(), v.value)
             && raw != &*accepted.value
         {
-            exported.insert((self.input, record), raw.into());
+            exported.keep(self.input, record, raw);
         }
         let contribution = Contribution {
             value: Default::default(),
@@ -196,12 +196,7 @@ impl Sink for Converter<'_> {
 
 /// The value with its ids trimmed of surrounding white space, which DHIS2 would keep (JSON,
 /// XML, quoted CSV) and then fail to find; counted, with the first place, for a warning.
-fn trim_ids<'v>(
-    mut v: DataValue<'v>,
-    ledger: &mut Ledger,
-    inputs: &[String],
-    input: u32,
-) -> DataValue<'v> {
+fn trim_ids(v: &mut DataValue, ledger: &mut Ledger, inputs: &[String], input: u32) {
     let padded = |s: &str| {
         s.as_bytes().first().is_some_and(u8::is_ascii_whitespace)
             || s.as_bytes().last().is_some_and(u8::is_ascii_whitespace)
@@ -227,5 +222,4 @@ fn trim_ids<'v>(
             ledger.first_trimmed = Some(format!("{file}: {}", v.place));
         }
     }
-    v
 }

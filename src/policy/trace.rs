@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use super::Entries;
 use super::split::Group;
 use crate::mapping::{Col, Mapping};
-use crate::write::csv::Guarded;
+use crate::write::Buffer;
+use crate::write::csv::people_field;
 
 /// The columns, in order: the field names of [`TraceRow`] (`pi2de reconcile` finds them by
 /// name; a test holds the two to one list).
@@ -63,9 +64,6 @@ pub struct TraceRow<T, N> {
     pub mapping_cell: T,
 }
 
-/// A row as written: every text through the formula guard.
-type Written<'a> = TraceRow<Guarded<'a>, Option<u64>>;
-
 /// A row as read back (guards removed).
 pub type ReadRow = TraceRow<String, String>;
 
@@ -110,21 +108,24 @@ struct Origin<'a> {
     row: usize,
 }
 
-/// Writes the trace as CSV with the `csv` crate: a UTF-8 byte-order mark (so that Excel reads
-/// it as UTF-8), the header, then the rows of each file.
+/// Writes the trace as CSV: a UTF-8 byte-order mark (so that Excel reads it as UTF-8), the
+/// header, then the rows of each file, every text through the formula guard
+/// ([`people_field`]), quoted as every CSV pi2de writes.
 pub struct Trace<'w> {
-    out: csv::Writer<&'w mut dyn Write>,
+    out: Buffer<'w>,
     /// The mapping cell of each mapping row's source (`mapping!A5`).
     cells: Vec<String>,
 }
 
 impl<'w> Trace<'w> {
     pub fn new(out: &'w mut dyn Write, mapping: Option<&Mapping>) -> io::Result<Self> {
+        let mut out = Buffer::new(out);
         out.write_all("\u{feff}".as_bytes())?;
+        out.write_all(HEADER.join(",").as_bytes())?;
+        out.write_all(b"\n")?;
         let cells = mapping.map_or(Vec::new(), |m| {
             m.rows.iter().map(|r| m.cell(Col::Source, r.row)).collect()
         });
-        let out = csv::WriterBuilder::new().from_writer(out);
         Ok(Trace { out, cells })
     }
 
@@ -194,29 +195,28 @@ impl<'w> Trace<'w> {
         deleted: bool,
         o: Origin,
     ) -> io::Result<()> {
-        let [de, pe, ou, coc, aoc, value] = target.map(Guarded);
-        let [source, source_coc, source_aoc, source_ou, source_value] = o.source.map(Guarded);
-        let row: Written = TraceRow {
-            file: Guarded(file),
-            index: Some(index),
-            data_element: de,
-            period: pe,
-            org_unit: ou,
-            category_option_combo: coc,
-            attribute_option_combo: aoc,
-            value,
-            deleted: Guarded(if deleted { "true" } else { "false" }),
-            source,
-            source_category_option_combo: source_coc,
-            source_attribute_option_combo: source_aoc,
-            source_org_unit: source_ou,
-            source_value,
-            input: Guarded(o.input),
-            line: o.line,
-            value_number: o.number,
-            mapping_cell: Guarded(self.cells.get(o.row).map_or("", String::as_str)),
+        let out = &mut self.out;
+        let number = |out: &mut Buffer, n: Option<u64>| match n {
+            Some(n) => write!(out, ",{n}"),
+            None => out.write_all(b","),
         };
-        self.out.serialize(row).map_err(io::Error::other)
+        people_field(out, file)?;
+        number(out, Some(index))?;
+        for f in target {
+            out.write_all(b",")?;
+            people_field(out, f)?;
+        }
+        out.write_all(if deleted { b",true" } else { b",false" })?;
+        for f in o.source.into_iter().chain([o.input]) {
+            out.write_all(b",")?;
+            people_field(out, f)?;
+        }
+        number(out, o.line)?;
+        number(out, o.number)?;
+        out.write_all(b",")?;
+        people_field(out, self.cells.get(o.row).map_or("", String::as_str))?;
+        out.write_all(b"\n")?;
+        out.spill_if_full()
     }
 
     /// Writes what is buffered; the trace is complete only then.

@@ -58,21 +58,6 @@ pub fn people_field<W: Write + ?Sized>(out: &mut W, s: &str) -> io::Result<()> {
     }
 }
 
-/// A text field of a CSV made for people, serialised through the guard of [`people_field`]
-/// (for the `csv` crate's writer).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Guarded<'a>(pub &'a str);
-
-impl serde::Serialize for Guarded<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if guarded(self.0) {
-            s.serialize_str(&format!("'{}", self.0))
-        } else {
-            s.serialize_str(self.0)
-        }
-    }
-}
-
 /// Whether a spreadsheet would take `s` for a formula (or it starts with the guard itself).
 fn guarded(s: &str) -> bool {
     s.starts_with(['=', '+', '-', '@', '\t', '\r', '\n', '\'']) && !is_number(s)

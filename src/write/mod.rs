@@ -250,7 +250,7 @@ pub struct Output {
 }
 
 /// The buffered, hashing file (or stdout) under an optional gzip encoder.
-type Buffered = BufWriter<Hashing<Box<dyn Write>>>;
+type Buffered = BufWriter<Hashing<Box<dyn Write + Send>>>;
 
 enum Stream {
     Plain(Buffered),
@@ -261,13 +261,14 @@ impl Output {
     /// Checks the target and opens a temporary file beside it. `gzip` compresses the output;
     /// `hash` computes its SHA-256.
     pub fn create(path: &str, gzip: bool, hash: bool) -> Result<Output> {
-        let (sink, staged): (Box<dyn Write>, _) = if crate::location::is_standard(path) {
-            (Box::new(io::stdout().lock()), None)
+        // Send: an output may be written on a thread of its own (the trace beside the values).
+        let (sink, staged): (Box<dyn Write + Send>, _) = if crate::location::is_standard(path) {
+            (Box::new(io::stdout()), None)
         } else {
             let dir = check_output(path)?;
             let (file, temp) = staging::temp_in(&dir, path)?.into_parts();
             (
-                Box::new(file) as Box<dyn Write>,
+                Box::new(file) as Box<dyn Write + Send>,
                 Some(Staged::new(path, temp)),
             )
         };

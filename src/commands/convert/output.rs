@@ -33,7 +33,7 @@ pub fn write_outputs(
     config: &ConvertConfig,
     e: Entries,
     schemes: &Schemes,
-    mut prepared: Option<Output>,
+    prepared: Option<Output>,
     (mapping, kept): (Option<&Mapping>, Option<&Kept>),
     staging: &mut Staging,
 ) -> Result<Vec<OutputFile>> {
@@ -57,19 +57,60 @@ pub fn write_outputs(
     };
     let trace_path = config.trace.as_deref().unwrap_or("");
     let cannot_trace = || format!("--trace {trace_path}: cannot write");
-    let mut trace_out = match &config.trace {
+    let trace_out = match &config.trace {
         Some(path) => Some(Output::create(path, false, false)?),
         None => None,
     };
-    let mut tracer = match trace_out.as_mut() {
-        Some(o) => Some(trace::Trace::new(o.stream(), mapping).with_context(cannot_trace)?),
-        None => None,
-    };
+    // The trace is written on a thread of its own while the values are: both read the
+    // conversion, neither changes it.
+    let (files, trace_out) = std::thread::scope(|scope| {
+        let tracing = trace_out.map(|mut out| {
+            let (groups, names, sources) = (&groups, &names, &sources);
+            scope.spawn(move || -> Result<Output> {
+                let mut t = trace::Trace::new(out.stream(), mapping).with_context(cannot_trace)?;
+                for (g, path) in groups.iter().zip(names) {
+                    t.file(path, g, e, sources).with_context(cannot_trace)?;
+                }
+                t.finish().with_context(cannot_trace)?;
+                Ok(out)
+            })
+        });
+        let files = write_groups(config, e, schemes, &groups, &names, prepared, kept, staging);
+        let traced = tracing
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("--trace: the writer stopped")))
+            })
+            .transpose();
+        (files, traced)
+    });
+    let files = files?;
+    if let Some(o) = trace_out? {
+        o.finish(staging).with_context(cannot_trace)?;
+    }
+    if split {
+        record_folder(&config.output_name, &earlier, &files, staging)?;
+    }
+    Ok(files)
+}
+
+/// Writes each group's values into its file.
+#[allow(clippy::too_many_arguments)]
+fn write_groups(
+    config: &ConvertConfig,
+    e: Entries,
+    schemes: &Schemes,
+    groups: &[split::Group],
+    names: &[String],
+    mut prepared: Option<Output>,
+    kept: Option<&Kept>,
+    staging: &mut Staging,
+) -> Result<Vec<OutputFile>> {
     let mut files = Vec::new();
     for (g, path) in groups.iter().zip(names) {
         let mut output = match prepared.take() {
             Some(o) => o,
-            None => Output::create(&path, gzip(config), config.hash)?,
+            None => Output::create(path, gzip(config), config.hash)?,
         };
         let comment = config.comment.as_deref();
         (|| {
@@ -91,27 +132,14 @@ pub fn write_outputs(
         })()
         .with_context(|| format!("{path}: cannot write the output"))?;
         let sha256 = output.finish(staging)?.sha256;
-        if let Some(t) = tracer.as_mut() {
-            t.file(&path, g, e, &sources).with_context(cannot_trace)?;
-        }
         files.push(OutputFile {
-            path,
+            path: path.clone(),
             data_set: g.data_set.clone(),
             values: g.values,
             zeros: g.zeros,
             deletions: g.deletions,
             sha256,
         });
-    }
-    tracer
-        .map(trace::Trace::finish)
-        .transpose()
-        .with_context(cannot_trace)?;
-    if let Some(o) = trace_out {
-        o.finish(staging).with_context(cannot_trace)?;
-    }
-    if split {
-        record_folder(&config.output_name, &earlier, &files, staging)?;
     }
     Ok(files)
 }
