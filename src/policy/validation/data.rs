@@ -34,6 +34,10 @@ struct Value {
 pub struct Data {
     names: Vec<String>,
     numbers: FxHashMap<String, u32>,
+    /// The numbers of texts already seen at an address: the written values' ids are borrowed
+    /// from one interner (and the metadata), so an id read again is found without comparing
+    /// its text. Only while reading (the texts outlive it).
+    by_address: FxHashMap<(usize, usize), u32>,
     periods: Vec<Period>,
     by_period: Vec<Vec<Value>>,
     /// The rules' items, resolved once.
@@ -54,12 +58,12 @@ impl Data {
             ..Data::default()
         };
         d.number(""); // 0: the blank (default) attribute option combo
-        let mut wanted = FxHashSet::default();
+        let mut wanted: FxHashSet<&str> = FxHashSet::default();
         for i in items {
             let Some((de, _)) = meta.data_element(&i.data_element) else {
                 continue;
             };
-            wanted.insert(de.id.clone());
+            wanted.insert(de.id.as_str());
             let coc = i.category_option_combo.as_deref().map(|c| {
                 meta.category_option_combo(c)
                     .map_or(c.to_string(), |(x, _)| x.id.clone())
@@ -67,13 +71,13 @@ impl Data {
             let key = (d.number(&de.id), coc.map(|c| d.number(&c)));
             d.keys.insert(i.clone(), key);
         }
-        let default_coc = meta.default_option_combo_uid().to_string();
+        let default_coc = meta.default_option_combo_uid();
         let mut period_index: FxHashMap<String, Option<usize>> = FxHashMap::default();
         for v in written.filter(|v| !v.deleted) {
             let Some((de, _)) = meta.data_element(v.data_element) else {
                 continue;
             };
-            if !wanted.contains(&de.id) {
+            if !wanted.contains(de.id.as_str()) {
                 continue;
             }
             let Ok(value) = v.value.trim().parse::<f64>() else {
@@ -82,22 +86,35 @@ impl Data {
             let Some(p) = d.period_number(&mut period_index, v.period) else {
                 continue;
             };
-            let coc = match v.category_option_combo {
-                "" => default_coc.clone(),
+            // No allocation per value: the combo's UID as the metadata holds it.
+            let coc: &str = match v.category_option_combo {
+                "" => default_coc,
                 c => meta
                     .category_option_combo(c)
-                    .map_or(c.to_string(), |(x, _)| x.id.clone()),
+                    .map_or(c, |(x, _)| x.id.as_str()),
             };
             let value = Value {
-                data_element: d.number(&de.id),
-                category_option_combo: d.number(&coc),
-                org_unit: d.number(v.org_unit),
-                attribute_option_combo: d.number(v.attribute_option_combo),
+                data_element: d.number_at(&de.id),
+                category_option_combo: d.number_at(coc),
+                org_unit: d.number_at(v.org_unit),
+                attribute_option_combo: d.number_at(v.attribute_option_combo),
                 value,
             };
             d.by_period[p].push(value);
         }
+        d.by_address = FxHashMap::default();
         d
+    }
+
+    /// [`Data::number`], remembered by the text's address.
+    fn number_at(&mut self, s: &str) -> u32 {
+        let address = (s.as_ptr() as usize, s.len());
+        if let Some(&n) = self.by_address.get(&address) {
+            return n;
+        }
+        let n = self.number(s);
+        self.by_address.insert(address, n);
+        n
     }
 
     fn number(&mut self, s: &str) -> u32 {
