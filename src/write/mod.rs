@@ -6,6 +6,7 @@
 pub mod csv;
 pub mod folder;
 pub mod json;
+mod pgzip;
 pub mod registry;
 pub mod staging;
 pub mod xml;
@@ -254,7 +255,7 @@ type Buffered = BufWriter<Hashing<Box<dyn Write + Send>>>;
 
 enum Stream {
     Plain(Buffered),
-    Gzip(Box<flate2::write::GzEncoder<Buffered>>),
+    Gzip(Box<pgzip::ParallelGz<Buffered>>),
 }
 
 impl Output {
@@ -280,10 +281,11 @@ impl Output {
             },
         );
         let stream = if gzip {
-            Stream::Gzip(Box::new(flate2::write::GzEncoder::new(
+            // On every core, one gzip member (pgzip.rs). Level 3: 1,000,000 values in 0.74 s
+            // on 2 cores against 0.90 s at level 6 (plain output 0.66 s), for a file 12%
+            // larger (6.3 MB against 5.6 MB from 83 MB of JSON).
+            Stream::Gzip(Box::new(pgzip::ParallelGz::new(
                 hashing,
-                // Level 3 (zlib-rs): 1,000,000 values in 0.75 s against 1.1 s at the default
-                // level 6, for a file 12% larger (6.3 MB against 5.6 MB from 83 MB of JSON).
                 flate2::Compression::new(3),
             )))
         } else {

@@ -194,3 +194,28 @@ fn usage_errors_exit_2() {
         .code(0)
         .stdout(predicate::str::contains("--on-duplicate"));
 }
+
+#[test]
+fn a_gzip_output_compressed_on_every_core_is_one_member_holding_the_plain_output() {
+    // Enough values for several blocks of compression (the output is some megabytes).
+    let dir = Workdir::new();
+    let mut csv = String::from("dataelement,period,orgunit,value\n");
+    for i in 0..40_000 {
+        csv.push_str(&format!("DE_{},2024{:02},OU_{},{}\n", i % 97, i % 12 + 1, i / 97, i));
+    }
+    dir.write("in.csv", &csv);
+    for out in ["plain.json", "packed.json.gz"] {
+        let (code, stderr) = dir.run(&["convert", "in.csv", "-o", out, "-q"]);
+        assert_eq!(code, 0, "{stderr}");
+    }
+    let plain = fs::read(dir.file("plain.json")).unwrap();
+    let packed = fs::read(dir.file("packed.json.gz")).unwrap();
+    assert!(plain.len() > 2_000_000, "{} bytes", plain.len());
+    // A decoder that stops after the first member (as older JDKs may) reads it all, and
+    // nothing follows that member.
+    let mut decoder = flate2::bufread::GzDecoder::new(&packed[..]);
+    let mut back = Vec::new();
+    std::io::Read::read_to_end(&mut decoder, &mut back).unwrap();
+    assert_eq!(back, plain);
+    assert!(decoder.into_inner().is_empty(), "a second gzip member follows");
+}
