@@ -201,7 +201,13 @@ fn a_gzip_output_compressed_on_every_core_is_one_member_holding_the_plain_output
     let dir = Workdir::new();
     let mut csv = String::from("dataelement,period,orgunit,value\n");
     for i in 0..40_000 {
-        csv.push_str(&format!("DE_{},2024{:02},OU_{},{}\n", i % 97, i % 12 + 1, i / 97, i));
+        csv.push_str(&format!(
+            "DE_{},2024{:02},OU_{},{}\n",
+            i % 97,
+            i % 12 + 1,
+            i / 97,
+            i
+        ));
     }
     dir.write("in.csv", &csv);
     for out in ["plain.json", "packed.json.gz"] {
@@ -217,5 +223,8 @@ fn a_gzip_output_compressed_on_every_core_is_one_member_holding_the_plain_output
     let mut back = Vec::new();
     std::io::Read::read_to_end(&mut decoder, &mut back).unwrap();
     assert_eq!(back, plain);
-    assert!(decoder.into_inner().is_empty(), "a second gzip member follows");
+    assert!(
+        decoder.into_inner().is_empty(),
+        "a second gzip member follows"
+    );
 }
