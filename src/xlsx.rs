@@ -1,6 +1,7 @@
 //! Writing reviewable workbooks: sheets of tables with a bold frozen header, autofilter and
-//! readable widths that print (landscape, one page wide, the header repeated on every page,
-//! long text wrapped instead of cut off). Text is always written as a string cell, so ids such
+//! readable widths that print (landscape A4, text never under 7 pt, the header row repeated on
+//! every page, long text wrapped in rows tall enough for it, a page header naming the run and
+//! `Page x of y`). Text is always written as a string cell, so ids such
 //! as `=1+1`, `+5`, `-x` or `@a` from a mapping or an export are never taken for formulas.
 
 use anyhow::{Context, Result};

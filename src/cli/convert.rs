@@ -119,7 +119,9 @@ pub struct ConvertArgs {
     #[arg(long, value_name = "FILE")]
     pub summary: Option<String>,
 
-    /// Write the audit workbook (Summary, Mapping, Unmapped, Duplicates, Left out, Totals).
+    /// Write the audit workbook (Summary with sign-off lines, Mapping with each row's written and
+    /// left-out values and findings, Mapping findings, Unmapped, Duplicates, Left out, Totals…),
+    /// made to print.
     #[arg(long, value_name = "FILE.xlsx")]
     pub report: Option<String>,
 
