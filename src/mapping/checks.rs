@@ -128,23 +128,18 @@ pub fn grouped<'f>(findings: &[&'f super::Finding]) -> Vec<(String, &'f str)> {
 /// `mapping!E16`, `mapping!E17`, `mapping!E19` → `mapping!E16–E17, mapping!E19`; more than six
 /// runs end with how many more.
 fn cell_ranges(cells: &[&str]) -> String {
-    // (the cell's text before its row number, the row) when it ends in one.
-    let split = |c: &str| {
-        let digits = c.len() - c.trim_end_matches(|ch: char| ch.is_ascii_digit()).len();
-        let (head, row) = c.split_at(c.len() - digits);
-        row.parse::<u32>().ok().map(|r| (head.to_string(), r))
-    };
     let mut runs: Vec<(String, String)> = Vec::new();
-    let mut last: Option<(String, u32)> = None;
-    for (i, cell) in cells.iter().enumerate() {
+    let mut last: Option<(&str, u32)> = None;
+    let mut seen = rustc_hash::FxHashSet::default();
+    for &cell in cells {
         // The same place again (a finding of the tracker's set-up, `programs[…]`): once.
-        if cells[..i].contains(cell) {
+        if !seen.insert(cell) {
             continue;
         }
-        let parsed = split(cell);
+        let parsed = super::sheet::split_reference(cell);
         match (&parsed, &last, runs.last_mut()) {
             (Some((head, row)), Some((last_head, last_row)), Some(run))
-                if head == last_head && *row == last_row + 1 =>
+                if head == last_head && *row == *last_row + 1 =>
             {
                 run.1 = format!("–{}", row_label(head, *row));
             }

@@ -163,15 +163,7 @@ pub(crate) struct Findings(Vec<Finding>);
 impl Finding {
     /// The sheet row the finding's cell is in (`mapping!C17` → 17), when it names a cell.
     pub fn row(&self) -> Option<u32> {
-        let digits = self.cell.len()
-            - self
-                .cell
-                .trim_end_matches(|c: char| c.is_ascii_digit())
-                .len();
-        let before = self.cell[..self.cell.len() - digits].chars().last();
-        before
-            .filter(char::is_ascii_alphabetic)
-            .and_then(|_| self.cell[self.cell.len() - digits..].parse().ok())
+        sheet::split_reference(&self.cell).map(|(_, row)| row)
     }
 
     /// `error` or `warning`.

@@ -98,18 +98,23 @@ pub(super) fn mapping_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
     let converted = run.entries.converted;
     let written = converted.written_by_row(m.rows.len());
     let ledger = &converted.ledger;
+    // Each finding under the sheet row its cell is in, read once.
+    let mut findings: rustc_hash::FxHashMap<u32, String> = Default::default();
+    for f in &m.findings {
+        if let Some(r) = f.row() {
+            let text = findings.entry(r).or_default();
+            if !text.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(&format!("{}: {}", f.severity_name(), f.message));
+        }
+    }
     let items = m.rows.iter().enumerate().map(|(i, row)| MappingLine {
         row,
         matched: ledger.row_counts.get(i).copied().unwrap_or(0),
         written: written.get(i).copied().unwrap_or(0),
         reason: ledger.row_reasons.get(i).copied().flatten(),
-        findings: m
-            .findings
-            .iter()
-            .filter(|f| f.row() == Some(row.row))
-            .map(|f| format!("{}: {}", f.severity_name(), f.message))
-            .collect::<Vec<_>>()
-            .join("\n"),
+        findings: findings.remove(&row.row).unwrap_or_default(),
     });
     add_table_printing(
         wb,

@@ -86,6 +86,16 @@ pub fn reference(sheet: &str, column: usize, row: u32) -> String {
     }
 }
 
+/// A cell reference split before its row: `mapping!C17` → (`mapping!C`, 17). `None` unless it
+/// ends in a column letter and a row number.
+pub fn split_reference(cell: &str) -> Option<(&str, u32)> {
+    let head = cell.trim_end_matches(|c: char| c.is_ascii_digit());
+    if !head.ends_with(|c: char| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    Some((head, cell[head.len()..].parse().ok()?))
+}
+
 /// `0` → `A`, `25` → `Z`, `26` → `AA`.
 pub fn column_letters(mut column: usize) -> String {
     let mut out = Vec::new();
@@ -445,6 +455,15 @@ mod tests {
         assert_eq!(column_letters(701), "ZZ");
         assert_eq!(column_letters(702), "AAA");
         assert_eq!(column_letters(16383), "XFD");
+    }
+
+    #[test]
+    fn a_reference_splits_before_its_row_and_nothing_else_does() {
+        assert_eq!(split_reference("mapping!C17"), Some(("mapping!C", 17)));
+        assert_eq!(split_reference("'My 2024'!AB3"), Some(("'My 2024'!AB", 3)));
+        for not in ["programs[eBAyeGv0exc]", "mapping!", "17", "", "m.csv!C"] {
+            assert_eq!(split_reference(not), None, "{not}");
+        }
     }
 
     #[test]
