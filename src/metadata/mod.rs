@@ -6,7 +6,6 @@
 mod model;
 
 use std::fmt;
-use std::fs::File;
 
 use anyhow::{Context, Result, bail};
 
@@ -115,9 +114,8 @@ impl Metadata {
     /// Reads a metadata export. A file that is not one (no metadata collection at all) is an
     /// error naming the file.
     pub fn load(path: &str) -> Result<Metadata> {
-        if std::fs::metadata(path).is_err() {
-            File::open(path).with_context(|| format!("{path}: cannot open the metadata file"))?;
-        }
+        std::fs::metadata(path)
+            .with_context(|| format!("{path}: cannot open the metadata file"))?;
         let mut m = Metadata {
             path: path.to_string(),
             ..Default::default()

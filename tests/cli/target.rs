@@ -692,3 +692,31 @@ fn a_package_version_and_missing_org_units_are_said_not_taken_for_what_they_are_
         "{stderr}"
     );
 }
+
+#[test]
+fn target_metadata_that_is_not_there_is_named_and_nothing_is_written() {
+    let dir = Workdir::new();
+    dir.write(
+        "in.json",
+        r#"{"dataValues":[{"dataElement":"EXP","period":"202401","orgUnit":"Facility001","value":"1"}]}"#,
+    );
+    for args in [
+        vec![
+            "convert",
+            "in.json",
+            "-o",
+            "out.json",
+            "--target-metadata",
+            "gone.json",
+        ],
+        vec!["mapping", "from-metadata", "gone.json", "-o", "m.xlsx"],
+    ] {
+        let (code, stderr) = dir.run(&args);
+        assert_eq!(code, 2, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("gone.json: cannot open the metadata file"),
+            "{stderr}"
+        );
+        assert_only(&dir, &["in.json"]);
+    }
+}
