@@ -185,6 +185,13 @@ pub const MIN_PRINT_SCALE: u16 = 64;
 /// of 0.7 in aside).
 const PAGE_WIDTH: f64 = 130.0;
 
+/// A column's width as the workbook stores it: rust_xlsxwriter rounds `width` to whole pixels
+/// of a 7-pixel digit and adds 5 pixels of padding, so a 10-character column is 10.71 wide.
+/// Print scales are decided on this width, the one a spreadsheet lays out.
+fn stored_width(width: f64) -> f64 {
+    ((width * 7.0).round() + 5.0) / 7.0
+}
+
 /// Print settings of a sheet whose columns are `width` characters wide in all: landscape, the
 /// header row on every page, one page wide when that keeps the text readable; a wider sheet
 /// prints at [`MIN_PRINT_SCALE`] across pages, its first column repeated on each.
@@ -341,7 +348,7 @@ where
     for (c, w) in widths.iter().enumerate() {
         let width = (*w as f64 + 2.0).clamp(8.0, MAX_WORD as f64 + 2.0);
         if c < print_columns {
-            printed += width;
+            printed += stored_width(width);
         }
         sheet.set_column_width(c as u16, width)?;
     }
@@ -399,5 +406,70 @@ impl ColumnChart<'_> {
             .insert_chart(self.at.0, self.at.1, &chart)
             .with_context(|| format!("chart {}", self.title))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    /// The sum of the `<col width=…>` of a workbook's first sheet, and whether it is fitted to
+    /// one page wide.
+    fn laid_out(bytes: Vec<u8>) -> (f64, bool) {
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("xlsx");
+        let mut xml = String::new();
+        zip.by_name("xl/worksheets/sheet1.xml")
+            .expect("sheet1")
+            .read_to_string(&mut xml)
+            .expect("utf-8");
+        let attribute = |col: &str, name: &str| -> f64 {
+            col.split(&format!(" {name}=\""))
+                .nth(1)
+                .and_then(|v| v.split('"').next()?.parse().ok())
+                .unwrap_or(0.0)
+        };
+        // `<col min="1" max="3" width="9.71"/>`: one element for a run of equal columns.
+        let width = xml
+            .split("<col ")
+            .skip(1)
+            .map(|c| {
+                let c = format!(" {c}");
+                attribute(&c, "width") * (attribute(&c, "max") - attribute(&c, "min") + 1.0)
+            })
+            .sum::<f64>();
+        (
+            width,
+            xml.contains("fitToWidth") || xml.contains("fitToPage"),
+        )
+    }
+
+    #[test]
+    fn a_sheet_fitted_to_one_page_prints_readable_by_the_widths_it_stores() {
+        // Tables whose columns add up to either side of the readable limit, in steps of one
+        // character: the print decision must hold for the widths a spreadsheet lays out.
+        let mut fitted_tables = 0;
+        for columns in [4_usize, 7, 12, 20] {
+            for total in 180..230 {
+                let each = total / columns;
+                let row: Vec<Cell> = (0..columns)
+                    .map(|c| Cell::Text("x".repeat(each + usize::from(c < total % columns))))
+                    .collect();
+                let headers = vec!["h"; columns];
+                let mut workbook = Workbook::new();
+                add_table(&mut workbook, "T", &headers, [row], 10).expect("table");
+                let (width, fitted) = laid_out(workbook.save_to_buffer().expect("save"));
+                if fitted {
+                    fitted_tables += 1;
+                    let scale = (PAGE_WIDTH / width * 100.0).min(100.0);
+                    assert!(
+                        scale >= f64::from(MIN_PRINT_SCALE),
+                        "{columns} columns, {total} characters: fitted at {scale:.1} %"
+                    );
+                }
+            }
+        }
+        // Both sides of the limit were tried.
+        assert!((1..200).contains(&fitted_tables), "{fitted_tables} fitted");
     }
 }
