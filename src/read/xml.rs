@@ -54,7 +54,7 @@ pub fn read(reader: &mut dyn BufRead, path: &str, sink: &mut dyn Sink) -> Result
                     values += 1;
                     // The reader has consumed the element: its first line is the lines read
                     // less those inside it.
-                    let inside = e.bytes().filter(|&b| b == b'\n').count() as u64;
+                    let inside = memchr::memchr_iter(b'\n', e[..].as_bytes()).count() as u64;
                     let line = 1 + xml.get_ref().newlines - inside;
                     let place = Place {
                         record: values,
