@@ -106,6 +106,8 @@ pub struct ConvertConfig {
     pub progress: bool,
     /// Inputs and outputs are hashed only for the summary and the report, which show it.
     pub hash: bool,
+    /// Threads that format the output (`--threads`, else one per core).
+    pub threads: usize,
     /// The files read and claimed for writing; the split parts are claimed here as they are
     /// named.
     pub paths: write::Registry,
@@ -194,6 +196,10 @@ impl ConvertConfig {
             quiet: args.quiet,
             progress: !args.quiet && !args.no_progress,
             hash: args.summary.is_some() || args.report.is_some() || args.split_by.is_some(),
+            threads: args.threads.map_or_else(
+                || std::thread::available_parallelism().map_or(1, |n| n.get()),
+                usize::from,
+            ),
             paths: write::Registry::default(),
         };
         if let Some(d) = &args.complete_date

@@ -302,4 +302,9 @@ pub struct ConvertArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Threads that write the output (default: one per core). The output is the same whatever
+    /// the number; 1 writes it on one thread.
+    #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
 }

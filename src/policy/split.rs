@@ -177,27 +177,41 @@ impl Group {
         &self.found
     }
 
-    /// The group's entries as written: values, then deletions.
+    /// How many values (deletions among them) the group's file holds.
+    pub fn len(&self) -> usize {
+        self.slots.len() + self.filled.len() + self.found.len()
+    }
+
+    /// The group's entries as written (values, then deletions) at the positions `range` of
+    /// its [`Group::len`].
     pub fn output_values<'a>(
         &'a self,
         e: Entries<'a>,
         comment: Option<&'a str>,
+        range: std::ops::Range<usize>,
     ) -> impl Iterator<Item = crate::write::OutputValue<'a>> + 'a {
         let Entries {
             converted: c,
             zeros,
             deletions,
         } = e;
-        let values = self
-            .slots
+        // The range cut into the three lists, one after the other.
+        let mut start = range.start;
+        let mut end = range.end;
+        let mut cut = |list: &'a [u32]| {
+            let part = &list[start.min(list.len())..end.min(list.len())];
+            start = start.saturating_sub(list.len());
+            end = end.saturating_sub(list.len());
+            part
+        };
+        let (slots, filled, found) = (cut(&self.slots), cut(&self.filled), cut(&self.found));
+        let values = slots
             .iter()
             .map(move |&i| c.output_value(c.slot(i as usize), comment));
-        let filled = self
-            .filled
+        let filled = filled
             .iter()
             .map(move |&i| zeros[i as usize].output_value(comment));
-        let found = self
-            .found
+        let found = found
             .iter()
             .map(move |&i| deletions[i as usize].output_value(comment));
         values.chain(filled).chain(found)

@@ -15,14 +15,18 @@ pub struct Writer<'w> {
     out: Buffer<'w>,
 }
 
+/// The document's opening: the header line.
+pub fn opening(out: &mut dyn Write) -> io::Result<()> {
+    out.write_all(HEADER.as_bytes())?;
+    out.write_all(b"\n")
+}
+
 impl<'w> Writer<'w> {
-    pub fn new(out: &'w mut dyn Write) -> io::Result<Self> {
-        let mut w = Writer {
+    /// A writer of values (a CSV has no closing).
+    pub fn new(out: &'w mut dyn Write) -> Self {
+        Writer {
             out: Buffer::new(out),
-        };
-        w.out.write_all(HEADER.as_bytes())?;
-        w.out.write_all(b"\n")?;
-        Ok(w)
+        }
     }
 
     fn field(&mut self, s: &str) -> io::Result<()> {

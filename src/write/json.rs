@@ -10,33 +10,38 @@ use crate::ids::DataSetId;
 pub struct Writer<'w> {
     out: Buffer<'w>,
     first: bool,
+    close: bool,
+}
+
+/// The document's opening: the payload keys, then `"dataValues":[`.
+pub fn opening(
+    out: &mut dyn Write,
+    schemes: &Schemes,
+    data_set: Option<&DataSetId>,
+) -> io::Result<()> {
+    let mut text = Vec::with_capacity(256);
+    text.push(b'{');
+    for (key, value) in schemes.payload(data_set) {
+        // `"key":"value",`
+        text.extend_from_slice(b"\"");
+        text.extend_from_slice(key.as_bytes());
+        text.extend_from_slice(b"\":\"");
+        json_escape(&mut text, &value)?;
+        text.extend_from_slice(b"\",");
+    }
+    text.extend_from_slice(b"\"dataValues\":[");
+    out.write_all(&text)
 }
 
 impl<'w> Writer<'w> {
-    pub fn new(
-        out: &'w mut dyn Write,
-        schemes: &Schemes,
-        data_set: Option<&DataSetId>,
-    ) -> io::Result<Self> {
-        let mut w = Writer {
+    /// A writer of values; `first` when they are the document's first, `close` to end the
+    /// document when finished.
+    pub fn new(out: &'w mut dyn Write, first: bool, close: bool) -> Self {
+        Writer {
             out: Buffer::new(out),
-            first: true,
-        };
-        w.out.write_all(b"{")?;
-        for (key, value) in schemes.payload(data_set) {
-            w.key_value(key, &value)?;
+            first,
+            close,
         }
-        w.out.write_all(b"\"dataValues\":[")?;
-        Ok(w)
-    }
-
-    /// `"key":"value",` at the top of the payload.
-    fn key_value(&mut self, key: &str, value: &str) -> io::Result<()> {
-        self.out.write_all(b"\"")?;
-        self.out.write_all(key.as_bytes())?;
-        self.out.write_all(b"\":\"")?;
-        json_escape(&mut self.out, value)?;
-        self.out.write_all(b"\",")
     }
 
     fn field(&mut self, key: &str, value: &str) -> io::Result<()> {
@@ -85,7 +90,9 @@ impl DataValueWriter for Writer<'_> {
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        self.out.write_all(b"\n]}\n")?;
+        if self.close {
+            self.out.write_all(b"\n]}\n")?;
+        }
         self.out.flush()
     }
 }

@@ -7,6 +7,7 @@ pub mod csv;
 pub mod folder;
 pub mod json;
 mod pgzip;
+pub mod pieces;
 pub mod registry;
 pub mod staging;
 pub mod xml;
@@ -202,19 +203,59 @@ pub trait DataValueWriter {
     fn finish(&mut self) -> io::Result<()>;
 }
 
-/// Creates the writer for `format`, writing the document's opening to `out`. `data_set` goes
-/// into the payload (JSON, XML); CSV carries it in the import URL instead.
+/// Creates the writer for `format`, writing the document's opening to `out`; its `finish`
+/// closes the document. `data_set` goes into the payload (JSON, XML); CSV carries it in the
+/// import URL instead.
 pub fn writer<'w>(
     format: Format,
     out: &'w mut dyn Write,
     schemes: &Schemes,
     data_set: Option<&DataSetId>,
 ) -> io::Result<Box<dyn DataValueWriter + 'w>> {
-    Ok(match format {
-        Format::Json => Box::new(json::Writer::new(out, schemes, data_set)?),
-        Format::Xml => Box::new(xml::Writer::new(out, schemes, data_set)?),
-        Format::Csv => Box::new(csv::Writer::new(out)?),
-    })
+    opening(format, out, schemes, data_set)?;
+    Ok(piece_writer(format, out, Piece::Whole))
+}
+
+/// The opening of a document, before its values.
+fn opening(
+    format: Format,
+    out: &mut dyn Write,
+    schemes: &Schemes,
+    data_set: Option<&DataSetId>,
+) -> io::Result<()> {
+    match format {
+        Format::Json => json::opening(out, schemes, data_set),
+        Format::Xml => xml::opening(out, schemes, data_set),
+        Format::Csv => csv::opening(out),
+    }
+}
+
+/// Which values of a document a writer writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Piece {
+    /// All of them, then the closing.
+    Whole,
+    /// The first ones (no closing).
+    First,
+    /// Values after others (no closing).
+    Later,
+    /// No values: only the closing.
+    Closing,
+}
+
+/// A writer of values for `piece` of a document whose opening is written.
+pub fn piece_writer<'w>(
+    format: Format,
+    out: &'w mut dyn Write,
+    piece: Piece,
+) -> Box<dyn DataValueWriter + 'w> {
+    let first = matches!(piece, Piece::Whole | Piece::First);
+    let close = matches!(piece, Piece::Whole | Piece::Closing);
+    match format {
+        Format::Json => Box::new(json::Writer::new(out, first, close)),
+        Format::Xml => Box::new(xml::Writer::new(out, close)),
+        Format::Csv => Box::new(csv::Writer::new(out)),
+    }
 }
 
 /// A writer that feeds the bytes it passes on into a SHA-256 digest, when there is one.

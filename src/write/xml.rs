@@ -8,6 +8,7 @@ use crate::ids::DataSetId;
 
 pub struct Writer<'w> {
     out: Buffer<'w>,
+    close: bool,
 }
 
 /// Whether XML 1.0 forbids `c` anywhere in a document (its `Char` production: tab, line feed,
@@ -57,32 +58,42 @@ fn escape<W: Write + ?Sized>(out: &mut W, s: &str) -> io::Result<()> {
     out.write_all(&bytes[start..])
 }
 
+/// The document's opening: the declaration and `<dataValueSet …>` with the payload keys.
+pub fn opening(
+    out: &mut dyn Write,
+    schemes: &Schemes,
+    data_set: Option<&DataSetId>,
+) -> io::Result<()> {
+    let mut text = Vec::with_capacity(512);
+    text.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    text.extend_from_slice(b"<dataValueSet xmlns=\"http://dhis2.org/schema/dxf/2.0\"");
+    for (name, value) in schemes.payload(data_set) {
+        attribute(&mut text, name, &value)?;
+    }
+    text.extend_from_slice(b">\n");
+    out.write_all(&text)
+}
+
+/// ` name="value"`, the value escaped.
+fn attribute<W: Write + ?Sized>(out: &mut W, name: &str, value: &str) -> io::Result<()> {
+    out.write_all(b" ")?;
+    out.write_all(name.as_bytes())?;
+    out.write_all(b"=\"")?;
+    escape(out, value)?;
+    out.write_all(b"\"")
+}
+
 impl<'w> Writer<'w> {
-    pub fn new(
-        out: &'w mut dyn Write,
-        schemes: &Schemes,
-        data_set: Option<&DataSetId>,
-    ) -> io::Result<Self> {
-        let mut w = Writer {
+    /// A writer of values; `close` to end the document when finished.
+    pub fn new(out: &'w mut dyn Write, close: bool) -> Self {
+        Writer {
             out: Buffer::new(out),
-        };
-        w.out
-            .write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
-        w.out
-            .write_all(b"<dataValueSet xmlns=\"http://dhis2.org/schema/dxf/2.0\"")?;
-        for (name, value) in schemes.payload(data_set) {
-            w.attribute(name, &value)?;
+            close,
         }
-        w.out.write_all(b">\n")?;
-        Ok(w)
     }
 
     fn attribute(&mut self, name: &str, value: &str) -> io::Result<()> {
-        self.out.write_all(b" ")?;
-        self.out.write_all(name.as_bytes())?;
-        self.out.write_all(b"=\"")?;
-        escape(&mut self.out, value)?;
-        self.out.write_all(b"\"")
+        attribute(&mut self.out, name, value)
     }
 }
 
@@ -117,7 +128,9 @@ impl DataValueWriter for Writer<'_> {
     }
 
     fn finish(&mut self) -> io::Result<()> {
-        self.out.write_all(b"</dataValueSet>\n")?;
+        if self.close {
+            self.out.write_all(b"</dataValueSet>\n")?;
+        }
         self.out.flush()
     }
 }

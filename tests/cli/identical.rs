@@ -130,3 +130,92 @@ fn outputs_stay_byte_identical() {
         assert_eq!(digest, want, "{name} changed");
     }
 }
+
+/// Two exports of 40,000 distinct values between them (more than the pieces the output is
+/// written in on every core), with duplicates within and across the files and deletions.
+fn two_exports(dir: &Workdir) -> [PathBuf; 2] {
+    let row = |i: usize, value: &str, deleted: bool| {
+        let deletion = if deleted { ",\"deleted\":true" } else { "" };
+        format!(
+            "{{\"dataElement\":\"Pi{:09}\",\"period\":\"2024{:02}\",\"orgUnit\":\"Ou{:09}\",\"value\":\"{value}\",\"comment\":\"[aggregated]\"{deletion}}}",
+            i % 30,
+            1 + i / 30 % 12,
+            i / 360
+        )
+    };
+    let mut files = [Vec::new(), Vec::new()];
+    for i in 0..40_000 {
+        let file = &mut files[i % 2];
+        file.push(row(i, &format!("{}.0", i % 1000), i % 101 == 0));
+        if i % 53 == 0 {
+            // A conflicting duplicate in the other file, an identical one in this.
+            files[(i + 1) % 2].push(row(i, "7", false));
+            files[i % 2].push(row(i, &format!("{}.0", i % 1000), false));
+        }
+    }
+    [0, 1].map(|n| {
+        dir.write(
+            &format!("export{n}.json"),
+            &format!("{{\"dataValues\":[\n{}\n]}}\n", files[n].join(",\n")),
+        )
+    })
+}
+
+#[test]
+fn outputs_summaries_and_traces_are_the_same_on_one_thread_and_on_many() {
+    let dir = Workdir::new();
+    let [a, b] = two_exports(&dir);
+    let mut mapping = String::from("programIndicator,dataElement\n");
+    for pi in 0..30 {
+        mapping.push_str(&format!("Pi{pi:09},DE_{:03}\n", pi % 29));
+    }
+    let mapping = dir.write("mapping.csv", &mapping);
+    for (out, policy) in [
+        ("out.json", "last"),
+        ("out.csv", "first"),
+        ("out.xml", "sum"),
+        ("out.json.gz", "last"),
+    ] {
+        let run = |threads: &str| {
+            let (code, _, stderr) = dir.convert(&[
+                s(&a),
+                s(&b),
+                "-m",
+                s(&mapping),
+                "-o",
+                s(&dir.file(out)),
+                "--on-duplicate",
+                policy,
+                "--trace",
+                s(&dir.file("trace.csv")),
+                "--threads",
+                threads,
+            ]);
+            assert!(code < 2, "{out}: {stderr}");
+            // The summary is the one `convert` writes beside the files.
+            ["", "trace.csv", "summary.json"].map(|f| {
+                let path = if f.is_empty() {
+                    dir.file(out)
+                } else {
+                    dir.file(f)
+                };
+                fs::read(path).unwrap()
+            })
+        };
+        let one = run("1");
+        let summary: Value = serde_json::from_slice(&one[2]).unwrap();
+        assert!(
+            summary["counts"]["written"].as_u64().unwrap() > 30_000,
+            "{out}: several pieces are written"
+        );
+        for threads in ["2", "5"] {
+            let many = run(threads);
+            for (what, (x, y)) in ["output", "trace", "summary"]
+                .iter()
+                .zip(one.iter().zip(&many))
+            {
+                assert!(x == y, "{out}, {threads} threads: the {what} differs");
+            }
+        }
+    }
+}

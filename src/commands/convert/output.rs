@@ -113,10 +113,8 @@ fn write_groups(
             None => Output::create(path, gzip(config), config.hash)?,
         };
         let comment = config.comment.as_deref();
-        (|| {
-            let mut w =
-                write::writer(config.format, output.stream(), schemes, g.data_set.as_ref())?;
-            for mut v in g.output_values(e, comment) {
+        let values = |range| {
+            g.output_values(e, comment, range).map(|mut v| {
                 // --keep-hmis-comments: the HMIS's comment and follow-up, where it has them.
                 if let Some(k) = kept
                     && !v.deleted
@@ -126,10 +124,17 @@ fn write_groups(
                     v.comment = c.as_deref().or(v.comment);
                     v.followup = *followup;
                 }
-                w.value(&v)?;
-            }
-            w.finish()
-        })()
+                v
+            })
+        };
+        write::pieces::write_document(
+            config.format,
+            output.stream(),
+            (schemes, g.data_set.as_ref()),
+            g.len(),
+            &values,
+            config.threads,
+        )
         .with_context(|| format!("{path}: cannot write the output"))?;
         let sha256 = output.finish(staging)?.sha256;
         files.push(OutputFile {
