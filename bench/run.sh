@@ -2,18 +2,35 @@
 # The pi2de benchmark: generates an N-value analytics export (JSON, XML, CSV) with its mapping,
 # then times `pi2de convert` for five format pairs, gzip in and out, JSON with --trace and with
 # the target metadata (checks and validation rules), and `pi2de inspect`; prints values/s, MB/s
-# of input, wall time and peak memory (GNU time). Usage: bench/run.sh [N] [FOLDER]   (default 1000000 /tmp/pi2de-bench)
+# of input, wall time, peak memory (GNU time) and the rate as a share of the bare-parse limit
+# (pi2de's reader alone on one thread, counting values: examples/bare_parse.rs).
+# Usage: bench/run.sh [N] [FOLDER]   (default 1000000 /tmp/pi2de-bench)
+# With PI2DE_BENCH_LARGE=1 it also converts 10,000,000 distinct values (a 1.8 GB JSON file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
 dir=${2:-/tmp/pi2de-bench}
 [ -x /usr/bin/time ] || { echo "bench: needs GNU time (/usr/bin/time; apt-get install time)" >&2; exit 2; }
-cargo build --release --quiet --bin pi2de --example generate_export
+cargo build --release --quiet --bin pi2de --example generate_export --example bare_parse
 ./target/release/examples/generate_export "$n" "$dir" 2>/dev/null
 echo "pi2de $(./target/release/pi2de --version | cut -d' ' -f2), $n values, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo
-echo "| pair | input MB | wall s | values/s | MB/s | peak MB |"
-echo "|---|---|---|---|---|---|"
+# The bare-parse limit of each input: the best of three.
+declare -A bare
+bare_parse() {
+    local best=""
+    for _ in 1 2 3; do
+        local t; t=$(./target/release/examples/bare_parse "$1" | cut -d' ' -f2)
+        best=$(awk -v a="$best" -v b="$t" 'BEGIN { print (a == "" || b < a) ? b : a }')
+    done
+    echo "$best"
+}
+gzip -c "$dir/export.json" > "$dir/export.json.gz"
+for f in json csv xml json.gz; do bare[$f]=$(bare_parse "$dir/export.$f"); done
+echo "bare parse (one thread, values counted), seconds: json ${bare[json]}, csv ${bare[csv]}, xml ${bare[xml]}, json.gz ${bare[json.gz]}"
+echo
+echo "| pair | input MB | wall s | values/s | MB/s | peak MB | of bare parse |"
+echo "|---|---|---|---|---|---|---|"
 # One row: a label, the input's format, the output's, and any further options.
 row() {
     local label=$1 from=$2 to=$3; shift 3
@@ -22,15 +39,14 @@ row() {
     local stats; stats=$( { /usr/bin/time -f "%e %M" ./target/release/pi2de convert "$input" \
         -m "$dir/mapping.csv" -o "$dir/out.$to" -q --no-progress "$@"; } 2>&1 >/dev/null | tail -1)
     local wall=${stats% *} kb=${stats#* }
-    awk -v p="$label" -v n="$n" -v s="$size" -v w="$wall" -v k="$kb" 'BEGIN {
+    awk -v p="$label" -v n="$n" -v s="$size" -v w="$wall" -v k="$kb" -v b="${bare[$from]}" 'BEGIN {
         if (w < 0.01) w = 0.01;
-        printf "| %s | %.0f | %.2f | %.0f | %.0f | %.0f |\n", p, s/1e6, w, n/w, s/1e6/w, k/1024 }'
+        printf "| %s | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f %% |\n", p, s/1e6, w, n/w, s/1e6/w, k/1024, 100*b/w }'
 }
 for pair in json:json json:csv csv:json xml:json json:xml; do
     row "${pair%:*} → ${pair#*:}" "${pair%:*}" "${pair#*:}"
 done
 # Compressed input and output (gzip).
-gzip -c "$dir/export.json" > "$dir/export.json.gz"
 row "json.gz → json" json.gz json
 row "json → json.gz" json json.gz
 row "json → json, --trace" json json --trace "$dir/trace.csv"
@@ -41,9 +57,21 @@ row "json → json, --target-metadata (100 rules)" json json \
 # inspect reads the same export (no output).
 size=$(stat -c %s "$dir/export.json")
 stats=$( { /usr/bin/time -f "%e %M" ./target/release/pi2de inspect "$dir/export.json" > /dev/null; } 2>&1 | tail -1)
-awk -v n="$n" -v s="$size" -v w="${stats% *}" -v k="${stats#* }" 'BEGIN {
+awk -v n="$n" -v s="$size" -v w="${stats% *}" -v k="${stats#* }" -v b="${bare[json]}" 'BEGIN {
     if (w < 0.01) w = 0.01;
-    printf "| inspect json | %.0f | %.2f | %.0f | %.0f | %.0f |\n", s/1e6, w, n/w, s/1e6/w, k/1024 }'
+    printf "| inspect json | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f %% |\n", s/1e6, w, n/w, s/1e6/w, k/1024, 100*b/w }'
+# 10,000,000 distinct keys, when asked for (PI2DE_BENCH_LARGE=1): memory per key held.
+if [ "${PI2DE_BENCH_LARGE:-}" = 1 ]; then
+    large="$dir/large"
+    ./target/release/examples/generate_export 10000000 "$large" json 2>/dev/null
+    size=$(stat -c %s "$large/export.json")
+    b=$(./target/release/examples/bare_parse "$large/export.json" | cut -d' ' -f2)
+    stats=$( { /usr/bin/time -f "%e %M" ./target/release/pi2de convert "$large/export.json" \
+        -m "$large/mapping.csv" -o "$large/out.json" -q --no-progress; } 2>&1 >/dev/null | tail -1)
+    awk -v n=10000000 -v s="$size" -v w="${stats% *}" -v k="${stats#* }" -v b="$b" 'BEGIN {
+        printf "| json → json, 10,000,000 keys | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f %% |\n", s/1e6, w, n/w, s/1e6/w, k/1024, 100*b/w }'
+    rm -rf "$large"
+fi
 # --split-by cut into 750 and into 3,000 parts: the cost of a part should not grow with their
 # number (before the fix it did: 3,000 parts cost 14 times 750).
 echo

@@ -19,10 +19,16 @@ pub(super) struct Fields<'a> {
     pub(super) audit: [Option<Cow<'a, str>>; 4],
     /// `followUp`, as 2.43 reads it (pi2de writes both spellings).
     pub(super) follow_up: Option<Cow<'a, str>>,
+    /// The line ends inside the object (the fast path only: in white space, as a plain
+    /// string holds none).
+    pub(super) newlines: u64,
 }
 
-pub(super) fn skip_ws(s: &[u8], mut i: usize) -> usize {
+/// The index of the first byte from `i` that is not white space; the line ends skipped are
+/// added to `newlines`.
+fn skip_ws(s: &[u8], mut i: usize, newlines: &mut u64) -> usize {
     while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | b'\r') {
+        *newlines += u64::from(s[i] == b'\n');
         i += 1;
     }
     i
@@ -59,21 +65,21 @@ pub(super) fn flat_object(s: &[u8]) -> Result<(Fields<'_>, usize), Flat> {
     let at = |i: usize| s.get(i).copied().ok_or(Flat::Short);
     let mut f = Fields::default();
     let mut seen = 0u16;
-    let mut i = skip_ws(s, 0);
+    let mut i = skip_ws(s, 0, &mut f.newlines);
     if at(i)? != b'{' {
         return Err(Flat::Other);
     }
-    i = skip_ws(s, i + 1);
+    i = skip_ws(s, i + 1, &mut f.newlines);
     if at(i)? == b'}' {
         return Ok((f, i + 1));
     }
     loop {
         let (key, next) = plain_string(s, i)?;
-        i = skip_ws(s, next);
+        i = skip_ws(s, next, &mut f.newlines);
         if at(i)? != b':' {
             return Err(Flat::Other);
         }
-        i = skip_ws(s, i + 1);
+        i = skip_ws(s, i + 1, &mut f.newlines);
         let literal = |word: &[u8], i: usize| -> Result<bool, Flat> {
             let rest = &s[i..];
             if rest.len() < word.len() {
@@ -128,9 +134,9 @@ pub(super) fn flat_object(s: &[u8]) -> Result<(Fields<'_>, usize), Flat> {
         }
         seen |= bit;
         *slot = value.map(Cow::Borrowed);
-        i = skip_ws(s, i);
+        i = skip_ws(s, i, &mut f.newlines);
         match at(i)? {
-            b',' => i = skip_ws(s, i + 1),
+            b',' => i = skip_ws(s, i + 1, &mut f.newlines),
             b'}' => return Ok((f, i + 1)),
             _ => return Err(Flat::Other),
         }

@@ -323,6 +323,9 @@ fn read_values(sc: &mut Scanner, ctx: &mut Ctx) -> Result<()> {
         if let Some((fields, len)) = fast {
             ctx.emit(&fields, line)?;
             sc.pos += len;
+            // The lines are counted up to the object's start (`line_here`): and in it.
+            sc.line += fields.newlines;
+            sc.counted = sc.pos;
         } else {
             let (s, e) = sc
                 .value(true)
@@ -352,6 +355,8 @@ fn read_values(sc: &mut Scanner, ctx: &mut Ctx) -> Result<()> {
                 ]
                 .map(|x| x.map(Cow::Owned)),
                 follow_up: parsed.follow_up.map(Cow::Owned),
+                // Counted by the scanner when it comes to the next object.
+                newlines: 0,
             };
             ctx.emit(&fields, line)?;
         }
@@ -410,6 +415,70 @@ pub(crate) fn same_on_both_paths(data: &[u8]) {
 
 #[cfg(test)]
 mod tests {
+    use crate::model::{DataValue, Header};
+    use crate::read::Sink;
+
+    /// The line of each value read.
+    #[derive(Default)]
+    struct Lines(Vec<u64>);
+
+    impl Sink for Lines {
+        fn begin_input(&mut self, _: usize, _: &str) {}
+        fn data_value(&mut self, v: DataValue<'_>) -> anyhow::Result<()> {
+            self.0.push(v.place.line.unwrap_or(0));
+            Ok(())
+        }
+    }
+
+    /// Generated layouts (objects over several lines, line ends before and after commas,
+    /// CRLF, several objects on a line, objects of the serde path among them), read in blocks
+    /// small and large: each value's line is the line its `{` is on.
+    #[test]
+    fn every_value_is_on_the_line_its_object_starts() {
+        let spaces = ["", " ", "\n", "\r\n", "\n\n  ", "\t"];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..200 {
+            let mut text = String::from("{\"dataValues\":[");
+            let mut expected = Vec::new();
+            for i in 0..next(40) {
+                if i > 0 {
+                    text.push_str(spaces[next(spaces.len())]);
+                    text.push(',');
+                }
+                text.push_str(spaces[next(spaces.len())]);
+                expected.push(1 + text.matches('\n').count() as u64);
+                let value = if next(4) == 0 {
+                    "12".to_string()
+                } else {
+                    format!("\"{i}\"")
+                };
+                let mut ws = || spaces[next(spaces.len())];
+                text.push_str(&format!(
+                    "{{{}\"dataElement\"{}:{}\"D\",{}\"value\":{}{value}{}}}",
+                    ws(),
+                    ws(),
+                    ws(),
+                    ws(),
+                    ws(),
+                    ws()
+                ));
+            }
+            text.push_str("]}\n");
+            for capacity in [7, 64, 1 << 20] {
+                let mut reader = std::io::BufReader::with_capacity(capacity, text.as_bytes());
+                let mut lines = Lines::default();
+                super::read(&mut reader, "t.json", &Header::default(), &mut lines).expect("read");
+                assert_eq!(lines.0, expected, "{text:?}");
+            }
+        }
+    }
+
     /// Generated objects (keys repeated, unknown, escaped; values of every JSON kind) on both
     /// paths: the fast path never reads what the serde path would read otherwise.
     #[test]

@@ -96,6 +96,11 @@ impl<'r> Scanner<'r> {
             while self.pos < self.buf.len() {
                 let b = self.buf[self.pos];
                 if matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                    // Lines counted as they are skipped, while the count is up to here.
+                    if self.counted == self.pos {
+                        self.counted += 1;
+                        self.line += u64::from(b == b'\n');
+                    }
                     self.pos += 1;
                 } else {
                     return Ok(b);
