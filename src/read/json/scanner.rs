@@ -2,7 +2,7 @@
 //! at a time without recursion, so deep nesting cannot overflow the stack and skipped values are
 //! never kept.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 use anyhow::anyhow;
 
@@ -67,22 +67,15 @@ impl<'r> Scanner<'r> {
             self.pos -= shift.min(self.pos);
         }
         let before = self.buf.len();
-        loop {
-            let chunk = match self.reader.fill_buf() {
-                Ok(c) => c,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(ScanError::Io(e)),
-            };
-            if chunk.is_empty() {
-                self.eof = true;
-                break;
-            }
-            let n = chunk.len();
-            self.buf.extend_from_slice(chunk);
-            self.reader.consume(n);
-            if self.buf.len() - before >= BLOCK {
-                break;
-            }
+        // Read straight into the buffer's free room (a large read passes a `BufReader`'s own
+        // buffer by), a block at most.
+        let read = Read::by_ref(&mut self.reader)
+            .take(BLOCK as u64)
+            .read_to_end(&mut self.buf);
+        match read {
+            Ok(n) if n < BLOCK => self.eof = true,
+            Ok(_) => {}
+            Err(e) => return Err(ScanError::Io(e)),
         }
         if self.buf.len() == before {
             return Ok(None);
