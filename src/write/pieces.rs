@@ -35,7 +35,7 @@ where
     let pieces = len.div_ceil(PIECE);
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
-    let (tx, rx) = sync_channel::<(usize, io::Result<Vec<u8>>)>(threads * 2);
+    let (tx, rx) = sync_channel::<(usize, io::Result<Vec<u8>>)>(threads);
     std::thread::scope(|scope| {
         for _ in 0..threads {
             let (tx, next, stop) = (tx.clone(), &next, &stop);
