@@ -418,6 +418,16 @@ mod tests {
     use crate::model::{DataValue, Header};
     use crate::read::Sink;
 
+    /// A generator of numbers below `n` (xorshift), the same from the same seed.
+    fn xorshift(mut seed: u64) -> impl FnMut(usize) -> usize {
+        move |n| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        }
+    }
+
     /// The line of each value read.
     #[derive(Default)]
     struct Lines(Vec<u64>);
@@ -436,13 +446,7 @@ mod tests {
     #[test]
     fn every_value_is_on_the_line_its_object_starts() {
         let spaces = ["", " ", "\n", "\r\n", "\n\n  ", "\t"];
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15u64);
         for round in 0..201 {
             let mut text = String::from("{\"dataValues\":[");
             let mut expected = Vec::new();
@@ -521,13 +525,7 @@ mod tests {
             "{}",
             "\" x \"",
         ];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1du64);
         let mut fast = 0;
         for _ in 0..20_000 {
             let fields: Vec<String> = (0..next(6))
