@@ -19,18 +19,14 @@ pub fn opening(
     schemes: &Schemes,
     data_set: Option<&DataSetId>,
 ) -> io::Result<()> {
-    let mut text = Vec::with_capacity(256);
-    text.push(b'{');
+    out.write_all(b"{")?;
     for (key, value) in schemes.payload(data_set) {
         // `"key":"value",`
-        text.extend_from_slice(b"\"");
-        text.extend_from_slice(key.as_bytes());
-        text.extend_from_slice(b"\":\"");
-        json_escape(&mut text, &value)?;
-        text.extend_from_slice(b"\",");
+        write!(out, "\"{key}\":\"")?;
+        json_escape(out, &value)?;
+        out.write_all(b"\",")?;
     }
-    text.extend_from_slice(b"\"dataValues\":[");
-    out.write_all(&text)
+    out.write_all(b"\"dataValues\":[")
 }
 
 impl<'w> Writer<'w> {

@@ -232,7 +232,7 @@ fn opening(
 
 /// Which values of a document a writer writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Piece {
+enum Piece {
     /// All of them, then the closing.
     Whole,
     /// The first ones (no closing).
@@ -244,7 +244,7 @@ pub enum Piece {
 }
 
 /// A writer of values for `piece` of a document whose opening is written.
-pub fn piece_writer<'w>(
+fn piece_writer<'w>(
     format: Format,
     out: &'w mut dyn Write,
     piece: Piece,

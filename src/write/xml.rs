@@ -64,14 +64,12 @@ pub fn opening(
     schemes: &Schemes,
     data_set: Option<&DataSetId>,
 ) -> io::Result<()> {
-    let mut text = Vec::with_capacity(512);
-    text.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    text.extend_from_slice(b"<dataValueSet xmlns=\"http://dhis2.org/schema/dxf/2.0\"");
+    out.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
+    out.write_all(b"<dataValueSet xmlns=\"http://dhis2.org/schema/dxf/2.0\"")?;
     for (name, value) in schemes.payload(data_set) {
-        attribute(&mut text, name, &value)?;
+        attribute(out, name, &value)?;
     }
-    text.extend_from_slice(b">\n");
-    out.write_all(&text)
+    out.write_all(b">\n")
 }
 
 /// ` name="value"`, the value escaped.

@@ -219,3 +219,16 @@ fn outputs_summaries_and_traces_are_the_same_on_one_thread_and_on_many() {
         }
     }
 }
+
+#[test]
+fn a_thread_count_that_is_no_count_is_refused_and_nothing_is_written() {
+    let dir = Workdir::new();
+    let sample = repo(SAMPLES[0]);
+    for bad in ["0", "-1", "two", "257", ""] {
+        let option = format!("--threads={bad}");
+        let (code, stderr) = dir.run(&["convert", s(&sample), "-o", "out.json", &option]);
+        assert_eq!(code, 2, "--threads {bad:?}: {stderr}");
+        assert!(stderr.contains("--threads"), "{bad:?}: {stderr}");
+    }
+    assert!(!dir.file("out.json").exists(), "nothing written");
+}
