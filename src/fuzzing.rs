@@ -12,6 +12,17 @@ use crate::read::{self, Sink};
 use crate::value::{self, ValueType};
 use crate::write::{OutputValue, Schemes};
 
+/// A generator of numbers below `n` (xorshift), the same from the same seed: for the tests
+/// that generate their inputs, so that a failing case can be run again.
+pub fn xorshift(mut seed: u64) -> impl FnMut(usize) -> usize {
+    move |n| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    }
+}
+
 /// A sink that looks at every value and keeps nothing.
 struct Discard;
 

@@ -88,11 +88,9 @@ impl Converted {
     }
 
     /// The keys written, in the order they were first read.
-    pub fn values(&self) -> impl Iterator<Item = (usize, &Slot)> {
-        self.store
-            .slots()
-            .iter()
-            .enumerate()
+    pub fn values(&self) -> impl Iterator<Item = (usize, Slot<'_>)> {
+        (0..self.store.len())
+            .map(|i| (i, self.store.slot(i)))
             .filter(|(_, s)| !s.rejected())
     }
 
@@ -136,12 +134,12 @@ impl Converted {
         self.ledger.unmapped_items(&self.ids)
     }
 
-    pub fn slot(&self, i: usize) -> &Slot {
-        &self.store.slots()[i]
+    pub fn slot(&self, i: usize) -> Slot<'_> {
+        self.store.slot(i)
     }
 
     /// The slot of a key, if any value was stored for it.
-    pub fn find(&self, key: &Key) -> Option<&Slot> {
+    pub fn find(&self, key: &Key) -> Option<Slot<'_>> {
         self.store.find(key).map(|i| self.slot(i))
     }
 

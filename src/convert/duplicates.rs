@@ -93,10 +93,11 @@ pub fn resolve(
     value_type: impl Fn(u32) -> Option<ValueType>,
 ) -> anyhow::Result<Resolved> {
     let mut out = Resolved::default();
-    for i in 0..store.slots().len() {
-        let slot = &store.slots()[i];
-        let repeats = u64::from(slot.repeats);
-        let Some(more) = slot.more.as_deref() else {
+    for i in 0..store.len() {
+        let slot = store.slot(i);
+        let key = slot.key;
+        let repeats = u64::from(slot.repeats());
+        let Some(more) = slot.more.filter(|m| !m.distinct.is_empty()) else {
             out.identical += repeats;
             continue;
         };
@@ -122,20 +123,19 @@ pub fn resolve(
                 out.identical += repeats;
                 out.folded += n - 1 - repeats;
                 let span = store.push_text(text)?;
-                if let Some(m) = store.slot_mut(i).more.as_mut() {
+                if let Some(m) = store.more_mut(i) {
                     m.written = Some((span, *deleted));
                 }
             }
             None => {
                 out.rejected += n;
-                if let Some(m) = store.slot_mut(i).more.as_mut() {
+                if let Some(m) = store.more_mut(i) {
                     m.rejected = true;
                 }
             }
         }
         out.conflict_count += 1;
         if out.conflicts.len() < DETAIL_CAP {
-            let key = store.slots()[i].key;
             out.conflicts.push(Conflict {
                 key: KeyText::of(ids, &key),
                 sources: distinct
@@ -231,7 +231,7 @@ mod tests {
             category_option_combo: crate::ids::Id::EMPTY,
             attribute_option_combo: crate::ids::Id::EMPTY,
         };
-        let mut store = Store::default();
+        let mut store = Store::new(false);
         for (n, (pi, value, deleted)) in values.iter().enumerate() {
             let source = Source {
                 data_element: ids.intern(pi),
@@ -358,10 +358,9 @@ mod tests {
                 [*identical, *folded, *rejected, *conflicts],
                 "{case}: identical, folded, rejected, conflicts"
             );
-            let slot = &store.slots()[0];
+            let slot = store.slot(0);
             let got = slot
                 .more
-                .as_ref()
                 .and_then(|m| m.written)
                 .map(|(span, deleted)| (store.text(span), deleted));
             assert_eq!(got, *written, "{case}: the value written");

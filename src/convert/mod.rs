@@ -74,7 +74,7 @@ impl<'m> Converter<'m> {
         Converter {
             ids,
             judge,
-            store: Store::default(),
+            store: Store::new(rules.keep_exported),
             ledger: Ledger::new(rows),
             policy: rules.policy,
             inputs: Vec::new(),

@@ -1,14 +1,18 @@
-//! What is remembered per output key: one [`Slot`] per [`Key`] with the value read first, the
-//! other distinct values read for it, and a count of identical repeats, so that memory follows
-//! distinct keys, not file size. Value texts live in one arena; slots live in fixed-size chunks
-//! (growing never copies what is stored) behind a hash index of the keys.
+//! What is remembered per output key: one packed slot per [`Key`] with the value read first,
+//! the other distinct values read for it, and a count of identical repeats, so that memory
+//! follows distinct keys, not file size. A slot is 44 bytes: the key, the value's span, the
+//! record number, the source org unit and two small numbers — the value's [`Origin`] (mapping
+//! row, source item and combos, input, data set, deletion: few distinct per run, interned) and
+//! its [`More`] (only for the keys read more than once). Value texts live in one arena; lines
+//! are kept only for the trace; slots live in fixed-size chunks (growing never copies what is
+//! stored) behind a hash index of the keys. [`Slot`] is the unpacked view the rest reads.
 
 use std::hash::BuildHasher;
 use std::ops::{Index, IndexMut};
 
 use anyhow::{Result, bail};
 use hashbrown::HashTable;
-use rustc_hash::FxBuildHasher;
+use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use crate::ids::{Id, Key, Source};
 
@@ -30,30 +34,23 @@ pub struct Contribution {
     /// The mapping row that matched ([`NO_ROW`] without a mapping).
     pub row: u32,
     pub input: u32,
-    /// The value's number in its input, and its line (0 when the format has none); both
-    /// saturate at u32::MAX, four billion values into one file.
+    /// The value's number in its input, and its line (0 when the format has none, or when
+    /// lines are not kept); both saturate at u32::MAX, four billion values into one file.
     pub record: u32,
     pub line: u32,
     /// Read with `deleted=true`: a deletion of the key, carried through as one.
     pub deleted: bool,
 }
 
-impl Contribution {
-    /// The same source said the same thing (an identical repeat).
-    fn same(&self, other: &Contribution, arena: &str) -> bool {
-        self.source == other.source
-            && self.deleted == other.deleted
-            && text(arena, self.value) == text(arena, other.value)
-    }
-}
-
-/// What a key received beyond its first value, when some of it differs.
+/// What a key received beyond its first value.
 #[derive(Debug, Default)]
 pub struct More {
     /// Further contributions, each different from all before it in source or value.
     pub distinct: Vec<Contribution>,
     /// The value read last.
     pub last: Option<Contribution>,
+    /// Values read again with the same source and value: counted, not stored.
+    pub repeats: u32,
     /// The key is left out (a conflict the policy rejects).
     pub rejected: bool,
     /// The value the duplicate policy decided to write (and whether it is a deletion), when it
@@ -61,30 +58,27 @@ pub struct More {
     pub written: Option<(Span, bool)>,
 }
 
-/// One output key and everything read for it.
-#[derive(Debug)]
-pub struct Slot {
+/// One output key and everything read for it, as the rest of pi2de reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct Slot<'s> {
     pub key: Key,
-    /// The value read first; after [`super::duplicates::resolve`], the value to write.
+    /// The value read first.
     pub first: Contribution,
-    /// Other values for the key; boxed so that the common case (none) costs 8 bytes.
-    pub more: Option<Box<More>>,
+    /// Other values for the key, if it was read more than once.
+    pub more: Option<&'s More>,
     /// The data set the value goes to ([`Id::EMPTY`] when none is known).
     pub data_set: Id,
-    /// Values read again with the same source and value: counted, not stored.
-    pub repeats: u32,
 }
 
-impl Slot {
+impl Slot<'_> {
     /// Only a key with different values can be rejected, and those have a `More`.
     pub fn rejected(&self) -> bool {
-        self.more.as_ref().is_some_and(|m| m.rejected)
+        self.more.is_some_and(|m| m.rejected)
     }
 
     /// The value to write and whether it is a deletion: the policy's choice, else the first.
     pub fn written(&self) -> (Span, bool) {
         self.more
-            .as_ref()
             .and_then(|m| m.written)
             .unwrap_or((self.first.value, self.first.deleted))
     }
@@ -94,11 +88,43 @@ impl Slot {
         self.written().1
     }
 
+    /// Values read again with the same source and value.
+    pub fn repeats(&self) -> u32 {
+        self.more.map_or(0, |m| m.repeats)
+    }
+
     /// Every value stored for the key: the first, then the distinct others.
     pub fn contributions(&self) -> impl Iterator<Item = &Contribution> {
         std::iter::once(&self.first).chain(self.more.iter().flat_map(|m| m.distinct.iter()))
     }
 }
+
+/// What a value's contribution shares with many others: interned per run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Origin {
+    source: (Id, Id, Id),
+    row: u32,
+    input: u32,
+    data_set: Id,
+    deleted: bool,
+}
+
+/// A slot as stored.
+#[derive(Debug)]
+struct Packed {
+    key: Key,
+    value: Span,
+    record: u32,
+    source_org_unit: Id,
+    origin: u32,
+    /// An index into [`Store::more`], or [`NONE`].
+    more: u32,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// How many distinct short values are stored once.
+const SHORT_TEXTS: usize = 1 << 16;
 
 fn text(arena: &str, span: Span) -> &str {
     &arena[span.start as usize..(span.start + span.len) as usize]
@@ -107,65 +133,121 @@ fn text(arena: &str, span: Span) -> &str {
 /// The slots, their index by key, and the value texts.
 #[derive(Default)]
 pub struct Store {
-    slots: Chunked<Slot>,
+    slots: Chunked<Packed>,
     /// Slot numbers by key (the key lives in the slot), each with the key's hash so that growing
     /// the table never visits the slots.
     index: HashTable<(u32, u32)>,
     hasher: FxBuildHasher,
     arena: String,
+    origins: Vec<Origin>,
+    origin_ids: FxHashMap<Origin, u32>,
+    /// The origin interned last: consecutive values mostly share one.
+    last_origin: Option<(Origin, u32)>,
+    more: Vec<More>,
+    /// Short value texts already in the arena (numbers repeat across keys): stored once.
+    short: FxHashMap<(u64, u8), Span>,
+    /// Each slot's line, when kept (for the trace).
+    lines: Option<Chunked<u32>>,
 }
 
 impl Store {
+    /// A store that keeps each value's line (the trace shows it), or not.
+    pub fn new(keep_lines: bool) -> Self {
+        Store {
+            lines: keep_lines.then(Chunked::default),
+            ..Default::default()
+        }
+    }
+
     /// Adds a value for `key`: a new slot, an identical repeat, or a further distinct value.
     pub fn add(&mut self, key: Key, data_set: Id, value: &str, c: Contribution) -> Result<()> {
         let Some(i) = self.find(&key) else {
-            let first = Contribution {
-                value: self.push_text(value)?,
-                ..c
-            };
-            let h = self.hash(&key);
-            let n = u32::try_from(self.slots.len())?;
-            self.index
-                .insert_unique(spread(h), (n, h), |&(_, h)| spread(h));
-            self.slots.push(Slot {
-                key,
-                first,
-                more: None,
-                data_set,
-                repeats: 0,
-            });
-            return Ok(());
+            return self.push(key, data_set, value, c);
         };
-        let slot = &self.slots[i];
-        let probe = |c2: &Contribution| {
-            c2.source == c.source && c2.deleted == c.deleted && text(&self.arena, c2.value) == value
+        let repeat = self
+            .slot(i)
+            .contributions()
+            .find(|k| k.source == c.source && k.deleted == c.deleted && self.text(k.value) == value)
+            .map(|k| k.value);
+        let c = Contribution {
+            value: match repeat {
+                Some(known) => known,
+                None => self.value_text(value)?,
+            },
+            ..c
         };
-        let repeat = std::iter::once(&slot.first)
-            .chain(slot.more.iter().flat_map(|m| m.distinct.iter()))
-            .find(|c2| probe(c2))
-            .copied();
-        let c = match repeat {
-            Some(known) => {
-                self.slots[i].repeats = self.slots[i].repeats.saturating_add(1);
-                Contribution {
-                    value: known.value,
-                    ..c
-                }
-            }
-            None => {
-                let c = Contribution {
-                    value: self.push_text(value)?,
-                    ..c
-                };
-                let more = self.slots[i].more.get_or_insert_with(Default::default);
-                more.distinct.push(c);
-                c
-            }
-        };
-        if let Some(more) = self.slots[i].more.as_mut() {
-            more.last = Some(c);
+        let more = self.more_of(i)?;
+        match repeat {
+            Some(_) => more.repeats = more.repeats.saturating_add(1),
+            None => more.distinct.push(c),
+        }
+        more.last = Some(c);
+        Ok(())
+    }
+
+    /// A new slot for `key`.
+    fn push(&mut self, key: Key, data_set: Id, value: &str, c: Contribution) -> Result<()> {
+        let origin = self.origin(Origin {
+            source: (
+                c.source.data_element,
+                c.source.category_option_combo,
+                c.source.attribute_option_combo,
+            ),
+            row: c.row,
+            input: c.input,
+            data_set,
+            deleted: c.deleted,
+        })?;
+        let h = self.hash(&key);
+        let n = u32::try_from(self.slots.len())?;
+        self.index
+            .insert_unique(spread(h), (n, h), |&(_, h)| spread(h));
+        let value = self.value_text(value)?;
+        self.slots.push(Packed {
+            key,
+            value,
+            record: c.record,
+            source_org_unit: c.source.org_unit,
+            origin,
+            more: NONE,
+        });
+        if let Some(lines) = self.lines.as_mut() {
+            lines.push(c.line);
         }
         Ok(())
+    }
+
+    /// The number of an origin, interned.
+    fn origin(&mut self, o: Origin) -> Result<u32> {
+        if let Some((last, n)) = self.last_origin
+            && last == o
+        {
+            return Ok(n);
+        }
+        let n = match self.origin_ids.get(&o) {
+            Some(&n) => n,
+            None => {
+                let n = u32::try_from(self.origins.len())?;
+                self.origins.push(o);
+                self.origin_ids.insert(o, n);
+                n
+            }
+        };
+        self.last_origin = Some((o, n));
+        Ok(n)
+    }
+
+    /// What slot `i` received beyond its first value, made when first needed.
+    fn more_of(&mut self, i: usize) -> Result<&mut More> {
+        if self.slots[i].more == NONE {
+            let n = u32::try_from(self.more.len())?;
+            if n == NONE {
+                bail!("more than four billion keys read twice: split the export into smaller runs");
+            }
+            self.more.push(More::default());
+            self.slots[i].more = n;
+        }
+        Ok(&mut self.more[self.slots[i].more as usize])
     }
 
     /// The slot holding `key`.
@@ -178,8 +260,67 @@ impl Store {
             .map(|&(i, _)| i as usize)
     }
 
+    /// Slot `i`, unpacked.
+    pub fn slot(&self, i: usize) -> Slot<'_> {
+        let p = &self.slots[i];
+        let o = self.origins[p.origin as usize];
+        Slot {
+            key: p.key,
+            first: Contribution {
+                value: p.value,
+                source: Source {
+                    data_element: o.source.0,
+                    category_option_combo: o.source.1,
+                    attribute_option_combo: o.source.2,
+                    org_unit: p.source_org_unit,
+                },
+                row: o.row,
+                input: o.input,
+                record: p.record,
+                line: self.lines.as_ref().map_or(0, |l| l[i]),
+                deleted: o.deleted,
+            },
+            more: (p.more != NONE).then(|| &self.more[p.more as usize]),
+            data_set: o.data_set,
+        }
+    }
+
+    /// What slot `i` received beyond its first value, to record the policy's decision.
+    pub fn more_mut(&mut self, i: usize) -> Option<&mut More> {
+        let m = self.slots[i].more;
+        (m != NONE).then(|| &mut self.more[m as usize])
+    }
+
+    /// The number of slots (distinct keys).
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
     pub fn text(&self, span: Span) -> &str {
         text(&self.arena, span)
+    }
+
+    /// Stores a value read, once if it is short: eight bytes or less, up to [`SHORT_TEXTS`]
+    /// distinct ones.
+    fn value_text(&mut self, s: &str) -> Result<Span> {
+        if s.len() > 8 {
+            return self.push_text(s);
+        }
+        let mut bytes = [0u8; 8];
+        bytes[..s.len()].copy_from_slice(s.as_bytes());
+        let short = (u64::from_le_bytes(bytes), s.len() as u8);
+        if let Some(&span) = self.short.get(&short) {
+            return Ok(span);
+        }
+        let span = self.push_text(s)?;
+        if self.short.len() < SHORT_TEXTS {
+            self.short.insert(short, span);
+        }
+        Ok(span)
     }
 
     /// Stores a text (a resolved value) and returns its span.
@@ -192,19 +333,6 @@ impl Store {
         }
         self.arena.push_str(s);
         Ok(Span { start, len })
-    }
-
-    pub fn slots(&self) -> &Chunked<Slot> {
-        &self.slots
-    }
-
-    pub fn slot_mut(&mut self, i: usize) -> &mut Slot {
-        &mut self.slots[i]
-    }
-
-    /// True when two contributions say the same thing (source, value, deletion).
-    pub fn same(&self, a: &Contribution, b: &Contribution) -> bool {
-        a.same(b, &self.arena)
     }
 
     /// A key's 32-bit hash.
@@ -278,6 +406,122 @@ impl<T> IndexMut<usize> for Chunked<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fuzzing::xorshift;
+
+    #[test]
+    fn a_stored_slot_is_44_bytes() {
+        assert_eq!(std::mem::size_of::<Packed>(), 44);
+    }
+
+    /// What one key received, as a plain model: the first value, the distinct others, the
+    /// repeats and the last (source, value, deleted, record).
+    #[derive(Default, Debug, PartialEq)]
+    struct Model {
+        first: Option<(u32, String, bool, u32)>,
+        distinct: Vec<(u32, String, bool, u32)>,
+        repeats: u32,
+        last: Option<(u32, String, bool, u32)>,
+    }
+
+    #[test]
+    fn what_a_key_received_is_kept_as_read_for_generated_values() {
+        let mut next = xorshift(0x5851_f42d_4c95_7f2d);
+        let mut ids = crate::ids::Interner::default();
+        let id: Vec<Id> = (0..1000).map(|n| ids.intern(&n.to_string())).collect();
+        let values = [
+            "0",
+            "1",
+            "12",
+            "12345678",
+            "123456789",
+            "yes",
+            "a longer text value",
+        ];
+        for keep_lines in [false, true] {
+            let mut store = Store::new(keep_lines);
+            let mut models: Vec<Model> = Vec::new();
+            let mut order: Vec<u32> = Vec::new();
+            for record in 1..=5_000u32 {
+                let k = next(700) as u32;
+                let key = Key {
+                    data_element: id[(k % 7) as usize],
+                    period: id[(k / 7 % 10) as usize],
+                    org_unit: id[(k / 70) as usize],
+                    category_option_combo: Id::EMPTY,
+                    attribute_option_combo: Id::EMPTY,
+                };
+                let (source, value, deleted) = (next(3) as u32, values[next(7)], next(9) == 0);
+                let c = Contribution {
+                    value: Span::default(),
+                    source: Source {
+                        data_element: id[(source) as usize],
+                        category_option_combo: Id::EMPTY,
+                        attribute_option_combo: Id::EMPTY,
+                        org_unit: id[(100 + k) as usize],
+                    },
+                    row: source,
+                    input: record / 1000,
+                    record,
+                    line: record * 3,
+                    deleted,
+                };
+                store.add(key, id[(k % 7 + 50) as usize], value, c).unwrap();
+                if models.len() <= k as usize {
+                    models.resize_with(k as usize + 1, Default::default);
+                }
+                let m = &mut models[k as usize];
+                let said = (source, value.to_string(), deleted, record);
+                let same =
+                    |x: &&(u32, String, bool, u32)| (x.0, &x.1, x.2) == (source, &said.1, deleted);
+                if m.first.is_none() {
+                    order.push(k);
+                    m.first = Some(said);
+                    continue;
+                }
+                if m.first.iter().chain(&m.distinct).any(|x| same(&x)) {
+                    m.repeats += 1;
+                } else {
+                    m.distinct.push(said.clone());
+                }
+                m.last = Some(said);
+            }
+            assert_eq!(store.len(), order.len(), "one slot per distinct key");
+            let seen =
+                |c: &Contribution| (c.row, store.text(c.value).to_string(), c.deleted, c.record);
+            for (i, &k) in order.iter().enumerate() {
+                let slot = store.slot(i);
+                let got = Model {
+                    first: Some(seen(&slot.first)),
+                    distinct: slot
+                        .more
+                        .map_or(Vec::new(), |m| m.distinct.iter().map(seen).collect()),
+                    repeats: slot.repeats(),
+                    last: slot.more.and_then(|m| m.last.as_ref()).map(seen),
+                };
+                assert_eq!(got, models[k as usize], "key {k}");
+                assert_eq!(store.find(&slot.key), Some(i));
+                assert_eq!(slot.data_set, id[(k % 7 + 50) as usize]);
+                assert_eq!(slot.first.source.org_unit, id[(100 + k) as usize]);
+                assert_eq!(slot.first.source.data_element, id[slot.first.row as usize]);
+                assert_eq!(slot.first.input, slot.first.record / 1000);
+                let line = if keep_lines { slot.first.record * 3 } else { 0 };
+                assert_eq!(slot.first.line, line, "lines kept only when asked");
+            }
+        }
+    }
+
+    #[test]
+    fn a_short_value_is_stored_once_and_a_long_one_each_time() {
+        let mut store = Store::default();
+        let a = store.value_text("12").unwrap();
+        let b = store.value_text("12").unwrap();
+        let c = store.value_text("123456789").unwrap();
+        let d = store.value_text("123456789").unwrap();
+        assert_eq!(a, b);
+        assert_ne!(c, d);
+        assert_eq!((store.text(a), store.text(d)), ("12", "123456789"));
+        assert_eq!(store.arena.len(), 2 + 9 + 9);
+    }
 
     #[test]
     fn chunks_behave_like_a_vector() {

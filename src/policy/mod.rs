@@ -32,7 +32,7 @@ impl<'a> Entries<'a> {
     pub fn values(self) -> impl Iterator<Item = crate::write::OutputValue<'a>> {
         let c = self.converted;
         c.values()
-            .map(move |(_, s)| c.output_value(s, None))
+            .map(move |(_, s)| c.output_value(&s, None))
             .chain(self.zeros.iter().map(|z| z.output_value(None)))
     }
 }

@@ -145,7 +145,7 @@ pub fn screen(
     }
     for (_, slot) in c.values().filter(|(_, s)| !s.deletes()) {
         let Some(x) = c
-            .value_text(slot)
+            .value_text(&slot)
             .trim()
             .parse::<f64>()
             .ok()
@@ -296,7 +296,7 @@ pub fn min_max(
         .collect();
     let mut out = Vec::new();
     for (_, slot) in c.values().filter(|(_, s)| !s.deletes()) {
-        let Ok(x) = c.value_text(slot).trim().parse::<f64>() else {
+        let Ok(x) = c.value_text(&slot).trim().parse::<f64>() else {
             continue;
         };
         let k = &slot.key;

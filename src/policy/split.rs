@@ -207,7 +207,7 @@ impl Group {
         let (slots, filled, found) = (cut(&self.slots), cut(&self.filled), cut(&self.found));
         let values = slots
             .iter()
-            .map(move |&i| c.output_value(c.slot(i as usize), comment));
+            .map(move |&i| c.output_value(&c.slot(i as usize), comment));
         let filled = filled
             .iter()
             .map(move |&i| zeros[i as usize].output_value(comment));

@@ -48,7 +48,7 @@ pub fn totals(c: &Converted, kind: impl Fn(&str) -> Option<String>) -> Vec<Total
             .entry((k.data_element, k.category_option_combo, k.period))
             .or_default();
         t.0 += 1;
-        match c.value_text(slot).parse::<f64>() {
+        match c.value_text(&slot).parse::<f64>() {
             Ok(n) if n.is_finite() => t.1 += n,
             _ => t.2 += 1,
         }

@@ -135,7 +135,7 @@ impl<'w> Trace<'w> {
         let mut index = 0u64;
         for &i in group.slots() {
             let slot = c.slot(i as usize);
-            let v = c.output_value(slot, None);
+            let v = c.output_value(&slot, None);
             for k in slot.contributions() {
                 let text = |id| c.text(id);
                 let origin = Origin {

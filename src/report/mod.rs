@@ -134,7 +134,7 @@ impl Run<'_> {
             .filter(|(_, s)| s.deletes())
             .map(|(_, s)| DeletionRow {
                 key: c.key(&s.key),
-                value: c.value_text(s).to_string(),
+                value: c.value_text(&s).to_string(),
                 data_set: c.data_set(s.data_set).map(|d| d.id),
                 source: "input",
             });

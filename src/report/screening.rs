@@ -59,7 +59,7 @@ pub(super) fn by_period_sheet(wb: &mut Workbook, run: &Run) -> Result<()> {
         .values()
         .filter(|(_, s)| !s.deletes() && !s.data_set.is_empty())
     {
-        let Ok(x) = c.value_text(s).trim().parse::<f64>() else {
+        let Ok(x) = c.value_text(&s).trim().parse::<f64>() else {
             continue;
         };
         *transfer.entry((s.data_set, s.key.period)).or_insert(0.0) += x;

@@ -57,7 +57,7 @@ pub fn settle(schemes: &mut Schemes, undeclared: Undeclared, c: &Converted) -> R
         }
         let (mut uid, mut other) = (None, None);
         for (_, slot) in c.values() {
-            let id = c.output_value(slot, None).fields()[field];
+            let id = c.output_value(&slot, None).fields()[field];
             match (id.is_empty(), is_uid(id)) {
                 (true, _) => {}
                 (false, true) => uid = uid.or(Some(id)),

@@ -418,15 +418,7 @@ mod tests {
     use crate::model::{DataValue, Header};
     use crate::read::Sink;
 
-    /// A generator of numbers below `n` (xorshift), the same from the same seed.
-    fn xorshift(mut seed: u64) -> impl FnMut(usize) -> usize {
-        move |n| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        }
-    }
+    use crate::fuzzing::xorshift;
 
     /// The line of each value read.
     #[derive(Default)]
