@@ -106,7 +106,8 @@ pub struct ConvertConfig {
     pub progress: bool,
     /// Inputs and outputs are hashed only for the summary and the report, which show it.
     pub hash: bool,
-    /// Threads that format the output (`--threads`, else one per core).
+    /// Threads that format the output and evaluate the validation rules (`--threads`, else one
+    /// per core).
     pub threads: usize,
     /// The files read and claimed for writing; the split parts are claimed here as they are
     /// named.

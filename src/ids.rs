@@ -18,6 +18,11 @@ impl Id {
     pub fn is_empty(self) -> bool {
         self == Id::EMPTY
     }
+
+    /// The id's number, from 0 (the blank id) to [`Interner::len`].
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
 }
 
 /// The identity of a value in DHIS2: data element, period, org unit, category option combo,
@@ -153,6 +158,15 @@ impl Interner {
         self.names.push(s.into());
         self.ids.insert(s.into(), id);
         id
+    }
+
+    /// How many ids are interned, the blank one included.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
     }
 
     /// The id of `s` if it was interned.

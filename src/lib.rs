@@ -26,6 +26,7 @@ pub(crate) mod location;
 pub mod mapping;
 pub(crate) mod metadata;
 pub mod model;
+pub(crate) mod parallel;
 pub(crate) mod period;
 pub(crate) mod policy;
 pub mod preflight;

@@ -303,8 +303,8 @@ pub struct ConvertArgs {
     #[arg(long)]
     pub no_progress: bool,
 
-    /// Threads that write the output (default: one per core). The output is the same whatever
-    /// the number; 1 writes it on one thread.
+    /// Threads that write the output and evaluate the validation rules (default: one per
+    /// core). The results are the same whatever the number; 1 does it all on one thread.
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: Option<u16>,
 }

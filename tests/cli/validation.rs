@@ -297,3 +297,71 @@ fn zero_fill_covers_every_period_of_a_closed_window_and_needs_its_inputs() {
     assert_eq!(code, 2);
     assert!(stderr.contains("--zero-fill needs -m"), "{stderr}");
 }
+
+#[test]
+fn the_rules_give_the_same_results_on_one_thread_and_on_many_for_a_generated_export() {
+    let dir = Workdir::new();
+    let mapping = dir.write("m.csv", RULES_MAPPING);
+    // Five years of months for three facilities, each item's value present or not, seeded.
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let mut export = String::from("dataelement,period,orgunit,value\n");
+    for year in 2020..2025 {
+        for month in 1..=12 {
+            for ou in ["OuFacility1", "OuFacility2", "OuFacility3"] {
+                for pi in [
+                    "PiA1xxxxxxx",
+                    "PiA2xxxxxxx",
+                    "PiBxxxxxxxx",
+                    "PiCxxxxxxxx",
+                    "PiDxxxxxxxx",
+                ] {
+                    if next(4) > 0 {
+                        let value = next(9);
+                        export.push_str(&format!("{pi},{year}{month:02},{ou},{value}\n"));
+                    }
+                }
+            }
+        }
+    }
+    let input = dir.write("in.csv", &export);
+    let run = |threads: &str| {
+        let (code, summary, stderr) = dir.convert(&[
+            s(&input),
+            "-m",
+            s(&mapping),
+            "-o",
+            s(&dir.file("out.json")),
+            "--target-metadata",
+            s(&repo("tests/metadata/rules.json")),
+            "--threads",
+            threads,
+        ]);
+        assert!(code < 2, "{stderr}");
+        summary["validation"].clone()
+    };
+    let one = run("1");
+    let periods: std::collections::BTreeSet<&str> = one["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["period"].as_str().unwrap())
+        .collect();
+    assert!(
+        periods.len() > 40,
+        "violations in many periods: {periods:?}"
+    );
+    assert!(one["checks"].as_u64().unwrap() > 1_000, "{}", one["checks"]);
+    for threads in ["2", "7"] {
+        assert_eq!(
+            run(threads),
+            one,
+            "{threads} threads: the validation results differ"
+        );
+    }
+}

@@ -148,7 +148,7 @@ fn facts<'a>(
             .metadata
             .as_ref()
             .filter(|m| !m.validation_rules.is_empty())
-            .map(|m| validation::evaluate(m, e.values(), config.calendar)),
+            .map(|m| validation::evaluate(m, e.values(), config.calendar, config.threads)),
     }
 }
 

@@ -56,8 +56,22 @@ pub fn settle(schemes: &mut Schemes, undeclared: Undeclared, c: &Converted) -> R
             continue;
         }
         let (mut uid, mut other) = (None, None);
+        // Each distinct id looked at once (ids are interned: a flag per id number).
+        let mut seen = vec![false; c.ids.len()];
         for (_, slot) in c.values() {
-            let id = c.output_value(&slot, None).fields()[field];
+            let k = slot.key;
+            let n = [
+                k.data_element,
+                k.period,
+                k.org_unit,
+                k.category_option_combo,
+                k.attribute_option_combo,
+            ][field];
+            match seen.get_mut(n.index()) {
+                Some(seen) if !*seen => *seen = true,
+                _ => continue,
+            }
+            let id = c.text(n);
             match (id.is_empty(), is_uid(id)) {
                 (true, _) => {}
                 (false, true) => uid = uid.or(Some(id)),

@@ -211,43 +211,95 @@ impl Expr {
         }
     }
 
-    /// The value, with `value` giving each item's (None: missing, counted and taken as 0).
-    /// Returns the value and (items found, items with a value).
-    pub fn eval(&self, value: &dyn Fn(&Item) -> Option<f64>) -> (f64, u32, u32) {
-        let mut found = (0, 0);
-        let v = self.go(value, &mut found);
-        (v, found.0, found.1)
+    /// The expression as a program for one run, each item turned into `key(item)`: evaluated
+    /// without recursion, and without looking an item's text up again for every org unit.
+    pub fn compile<'s, K: Copy>(&'s self, key: &impl Fn(&'s Item) -> K) -> Program<K> {
+        let mut ops = Vec::new();
+        self.emit(key, &mut ops);
+        Program { ops }
     }
 
-    fn go(&self, value: &dyn Fn(&Item) -> Option<f64>, found: &mut (u32, u32)) -> f64 {
+    fn emit<'s, K: Copy>(&'s self, key: &impl Fn(&'s Item) -> K, ops: &mut Vec<Op<K>>) {
         match self {
-            Expr::Number(n) => *n,
-            Expr::Item(i) => {
-                found.0 += 1;
-                match value(i) {
-                    Some(v) => {
-                        found.1 += 1;
-                        v
-                    }
-                    None => 0.0,
-                }
+            Expr::Number(n) => ops.push(Op::Number(*n)),
+            Expr::Item(i) => ops.push(Op::Item(key(i))),
+            Expr::Neg(e) => {
+                e.emit(key, ops);
+                ops.push(Op::Neg);
             }
-            Expr::Neg(e) => -e.go(value, found),
             Expr::Bin(op, a, b) => {
-                // Both operands are visited (DHIS2 counts their items) before NaN short-cuts.
-                let (x, y) = (a.go(value, found), b.go(value, found));
-                if x.is_nan() || y.is_nan() {
-                    return f64::NAN;
-                }
-                match op {
-                    '+' => decimal(x, y, |p, q| p.checked_add(q)).unwrap_or(x + y),
-                    '-' => decimal(x, y, |p, q| p.checked_sub(q)).unwrap_or(x - y),
-                    '*' => times(x, y),
-                    _ => divide(x, y),
-                }
+                a.emit(key, ops);
+                b.emit(key, ops);
+                ops.push(Op::Bin(*op));
             }
         }
     }
+}
+
+/// A compiled expression: its operations in postfix order (operands before their operator,
+/// left before right, as DHIS2 visits them).
+#[derive(Debug, Clone)]
+pub struct Program<K> {
+    ops: Vec<Op<K>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Op<K> {
+    Number(f64),
+    Item(K),
+    Neg,
+    Bin(char),
+}
+
+impl<K: Copy> Program<K> {
+    /// The value, with `value` giving each item's (None: missing, counted and taken as 0), and
+    /// (items found, items with a value). `stack` is scratch space, reused between runs.
+    pub fn run(&self, value: impl Fn(K) -> Option<f64>, stack: &mut Vec<f64>) -> (f64, u32, u32) {
+        stack.clear();
+        let (mut found, mut with_value) = (0, 0);
+        for op in &self.ops {
+            let v = match *op {
+                Op::Number(n) => n,
+                Op::Item(k) => {
+                    found += 1;
+                    value(k).inspect(|_| with_value += 1).unwrap_or(0.0)
+                }
+                Op::Neg => -stack.pop().unwrap_or(f64::NAN),
+                Op::Bin(op) => {
+                    let y = stack.pop().unwrap_or(f64::NAN);
+                    let x = stack.pop().unwrap_or(f64::NAN);
+                    apply(op, x, y)
+                }
+            };
+            stack.push(v);
+        }
+        (stack.pop().unwrap_or(f64::NAN), found, with_value)
+    }
+}
+
+/// One operator on two operands (both already evaluated: DHIS2 counts their items before NaN
+/// short-cuts).
+fn apply(op: char, x: f64, y: f64) -> f64 {
+    if x.is_nan() || y.is_nan() {
+        return f64::NAN;
+    }
+    match op {
+        '+' => decimal(x, y, |p, q| p.checked_add(q), |a, b| a + b).unwrap_or(x + y),
+        '-' => decimal(x, y, |p, q| p.checked_sub(q), |a, b| a - b).unwrap_or(x - y),
+        '*' => times(x, y),
+        _ => divide(x, y),
+    }
+}
+
+/// Zero as the decimal arithmetic gives it (BigDecimal has no negative zero).
+fn positive_zero(x: f64) -> f64 {
+    if x == 0.0 { 0.0 } else { x }
+}
+
+/// Integers up to 2^52 in magnitude: their sums, differences and (below 2^53) products are
+/// exact in a double, so the decimal arithmetic would give the same result.
+fn small_integer(x: f64) -> bool {
+    x.fract() == 0.0 && x.abs() < 4_503_599_627_370_496.0
 }
 
 /// `x` as Java's `BigDecimal.valueOf(double)` sees it: the digits Double.toString prints, as a
@@ -272,8 +324,17 @@ fn to_f64(m: i128, scale: u32) -> f64 {
     format!("{m}e-{scale}").parse().unwrap_or(f64::NAN)
 }
 
-/// An exact decimal sum or difference, rounded once to a double.
-fn decimal(x: f64, y: f64, op: impl Fn(i128, i128) -> Option<i128>) -> Option<f64> {
+/// An exact decimal sum or difference, rounded once to a double (`exact` where the double
+/// arithmetic is exact already).
+fn decimal(
+    x: f64,
+    y: f64,
+    op: impl Fn(i128, i128) -> Option<i128>,
+    exact: impl Fn(f64, f64) -> f64,
+) -> Option<f64> {
+    if small_integer(x) && small_integer(y) {
+        return Some(positive_zero(exact(x, y)));
+    }
     let (a, sa) = as_decimal(x)?;
     let (b, sb) = as_decimal(y)?;
     let s = sa.max(sb);
@@ -283,6 +344,9 @@ fn decimal(x: f64, y: f64, op: impl Fn(i128, i128) -> Option<i128>) -> Option<f6
 }
 
 fn times(x: f64, y: f64) -> f64 {
+    if small_integer(x) && small_integer(y) && small_integer(x * y) {
+        return positive_zero(x * y);
+    }
     match (as_decimal(x), as_decimal(y)) {
         (Some((a, sa)), Some((b, sb))) => a.checked_mul(b).map_or(x * y, |m| to_f64(m, sa + sb)),
         _ => x * y,
@@ -307,10 +371,11 @@ mod tests {
 
     fn eval(s: &str, a: Option<f64>, b: Option<f64>) -> (f64, u32, u32) {
         let e = parse(s).unwrap();
-        e.eval(&|i: &Item| match i.data_element.as_str() {
+        let value = |i: &Item| match i.data_element.as_str() {
             A => a,
             _ => b,
-        })
+        };
+        e.compile(&|i| i).run(value, &mut Vec::new())
     }
 
     #[test]
@@ -327,6 +392,50 @@ mod tests {
         assert!(eval("1 / 0", None, None).0.is_nan());
         assert!(eval("(1 / 0) + 2", None, None).0.is_nan());
         assert_eq!(eval("1.5e2", None, None).0, 150.0);
+    }
+
+    /// The decimal arithmetic, always taken (no shortcut for integers).
+    fn by_decimals(op: char, x: f64, y: f64) -> f64 {
+        let (Some((a, sa)), Some((b, sb))) = (as_decimal(x), as_decimal(y)) else {
+            return f64::NAN;
+        };
+        if op == '*' {
+            return a.checked_mul(b).map_or(x * y, |m| to_f64(m, sa + sb));
+        }
+        let s = sa.max(sb);
+        let (a, b) = (a * 10i128.pow(s - sa), b * 10i128.pow(s - sb));
+        to_f64(if op == '+' { a + b } else { a - b }, s)
+    }
+
+    #[test]
+    fn integers_take_a_shortcut_that_gives_the_decimal_result_to_the_bit() {
+        let mut next = crate::fuzzing::xorshift(0x1405_7b7e_f767_814f);
+        let edges = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            4_503_599_627_370_495.0,
+            9_007_199_254_740_993.0,
+        ];
+        for n in 0..20_000 {
+            let pick = |r: usize, next: &mut dyn FnMut(usize) -> usize| match r {
+                0 => edges[next(edges.len())],
+                1 => next(1 << 30) as f64 * next(1 << 23) as f64,
+                2 => next(2_000_001) as f64 / 100.0 - 10_000.0,
+                _ => next(20_001) as f64 - 10_000.0,
+            };
+            let (r1, r2) = (next(4), next(4));
+            let (x, y) = (pick(r1, &mut next), pick(r2, &mut next));
+            for op in ['+', '-', '*'] {
+                let (got, want) = (apply(op, x, y), by_decimals(op, x, y));
+                assert_eq!(
+                    got.to_bits(),
+                    want.to_bits(),
+                    "case {n}: {x} {op} {y}: {got} against {want}"
+                );
+            }
+        }
     }
 
     #[test]

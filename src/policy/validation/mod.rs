@@ -26,7 +26,7 @@ use crate::metadata::{Metadata, RuleSide, ValidationRule};
 use crate::period::{Period, PeriodType};
 use crate::write::OutputValue;
 use data::{Data, ItemKey, Items};
-use expr::{Expr, Item};
+use expr::{Expr, Item, Program};
 
 /// What the rules found.
 #[derive(Debug, Default, serde::Serialize)]
@@ -204,10 +204,12 @@ fn rule<'m>(r: &'m ValidationRule, meta: &Metadata) -> Result<Rule<'m>, String> 
 }
 
 /// Evaluates the metadata's validation rules on `written` (values, not deletions).
+/// The periods are evaluated on up to `threads` threads; the outcome is the same on one.
 pub fn evaluate<'a>(
     meta: &Metadata,
     written: impl Iterator<Item = OutputValue<'a>>,
     calendar: crate::period::Calendar,
+    threads: usize,
 ) -> Outcome {
     let mut out = Outcome::default();
     let mut rules = Vec::new();
@@ -230,7 +232,7 @@ pub fn evaluate<'a>(
             continue;
         }
         out.evaluated += rules.len() as u64;
-        run_period_type(meta, pt, &rules, &data, &mut out);
+        run_period_type(meta, pt, &rules, &data, threads, &mut out);
     }
     out
 }
@@ -251,11 +253,14 @@ fn group_by_type(rules: Vec<Rule>) -> BTreeMap<PeriodType, Vec<Rule>> {
     out
 }
 
+/// The rules of one period type on every period of that type the output holds: the periods
+/// on `threads` threads, their results joined in time order.
 fn run_period_type(
     meta: &Metadata,
     pt: PeriodType,
     rules: &[Rule],
     data: &Data,
+    threads: usize,
     out: &mut Outcome,
 ) {
     let wanted: FxHashSet<ItemKey> = rules
@@ -263,7 +268,21 @@ fn run_period_type(
         .flat_map(Rule::items)
         .filter_map(|i| data.key(&i))
         .collect();
-    for period in data.periods_of(pt) {
+    // Each side compiled once, its items resolved to their value keys.
+    let key = |i: &Item| data.key(i);
+    let programs: Vec<Sides> = rules
+        .iter()
+        .map(|r| {
+            [
+                (r.left.0.compile(&key), r.left.1),
+                (r.right.0.compile(&key), r.right.1),
+            ]
+        })
+        .collect();
+    let periods = data.periods_of(pt);
+    let parts = crate::parallel::map_in_order(&periods, threads, |&period| {
+        let mut part = Outcome::default();
+        let mut stack = Vec::new();
         let map = data.map(period, &wanted);
         let mut by_ou: BTreeMap<u32, Vec<(u32, &Items)>> = BTreeMap::new();
         for (&(ou, aoc), items) in &map {
@@ -271,29 +290,40 @@ fn run_period_type(
         }
         for (ou, by_aoc) in &by_ou {
             let org_unit = data.name(*ou);
-            let level = meta.level(org_unit);
-            for r in rules {
+            let level = std::cell::OnceCell::new();
+            for (r, sides) in rules.iter().zip(&programs) {
                 let levels = &r.source.organisation_unit_levels;
-                if !levels.is_empty() && !level.is_some_and(|l| levels.contains(&l)) {
+                let level = || *level.get_or_init(|| meta.level(org_unit));
+                if !levels.is_empty() && !level().is_some_and(|l| levels.contains(&l)) {
                     continue;
                 }
-                check_rule(data, r, org_unit, data.period(period), by_aoc, out);
+                let at = (org_unit, data.period(period));
+                check_rule(data, r, sides, at, by_aoc, &mut stack, &mut part);
             }
         }
+        part
+    });
+    for part in parts {
+        out.checks += part.checks;
+        out.violations.extend(part.violations);
     }
 }
+
+/// A rule's two sides, compiled, with their missing-value strategies.
+type Sides = [(Program<Option<ItemKey>>, Strategy); 2];
 
 fn check_rule(
     data: &Data,
     r: &Rule,
-    org_unit: &str,
-    period: &Period,
+    sides: &Sides,
+    (org_unit, period): (&str, &Period),
     by_aoc: &[(u32, &Items)],
+    stack: &mut Vec<f64>,
     out: &mut Outcome,
 ) {
-    let side = |(e, s): &(Expr, Strategy), items: &Items| {
-        let (v, found, with_value) =
-            e.eval(&|i: &Item| data.key(i).and_then(|k| items.get(&k)).map(|(v, _)| *v));
+    let mut side = |(e, s): &(Program<Option<ItemKey>>, Strategy), items: &Items| {
+        let value = |k: Option<ItemKey>| k.and_then(|k| items.get(&k)).map(|(v, _)| *v);
+        let (v, found, with_value) = e.run(value, stack);
         let skip = match s {
             Strategy::SkipIfAnyValueMissing => with_value < found,
             Strategy::SkipIfAllValuesMissing => found != 0 && with_value == 0,
@@ -302,7 +332,7 @@ fn check_rule(
         (!skip && v.is_finite()).then_some(v)
     };
     for &(aoc, items) in by_aoc {
-        let (left, right) = (side(&r.left, items), side(&r.right, items));
+        let (left, right) = (side(&sides[0], items), side(&sides[1], items));
         if left.is_none() && right.is_none() {
             continue;
         }
