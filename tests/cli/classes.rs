@@ -4,21 +4,6 @@
 
 use super::*;
 
-/// A small deterministic generator (xorshift), so that a failing case can be run again.
-struct Gen(u64);
-
-impl Gen {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[(self.next() % items.len() as u64) as usize]
-    }
-}
-
 /// Data set ids whose file names collide: the same letters with characters that all become
 /// `_`, with other case, with a part number, or a name pi2de itself uses.
 fn colliding_data_sets(g: &mut Gen) -> Vec<String> {

@@ -22,20 +22,20 @@ pub const RULES_EXPORT: &str = "dataelement,period,orgunit,value\n\
 
 /// Converts a small export against tests/metadata/rules.json; returns the summary.
 fn validated(dir: &Workdir) -> (i32, Value, String) {
-    let mapping = dir.write("m.csv", RULES_MAPPING);
-    let input = dir.write("in.csv", RULES_EXPORT);
     let report = dir.file("audit.xlsx");
-    dir.convert(&[
-        s(&input),
-        "-m",
-        s(&mapping),
-        "-o",
-        s(&dir.file("out.json")),
-        "--target-metadata",
-        s(&repo("tests/metadata/rules.json")),
-        "--report",
-        s(&report),
-    ])
+    validate(dir, RULES_EXPORT, &["--report", s(&report)])
+}
+
+/// Converts `export` with [`RULES_MAPPING`] against tests/metadata/rules.json, with `more`.
+fn validate(dir: &Workdir, export: &str, more: &[&str]) -> (i32, Value, String) {
+    let mapping = dir.write("m.csv", RULES_MAPPING);
+    let input = dir.write("in.csv", export);
+    let out = dir.file("out.json");
+    let rules = repo("tests/metadata/rules.json");
+    let mut args = vec![s(&input), "-m", s(&mapping), "-o", s(&out)];
+    args.extend(["--target-metadata", s(&rules)]);
+    args.extend(more);
+    dir.convert(&args)
 }
 
 #[test]
@@ -301,47 +301,31 @@ fn zero_fill_covers_every_period_of_a_closed_window_and_needs_its_inputs() {
 #[test]
 fn the_rules_give_the_same_results_on_one_thread_and_on_many_for_a_generated_export() {
     let dir = Workdir::new();
-    let mapping = dir.write("m.csv", RULES_MAPPING);
     // Five years of months for three facilities, each item's value present or not, seeded.
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut next = |n: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % n
-    };
+    let mut g = Gen(0x2545_f491_4f6c_dd1d);
     let mut export = String::from("dataelement,period,orgunit,value\n");
+    let pis = [
+        "PiA1xxxxxxx",
+        "PiA2xxxxxxx",
+        "PiBxxxxxxxx",
+        "PiCxxxxxxxx",
+        "PiDxxxxxxxx",
+    ];
     for year in 2020..2025 {
         for month in 1..=12 {
             for ou in ["OuFacility1", "OuFacility2", "OuFacility3"] {
-                for pi in [
-                    "PiA1xxxxxxx",
-                    "PiA2xxxxxxx",
-                    "PiBxxxxxxxx",
-                    "PiCxxxxxxxx",
-                    "PiDxxxxxxxx",
-                ] {
-                    if next(4) > 0 {
-                        let value = next(9);
-                        export.push_str(&format!("{pi},{year}{month:02},{ou},{value}\n"));
+                for pi in pis {
+                    if g.next().is_multiple_of(4) {
+                        continue;
                     }
+                    let value = g.next() % 9;
+                    export.push_str(&format!("{pi},{year}{month:02},{ou},{value}\n"));
                 }
             }
         }
     }
-    let input = dir.write("in.csv", &export);
     let run = |threads: &str| {
-        let (code, summary, stderr) = dir.convert(&[
-            s(&input),
-            "-m",
-            s(&mapping),
-            "-o",
-            s(&dir.file("out.json")),
-            "--target-metadata",
-            s(&repo("tests/metadata/rules.json")),
-            "--threads",
-            threads,
-        ]);
+        let (code, summary, stderr) = validate(&dir, &export, &["--threads", threads]);
         assert!(code < 2, "{stderr}");
         summary["validation"].clone()
     };

@@ -242,3 +242,20 @@ pub(crate) fn files_in(dir: &Path) -> Vec<String> {
     v.sort();
     v
 }
+
+/// A small deterministic generator (xorshift) for the tests that generate their inputs, so
+/// that a failing case can be run again.
+pub struct Gen(pub u64);
+
+impl Gen {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[(self.next() % items.len() as u64) as usize]
+    }
+}
