@@ -33,9 +33,27 @@ fn pending() -> std::sync::MutexGuard<'static, Pending> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// What a long-running command (`pi2de serve`) does on an interrupt instead: it stops its
+/// work and returns the exit code.
+type Hook = Box<dyn Fn() -> i32 + Send>;
+
+static HOOK: Mutex<Option<Hook>> = Mutex::new(None);
+
+/// On an interrupt, `hook` runs and the process ends with the code it returns.
+pub fn on_interrupt(hook: Hook) {
+    *HOOK.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(hook);
+}
+
 /// Installs the handler.
 pub fn install() {
     let _ = ctrlc::set_handler(|| {
+        if let Some(hook) = HOOK
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .as_ref()
+        {
+            std::process::exit(hook());
+        }
         let p = pending();
         if p.moving {
             LATE.store(true, Ordering::SeqCst);

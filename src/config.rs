@@ -13,7 +13,7 @@ use crate::ids::IdScheme;
 use crate::mapping::TargetScheme;
 use crate::model::Format;
 use crate::period::{Date, Window};
-use crate::{location, write};
+use crate::{location, read, write};
 
 /// The longest comment DHIS2 2.43+ accepts (E8125).
 const MAX_COMMENT: usize = 5_000;
@@ -103,7 +103,7 @@ pub struct ConvertConfig {
     pub min_max: Option<String>,
     pub complete: Option<Complete>,
     pub quiet: bool,
-    pub progress: bool,
+    pub progress: read::Progress,
     /// Inputs and outputs are hashed only for the summary and the report, which show it.
     pub hash: bool,
     /// Threads that format the output and evaluate the validation rules (`--threads`, else one
@@ -195,7 +195,13 @@ impl ConvertConfig {
                 date: args.complete_date.clone(),
             }),
             quiet: args.quiet,
-            progress: !args.quiet && !args.no_progress,
+            progress: if args.progress_lines {
+                read::Progress::Lines
+            } else if args.quiet || args.no_progress {
+                read::Progress::Off
+            } else {
+                read::Progress::Bar
+            },
             hash: args.summary.is_some() || args.report.is_some() || args.split_by.is_some(),
             threads: args.threads.map_or_else(
                 || std::thread::available_parallelism().map_or(1, |n| n.get()),

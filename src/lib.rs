@@ -52,6 +52,11 @@ pub fn late_interrupt() {
     }
 }
 
+/// Whether this start, with no arguments on Windows (a double-click), means `pi2de serve`.
+pub fn serve_by_default() -> bool {
+    commands::serve::by_default()
+}
+
 /// Runs a parsed command line and returns how it ended (README, "Exit codes"). A reader of
 /// standard output that stops early (`pi2de inspect … | head`) ends the run quietly, as ripgrep
 /// does: exit 0, except for `convert -o -`, whose output is then incomplete (exit 2).
@@ -66,6 +71,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Reconcile(args) => commands::reconcile::run(&args),
         cli::Command::Compare(args) => commands::compare::run(&args),
         cli::Command::Request(args) => commands::request::run(&args),
+        cli::Command::Serve(args) => commands::serve::run(&args),
         cli::Command::Completions(args) => commands::completions(args.shell),
         cli::Command::Man => commands::man(),
     };

@@ -303,6 +303,11 @@ pub struct ConvertArgs {
     #[arg(long)]
     pub no_progress: bool,
 
+    /// Report progress as lines on standard error (`pi2de-progress BYTES TOTAL`), for a program
+    /// that runs pi2de (`pi2de serve`).
+    #[arg(long, hide = true)]
+    pub progress_lines: bool,
+
     /// Threads that write the output and evaluate the validation rules (default: one per
     /// core). The results are the same whatever the number; 1 does it all on one thread.
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]

@@ -73,6 +73,11 @@ Example:
   pi2de request -m mappings/immunisation.xlsx --periods 202401..202403 \\
       --org-unit-level 4 --server https://tracker.example.org";
 
+const SERVE: &str = "\
+Example:
+  pi2de serve            (then open the address it prints)
+  pi2de serve --port 0 --no-open";
+
 const COMPLETIONS: &str = "\
 Examples:
   pi2de completions bash > /etc/bash_completion.d/pi2de
@@ -108,6 +113,12 @@ pub enum Command {
     /// when a file cannot be read.
     #[command(after_help = COMPARE)]
     Compare(CompareArgs),
+    /// Open a local page for converting without a shell: choose the export, the mapping and
+    /// the options, run, read the counts, download the files. It listens on 127.0.0.1 only,
+    /// behind a one-time token, and nothing leaves this machine. Ctrl-C stops it. On Windows,
+    /// starting pi2de.exe with no arguments (a double-click) starts it too.
+    #[command(after_help = SERVE)]
+    Serve(ServeArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(after_help = COMPLETIONS)]
     Completions(CompletionsArgs),

@@ -3,6 +3,47 @@
 use clap::{Args, Subcommand};
 
 use super::{FormatArg, TargetSchemeArg};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The port on 127.0.0.1 to listen on; 0 picks a free one.
+    #[arg(long, default_value_t = 7373, value_name = "N")]
+    pub port: u16,
+
+    /// Do not open the page in the default browser (print its address only).
+    #[arg(long)]
+    pub no_open: bool,
+
+    /// The largest file the page may upload, in bytes or with K, M or G (1G = 2^30 bytes).
+    #[arg(long, default_value = "4G", value_name = "SIZE", value_parser = size_arg)]
+    pub max_upload: u64,
+}
+
+/// A size such as `4G`, `500M`, `64K` or `1048576` (powers of 1024).
+pub fn size_arg(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => t.split_at(i),
+        None => (t, ""),
+    };
+    let shift = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        _ => {
+            return Err(format!(
+                "`{text}` is not a size: write it as 500M, 4G or bytes"
+            ));
+        }
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1 << shift))
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("`{text}` is not a size: write it as 500M, 4G or bytes"))
+}
 #[derive(Debug, Args)]
 pub struct CompareArgs {
     /// The transfer: pi2de output files (JSON, XML or CSV; a split folder's files).

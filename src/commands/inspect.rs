@@ -106,7 +106,7 @@ impl Sink for Stats {
 
 pub fn run(args: &InspectArgs) -> Result<ExitCode> {
     let from = args.from.map(Into::into);
-    let progress = read::progress_bar(&args.inputs, true);
+    let progress = read::progress_bar(&args.inputs, read::Progress::Bar);
     let (stats, inputs) = relay::run(Stats::default, |new_sender| {
         read::read_inputs(&args.inputs, from, false, progress.as_ref(), new_sender)
     })?;

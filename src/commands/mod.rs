@@ -6,6 +6,7 @@ pub mod inspect;
 pub mod mapping;
 pub mod reconcile;
 pub mod request;
+pub mod serve;
 
 use clap::CommandFactory;
 

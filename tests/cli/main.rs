@@ -28,6 +28,7 @@ mod quality;
 mod reconcile;
 mod rules;
 mod samples;
+mod serve;
 mod shown;
 mod snapshots;
 mod target;
