@@ -26,7 +26,10 @@ impl Server {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("pi2de"))
             .args(["serve", "--port", "0", "--no-open"])
             .args(extra)
+            // The session folder's parent, on Unix and on Windows.
             .env("TMPDIR", dir.path())
+            .env("TMP", dir.path())
+            .env("TEMP", dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

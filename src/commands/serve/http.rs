@@ -157,11 +157,7 @@ fn route(request: &mut Request, guard: &Guard, session: &Session) -> Answer {
     let path = url.split('?').next().unwrap_or("");
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (request.method(), parts.as_slice()) {
-        (Method::Get, [""]) => text(
-            200,
-            "text/html; charset=utf-8",
-            PAGE.replace("{{TOKEN}}", &guard.token),
-        ),
+        (Method::Get, [""]) => text(200, "text/html; charset=utf-8", page(&guard.token)),
         (Method::Get, ["app.js"]) => text(200, "text/javascript; charset=utf-8", SCRIPT.into()),
         (Method::Get, ["style.css"]) => text(200, "text/css; charset=utf-8", STYLE.into()),
         (Method::Post, ["api", "upload"]) => upload(request, &url, session),
@@ -193,6 +189,16 @@ fn route(request: &mut Request, guard: &Guard, session: &Session) -> Answer {
         (Method::Get | Method::Post, _) => problem(404, "no such page"),
         _ => problem(405, "only GET and POST are answered"),
     }
+}
+
+/// The page, with the token and the reasons for leaving values out in the console's order.
+fn page(token: &str) -> String {
+    let reasons: Vec<&str> = crate::reason::Reason::ALL
+        .iter()
+        .map(|r| r.name())
+        .collect();
+    PAGE.replace("{{TOKEN}}", token)
+        .replace("{{REASONS}}", &reasons.join(" "))
 }
 
 fn kind_of(name: &str) -> &'static str {

@@ -1,5 +1,5 @@
 //! A serve session: a temporary folder holding the files uploaded (`uploads/`) and what each
-//! run wrote (`run-N/`). A run is `pi2de convert` (this binary) in that folder, with the
+//! run wrote (`run-N/`). A run is `pi2de convert` (this binary) in its own folder, with the
 //! summary, the trace and the audit workbook beside the output; its standard error is the
 //! console text the page shows, its progress lines the page's progress bar.
 
@@ -184,17 +184,18 @@ impl Session {
         candidate
     }
 
-    /// The path (relative to the session folder) of upload `id`, which must have `role`.
+    /// The path of upload `id` from a run's folder; it must have `role`.
     fn upload_path(&self, id: usize, role: &str) -> Result<String, Refusal> {
         let uploads = lock(&self.uploads);
         match uploads.get(id) {
-            Some(u) if u.role == role => Ok(format!("uploads/{}", u.name)),
+            Some(u) if u.role == role => Ok(format!("../uploads/{}", u.name)),
             _ => Err((400, format!("no {role} upload {id}"))),
         }
     }
 
-    /// The arguments of `pi2de convert` for a run into `dir`.
-    fn arguments(&self, r: &RunRequest, dir: &str) -> Result<(Vec<String>, String), Refusal> {
+    /// The arguments of `pi2de convert` for a run in its own folder: the files it writes are
+    /// named there as the page offers them (`hmis.json`, not a path).
+    fn arguments(&self, r: &RunRequest) -> Result<(Vec<String>, String), Refusal> {
         if !["json", "csv", "xml"].contains(&r.format.as_str()) {
             return Err((400, format!("no output format `{}`", r.format)));
         }
@@ -223,7 +224,7 @@ impl Session {
                 ("--report", &REPORT.to_string()),
             ]
             .into_iter()
-            .flat_map(|(flag, name)| [flag.to_string(), format!("{dir}/{name}")]),
+            .flat_map(|(flag, name)| [flag.to_string(), name.clone()]),
         );
         args.push("--progress-lines".into());
         // `--flag=value`: a value starting with `-` stays a value.
@@ -250,14 +251,14 @@ impl Session {
             return Err((409, "a run is under way: wait for it to end".into()));
         }
         let id = runs.len() + 1;
-        let dir = format!("run-{id}");
-        let (args, output) = self.arguments(r, &dir)?;
+        let dir = self.dir().join(format!("run-{id}"));
+        let (args, output) = self.arguments(r)?;
         let internal = |e: std::io::Error| (500, format!("the run could not start: {e}"));
-        std::fs::create_dir(self.dir().join(&dir)).map_err(internal)?;
+        std::fs::create_dir(&dir).map_err(internal)?;
         let exe = std::env::current_exe().map_err(internal)?;
         let mut child = Command::new(exe)
             .args(&args)
-            .current_dir(self.dir())
+            .current_dir(&dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -143,7 +143,12 @@ function report(status) {
   $("verdict").textContent = VERDICTS[status.exitCode] ?? "The run was stopped.";
   $("verdict").className = `verdict code${status.exitCode}`;
   const c = s ? s.counts : null;
-  const left = c ? Object.entries(c.leftOut).filter(([, n]) => n > 0) : [];
+  // The reasons in the console's order.
+  const order = document.body.dataset.reasons.split(" ");
+  const rank = (reason) => (order.includes(reason) ? order.indexOf(reason) : order.length);
+  const left = c
+    ? Object.entries(c.leftOut).filter(([, n]) => n > 0).sort((a, b) => rank(a[0]) - rank(b[0]))
+    : [];
   const put = (name, value) => (document.querySelector(`[data-count="${name}"]`).textContent = value ?? "–");
   put("read", c?.read);
   put("written", c?.written);
