@@ -168,6 +168,57 @@ const tests = {
     }
   },
 
+  async "a run against the target metadata shows the pre-flight and the validation rules"(browser) {
+    // The target of tests/metadata/rules.json: one row onto a data element it lacks, one value
+    // of a period type its data set does not take, values its validation rules compare.
+    const dir = mkdtempSync(join(work, "target-"));
+    writeFileSync(
+      join(dir, "m.csv"),
+      "programIndicator,dataElement,categoryOptionCombo,dataSet\nPiA1xxxxxxx,DE_A,COC_M,DS_M\n" +
+        "PiA2xxxxxxx,DE_A,COC_F,DS_M\nPiBxxxxxxxx,DE_B,,DS_M\nPiCxxxxxxxx,DE_C,,DS_M\n" +
+        "PiDxxxxxxxx,DE_D,,DS_M\nPiXxxxxxxxx,DE_X,,DS_M\n",
+    );
+    writeFileSync(
+      join(dir, "in.csv"),
+      "dataelement,period,orgunit,value\nPiA1xxxxxxx,202401,OuFacility1,3\nPiA2xxxxxxx,202401,OuFacility1,2\n" +
+        "PiBxxxxxxxx,202401,OuFacility1,5\nPiCxxxxxxxx,202401,OuFacility1,1\nPiBxxxxxxxx,202401,OuFacility2,4\n" +
+        "PiXxxxxxxxx,202401,OuFacility2,4\nPiCxxxxxxxx,2024W3,OuFacility1,1\n",
+    );
+    const metadata = join(repo, "tests/metadata/rules.json");
+    const cli = spawnSync(
+      bin,
+      ["convert", "in.csv", "-m", "m.csv", "-o", "out.json", "--target-metadata", metadata, "--as-of", "2024-03-01", "--summary", "run.json", "-q"],
+      { cwd: dir, encoding: "utf8" },
+    );
+    assert.equal(cli.status, 1, cli.stderr);
+    const expected = JSON.parse(readFileSync(join(dir, "run.json"), "utf8"));
+    const server = await startServer();
+    const { context, foreign } = await browse(browser);
+    try {
+      const page = await context.newPage();
+      await page.goto(server.url);
+      await page.setInputFiles("#export", join(dir, "in.csv"));
+      await page.setInputFiles("#mapping", join(dir, "m.csv"));
+      await page.setInputFiles("#metadata", metadata);
+      await page.fill("#asOf", "2024-03-01");
+      await page.click("#run");
+      await page.waitForSelector("#result:not([hidden])", { timeout: 60000 });
+      assert.equal(await count(page, "written"), String(expected.counts.written));
+      assert.equal(await count(page, "unknownTarget"), String(expected.counts.leftOut.unknownTarget));
+      assert.equal(await count(page, "wrongPeriodType"), "1");
+      assert.equal(await count(page, "findings"), "1", "the row onto DE_X");
+      assert.ok(await page.isVisible("#violationRow"));
+      assert.equal(await count(page, "violations"), String(expected.validation.violationCount));
+      assert.equal(await count(page, "evaluated"), String(expected.validation.evaluated));
+      assert.equal(await count(page, "target"), `DHIS2 ${expected.target.version}`);
+      assert.deepEqual(await download(page, "hmis.json"), readFileSync(join(dir, "out.json")));
+      assert.deepEqual(foreign, []);
+    } finally {
+      await context.close();
+      await stop(server);
+    }
+  },
+
   async "progress is shown while a large export converts"(browser) {
     // 400,000 values, ids passed through (no mapping): a few seconds in a debug build.
     const big = join(work, "big.json");

@@ -155,8 +155,11 @@ function report(status) {
   put("leftOut", c ? left.reduce((n, [, k]) => n + k, 0) : null);
   put("duplicateKeys", s?.duplicateKeys);
   put("findings", s?.mapping ? s.mapping.findings.length : null);
-  $("validationRow").hidden = !s?.validation;
+  $("validationRow").hidden = $("violationRow").hidden = !s?.validation;
+  put("evaluated", s?.validation?.evaluated);
   put("violations", s?.validation?.violationCount);
+  $("targetRow").hidden = !s?.target;
+  put("target", s?.target ? `DHIS2 ${s.target.version ?? "(newest rules)"}` : null);
   const reasons = $("reasons");
   reasons.replaceChildren(
     ...left.map(([reason, n]) => {
