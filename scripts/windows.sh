@@ -108,6 +108,19 @@ RC=$?
 set -e
 check "backslash paths: exit 1, the same output" '[ $RC -eq 1 ] && cmp -s "$RUN/win/hmis.json" "$RUN/win/hmis-bs.json"'
 
+# A double-click starts pi2de.exe with no arguments: that is `pi2de serve`. Wine's browser
+# launcher is disabled (no page is opened); the address printed must answer.
+rm -f "$RUN/win/serve.txt"
+(cd "$RUN/win" && WINEDLLOVERRIDES="winebrowser.exe=d" timeout 90 wine "$OLDPWD/$EXE" </dev/null \
+    >serve.txt 2>serve-stderr.txt &)
+for _ in $(seq 1 120); do grep -q token= "$RUN/win/serve.txt" 2>/dev/null && break; sleep 0.5; done
+URL=$(head -1 "$RUN/win/serve.txt" 2>/dev/null | tr -d '\r')
+PAGE=$( { exec 3<>/dev/tcp/127.0.0.1/7373 &&
+    printf 'GET /%s HTTP/1.0\r\nHost: 127.0.0.1:7373\r\n\r\n' "${URL#http://127.0.0.1:7373/}" >&3 &&
+    head -1 <&3 | cut -d' ' -f2; } 2>/dev/null || true)
+pkill -f 'pi2de.exe' 2>/dev/null || true
+check "no arguments serve the page at 127.0.0.1:7373 ($URL: $PAGE)" '[[ "$URL" == http://127.0.0.1:7373/?token=* && "$PAGE" == 200 ]]'
+
 if [ $RUN_TESTS = 1 ]; then
     step "cargo test --target $TARGET under Wine"
     wine_warm

@@ -156,11 +156,19 @@ const tests = {
         await page.dispatchEvent(`.drop[data-role="${role}"]`, "drop", { dataTransfer: data });
         assert.match(await page.textContent(`.chosen[data-for="${role}"]`), new RegExp(name.replace(".", "\\.")));
       }
+      const uploads = [];
+      page.on("request", (r) => r.url().includes("/api/upload") && uploads.push(r.url()));
       await page.selectOption("#format", "csv");
       await page.click("#run");
       await page.waitForSelector("#result:not([hidden])", { timeout: 60000 });
       assert.equal(await count(page, "written"), "99");
       assert.deepEqual(await download(page, "hmis.csv"), cliOutput("csv"), "the CSV output, byte for byte");
+      // A second run of the same files in another format: they are not sent again.
+      await page.selectOption("#format", "xml");
+      await page.click("#run");
+      await page.waitForSelector("#result:not([hidden])", { timeout: 60000 });
+      assert.deepEqual(await download(page, "hmis.xml"), cliOutput("xml"), "the XML output, byte for byte");
+      assert.equal(uploads.length, 2, `each file sent once: ${uploads}`);
       assert.deepEqual(foreign, []);
     } finally {
       await context.close();

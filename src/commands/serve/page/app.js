@@ -52,8 +52,23 @@ function state(text, bad) {
   $("state").classList.toggle("bad", !!bad);
 }
 
-// Uploads one file; `onProgress(sent)` follows the bytes sent.
-function upload(role, file, onProgress) {
+// The files already uploaded, by role: a second run of the same files sends them again only
+// when they changed.
+const uploaded = new Map();
+
+// Uploads one file, or finds it uploaded; `onProgress(sent)` follows the bytes sent.
+async function upload(role, file, onProgress) {
+  const key = [role, file.name, file.size, file.lastModified].join("\u0000");
+  if (!uploaded.has(key)) uploaded.set(key, send(role, file, onProgress));
+  try {
+    return await uploaded.get(key);
+  } catch (err) {
+    uploaded.delete(key);
+    throw err;
+  }
+}
+
+function send(role, file, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", api(`/api/upload?role=${role}&name=${encodeURIComponent(file.name)}`));
