@@ -49,6 +49,14 @@ pub fn json_paths(data: &[u8]) {
     read::json::same_on_both_paths(data);
 }
 
+/// The JSON reader serially and on two threads, in chunks of the first byte's size: the same
+/// values at the same places, and the same end or error.
+pub fn json_parallel(data: &[u8]) {
+    if let Some((&chunk, rest)) = data.split_first() {
+        read::json::same_in_parallel(rest, usize::from(chunk) + 1);
+    }
+}
+
 pub fn read_xml(data: &[u8]) {
     let _ = read::xml::read(&mut &data[..], "fuzz.xml", &mut Discard);
 }
@@ -267,6 +275,7 @@ mod tests {
             ("mapping", super::mapping),
             ("writers", super::writers),
             ("json_paths", super::json_paths),
+            ("json_parallel", super::json_parallel),
         ] {
             for entry in
                 std::fs::read_dir(root.join("fuzz-regressions").join(target)).expect("kept")

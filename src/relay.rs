@@ -37,6 +37,114 @@ enum Message {
     Reset,
 }
 
+impl Batch {
+    /// Appends a text; [`Batch::add`] checks first that it fits, so offsets always fit.
+    fn push(&mut self, s: &str) -> Result<(u32, u32)> {
+        let start = u32::try_from(self.text.len())?;
+        self.text.push_str(s);
+        Ok((start, u32::try_from(s.len())?))
+    }
+
+    /// Whether `v`'s texts fit beside the batch's (offsets stay under 4 GiB).
+    fn fits(&self, v: &DataValue<'_>) -> bool {
+        let size = [
+            v.data_element,
+            v.period,
+            v.org_unit,
+            v.category_option_combo,
+            v.attribute_option_combo,
+        ]
+        .iter()
+        .map(|t| t.len())
+        .sum::<usize>()
+            + v.value.map_or(0, str::len)
+            + v.audit
+                .fields()
+                .iter()
+                .flatten()
+                .map(|t| t.len())
+                .sum::<usize>();
+        self.text.len() + size <= u32::MAX as usize
+    }
+
+    /// Appends a value that [`Batch::fits`].
+    fn add(&mut self, v: &DataValue<'_>) -> Result<()> {
+        let texts = [
+            v.data_element,
+            v.period,
+            v.org_unit,
+            v.category_option_combo,
+            v.attribute_option_combo,
+        ];
+        let [de, pe, ou, coc, aoc] = texts.map(|t| self.push(t));
+        let fields = [de?, pe?, ou?, coc?, aoc?];
+        let value = v.value.map(|s| self.push(s)).transpose()?;
+        let [a, b, c, d] = v
+            .audit
+            .fields()
+            .map(|t| t.map(|s| self.push(s)).transpose());
+        self.values.push(Packed {
+            fields,
+            value,
+            deleted: v.deleted,
+            audit: [a?, b?, c?, d?],
+            place: v.place,
+        });
+        Ok(())
+    }
+
+    /// Feeds the batch's values to `sink`, each place as `place` makes it.
+    fn replay(&self, sink: &mut dyn Sink, place: impl Fn(Place) -> Place) -> Result<()> {
+        let text = |(s, n): (u32, u32)| &self.text[s as usize..(s + n) as usize];
+        for p in &self.values {
+            sink.data_value(DataValue {
+                data_element: text(p.fields[0]),
+                period: text(p.fields[1]),
+                org_unit: text(p.fields[2]),
+                category_option_combo: text(p.fields[3]),
+                attribute_option_combo: text(p.fields[4]),
+                value: p.value.map(text),
+                deleted: p.deleted,
+                audit: crate::model::Audit::from_fields(p.audit.map(|t| t.map(text))),
+                place: place(p.place),
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// A [`Sink`] that keeps what it receives in one batch, to be replayed elsewhere (a chunk of
+/// an export parsed on another thread: [`crate::read`]'s parallel JSON reader).
+#[derive(Default)]
+pub struct Collector {
+    batch: Batch,
+}
+
+impl Collector {
+    /// The values collected.
+    pub fn len(&self) -> usize {
+        self.batch.values.len()
+    }
+
+    /// Feeds what was collected to `sink`, each place as `place` makes it.
+    pub fn replay(&self, sink: &mut dyn Sink, place: impl Fn(Place) -> Place) -> Result<()> {
+        self.batch.replay(sink, place)
+    }
+}
+
+impl Sink for Collector {
+    fn begin_input(&mut self, _: usize, _: &str) {}
+
+    fn data_value(&mut self, v: DataValue<'_>) -> Result<()> {
+        ensure!(
+            self.batch.fits(&v),
+            "{}: over 4 GiB of text in one chunk",
+            v.place
+        );
+        self.batch.add(&v)
+    }
+}
+
 /// The reading side: a [`Sink`] that sends what it receives to the other thread.
 pub struct Sender {
     tx: SyncSender<Message>,
@@ -44,14 +152,6 @@ pub struct Sender {
 }
 
 impl Sender {
-    /// Appends a text to the batch; [`Sender::data_value`] flushes first when the batch's text
-    /// would pass 4 GiB, so offsets always fit.
-    fn push(&mut self, s: &str) -> Result<(u32, u32)> {
-        let start = u32::try_from(self.batch.text.len())?;
-        self.batch.text.push_str(s);
-        Ok((start, u32::try_from(s.len())?))
-    }
-
     fn send(&mut self, m: Message) -> Result<()> {
         self.tx
             .send(m)
@@ -76,36 +176,11 @@ impl Sink for Sender {
     }
 
     fn data_value(&mut self, v: DataValue<'_>) -> Result<()> {
-        let texts = [
-            v.data_element,
-            v.period,
-            v.org_unit,
-            v.category_option_combo,
-            v.attribute_option_combo,
-        ];
-        let audit = v.audit.fields();
-        let size = texts.iter().map(|t| t.len()).sum::<usize>()
-            + v.value.map_or(0, str::len)
-            + audit.iter().flatten().map(|t| t.len()).sum::<usize>();
-        if self.batch.text.len() + size > u32::MAX as usize {
+        if !self.batch.fits(&v) {
             self.flush()?;
-            ensure!(
-                size <= u32::MAX as usize,
-                "{}: one value of over 4 GiB",
-                v.place
-            );
+            ensure!(self.batch.fits(&v), "{}: one value of over 4 GiB", v.place);
         }
-        let [de, pe, ou, coc, aoc] = texts.map(|t| self.push(t));
-        let fields = [de?, pe?, ou?, coc?, aoc?];
-        let value = v.value.map(|s| self.push(s)).transpose()?;
-        let [a, b, c, d] = audit.map(|t| t.map(|s| self.push(s)).transpose());
-        self.batch.values.push(Packed {
-            fields,
-            value,
-            deleted: v.deleted,
-            audit: [a?, b?, c?, d?],
-            place: v.place,
-        });
+        self.batch.add(&v)?;
         if self.batch.values.len() >= BATCH {
             self.flush()?;
         }
@@ -120,22 +195,7 @@ fn receive<S: Sink>(rx: Receiver<Message>, mut make: impl FnMut() -> S) -> Resul
         match message {
             Message::Begin(i, path) => sink.begin_input(i, &path),
             Message::Reset => sink = make(),
-            Message::Batch(b) => {
-                let text = |(s, n): (u32, u32)| &b.text[s as usize..(s + n) as usize];
-                for p in &b.values {
-                    sink.data_value(DataValue {
-                        data_element: text(p.fields[0]),
-                        period: text(p.fields[1]),
-                        org_unit: text(p.fields[2]),
-                        category_option_combo: text(p.fields[3]),
-                        attribute_option_combo: text(p.fields[4]),
-                        value: p.value.map(text),
-                        deleted: p.deleted,
-                        audit: crate::model::Audit::from_fields(p.audit.map(|t| t.map(text))),
-                        place: p.place,
-                    })?;
-                }
-            }
+            Message::Batch(b) => b.replay(&mut sink, |p| p)?,
         }
     }
     Ok(sink)

@@ -11,7 +11,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -219,6 +219,19 @@ pub(crate) fn bounded<R: Read>(inner: R, compressed: u64) -> impl Read {
         compressed: Rc::new(Cell::new(compressed)),
         out: 0,
     }
+}
+
+/// Threads that parse a JSON export's `dataValues` (`convert -j`); 1 parses them on the
+/// reading thread. Set once, before reading.
+static PARSE_THREADS: AtomicUsize = AtomicUsize::new(1);
+
+/// Parses JSON exports on `n` threads from here on (the results are the same on any number).
+pub fn set_parse_threads(n: usize) {
+    PARSE_THREADS.store(n.max(1), Ordering::Relaxed);
+}
+
+fn parse_threads() -> usize {
+    PARSE_THREADS.load(Ordering::Relaxed)
 }
 
 /// How reading shows its progress.

@@ -132,12 +132,19 @@ fn outputs_stay_byte_identical() {
 }
 
 /// Two exports of 40,000 distinct values between them (more than the pieces the output is
-/// written in on every core), with duplicates within and across the files and deletions.
+/// written in on every core, and several megabytes each: several chunks for the parallel JSON
+/// reader), with duplicates within and across the files and deletions; near the end of the
+/// second, values written as JSON numbers (the serial reader's, from there on).
 fn two_exports(dir: &Workdir) -> [PathBuf; 2] {
     let row = |i: usize, value: &str, deleted: bool| {
         let deletion = if deleted { ",\"deleted\":true" } else { "" };
+        let value = if i > 39_000 && i.is_multiple_of(7) {
+            value.to_string()
+        } else {
+            format!("\"{value}\"")
+        };
         format!(
-            "{{\"dataElement\":\"Pi{:09}\",\"period\":\"2024{:02}\",\"orgUnit\":\"Ou{:09}\",\"value\":\"{value}\",\"comment\":\"[aggregated]\"{deletion}}}",
+            "{{\"dataElement\":\"Pi{:09}\",\"period\":\"2024{:02}\",\"orgUnit\":\"Ou{:09}\",\"value\":{value},\"comment\":\"[aggregated]\"{deletion}}}",
             i % 30,
             1 + i / 30 % 12,
             i / 360

@@ -215,6 +215,7 @@ fn convert<'m>(
     loaded: &'m Loaded,
 ) -> Result<(Converted, Option<Targets<'m>>, Vec<InputInfo>)> {
     let progress = read::progress_bar(&config.inputs, config.progress);
+    read::set_parse_threads(config.threads);
     let (converter, inputs) = relay::run(
         || {
             Converter::new(Rules {

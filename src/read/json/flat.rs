@@ -26,7 +26,7 @@ pub(super) struct Fields<'a> {
 
 /// The index of the first byte from `i` that is not white space; the line ends skipped are
 /// added to `newlines`.
-fn skip_ws(s: &[u8], mut i: usize, newlines: &mut u64) -> usize {
+pub(super) fn skip_ws(s: &[u8], mut i: usize, newlines: &mut u64) -> usize {
     while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\n' | b'\r') {
         *newlines += u64::from(s[i] == b'\n');
         i += 1;

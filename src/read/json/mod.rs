@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde::de;
 
 mod flat;
+mod parallel;
 mod scanner;
 
 use super::{At, ReadOutcome, Sink, error_at, is_true, line_column};
@@ -103,6 +104,8 @@ struct Ctx<'s> {
     late_defaults: bool,
     /// The keys of a DHIS2 error response (`WebMessage`), when the file is one.
     answer: Vec<(String, String)>,
+    /// Threads that parse the `dataValues` and the size of their chunks ([`parallel`]).
+    parallel: (usize, usize),
 }
 
 /// The keys of DHIS2's error responses (`WebMessage`) that say what went wrong.
@@ -185,6 +188,19 @@ pub fn read(
     hint: &Header,
     sink: &mut dyn Sink,
 ) -> Result<ReadOutcome> {
+    let parallel = (super::parse_threads(), parallel::CHUNK);
+    read_on(reader, path, hint, sink, parallel)
+}
+
+/// [`read`] with the `dataValues` parsed on `parallel.0` threads in chunks of `parallel.1`
+/// bytes.
+fn read_on(
+    reader: &mut dyn BufRead,
+    path: &str,
+    hint: &Header,
+    sink: &mut dyn Sink,
+    parallel: (usize, usize),
+) -> Result<ReadOutcome> {
     let mut sc = Scanner {
         reader,
         path,
@@ -202,6 +218,7 @@ pub fn read(
         lacking: [false; 3],
         late_defaults: false,
         answer: Vec::new(),
+        parallel,
     };
     sc.expect(b'{', "").map_err(|e| match e {
         ScanError::Syntax(_) => sc.error(
@@ -288,7 +305,17 @@ fn read_members(sc: &mut Scanner, ctx: &mut Ctx) -> Result<bool> {
     }
 }
 
-/// Reads the `dataValues` array.
+/// Where reading the `dataValues` array resumes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resume {
+    /// At a `dataValue` object (after `[` or `,`).
+    Object,
+    /// After one: at `,` or `]`.
+    Separator,
+}
+
+/// Reads the `dataValues` array: on several threads while its objects are plain
+/// ([`parallel`]), else, and for the rest from where that stopped, one object at a time.
 fn read_values(sc: &mut Scanner, ctx: &mut Ctx) -> Result<()> {
     let at = sc.offset();
     match sc.peek() {
@@ -300,66 +327,16 @@ fn read_values(sc: &mut Scanner, ctx: &mut Ctx) -> Result<()> {
         sc.pos += 1;
         return Ok(());
     }
+    let mut resume = Resume::Object;
+    let (threads, chunk) = ctx.parallel;
+    if threads > 1 {
+        resume = parallel::read(sc, ctx, threads, chunk)?;
+    }
     loop {
-        let at = sc.offset();
-        if sc.peek().map_err(|e| sc.fail(e, ""))? != b'{' {
-            return Err(sc.error(at, "`dataValues` must hold dataValue objects"));
+        if resume == Resume::Object {
+            read_object(sc, ctx)?;
         }
-        let line = sc.line_here();
-        // The fast path straight on the buffer; when the object runs past it, read more first.
-        let fast = loop {
-            match flat_object(&sc.buf[sc.pos..]) {
-                // A giant object would be rescanned after every block: frame it instead.
-                Err(Flat::Short) if sc.buf.len() - sc.pos > 4 * BLOCK => break None,
-                Err(Flat::Short) => match sc.fill(sc.pos) {
-                    Ok(Some(_)) => continue,
-                    Ok(None) => break None,
-                    Err(e) => return Err(sc.fail(e, "")),
-                },
-                Err(Flat::Other) => break None,
-                Ok((fields, len)) => break Some((fields, len)),
-            }
-        };
-        if let Some((fields, len)) = fast {
-            ctx.emit(&fields, line)?;
-            sc.pos += len;
-            // The lines are counted up to the object's start (`line_here`): and in it.
-            sc.line += fields.newlines;
-            sc.counted = sc.pos;
-        } else {
-            let (s, e) = sc
-                .value(true)
-                .map_err(|e| sc.fail(e, "a dataValue object"))?;
-            if let Err(bad) = std::str::from_utf8(&sc.buf[s..e]) {
-                let offset = sc.base + (s + bad.valid_up_to()) as u64;
-                return Err(sc.error(
-                    offset,
-                    "not UTF-8 text; pi2de reads UTF-8 (save the export as UTF-8)",
-                ));
-            }
-            let parsed: JsonDataValue =
-                serde_json::from_slice(&sc.buf[s..e]).map_err(|err| object_error(sc, at, &err))?;
-            let fields = Fields {
-                data_element: parsed.data_element.map(Cow::Owned),
-                period: parsed.period.map(Cow::Owned),
-                org_unit: parsed.org_unit.map(Cow::Owned),
-                category_option_combo: parsed.category_option_combo.map(Cow::Owned),
-                attribute_option_combo: parsed.attribute_option_combo.map(Cow::Owned),
-                value: parsed.value.map(Cow::Owned),
-                deleted: parsed.deleted.map(Cow::Owned),
-                audit: [
-                    parsed.comment,
-                    parsed.followup,
-                    parsed.stored_by,
-                    parsed.last_updated,
-                ]
-                .map(|x| x.map(Cow::Owned)),
-                follow_up: parsed.follow_up.map(Cow::Owned),
-                // Counted by the scanner when it comes to the next object.
-                newlines: 0,
-            };
-            ctx.emit(&fields, line)?;
-        }
+        resume = Resume::Object;
         match sc.peek().map_err(|e| sc.fail(e, "`,` or `]`"))? {
             b',' => sc.pos += 1,
             b']' => {
@@ -369,6 +346,69 @@ fn read_values(sc: &mut Scanner, ctx: &mut Ctx) -> Result<()> {
             _ => return Err(sc.error(sc.offset(), "expected `,` or `]` between dataValue objects")),
         }
     }
+}
+
+/// Reads one `dataValue` object: by the fast path straight on the buffer, else by serde.
+fn read_object(sc: &mut Scanner, ctx: &mut Ctx) -> Result<()> {
+    let at = sc.offset();
+    if sc.peek().map_err(|e| sc.fail(e, ""))? != b'{' {
+        return Err(sc.error(at, "`dataValues` must hold dataValue objects"));
+    }
+    let line = sc.line_here();
+    // When the object runs past the buffer, read more first.
+    let fast = loop {
+        match flat_object(&sc.buf[sc.pos..]) {
+            // A giant object would be rescanned after every block: frame it instead.
+            Err(Flat::Short) if sc.buf.len() - sc.pos > 4 * BLOCK => break None,
+            Err(Flat::Short) => match sc.fill(sc.pos) {
+                Ok(Some(_)) => continue,
+                Ok(None) => break None,
+                Err(e) => return Err(sc.fail(e, "")),
+            },
+            Err(Flat::Other) => break None,
+            Ok((fields, len)) => break Some((fields, len)),
+        }
+    };
+    if let Some((fields, len)) = fast {
+        ctx.emit(&fields, line)?;
+        sc.pos += len;
+        // The lines are counted up to the object's start (`line_here`): and in it.
+        sc.line += fields.newlines;
+        sc.counted = sc.pos;
+        return Ok(());
+    }
+    let (s, e) = sc
+        .value(true)
+        .map_err(|e| sc.fail(e, "a dataValue object"))?;
+    if let Err(bad) = std::str::from_utf8(&sc.buf[s..e]) {
+        let offset = sc.base + (s + bad.valid_up_to()) as u64;
+        return Err(sc.error(
+            offset,
+            "not UTF-8 text; pi2de reads UTF-8 (save the export as UTF-8)",
+        ));
+    }
+    let parsed: JsonDataValue =
+        serde_json::from_slice(&sc.buf[s..e]).map_err(|err| object_error(sc, at, &err))?;
+    let fields = Fields {
+        data_element: parsed.data_element.map(Cow::Owned),
+        period: parsed.period.map(Cow::Owned),
+        org_unit: parsed.org_unit.map(Cow::Owned),
+        category_option_combo: parsed.category_option_combo.map(Cow::Owned),
+        attribute_option_combo: parsed.attribute_option_combo.map(Cow::Owned),
+        value: parsed.value.map(Cow::Owned),
+        deleted: parsed.deleted.map(Cow::Owned),
+        audit: [
+            parsed.comment,
+            parsed.followup,
+            parsed.stored_by,
+            parsed.last_updated,
+        ]
+        .map(|x| x.map(Cow::Owned)),
+        follow_up: parsed.follow_up.map(Cow::Owned),
+        // Counted by the scanner when it comes to the next object.
+        newlines: 0,
+    };
+    ctx.emit(&fields, line)
 }
 
 /// A serde error inside one object, placed in the file.
@@ -385,6 +425,9 @@ fn object_error(sc: &Scanner, object_offset: u64, e: &serde_json::Error) -> anyh
     };
     error_at(sc.path, at, format!("invalid JSON: {what}"))
 }
+
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) use parallel::same_in_parallel;
 
 /// Both paths on one object: whenever the fast path parses it, the serde path must parse it
 /// too and give the same fields (the fuzz target `json_paths`).
