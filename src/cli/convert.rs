@@ -308,9 +308,9 @@ pub struct ConvertArgs {
     #[arg(long, hide = true)]
     pub progress_lines: bool,
 
-    /// Threads that parse JSON exports, write the output and evaluate the validation rules
-    /// (default: one per core). The results are the same whatever the number; 1 does it all on
-    /// one thread.
+    /// Threads that write the output and evaluate the validation rules; from 3, all but one
+    /// also parse JSON exports beside the conversion (default: one per core). The results are
+    /// the same whatever the number; 1 does it all on one thread.
     #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub threads: Option<u16>,
 }

@@ -215,7 +215,7 @@ fn outputs_summaries_and_traces_are_the_same_on_one_thread_and_on_many() {
             summary["counts"]["written"].as_u64().unwrap() > 30_000,
             "{out}: several pieces are written"
         );
-        for threads in ["2", "5"] {
+        for threads in ["2", "3", "5"] {
             let many = run(threads);
             for (what, (x, y)) in ["output", "trace", "summary"]
                 .iter()
