@@ -109,6 +109,8 @@ pub struct ConvertConfig {
     /// Threads that format the output and evaluate the validation rules (`--threads`, else one
     /// per core).
     pub threads: usize,
+    /// Bytes the key store may hold before it moves its oldest keys to disk (`--memory`).
+    pub memory: u64,
     /// The files read and claimed for writing; the split parts are claimed here as they are
     /// named.
     pub paths: write::Registry,
@@ -207,6 +209,7 @@ impl ConvertConfig {
                 || std::thread::available_parallelism().map_or(1, |n| n.get()),
                 usize::from,
             ),
+            memory: args.memory.unwrap_or_else(default_memory),
             paths: write::Registry::default(),
         };
         if let Some(d) = &args.complete_date
@@ -465,6 +468,15 @@ fn local_today() -> Option<Date> {
 #[cfg(not(any(unix, windows)))]
 fn local_today() -> Option<Date> {
     None
+}
+
+/// `--memory`'s default: half the machine's memory (`MemTotal` in /proc/meminfo), else 4 GiB.
+fn default_memory() -> u64 {
+    let total_kb = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        let line = m.lines().find(|l| l.starts_with("MemTotal:"))?;
+        line.split_whitespace().nth(1)?.parse::<u64>().ok()
+    });
+    total_kb.map_or(4 << 30, |kb| kb * 1024 / 2)
 }
 
 #[cfg(test)]

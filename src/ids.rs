@@ -23,11 +23,20 @@ impl Id {
     pub fn index(self) -> usize {
         self.0 as usize
     }
+
+    /// The id's number as stored on disk ([`Id::from_bits`] reads it back).
+    pub fn bits(self) -> u32 {
+        self.0
+    }
+
+    pub fn from_bits(bits: u32) -> Id {
+        Id(bits)
+    }
 }
 
 /// The identity of a value in DHIS2: data element, period, org unit, category option combo,
 /// attribute option combo (as written in the output).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct Key {
     pub data_element: Id,
     pub period: Id,

@@ -308,6 +308,13 @@ pub struct ConvertArgs {
     #[arg(long, hide = true)]
     pub progress_lines: bool,
 
+    /// Memory the run may hold for the keys it read (with K, M or G: 2G), past which the oldest
+    /// keys' records go to a temporary file (in TMPDIR; TEMP on Windows) and are read back from
+    /// there. The outputs are the same either way; past it the run is slower. Default: half the
+    /// machine's memory (4G where pi2de cannot tell).
+    #[arg(long, value_name = "SIZE", value_parser = crate::cli::tools::size_arg)]
+    pub memory: Option<u64>,
+
     /// Threads that write the output and evaluate the validation rules; from 3, all but one
     /// also parse JSON exports beside the conversion (default: one per core). The results are
     /// the same whatever the number; 1 does it all on one thread.

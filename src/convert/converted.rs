@@ -89,9 +89,17 @@ impl Converted {
 
     /// The keys written, in the order they were first read.
     pub fn values(&self) -> impl Iterator<Item = (usize, Slot<'_>)> {
-        (0..self.store.len())
-            .map(|i| (i, self.store.slot(i)))
-            .filter(|(_, s)| !s.rejected())
+        self.store.slots().filter(|(_, s)| !s.rejected())
+    }
+
+    /// Chunks of slots the store moved to disk (past `--memory`).
+    pub fn spilled(&self) -> usize {
+        self.store.spilled()
+    }
+
+    /// A read of the key store's temporary file that failed: the outputs cannot be trusted.
+    pub fn store_failure(&self) -> Option<&str> {
+        self.store.failure()
     }
 
     /// Values written per mapping row (`rows` rows): each counted for the row of the value

@@ -231,7 +231,7 @@ mod tests {
             category_option_combo: crate::ids::Id::EMPTY,
             attribute_option_combo: crate::ids::Id::EMPTY,
         };
-        let mut store = Store::new(false);
+        let mut store = Store::new(false, u64::MAX);
         for (n, (pi, value, deleted)) in values.iter().enumerate() {
             let source = Source {
                 data_element: ids.intern(pi),

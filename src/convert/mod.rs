@@ -9,6 +9,7 @@ pub mod converted;
 pub mod duplicates;
 pub mod judge;
 pub mod ledger;
+pub mod paged;
 pub mod store;
 
 use anyhow::{Result, ensure};
@@ -42,6 +43,8 @@ pub struct Rules<'m> {
     pub target_scheme: IdScheme,
     /// Keep each value's text as exported where it differs from the value (for the trace).
     pub keep_exported: bool,
+    /// Bytes the key store may hold before its oldest slots go to disk (`--memory`).
+    pub memory: u64,
 }
 
 /// The first phase: a sink for the readers.
@@ -74,7 +77,7 @@ impl<'m> Converter<'m> {
         Converter {
             ids,
             judge,
-            store: Store::new(rules.keep_exported),
+            store: Store::new(rules.keep_exported, rules.memory),
             ledger: Ledger::new(rows),
             policy: rules.policy,
             inputs: Vec::new(),

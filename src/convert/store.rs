@@ -5,15 +5,16 @@
 //! row, source item and combos, input, data set, deletion: few distinct per run, interned) and
 //! its [`More`] (only for the keys read more than once). Value texts live in one arena; lines
 //! are kept only for the trace; slots live in fixed-size chunks (growing never copies what is
-//! stored) behind a hash index of the keys. [`Slot`] is the unpacked view the rest reads.
+//! stored) behind a hash index of the keys, the oldest chunks on disk once the store passes
+//! its memory budget ([`paged`](super::paged)). [`Slot`] is the unpacked view the rest reads.
 
 use std::hash::BuildHasher;
-use std::ops::{Index, IndexMut};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use hashbrown::HashTable;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
+use super::paged::{Paged, Record};
 use crate::ids::{Id, Key, Source};
 
 /// A stretch of the value arena.
@@ -110,7 +111,7 @@ struct Origin {
 }
 
 /// A slot as stored.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy, Default)]
 struct Packed {
     key: Key,
     value: Span,
@@ -123,6 +124,54 @@ struct Packed {
 
 const NONE: u32 = u32::MAX;
 
+impl Record for Packed {
+    const SIZE: usize = 44;
+
+    fn encode(&self, out: &mut [u8]) {
+        let k = &self.key;
+        let words = [
+            k.data_element.bits(),
+            k.period.bits(),
+            k.org_unit.bits(),
+            k.category_option_combo.bits(),
+            k.attribute_option_combo.bits(),
+            self.value.start,
+            self.value.len,
+            self.record,
+            self.source_org_unit.bits(),
+            self.origin,
+            self.more,
+        ];
+        for (w, out) in words.iter().zip(out.chunks_exact_mut(4)) {
+            w.encode(out);
+        }
+    }
+
+    fn decode(bytes: &[u8]) -> Self {
+        let mut w = [0u32; 11];
+        for (w, b) in w.iter_mut().zip(bytes.chunks_exact(4)) {
+            *w = u32::decode(b);
+        }
+        Packed {
+            key: Key {
+                data_element: Id::from_bits(w[0]),
+                period: Id::from_bits(w[1]),
+                org_unit: Id::from_bits(w[2]),
+                category_option_combo: Id::from_bits(w[3]),
+                attribute_option_combo: Id::from_bits(w[4]),
+            },
+            value: Span {
+                start: w[5],
+                len: w[6],
+            },
+            record: w[7],
+            source_org_unit: Id::from_bits(w[8]),
+            origin: w[9],
+            more: w[10],
+        }
+    }
+}
+
 /// How many distinct short values are stored once.
 const SHORT_TEXTS: usize = 1 << 16;
 
@@ -133,7 +182,7 @@ fn text(arena: &str, span: Span) -> &str {
 /// The slots, their index by key, and the value texts.
 #[derive(Default)]
 pub struct Store {
-    slots: Chunked<Packed>,
+    slots: Paged<Packed>,
     /// Slot numbers by key (the key lives in the slot), each with the key's hash so that growing
     /// the table never visits the slots.
     index: HashTable<(u32, u32)>,
@@ -147,14 +196,18 @@ pub struct Store {
     /// Short value texts already in the arena (numbers repeat across keys): stored once.
     short: FxHashMap<(u64, u8), Span>,
     /// Each slot's line, when kept (for the trace).
-    lines: Option<Chunked<u32>>,
+    lines: Option<Paged<u32>>,
+    /// Bytes the store may hold before its oldest slots go to disk.
+    budget: usize,
 }
 
 impl Store {
-    /// A store that keeps each value's line (the trace shows it), or not.
-    pub fn new(keep_lines: bool) -> Self {
+    /// A store that keeps each value's line (the trace shows it), or not, and holds up to
+    /// `budget` bytes before it moves its oldest slots to disk.
+    pub fn new(keep_lines: bool, budget: u64) -> Self {
         Store {
-            lines: keep_lines.then(Chunked::default),
+            lines: keep_lines.then(Paged::default),
+            budget: usize::try_from(budget).unwrap_or(usize::MAX),
             ..Default::default()
         }
     }
@@ -203,18 +256,47 @@ impl Store {
         self.index
             .insert_unique(spread(h), (n, h), |&(_, h)| spread(h));
         let value = self.value_text(value)?;
-        self.slots.push(Packed {
+        // What the slots may hold in memory: the budget less the rest of the store, shared
+        // with the lines in proportion.
+        let room = self.budget.saturating_sub(self.other_bytes());
+        let (slots_room, lines_room) = match self.lines {
+            Some(_) => (room / 12 * 11, room / 12),
+            None => (room, 0),
+        };
+        let packed = Packed {
             key,
             value,
             record: c.record,
             source_org_unit: c.source.org_unit,
             origin,
             more: NONE,
-        });
+        };
+        self.slots.push(packed, slots_room).context(SPILL)?;
         if let Some(lines) = self.lines.as_mut() {
-            lines.push(c.line);
+            lines.push(c.line, lines_room).context(SPILL)?;
         }
         Ok(())
+    }
+
+    /// The bytes the store holds besides its slots and lines (the index, texts, keys read
+    /// twice), roughly.
+    fn other_bytes(&self) -> usize {
+        self.index.capacity() * 9
+            + self.arena.capacity()
+            + self.more.capacity() * size_of::<More>()
+            + self.short.capacity() * 24
+    }
+
+    /// Chunks of slots on disk.
+    pub fn spilled(&self) -> usize {
+        self.slots.spilled()
+    }
+
+    /// A read of the slots on disk that failed, if any did: the run's outputs cannot be
+    /// trusted then.
+    pub fn failure(&self) -> Option<&str> {
+        let lines = self.lines.as_ref().and_then(Paged::failure);
+        self.slots.failure().or(lines)
     }
 
     /// The number of an origin, interned.
@@ -239,15 +321,16 @@ impl Store {
 
     /// What slot `i` received beyond its first value, made when first needed.
     fn more_of(&mut self, i: usize) -> Result<&mut More> {
-        if self.slots[i].more == NONE {
-            let n = u32::try_from(self.more.len())?;
-            if n == NONE {
+        let mut m = self.slots.get(i).more;
+        if m == NONE {
+            m = u32::try_from(self.more.len())?;
+            if m == NONE {
                 bail!("more than four billion keys read twice: split the export into smaller runs");
             }
             self.more.push(More::default());
-            self.slots[i].more = n;
+            self.slots.update(i, |p| p.more = m).context(SPILL)?;
         }
-        Ok(&mut self.more[self.slots[i].more as usize])
+        Ok(&mut self.more[m as usize])
     }
 
     /// The slot holding `key`.
@@ -255,14 +338,31 @@ impl Store {
         let h = self.hash(key);
         self.index
             .find(spread(h), |&(i, kh)| {
-                kh == h && self.slots[i as usize].key == *key
+                kh == h && self.slots.get(i as usize).key == *key
             })
             .map(|&(i, _)| i as usize)
     }
 
     /// Slot `i`, unpacked.
     pub fn slot(&self, i: usize) -> Slot<'_> {
-        let p = &self.slots[i];
+        self.unpack(
+            self.slots.get(i),
+            self.lines.as_ref().map_or(0, |l| l.get(i)),
+        )
+    }
+
+    /// Every slot in order, with its number: those on disk read back a chunk at a time.
+    pub fn slots(&self) -> impl Iterator<Item = (usize, Slot<'_>)> {
+        let lines = self.lines.iter().flat_map(|l| l.iter().map(Some));
+        let lines = lines.chain(std::iter::repeat(None));
+        self.slots
+            .iter()
+            .zip(lines)
+            .map(|(p, line)| self.unpack(p, line.unwrap_or(0)))
+            .enumerate()
+    }
+
+    fn unpack(&self, p: Packed, line: u32) -> Slot<'_> {
         let o = self.origins[p.origin as usize];
         Slot {
             key: p.key,
@@ -277,7 +377,7 @@ impl Store {
                 row: o.row,
                 input: o.input,
                 record: p.record,
-                line: self.lines.as_ref().map_or(0, |l| l[i]),
+                line,
                 deleted: o.deleted,
             },
             more: (p.more != NONE).then(|| &self.more[p.more as usize]),
@@ -287,7 +387,7 @@ impl Store {
 
     /// What slot `i` received beyond its first value, to record the policy's decision.
     pub fn more_mut(&mut self, i: usize) -> Option<&mut More> {
-        let m = self.slots[i].more;
+        let m = self.slots.get(i).more;
         (m != NONE).then(|| &mut self.more[m as usize])
     }
 
@@ -347,61 +447,8 @@ fn spread(h: u32) -> u64 {
     (u64::from(h) << 32) | u64::from(h)
 }
 
-/// Items per chunk.
-const CHUNK: usize = 1 << 16;
-
-/// A vector stored in chunks of [`CHUNK`] items.
-#[derive(Debug)]
-pub struct Chunked<T> {
-    chunks: Vec<Vec<T>>,
-    len: usize,
-}
-
-impl<T> Default for Chunked<T> {
-    fn default() -> Self {
-        Chunked {
-            chunks: Vec::new(),
-            len: 0,
-        }
-    }
-}
-
-impl<T> Chunked<T> {
-    pub fn push(&mut self, item: T) {
-        if self.len.is_multiple_of(CHUNK) {
-            self.chunks.push(Vec::with_capacity(CHUNK));
-        }
-        if let Some(last) = self.chunks.last_mut() {
-            last.push(item);
-        }
-        self.len += 1;
-    }
-
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &T> {
-        self.chunks.iter().flatten()
-    }
-}
-
-impl<T> Index<usize> for Chunked<T> {
-    type Output = T;
-    fn index(&self, i: usize) -> &T {
-        &self.chunks[i / CHUNK][i % CHUNK]
-    }
-}
-
-impl<T> IndexMut<usize> for Chunked<T> {
-    fn index_mut(&mut self, i: usize) -> &mut T {
-        &mut self.chunks[i / CHUNK][i % CHUNK]
-    }
-}
+const SPILL: &str = "cannot write the key store's temporary file (set TMPDIR, or TEMP on Windows, \
+                     to a folder on a disk with room, or raise --memory)";
 
 #[cfg(test)]
 mod tests {
@@ -427,7 +474,7 @@ mod tests {
     fn what_a_key_received_is_kept_as_read_for_generated_values() {
         let mut next = xorshift(0x5851_f42d_4c95_7f2d);
         let mut ids = crate::ids::Interner::default();
-        let id: Vec<Id> = (0..1000).map(|n| ids.intern(&n.to_string())).collect();
+        let id: Vec<Id> = (0..12_100).map(|n| ids.intern(&n.to_string())).collect();
         let values = [
             "0",
             "1",
@@ -437,12 +484,13 @@ mod tests {
             "yes",
             "a longer text value",
         ];
-        for keep_lines in [false, true] {
-            let mut store = Store::new(keep_lines);
+        // In memory, and with every full chunk of slots on disk (a budget of nothing).
+        for (keep_lines, budget) in [(false, u64::MAX), (true, u64::MAX), (false, 0), (true, 0)] {
+            let mut store = Store::new(keep_lines, budget);
             let mut models: Vec<Model> = Vec::new();
             let mut order: Vec<u32> = Vec::new();
-            for record in 1..=5_000u32 {
-                let k = next(700) as u32;
+            for record in 1..=20_000u32 {
+                let k = next(12_000) as u32;
                 let key = Key {
                     data_element: id[(k % 7) as usize],
                     period: id[(k / 7 % 10) as usize],
@@ -460,7 +508,7 @@ mod tests {
                         org_unit: id[(100 + k) as usize],
                     },
                     row: source,
-                    input: record / 1000,
+                    input: record / 10_000,
                     record,
                     line: record * 3,
                     deleted,
@@ -486,6 +534,23 @@ mod tests {
                 m.last = Some(said);
             }
             assert_eq!(store.len(), order.len(), "one slot per distinct key");
+            assert_eq!(
+                store.spilled() > 0,
+                budget == 0,
+                "slots on disk past the budget"
+            );
+            assert_eq!(store.failure(), None);
+            let in_order: Vec<_> = store
+                .slots()
+                .map(|(i, s)| (i, seen_slot(&store, &s)))
+                .collect();
+            let by_number: Vec<_> = (0..store.len())
+                .map(|i| (i, seen_slot(&store, &store.slot(i))))
+                .collect();
+            assert!(
+                in_order == by_number,
+                "the slots in order are the slots by number"
+            );
             let seen =
                 |c: &Contribution| (c.row, store.text(c.value).to_string(), c.deleted, c.record);
             for (i, &k) in order.iter().enumerate() {
@@ -503,11 +568,27 @@ mod tests {
                 assert_eq!(slot.data_set, id[(k % 7 + 50) as usize]);
                 assert_eq!(slot.first.source.org_unit, id[(100 + k) as usize]);
                 assert_eq!(slot.first.source.data_element, id[slot.first.row as usize]);
-                assert_eq!(slot.first.input, slot.first.record / 1000);
+                assert_eq!(slot.first.input, slot.first.record / 10_000);
                 let line = if keep_lines { slot.first.record * 3 } else { 0 };
                 assert_eq!(slot.first.line, line, "lines kept only when asked");
             }
         }
+    }
+
+    /// What a slot says, as plain values.
+    fn seen_slot(store: &Store, s: &Slot) -> (Key, u32, String, u32, u32, u32, Option<usize>) {
+        let c = &s.first;
+        let text = store.text(s.written().0).to_string();
+        let more = s.more.map(|m| m.distinct.len());
+        (
+            s.key,
+            c.row,
+            text,
+            c.record,
+            c.line,
+            c.source.org_unit.bits(),
+            more,
+        )
     }
 
     #[test]
@@ -521,19 +602,5 @@ mod tests {
         assert_ne!(c, d);
         assert_eq!((store.text(a), store.text(d)), ("12", "123456789"));
         assert_eq!(store.arena.len(), 2 + 9 + 9);
-    }
-
-    #[test]
-    fn chunks_behave_like_a_vector() {
-        let mut v = Chunked::default();
-        let n = CHUNK * 2 + 5;
-        for i in 0..n {
-            v.push(i);
-        }
-        assert_eq!(v.len(), n);
-        assert_eq!((v[0], v[CHUNK], v[n - 1]), (0, CHUNK, n - 1));
-        v[CHUNK + 1] = 7;
-        assert_eq!(v.iter().nth(CHUNK + 1), Some(&7));
-        assert_eq!(v.iter().count(), n);
     }
 }

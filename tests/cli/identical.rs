@@ -183,8 +183,10 @@ fn outputs_summaries_and_traces_are_the_same_on_one_thread_and_on_many() {
         ("out.xml", "sum"),
         ("out.json.gz", "last"),
     ] {
-        let run = |threads: &str| {
+        let run = |threads: &str, memory: &str| {
             let (code, _, stderr) = dir.convert(&[
+                "--memory",
+                memory,
                 s(&a),
                 s(&b),
                 "-m",
@@ -209,19 +211,30 @@ fn outputs_summaries_and_traces_are_the_same_on_one_thread_and_on_many() {
                 fs::read(path).unwrap()
             })
         };
-        let one = run("1");
+        let one = run("1", "4G");
         let summary: Value = serde_json::from_slice(&one[2]).unwrap();
         assert!(
             summary["counts"]["written"].as_u64().unwrap() > 30_000,
             "{out}: several pieces are written"
         );
-        for threads in ["2", "3", "5"] {
-            let many = run(threads);
+        // Several threads, and the key store past its memory (its oldest keys on disk: with
+        // nothing to spare, all but the last few thousand).
+        for (threads, memory) in [
+            ("2", "4G"),
+            ("3", "4G"),
+            ("5", "4G"),
+            ("1", "1"),
+            ("2", "256K"),
+        ] {
+            let many = run(threads, memory);
             for (what, (x, y)) in ["output", "trace", "summary"]
                 .iter()
                 .zip(one.iter().zip(&many))
             {
-                assert!(x == y, "{out}, {threads} threads: the {what} differs");
+                assert!(
+                    x == y,
+                    "{out}, {threads} threads, --memory {memory}: the {what} differs"
+                );
             }
         }
     }

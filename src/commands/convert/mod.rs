@@ -111,6 +111,11 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
         started,
     };
     stage_reports(&run, &mut staging)?;
+    if let Some(e) = converted.store_failure() {
+        bail!(
+            "{e}; nothing was written (set TMPDIR, or TEMP on Windows, to a folder on a disk with room, or raise --memory)"
+        );
+    }
     // Every file is complete on disk: only now is any moved into place.
     staging.commit()?;
     if let Some(failure) = run.failure {
@@ -229,6 +234,7 @@ fn convert<'m>(
                 csv_output: config.format == read::Format::Csv,
                 target_scheme: config.target_scheme().into(),
                 keep_exported: config.trace.is_some(),
+                memory: config.memory,
             })
         },
         |new_sender| {
