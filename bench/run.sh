@@ -5,7 +5,9 @@
 # of input, wall time, peak memory (GNU time) and the rate as a share of the bare-parse limit
 # (pi2de's reader alone on one thread, counting values: examples/bare_parse.rs).
 # Usage: bench/run.sh [N] [FOLDER]   (default 1000000 /tmp/pi2de-bench)
-# With PI2DE_BENCH_LARGE=1 it also converts 10,000,000 distinct values (a 1.8 GB JSON file).
+# With PI2DE_BENCH_LARGE=1 it also converts 10,000,000 distinct values (a 1.8 GB JSON file), in
+# memory and under --memory 256M; with PI2DE_BENCH_HUGE=1, 100,000,000 (a 6 GB CSV file) under
+# --memory 1G.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
@@ -54,6 +56,8 @@ row "json → json, --trace" json json --trace "$dir/trace.csv"
 # every value is checked against it and the rules are evaluated on every value written.
 row "json → json, --target-metadata (100 rules)" json json \
     --target-metadata "$dir/metadata.json" --as-of 2025-12-01
+# The key store past its memory: all but the last few thousand keys' slots on disk.
+row "json → json, --memory 16M (keys on disk)" json json --memory 16M
 # inspect reads the same export (no output).
 size=$(stat -c %s "$dir/export.json")
 stats=$( { /usr/bin/time -f "%e %M" ./target/release/pi2de inspect "$dir/export.json" > /dev/null; } 2>&1 | tail -1)
@@ -70,7 +74,24 @@ if [ "${PI2DE_BENCH_LARGE:-}" = 1 ]; then
         -m "$large/mapping.csv" -o "$large/out.json" -q --no-progress; } 2>&1 >/dev/null | tail -1)
     awk -v n=10000000 -v s="$size" -v w="${stats% *}" -v k="${stats#* }" -v b="$b" 'BEGIN {
         printf "| json → json, 10,000,000 keys | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f %% |\n", s/1e6, w, n/w, s/1e6/w, k/1024, 100*b/w }'
+    stats=$( { /usr/bin/time -f "%e %M" ./target/release/pi2de convert "$large/export.json" \
+        -m "$large/mapping.csv" -o "$large/out.json" -q --no-progress --memory 256M; } 2>&1 >/dev/null | tail -1)
+    awk -v n=10000000 -v s="$size" -v w="${stats% *}" -v k="${stats#* }" -v b="$b" 'BEGIN {
+        printf "| json → json, 10,000,000 keys, --memory 256M | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f %% |\n", s/1e6, w, n/w, s/1e6/w, k/1024, 100*b/w }'
     rm -rf "$large"
+fi
+# 10^8 distinct keys (a national year of weekly data) under --memory 1G, when asked for
+# (PI2DE_BENCH_HUGE=1): a 6 GB CSV export, converted to CSV; needs ~15 GB of disk.
+if [ "${PI2DE_BENCH_HUGE:-}" = 1 ]; then
+    huge="$dir/huge"
+    ./target/release/examples/generate_export 100000000 "$huge" csv 2>/dev/null
+    size=$(stat -c %s "$huge/export.csv")
+    b=$(./target/release/examples/bare_parse "$huge/export.csv" | cut -d' ' -f2)
+    stats=$( { /usr/bin/time -f "%e %M" ./target/release/pi2de convert "$huge/export.csv" \
+        -m "$huge/mapping.csv" -o "$huge/out.csv" -q --no-progress --memory 1G; } 2>&1 >/dev/null | tail -1)
+    awk -v n=100000000 -v s="$size" -v w="${stats% *}" -v k="${stats#* }" -v b="$b" 'BEGIN {
+        printf "| csv → csv, 100,000,000 keys, --memory 1G | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f %% |\n", s/1e6, w, n/w, s/1e6/w, k/1024, 100*b/w }'
+    rm -rf "$huge"
 fi
 # --split-by cut into 750 and into 3,000 parts: the cost of a part should not grow with their
 # number (before the fix it did: 3,000 parts cost 14 times 750).

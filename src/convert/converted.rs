@@ -92,6 +92,11 @@ impl Converted {
         self.store.slots().filter(|(_, s)| !s.rejected())
     }
 
+    /// Distinct keys stored (written or rejected).
+    pub fn keys(&self) -> usize {
+        self.store.len()
+    }
+
     /// Chunks of slots the store moved to disk (past `--memory`).
     pub fn spilled(&self) -> usize {
         self.store.spilled()

@@ -185,7 +185,7 @@ pub struct Store {
     slots: Paged<Packed>,
     /// Slot numbers by key (the key lives in the slot), each with the key's hash so that growing
     /// the table never visits the slots.
-    index: HashTable<(u32, u32)>,
+    index: Index,
     hasher: FxBuildHasher,
     arena: String,
     origins: Vec<Origin>,
@@ -254,6 +254,7 @@ impl Store {
         let h = self.hash(&key);
         let n = u32::try_from(self.slots.len())?;
         self.index
+            .shard_mut(h)
             .insert_unique(spread(h), (n, h), |&(_, h)| spread(h));
         let value = self.value_text(value)?;
         // What the slots may hold in memory: the budget less the rest of the store, shared
@@ -337,6 +338,7 @@ impl Store {
     pub fn find(&self, key: &Key) -> Option<usize> {
         let h = self.hash(key);
         self.index
+            .shard(h)
             .find(spread(h), |&(i, kh)| {
                 kh == h && self.slots.get(i as usize).key == *key
             })
@@ -441,10 +443,43 @@ impl Store {
     }
 }
 
-/// A 32-bit hash as the 64 bits the table wants: repeated, so that the high bits the table
-/// uses for its control bytes vary too.
+/// Shards of the index, by a key hash's top 8 bits.
+const SHARDS: usize = 256;
+
+/// The hash index in [`SHARDS`] tables, each growing on its own: growing copies one shard at a
+/// time, never the whole index (which at 10^8 keys is 1.2 GB).
+struct Index {
+    shards: Vec<HashTable<(u32, u32)>>,
+}
+
+impl Default for Index {
+    fn default() -> Self {
+        Index {
+            shards: (0..SHARDS).map(|_| HashTable::new()).collect(),
+        }
+    }
+}
+
+impl Index {
+    fn shard(&self, h: u32) -> &HashTable<(u32, u32)> {
+        &self.shards[(h >> 24) as usize % SHARDS]
+    }
+
+    fn shard_mut(&mut self, h: u32) -> &mut HashTable<(u32, u32)> {
+        &mut self.shards[(h >> 24) as usize % SHARDS]
+    }
+
+    /// Entries the shards have room for.
+    fn capacity(&self) -> usize {
+        self.shards.iter().map(HashTable::capacity).sum()
+    }
+}
+
+/// A 32-bit hash as the 64 bits a shard wants: its low bits pick the bucket, and the high
+/// bits the table keeps in its control bytes come from the hash's bits 17-23 (the top 8 are
+/// the same in a whole shard).
 fn spread(h: u32) -> u64 {
-    (u64::from(h) << 32) | u64::from(h)
+    (u64::from(h.rotate_left(8)) << 32) | u64::from(h)
 }
 
 const SPILL: &str = "cannot write the key store's temporary file (set TMPDIR, or TEMP on Windows, \

@@ -44,7 +44,9 @@ pub fn groups(e: Entries, split: bool, max: Option<usize>) -> Vec<Group> {
         ..Order::default()
     };
     if !split {
+        // One group: room for every key at once (doubling as it fills would hold up to twice).
         order.position(None);
+        order.groups[0].1[0].reserve_exact(c.keys());
     }
     // Slots look their data set up by interned id first, so that no value allocates.
     let mut by_id: FxHashMap<Id, usize> = FxHashMap::default();
