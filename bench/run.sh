@@ -64,34 +64,30 @@ stats=$( { /usr/bin/time -f "%e %M" ./target/release/pi2de inspect "$dir/export.
 awk -v n="$n" -v s="$size" -v w="${stats% *}" -v k="${stats#* }" -v b="${bare[json]}" 'BEGIN {
     if (w < 0.01) w = 0.01;
     printf "| inspect json | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f %% |\n", s/1e6, w, n/w, s/1e6/w, k/1024, 100*b/w }'
-# 10,000,000 distinct keys, when asked for (PI2DE_BENCH_LARGE=1): memory per key held.
+# A large run: N distinct keys generated in FORMAT into FOLDER, converted to the same format
+# with any further options, printed as one row, then removed.
+large_row() {
+    local label=$1 keys=$2 folder=$3 format=$4; shift 4
+    ./target/release/examples/generate_export "$keys" "$folder" "$format" 2>/dev/null
+    local input="$folder/export.$format"
+    local size; size=$(stat -c %s "$input")
+    local b; b=$(./target/release/examples/bare_parse "$input" | cut -d' ' -f2)
+    local stats; stats=$( { /usr/bin/time -f "%e %M" ./target/release/pi2de convert "$input" \
+        -m "$folder/mapping.csv" -o "$folder/out.$format" -q --no-progress "$@"; } 2>&1 >/dev/null | tail -1)
+    awk -v p="$label" -v n="$keys" -v s="$size" -v w="${stats% *}" -v k="${stats#* }" -v b="$b" 'BEGIN {
+        printf "| %s | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f %% |\n", p, s/1e6, w, n/w, s/1e6/w, k/1024, 100*b/w }'
+    rm -rf "$folder"
+}
+# 10,000,000 distinct keys, when asked for (PI2DE_BENCH_LARGE=1): memory per key held, in
+# memory and with the store past --memory.
 if [ "${PI2DE_BENCH_LARGE:-}" = 1 ]; then
-    large="$dir/large"
-    ./target/release/examples/generate_export 10000000 "$large" json 2>/dev/null
-    size=$(stat -c %s "$large/export.json")
-    b=$(./target/release/examples/bare_parse "$large/export.json" | cut -d' ' -f2)
-    stats=$( { /usr/bin/time -f "%e %M" ./target/release/pi2de convert "$large/export.json" \
-        -m "$large/mapping.csv" -o "$large/out.json" -q --no-progress; } 2>&1 >/dev/null | tail -1)
-    awk -v n=10000000 -v s="$size" -v w="${stats% *}" -v k="${stats#* }" -v b="$b" 'BEGIN {
-        printf "| json → json, 10,000,000 keys | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f %% |\n", s/1e6, w, n/w, s/1e6/w, k/1024, 100*b/w }'
-    stats=$( { /usr/bin/time -f "%e %M" ./target/release/pi2de convert "$large/export.json" \
-        -m "$large/mapping.csv" -o "$large/out.json" -q --no-progress --memory 256M; } 2>&1 >/dev/null | tail -1)
-    awk -v n=10000000 -v s="$size" -v w="${stats% *}" -v k="${stats#* }" -v b="$b" 'BEGIN {
-        printf "| json → json, 10,000,000 keys, --memory 256M | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f %% |\n", s/1e6, w, n/w, s/1e6/w, k/1024, 100*b/w }'
-    rm -rf "$large"
+    large_row "json → json, 10,000,000 keys" 10000000 "$dir/large" json
+    large_row "json → json, 10,000,000 keys, --memory 256M" 10000000 "$dir/large" json --memory 256M
 fi
 # 10^8 distinct keys (a national year of weekly data) under --memory 1G, when asked for
 # (PI2DE_BENCH_HUGE=1): a 6 GB CSV export, converted to CSV; needs ~15 GB of disk.
 if [ "${PI2DE_BENCH_HUGE:-}" = 1 ]; then
-    huge="$dir/huge"
-    ./target/release/examples/generate_export 100000000 "$huge" csv 2>/dev/null
-    size=$(stat -c %s "$huge/export.csv")
-    b=$(./target/release/examples/bare_parse "$huge/export.csv" | cut -d' ' -f2)
-    stats=$( { /usr/bin/time -f "%e %M" ./target/release/pi2de convert "$huge/export.csv" \
-        -m "$huge/mapping.csv" -o "$huge/out.csv" -q --no-progress --memory 1G; } 2>&1 >/dev/null | tail -1)
-    awk -v n=100000000 -v s="$size" -v w="${stats% *}" -v k="${stats#* }" -v b="$b" 'BEGIN {
-        printf "| csv → csv, 100,000,000 keys, --memory 1G | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f %% |\n", s/1e6, w, n/w, s/1e6/w, k/1024, 100*b/w }'
-    rm -rf "$huge"
+    large_row "csv → csv, 100,000,000 keys, --memory 1G" 100000000 "$dir/huge" csv --memory 1G
 fi
 # --split-by cut into 750 and into 3,000 parts: the cost of a part should not grow with their
 # number (before the fix it did: 3,000 parts cost 14 times 750).
