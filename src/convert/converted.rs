@@ -97,11 +97,6 @@ impl Converted {
         self.store.len()
     }
 
-    /// Chunks of slots the store moved to disk (past `--memory`).
-    pub fn spilled(&self) -> usize {
-        self.store.spilled()
-    }
-
     /// A read of the key store's temporary file that failed: the outputs cannot be trusted.
     pub fn store_failure(&self) -> Option<&str> {
         self.store.failure()

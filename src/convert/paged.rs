@@ -61,21 +61,29 @@ impl<T> Default for Paged<T> {
 }
 
 impl<T: Record> Paged<T> {
-    /// Appends a record; when it starts a chunk, first moves the oldest chunks to disk until
-    /// those in memory fit in `room` bytes (the one being filled always stays).
-    pub fn push(&mut self, item: T, room: usize) -> io::Result<()> {
-        if self.len.is_multiple_of(CHUNK) {
-            while self.resident_bytes() > room && self.oldest < self.chunks.len() {
-                self.spill(self.oldest)?;
-                self.oldest += 1;
-            }
+    /// The next record pushed starts a chunk: the moment to [`fit`](Self::fit).
+    pub fn starts_chunk(&self) -> bool {
+        self.len.is_multiple_of(CHUNK)
+    }
+
+    /// Moves the oldest full chunks to disk until those in memory fit in `room` bytes.
+    pub fn fit(&mut self, room: usize) -> io::Result<()> {
+        while self.resident_bytes() > room && self.oldest < self.chunks.len() {
+            self.spill(self.oldest)?;
+            self.oldest += 1;
+        }
+        Ok(())
+    }
+
+    /// Appends a record.
+    pub fn push(&mut self, item: T) {
+        if self.starts_chunk() {
             self.chunks.push(Some(Vec::with_capacity(CHUNK)));
         }
         if let Some(Some(last)) = self.chunks.last_mut() {
             last.push(item);
         }
         self.len += 1;
-        Ok(())
     }
 
     /// The bytes of the chunks in memory.
@@ -126,15 +134,12 @@ impl<T: Record> Paged<T> {
     /// Every record in order, a chunk read back at a time.
     pub fn iter(&self) -> impl Iterator<Item = T> + '_ {
         self.chunks.iter().enumerate().flat_map(move |(c, chunk)| {
-            let (resident, read): (&[T], _) = match chunk {
-                Some(v) => (v, None),
-                None => (&[], Some(self.read_back(c))),
-            };
-            let read_len = read.as_ref().map_or(0, |r| r.len());
-            resident
-                .iter()
-                .copied()
-                .chain((0..read_len).filter_map(move |k| read.as_ref()?.get(k).copied()))
+            let read = chunk.is_none().then(|| self.read_back(c));
+            let resident = chunk.as_deref().unwrap_or(&[]).iter().copied();
+            resident.chain(
+                read.into_iter()
+                    .flat_map(|r| (0..r.len()).map(move |k| r[k])),
+            )
         })
     }
 
@@ -247,7 +252,10 @@ mod tests {
             let n = CHUNK * 7 + 123;
             for i in 0..n {
                 let v = next(1 << 30) as u32;
-                paged.push(v, room).unwrap();
+                if paged.starts_chunk() {
+                    paged.fit(room).unwrap();
+                }
+                paged.push(v);
                 model.push(v);
                 if i % 1000 == 999 {
                     // A change to an earlier record, on disk or not.

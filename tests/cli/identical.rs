@@ -252,3 +252,16 @@ fn a_thread_count_that_is_no_count_is_refused_and_nothing_is_written() {
     }
     assert!(!dir.file("out.json").exists(), "nothing written");
 }
+
+#[test]
+fn a_memory_that_is_no_size_is_refused_and_nothing_is_written() {
+    let dir = Workdir::new();
+    let sample = repo(SAMPLES[0]);
+    for bad in ["0", "-1G", "two", "2T", "1.5G", ""] {
+        let option = format!("--memory={bad}");
+        let (code, stderr) = dir.run(&["convert", s(&sample), "-o", "out.json", &option]);
+        assert_eq!(code, 2, "--memory {bad:?}: {stderr}");
+        assert!(stderr.contains("--memory"), "{bad:?}: {stderr}");
+    }
+    assert!(!dir.file("out.json").exists(), "nothing written");
+}

@@ -11,11 +11,15 @@
 use std::hash::BuildHasher;
 
 use anyhow::{Context, Result, bail};
-use hashbrown::HashTable;
 use rustc_hash::{FxBuildHasher, FxHashMap};
 
-use super::paged::{Paged, Record};
+mod index;
+mod packed;
+
+use super::paged::Paged;
 use crate::ids::{Id, Key, Source};
+use index::{Index, spread};
+use packed::{NONE, Packed};
 
 /// A stretch of the value arena.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -110,68 +114,6 @@ struct Origin {
     deleted: bool,
 }
 
-/// A slot as stored.
-#[derive(Debug, Clone, Copy, Default)]
-struct Packed {
-    key: Key,
-    value: Span,
-    record: u32,
-    source_org_unit: Id,
-    origin: u32,
-    /// An index into [`Store::more`], or [`NONE`].
-    more: u32,
-}
-
-const NONE: u32 = u32::MAX;
-
-impl Record for Packed {
-    const SIZE: usize = 44;
-
-    fn encode(&self, out: &mut [u8]) {
-        let k = &self.key;
-        let words = [
-            k.data_element.bits(),
-            k.period.bits(),
-            k.org_unit.bits(),
-            k.category_option_combo.bits(),
-            k.attribute_option_combo.bits(),
-            self.value.start,
-            self.value.len,
-            self.record,
-            self.source_org_unit.bits(),
-            self.origin,
-            self.more,
-        ];
-        for (w, out) in words.iter().zip(out.chunks_exact_mut(4)) {
-            w.encode(out);
-        }
-    }
-
-    fn decode(bytes: &[u8]) -> Self {
-        let mut w = [0u32; 11];
-        for (w, b) in w.iter_mut().zip(bytes.chunks_exact(4)) {
-            *w = u32::decode(b);
-        }
-        Packed {
-            key: Key {
-                data_element: Id::from_bits(w[0]),
-                period: Id::from_bits(w[1]),
-                org_unit: Id::from_bits(w[2]),
-                category_option_combo: Id::from_bits(w[3]),
-                attribute_option_combo: Id::from_bits(w[4]),
-            },
-            value: Span {
-                start: w[5],
-                len: w[6],
-            },
-            record: w[7],
-            source_org_unit: Id::from_bits(w[8]),
-            origin: w[9],
-            more: w[10],
-        }
-    }
-}
-
 /// How many distinct short values are stored once.
 const SHORT_TEXTS: usize = 1 << 16;
 
@@ -257,13 +199,9 @@ impl Store {
             .shard_mut(h)
             .insert_unique(spread(h), (n, h), |&(_, h)| spread(h));
         let value = self.value_text(value)?;
-        // What the slots may hold in memory: the budget less the rest of the store, shared
-        // with the lines in proportion.
-        let room = self.budget.saturating_sub(self.other_bytes());
-        let (slots_room, lines_room) = match self.lines {
-            Some(_) => (room / 12 * 11, room / 12),
-            None => (room, 0),
-        };
+        if self.slots.starts_chunk() {
+            self.fit()?;
+        }
         let packed = Packed {
             key,
             value,
@@ -272,9 +210,24 @@ impl Store {
             origin,
             more: NONE,
         };
-        self.slots.push(packed, slots_room).context(SPILL)?;
+        self.slots.push(packed);
         if let Some(lines) = self.lines.as_mut() {
-            lines.push(c.line, lines_room).context(SPILL)?;
+            lines.push(c.line);
+        }
+        Ok(())
+    }
+
+    /// Keeps the slots and lines in memory within the budget less the rest of the store (the
+    /// slots and lines share it in proportion), the oldest on disk. Once a chunk.
+    fn fit(&mut self) -> Result<()> {
+        let room = self.budget.saturating_sub(self.other_bytes());
+        let (slots_room, lines_room) = match self.lines {
+            Some(_) => (room / 12 * 11, room / 12),
+            None => (room, 0),
+        };
+        self.slots.fit(slots_room).context(SPILL)?;
+        if let Some(lines) = self.lines.as_mut() {
+            lines.fit(lines_room).context(SPILL)?;
         }
         Ok(())
     }
@@ -441,45 +394,6 @@ impl Store {
     fn hash(&self, key: &Key) -> u32 {
         (self.hasher.hash_one(key) >> 32) as u32
     }
-}
-
-/// Shards of the index, by a key hash's top 8 bits.
-const SHARDS: usize = 256;
-
-/// The hash index in [`SHARDS`] tables, each growing on its own: growing copies one shard at a
-/// time, never the whole index (which at 10^8 keys is 1.2 GB).
-struct Index {
-    shards: Vec<HashTable<(u32, u32)>>,
-}
-
-impl Default for Index {
-    fn default() -> Self {
-        Index {
-            shards: (0..SHARDS).map(|_| HashTable::new()).collect(),
-        }
-    }
-}
-
-impl Index {
-    fn shard(&self, h: u32) -> &HashTable<(u32, u32)> {
-        &self.shards[(h >> 24) as usize % SHARDS]
-    }
-
-    fn shard_mut(&mut self, h: u32) -> &mut HashTable<(u32, u32)> {
-        &mut self.shards[(h >> 24) as usize % SHARDS]
-    }
-
-    /// Entries the shards have room for.
-    fn capacity(&self) -> usize {
-        self.shards.iter().map(HashTable::capacity).sum()
-    }
-}
-
-/// A 32-bit hash as the 64 bits a shard wants: its low bits pick the bucket, and the high
-/// bits the table keeps in its control bytes come from the hash's bits 17-23 (the top 8 are
-/// the same in a whole shard).
-fn spread(h: u32) -> u64 {
-    (u64::from(h.rotate_left(8)) << 32) | u64::from(h)
 }
 
 const SPILL: &str = "cannot write the key store's temporary file (set TMPDIR, or TEMP on Windows, \
