@@ -122,7 +122,6 @@ fn text(arena: &str, span: Span) -> &str {
 }
 
 /// The slots, their index by key, and the value texts.
-#[derive(Default)]
 pub struct Store {
     slots: Paged<Packed>,
     /// Slot numbers by key (the key lives in the slot), each with the key's hash so that growing
@@ -148,9 +147,17 @@ impl Store {
     /// `budget` bytes before it moves its oldest slots to disk.
     pub fn new(keep_lines: bool, budget: u64) -> Self {
         Store {
+            slots: Paged::default(),
+            index: Index::default(),
+            hasher: FxBuildHasher,
+            arena: String::new(),
+            origins: Vec::new(),
+            origin_ids: FxHashMap::default(),
+            last_origin: None,
+            more: Vec::new(),
+            short: FxHashMap::default(),
             lines: keep_lines.then(Paged::default),
             budget: usize::try_from(budget).unwrap_or(usize::MAX),
-            ..Default::default()
         }
     }
 
@@ -542,7 +549,7 @@ mod tests {
 
     #[test]
     fn a_short_value_is_stored_once_and_a_long_one_each_time() {
-        let mut store = Store::default();
+        let mut store = Store::new(false, u64::MAX);
         let a = store.value_text("12").unwrap();
         let b = store.value_text("12").unwrap();
         let c = store.value_text("123456789").unwrap();
