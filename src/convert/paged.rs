@@ -105,6 +105,7 @@ impl<T: Record> Paged<T> {
     }
 
     /// Record `i`.
+    #[inline]
     pub fn get(&self, i: usize) -> T {
         let (c, k) = (i / CHUNK, i % CHUNK);
         match &self.chunks[c] {
@@ -129,18 +130,6 @@ impl<T: Record> Paged<T> {
             at_hand.retain(|(n, _)| *n != c);
         }
         Ok(())
-    }
-
-    /// Every record in order, a chunk read back at a time.
-    pub fn iter(&self) -> impl Iterator<Item = T> + '_ {
-        self.chunks.iter().enumerate().flat_map(move |(c, chunk)| {
-            let read = chunk.is_none().then(|| self.read_back(c));
-            let resident = chunk.as_deref().unwrap_or(&[]).iter().copied();
-            resident.chain(
-                read.into_iter()
-                    .flat_map(|r| (0..r.len()).map(move |k| r[k])),
-            )
-        })
     }
 
     /// A read or write of the temporary file that failed, if any did.
@@ -170,6 +159,8 @@ impl<T: Record> Paged<T> {
     }
 
     /// Chunk `c` from disk (a full chunk: only full chunks are spilled), kept at hand.
+    #[cold]
+    #[inline(never)]
     fn read_back(&self, c: usize) -> Arc<Vec<T>> {
         if let Ok(at_hand) = self.at_hand.lock()
             && let Some((_, chunk)) = at_hand.iter().find(|(n, _)| *n == c)
@@ -272,7 +263,7 @@ mod tests {
             }
             assert_eq!(paged.len(), n);
             assert!(
-                paged.iter().eq(model.iter().copied()),
+                (0..n).map(|i| paged.get(i)).eq(model.iter().copied()),
                 "room {room}: in order"
             );
             for _ in 0..5000 {

@@ -313,15 +313,10 @@ impl Store {
         )
     }
 
-    /// Every slot in order, with its number: those on disk read back a chunk at a time.
+    /// Every slot in order, with its number (those on disk read back a chunk at a time, kept
+    /// at hand while they are read).
     pub fn slots(&self) -> impl Iterator<Item = (usize, Slot<'_>)> {
-        let lines = self.lines.iter().flat_map(|l| l.iter().map(Some));
-        let lines = lines.chain(std::iter::repeat(None));
-        self.slots
-            .iter()
-            .zip(lines)
-            .map(|(p, line)| self.unpack(p, line.unwrap_or(0)))
-            .enumerate()
+        (0..self.len()).map(|i| (i, self.slot(i)))
     }
 
     fn unpack(&self, p: Packed, line: u32) -> Slot<'_> {
