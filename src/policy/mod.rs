@@ -7,6 +7,7 @@
 pub mod completeness;
 pub mod deletions;
 pub mod hmis_edits;
+pub mod numbers;
 pub mod outliers;
 pub mod split;
 pub mod totals;

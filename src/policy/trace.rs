@@ -133,7 +133,7 @@ impl<'w> Trace<'w> {
     pub fn file(&mut self, file: &str, group: &Group, e: Entries, src: &Sources) -> io::Result<()> {
         let c = e.converted;
         let mut index = 0u64;
-        for &i in group.slots() {
+        for i in group.slots() {
             let slot = c.slot(i as usize);
             let v = c.output_value(&slot, None);
             for k in slot.contributions() {
@@ -155,7 +155,7 @@ impl<'w> Trace<'w> {
             }
             index += 1;
         }
-        for &i in group.filled() {
+        for i in group.filled() {
             let z = &e.zeros[i as usize];
             let origin = Origin {
                 source: ["(zero-fill)", "", "", "", ""],
@@ -167,7 +167,7 @@ impl<'w> Trace<'w> {
             self.row(file, index, z.output_value(None).fields(), false, origin)?;
             index += 1;
         }
-        for &i in group.found() {
+        for i in group.found() {
             let d = &e.deletions[i as usize];
             let p = &d.previous;
             let origin = Origin {
