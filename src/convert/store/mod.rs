@@ -1,6 +1,6 @@
 //! What is remembered per output key: one packed slot per [`Key`] with the value read first,
 //! the other distinct values read for it, and a count of identical repeats, so that memory
-//! follows distinct keys, not file size. A slot is 44 bytes: the key, the value's span, the
+//! follows distinct keys, not file size. A slot is 40 bytes: the key, the value's span, the
 //! record number, the source org unit and two small numbers — the value's [`Origin`] (mapping
 //! row, source item and combos, input, data set, deletion: few distinct per run, interned) and
 //! its [`More`] (only for the keys read more than once). Value texts live in one arena; lines
@@ -19,7 +19,7 @@ mod packed;
 use super::paged::Paged;
 use crate::ids::{Id, Key, Source};
 use index::{Index, spread};
-use packed::{NONE, Packed};
+use packed::{Packed, Tail};
 
 /// A stretch of the value arena.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -40,7 +40,8 @@ pub struct Contribution {
     pub row: u32,
     pub input: u32,
     /// The value's number in its input, and its line (0 when the format has none, or when
-    /// lines are not kept); both saturate at u32::MAX, four billion values into one file.
+    /// lines are not kept); both saturate at u32::MAX, four billion values into one file (a
+    /// key's first value at 2^31 − 1, two billion).
     pub record: u32,
     pub line: u32,
     /// Read with `deleted=true`: a deletion of the key, carried through as one.
@@ -50,6 +51,8 @@ pub struct Contribution {
 /// What a key received beyond its first value.
 #[derive(Debug, Default)]
 pub struct More {
+    /// The first value's record number (the slot's word holds this `More`'s index instead).
+    first_record: u32,
     /// Further contributions, each different from all before it in source or value.
     pub distinct: Vec<Contribution>,
     /// The value read last.
@@ -212,10 +215,9 @@ impl Store {
         let packed = Packed {
             key,
             value,
-            record: c.record,
             source_org_unit: c.source.org_unit,
             origin,
-            more: NONE,
+            tail: Tail::record(c.record),
         };
         self.slots.push(packed);
         if let Some(lines) = self.lines.as_mut() {
@@ -282,16 +284,25 @@ impl Store {
 
     /// What slot `i` received beyond its first value, made when first needed.
     fn more_of(&mut self, i: usize) -> Result<&mut More> {
-        let mut m = self.slots.get(i).more;
-        if m == NONE {
-            m = u32::try_from(self.more.len())?;
-            if m == NONE {
-                bail!("more than four billion keys read twice: split the export into smaller runs");
+        let tail = self.slots.get(i).tail;
+        let m = match (tail.as_more(), tail.as_record()) {
+            (Some(m), _) => m,
+            (None, record) => {
+                let m = self.more.len();
+                let Some(more) = Tail::more(m) else {
+                    bail!(
+                        "more than two billion keys read twice: split the export into smaller runs"
+                    );
+                };
+                self.more.push(More {
+                    first_record: record.unwrap_or(Tail::RECORD_MAX),
+                    ..More::default()
+                });
+                self.slots.update(i, |p| p.tail = more).context(SPILL)?;
+                m
             }
-            self.more.push(More::default());
-            self.slots.update(i, |p| p.more = m).context(SPILL)?;
-        }
-        Ok(&mut self.more[m as usize])
+        };
+        Ok(&mut self.more[m])
     }
 
     /// The slot holding `key`.
@@ -321,6 +332,7 @@ impl Store {
 
     fn unpack(&self, p: Packed, line: u32) -> Slot<'_> {
         let o = self.origins[p.origin as usize];
+        let more = p.tail.as_more().map(|m| &self.more[m]);
         Slot {
             key: p.key,
             first: Contribution {
@@ -333,19 +345,19 @@ impl Store {
                 },
                 row: o.row,
                 input: o.input,
-                record: p.record,
+                record: more.map_or_else(|| p.tail.as_record().unwrap_or(0), |m| m.first_record),
                 line,
                 deleted: o.deleted,
             },
-            more: (p.more != NONE).then(|| &self.more[p.more as usize]),
+            more,
             data_set: o.data_set,
         }
     }
 
     /// What slot `i` received beyond its first value, to record the policy's decision.
     pub fn more_mut(&mut self, i: usize) -> Option<&mut More> {
-        let m = self.slots.get(i).more;
-        (m != NONE).then(|| &mut self.more[m as usize])
+        let m = self.slots.get(i).tail.as_more()?;
+        Some(&mut self.more[m])
     }
 
     /// The number of slots (distinct keys).
@@ -407,8 +419,8 @@ mod tests {
     use crate::fuzzing::xorshift;
 
     #[test]
-    fn a_stored_slot_is_44_bytes() {
-        assert_eq!(std::mem::size_of::<Packed>(), 44);
+    fn a_stored_slot_is_40_bytes() {
+        assert_eq!(std::mem::size_of::<Packed>(), 40);
     }
 
     /// What one key received, as a plain model: the first value, the distinct others, the
