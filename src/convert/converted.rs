@@ -97,6 +97,11 @@ impl Converted {
         self.store.len()
     }
 
+    /// How the key store kept to `--memory`.
+    pub fn memory_use(&self) -> crate::convert::store::MemoryUse {
+        self.store.memory_use()
+    }
+
     /// A read of the key store's temporary file that failed: the outputs cannot be trusted.
     pub fn store_failure(&self) -> Option<&str> {
         self.store.failure()

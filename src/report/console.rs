@@ -153,6 +153,26 @@ fn mapping_warnings(out: &mut Vec<String>, run: &Run) {
 }
 
 /// Left-out values to look at, deletions, warnings, completeness, values without a data set.
+/// Keys held on disk past `--memory`, and a budget the index alone passes.
+fn memory(out: &mut Vec<String>, run: &Run) {
+    let c = run.entries.converted;
+    let m = c.memory_use();
+    let budget = size(run.config.memory);
+    if m.keys_on_disk > 0 {
+        out.push(format!(
+            "  on disk    {:>9}  (keys kept in a temporary file past --memory {budget}; a larger --memory is faster)",
+            thousands(m.keys_on_disk.min(c.keys()) as u64)
+        ));
+    }
+    if let Some(bytes) = m.over_budget {
+        out.push(format!(
+            "  note: the key index of {} keys alone takes {}, more than --memory {budget}: the run held at least that",
+            thousands(c.keys() as u64),
+            size(bytes as u64)
+        ));
+    }
+}
+
 fn notes(out: &mut Vec<String>, run: &Run) {
     let p = run.entries.converted;
     if p.ledger.left_total() > p.identical_merged() {
@@ -187,6 +207,7 @@ fn notes(out: &mut Vec<String>, run: &Run) {
             ));
         }
     }
+    memory(out, run);
     for w in &run.facts.warnings {
         out.push(format!("  warning: {w}"));
     }

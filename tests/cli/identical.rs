@@ -265,3 +265,44 @@ fn a_memory_that_is_no_size_is_refused_and_nothing_is_written() {
     }
     assert!(!dir.file("out.json").exists(), "nothing written");
 }
+
+#[test]
+fn a_run_past_memory_says_how_many_keys_went_to_disk_and_when_the_index_alone_passes_it() {
+    let dir = Workdir::new();
+    let (export, mapping) = generated_export(&dir);
+    let run = |memory: &str| {
+        let (code, stderr) = dir.run(&[
+            "convert",
+            s(&export),
+            "-m",
+            s(&mapping),
+            "-o",
+            "out.json",
+            "--memory",
+            memory,
+        ]);
+        assert_eq!(code, 1, "{stderr}");
+        stderr
+    };
+    let small = run("1");
+    let on_disk = small
+        .lines()
+        .find(|l| l.contains("on disk"))
+        .unwrap_or_else(|| panic!("no line for keys on disk: {small}"));
+    let n: usize = on_disk
+        .split_whitespace()
+        .nth(2)
+        .and_then(|n| n.replace(',', "").parse().ok())
+        .unwrap_or_else(|| panic!("no count: {on_disk}"));
+    assert!(n >= 4096, "at least a chunk on disk: {on_disk}");
+    assert!(on_disk.contains("--memory 1 B"), "{on_disk}");
+    assert!(
+        small.contains("note: the key index of") && small.contains("more than --memory 1 B"),
+        "{small}"
+    );
+    let plenty = run("4G");
+    assert!(
+        !plenty.contains("on disk") && !plenty.contains("key index"),
+        "{plenty}"
+    );
+}

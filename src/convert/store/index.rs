@@ -28,9 +28,10 @@ impl Index {
         &mut self.shards[(h >> 24) as usize % SHARDS]
     }
 
-    /// Entries the shards have room for.
-    pub(super) fn capacity(&self) -> usize {
-        self.shards.iter().map(HashTable::capacity).sum()
+    /// Bytes the shards hold: 9 a bucket (the entry and its control byte), a table's room being
+    /// 7/8 of its buckets.
+    pub(super) fn bytes(&self) -> usize {
+        self.shards.iter().map(HashTable::capacity).sum::<usize>() / 7 * 8 * 9
     }
 }
 

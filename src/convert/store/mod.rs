@@ -107,6 +107,15 @@ impl Slot<'_> {
     }
 }
 
+/// How the store kept to its memory budget (`--memory`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryUse {
+    /// Keys whose slots went to the temporary file.
+    pub keys_on_disk: usize,
+    /// The bytes of the index, texts and keys read twice, when they alone pass the budget.
+    pub over_budget: Option<usize>,
+}
+
 /// What a value's contribution shares with many others: interned per run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Origin {
@@ -244,7 +253,7 @@ impl Store {
     /// The bytes the store holds besides its slots and lines (the index, texts, keys read
     /// twice), roughly.
     fn other_bytes(&self) -> usize {
-        self.index.capacity() * 9
+        self.index.bytes()
             + self.arena.capacity()
             + self.more.capacity() * size_of::<More>()
             + self.short.capacity() * 24
@@ -253,6 +262,16 @@ impl Store {
     /// Chunks of slots on disk.
     pub fn spilled(&self) -> usize {
         self.slots.spilled()
+    }
+
+    /// How the store kept to its budget: keys on disk, and the bytes of what always stays in
+    /// memory (the index above all) when that alone passes the budget.
+    pub fn memory_use(&self) -> MemoryUse {
+        let resident = self.other_bytes();
+        MemoryUse {
+            keys_on_disk: self.spilled() * super::paged::CHUNK,
+            over_budget: (resident > self.budget).then_some(resident),
+        }
     }
 
     /// A read of the slots on disk that failed, if any did: the run's outputs cannot be
