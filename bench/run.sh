@@ -7,15 +7,21 @@
 # Usage: bench/run.sh [N] [FOLDER]   (default 1000000 /tmp/pi2de-bench)
 # With PI2DE_BENCH_LARGE=1 it also converts 10,000,000 distinct values (a 1.8 GB JSON file), in
 # memory and under --memory 256M; with PI2DE_BENCH_HUGE=1, 100,000,000 (a 6 GB CSV file) under
-# --memory 1G.
+# --memory 1G. With PI2DE_BENCH_TARGET=x86_64-unknown-linux-musl it times the static build the
+# releases ship instead (needs `rustup target add` of it and musl-gcc: apt-get install musl-tools).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-1000000}
 dir=${2:-/tmp/pi2de-bench}
 [ -x /usr/bin/time ] || { echo "bench: needs GNU time (/usr/bin/time; apt-get install time)" >&2; exit 2; }
 cargo build --release --quiet --bin pi2de --example generate_export --example bare_parse
+pi2de=./target/release/pi2de
+if [ -n "${PI2DE_BENCH_TARGET:-}" ]; then
+    cargo build --release --quiet --bin pi2de --target "$PI2DE_BENCH_TARGET"
+    pi2de=./target/$PI2DE_BENCH_TARGET/release/pi2de
+fi
 ./target/release/examples/generate_export "$n" "$dir" 2>/dev/null
-echo "pi2de $(./target/release/pi2de --version | cut -d' ' -f2), $n values, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "pi2de $("$pi2de" --version | cut -d' ' -f2) (${PI2DE_BENCH_TARGET:-host build}), $n values, $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo
 # The bare-parse limit of each input: the best of three.
 declare -A bare
@@ -38,7 +44,7 @@ row() {
     local label=$1 from=$2 to=$3; shift 3
     local input="$dir/export.$from"
     local size; size=$(stat -c %s "$input")
-    local stats; stats=$( { /usr/bin/time -f "%e %M" ./target/release/pi2de convert "$input" \
+    local stats; stats=$( { /usr/bin/time -f "%e %M" "$pi2de" convert "$input" \
         -m "$dir/mapping.csv" -o "$dir/out.$to" -q --no-progress "$@"; } 2>&1 >/dev/null | tail -1)
     local wall=${stats% *} kb=${stats#* }
     awk -v p="$label" -v n="$n" -v s="$size" -v w="$wall" -v k="$kb" -v b="${bare[$from]}" 'BEGIN {
@@ -60,7 +66,7 @@ row "json → json, --target-metadata (100 rules)" json json \
 row "json → json, --memory 16M (keys on disk)" json json --memory 16M
 # inspect reads the same export (no output).
 size=$(stat -c %s "$dir/export.json")
-stats=$( { /usr/bin/time -f "%e %M" ./target/release/pi2de inspect "$dir/export.json" > /dev/null; } 2>&1 | tail -1)
+stats=$( { /usr/bin/time -f "%e %M" "$pi2de" inspect "$dir/export.json" > /dev/null; } 2>&1 | tail -1)
 awk -v n="$n" -v s="$size" -v w="${stats% *}" -v k="${stats#* }" -v b="${bare[json]}" 'BEGIN {
     if (w < 0.01) w = 0.01;
     printf "| inspect json | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f %% |\n", s/1e6, w, n/w, s/1e6/w, k/1024, 100*b/w }'
@@ -72,7 +78,7 @@ large_row() {
     local input="$folder/export.$format"
     local size; size=$(stat -c %s "$input")
     local b; b=$(./target/release/examples/bare_parse "$input" | cut -d' ' -f2)
-    local stats; stats=$( { /usr/bin/time -f "%e %M" ./target/release/pi2de convert "$input" \
+    local stats; stats=$( { /usr/bin/time -f "%e %M" "$pi2de" convert "$input" \
         -m "$folder/mapping.csv" -o "$folder/out.$format" -q --no-progress "$@"; } 2>&1 >/dev/null | tail -1)
     awk -v p="$label" -v n="$keys" -v s="$size" -v w="${stats% *}" -v k="${stats#* }" -v b="$b" 'BEGIN {
         printf "| %s | %.0f | %.2f | %.0f | %.0f | %.0f | %.0f %% |\n", p, s/1e6, w, n/w, s/1e6/w, k/1024, 100*b/w }'
@@ -97,7 +103,7 @@ echo "|---|---|---|---|---|"
 for parts in 750 3000; do
     rm -rf "$dir/split"
     per=$(( (n + parts - 1) / parts ))
-    stats=$( { /usr/bin/time -f "%e %M" ./target/release/pi2de convert "$dir/export.json" \
+    stats=$( { /usr/bin/time -f "%e %M" "$pi2de" convert "$dir/export.json" \
         -m "$dir/mapping.csv" -o "$dir/split" --split-by data-set --max-values "$per" -q --no-progress; } 2>&1 >/dev/null | tail -1)
     got=$(find "$dir/split" -name '*.json' ! -name '.*' | wc -l)
     awk -v p="$got" -v w="${stats% *}" -v k="${stats#* }" 'BEGIN {
