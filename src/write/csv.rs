@@ -39,8 +39,14 @@ impl<'w> Writer<'w> {
 /// up to U+0020), a quoted field keeps its white space (2.43 `LineBuffer.split`). Every CSV
 /// pi2de writes (outputs, traces, changes) quotes so.
 pub fn field<W: Write + ?Sized>(out: &mut W, s: &str) -> io::Result<()> {
-    let padded = |c: Option<char>| c.is_some_and(|c| c <= ' ');
-    if s.contains([',', '"', '\n', '\r']) || padded(s.chars().next()) || padded(s.chars().last()) {
+    // Bytes, not chars: every character up to U+0020 is one byte, and no byte of a longer
+    // character is that small.
+    let b = s.as_bytes();
+    let padded = |c: Option<&u8>| c.is_some_and(|&c| c <= b' ');
+    if b.iter().any(|&c| matches!(c, b',' | b'"' | b'\n' | b'\r'))
+        || padded(b.first())
+        || padded(b.last())
+    {
         out.write_all(b"\"")?;
         out.write_all(s.replace('"', "\"\"").as_bytes())?;
         out.write_all(b"\"")
@@ -136,6 +142,39 @@ mod tests {
             assert_eq!(people(n), n);
         }
         assert_eq!(people("DE_A"), "DE_A");
+    }
+
+    #[test]
+    fn fields_are_quoted_as_the_char_rule_says_for_generated_texts() {
+        // The rule in characters; `field` checks bytes.
+        let quoted = |s: &str| {
+            let padded = |c: Option<char>| c.is_some_and(|c| c <= ' ');
+            s.contains([',', '"', '\n', '\r'])
+                || padded(s.chars().next())
+                || padded(s.chars().last())
+        };
+        let parts = [
+            "a", "ü", "€", "😀", " ", "\t", ",", "\"", "\n", "\r", "\u{a0}", "\u{1}", "9",
+        ];
+        let mut x = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..5000 {
+            let mut s = String::new();
+            for _ in 0..(x % 5) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                s.push_str(parts[(x % parts.len() as u64) as usize]);
+            }
+            let mut out = Vec::new();
+            field(&mut out, &s).unwrap();
+            let want = if quoted(&s) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.clone()
+            };
+            assert_eq!(String::from_utf8(out).unwrap(), want, "{s:?}");
+            x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        }
     }
 
     #[test]
