@@ -61,35 +61,28 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
         deletions: &deletions,
     };
     let mut facts = facts(&config, &loaded, &inputs, entries);
-    // The outcome, decided once: a failure writes no output, only the reports saying why.
-    let failure = policy_failure(&config, &converted)
-        .or_else(|| verdict::check(&config, entries, &schemes, loaded.mapping.as_ref()));
     let mut staging = Staging::default();
-    let (files, complete) = match (&failure, config.dry_run) {
-        (None, false) => {
-            let mapping = loaded.mapping.as_ref();
-            let notes = notes(&config, &converted, edits.as_ref(), screening.as_ref());
-            let kept = Some(&notes).filter(|k| !k.is_empty());
-            let files = output::write_outputs(
-                &config,
-                entries,
-                &schemes,
-                prepared,
-                (mapping, kept),
-                &mut staging,
-            )?;
-            let complete = match &config.complete {
-                Some(c) => {
-                    let meta = loaded.metadata.as_ref();
-                    let r = output::write_complete(c, &converted, meta, &mut staging)?;
-                    Some((c.path.clone(), r))
-                }
-                None => None,
-            };
-            (files, complete)
-        }
-        _ => (Vec::new(), None),
-    };
+    // The validation rules are evaluated on a thread of their own while the outputs are
+    // written: both read the conversion, neither changes it, and what is written does not
+    // depend on the rules' outcome.
+    let (validation, written) = std::thread::scope(|scope| {
+        let validating = scope.spawn(|| validate(&config, &loaded, entries));
+        let written = decide_and_write(
+            &config,
+            &loaded,
+            entries,
+            &schemes,
+            prepared,
+            (edits.as_ref(), screening.as_ref()),
+            &mut staging,
+        );
+        let validation = validating
+            .join()
+            .map_err(|_| anyhow::anyhow!("the validation rules stopped"));
+        (validation, written)
+    });
+    let (failure, files, complete) = written?;
+    facts.validation = validation?;
     let exit_code = match failure {
         Some(_) => ExitCode::Error,
         // Outliers are written, and make the run one to look at (exit 1).
@@ -127,8 +120,62 @@ pub fn run(args: &ConvertArgs) -> Result<ExitCode> {
     Ok(run.exit_code)
 }
 
+/// What a run decided and wrote: why it fails (nothing written then), the output files, and
+/// the completeness file (`--complete`).
+type Written = (
+    Option<String>,
+    Vec<report::OutputFile>,
+    Option<(String, Vec<crate::policy::completeness::Registration>)>,
+);
+
+/// The outcome, decided once: a failure writes no output, only the reports saying why; else
+/// the outputs and completeness are written into `staging`.
+fn decide_and_write(
+    config: &ConvertConfig,
+    loaded: &Loaded,
+    entries: Entries,
+    schemes: &crate::write::Schemes,
+    prepared: Option<crate::write::Output>,
+    (edits, screening): (Option<&hmis_edits::HmisEdits>, Option<&outliers::Screening>),
+    staging: &mut Staging,
+) -> Result<Written> {
+    let converted = entries.converted;
+    let failure = policy_failure(config, converted)
+        .or_else(|| verdict::check(config, entries, schemes, loaded.mapping.as_ref()));
+    if failure.is_some() || config.dry_run {
+        return Ok((failure, Vec::new(), None));
+    }
+    let notes = notes(config, converted, edits, screening);
+    let kept = Some(&notes).filter(|k| !k.is_empty());
+    let mapping = loaded.mapping.as_ref();
+    let files =
+        output::write_outputs(config, entries, schemes, prepared, (mapping, kept), staging)?;
+    let complete = match &config.complete {
+        Some(c) => {
+            let meta = loaded.metadata.as_ref();
+            let r = output::write_complete(c, converted, meta, staging)?;
+            Some((c.path.clone(), r))
+        }
+        None => None,
+    };
+    Ok((None, files, complete))
+}
+
+/// The validation rules' outcome on the values written, when the target metadata has rules.
+fn validate(
+    config: &ConvertConfig,
+    loaded: &Loaded,
+    entries: Entries,
+) -> Option<validation::Outcome> {
+    loaded
+        .metadata
+        .as_ref()
+        .filter(|m| !m.validation_rules.is_empty())
+        .map(|m| validation::evaluate(m, entries.values(), config.calendar, config.threads))
+}
+
 /// What the reports state besides the values: the target version, warnings, the mapping and
-/// metadata with their digests, the validation rules' outcome.
+/// metadata with their digests (the validation rules' outcome is added once evaluated).
 fn facts<'a>(
     config: &ConvertConfig,
     loaded: &'a Loaded,
@@ -149,11 +196,7 @@ fn facts<'a>(
         metadata_sha256: sha256(config.target_metadata.as_deref()),
         hmis_edits: None,
         screening: None,
-        validation: loaded
-            .metadata
-            .as_ref()
-            .filter(|m| !m.validation_rules.is_empty())
-            .map(|m| validation::evaluate(m, e.values(), config.calendar, config.threads)),
+        validation: None,
     }
 }
 
