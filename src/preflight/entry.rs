@@ -85,6 +85,8 @@ pub struct Entry<'m> {
     /// Per data set, its input periods by canonical period id.
     input_periods: Vec<FxHashMap<String, Vec<Span>>>,
     data_sets: FxHashMap<(usize, Id), Closed>,
+    /// The value's target data sets (≤ 2.42), one buffer for every value.
+    targets: Vec<usize>,
     org_units: FxHashMap<(Id, Id), Verdict>,
     option_units: FxHashMap<(Id, Id), Verdict>,
     option_dates: FxHashMap<(Id, Id, usize), Verdict>,
@@ -114,6 +116,7 @@ impl<'m> Entry<'m> {
             hmis,
             input_periods,
             data_sets: FxHashMap::default(),
+            targets: Vec::new(),
             org_units: FxHashMap::default(),
             option_units: FxHashMap::default(),
             option_dates: FxHashMap::default(),
@@ -143,8 +146,18 @@ impl<'m> Entry<'m> {
     /// data element assigned to the org unit whose attribute combo is the AOC's
     /// (`ImportContext.getTargetDataSets`).
     fn classic_targets(&self, f: &Facts) -> Vec<usize> {
+        let mut targets = Vec::new();
+        self.classic_targets_into(f, &mut targets);
+        targets
+    }
+
+    /// [`classic_targets`](Self::classic_targets) into `targets` (cleared first): the pre-flight
+    /// runs on every value, so it reuses one buffer.
+    fn classic_targets_into(&self, f: &Facts, targets: &mut Vec<usize>) {
+        targets.clear();
         if self.rules.payload_data_set {
-            return vec![f.data_set];
+            targets.push(f.data_set);
+            return;
         }
         let meta = self.meta;
         let ou = meta.organisation_unit(f.org_unit.0).map(|o| o.id.as_str());
@@ -155,7 +168,8 @@ impl<'m> Entry<'m> {
                 .and_then(|(c, _)| c.category_combo.as_ref())
                 .map(|c| c.id.as_str()),
         };
-        meta.data_set_indexes_of(f.data_element)
+        let fitting = meta
+            .data_set_indexes_of(f.data_element)
             .iter()
             .copied()
             .filter(|&i| {
@@ -170,8 +184,8 @@ impl<'m> Entry<'m> {
                     None => meta.is_default_combo(ds_combo),
                     Some(c) => c == ds_combo,
                 }
-            })
-            .collect()
+            });
+        targets.extend(fitting);
     }
 
     /// E8030 (2.43+) or E7640/E7641/E7643/E7644 (≤ 2.42).
@@ -187,34 +201,40 @@ impl<'m> Entry<'m> {
                 .or(c.future.as_ref())
                 .and_then(verdict);
         }
-        let targets = self.classic_targets(f);
-        let all: Vec<Closed> = targets
-            .iter()
-            .map(|&ds| self.closed(ds, f.period))
-            .collect();
+        let mut targets = std::mem::take(&mut self.targets);
+        self.classic_targets_into(f, &mut targets);
+        let verdict = self.classic_period_closed(f, &targets);
+        self.targets = targets;
+        verdict
+    }
+
+    /// ≤ 2.42's period checks over the value's target data sets, in its order; nothing
+    /// allocated but a verdict's text.
+    fn classic_period_closed(&mut self, f: &Facts, targets: &[usize]) -> Verdict {
+        let verdict = |detail: &String| Some((Reason::PeriodClosed, detail.clone()));
+        let every = self.meta.data_set_indexes_of(f.data_element);
+        for &ds in targets.iter().chain(every) {
+            self.judge(ds, f.period);
+        }
+        let closed = |ds: usize| &self.data_sets[&(ds, f.period.key)];
         // Expiry and input periods: closed when no target data set is open (non-strict); a
         // lock exception opens a data set's expired period (`isLocked`).
-        let expired: Vec<&String> = targets
-            .iter()
-            .zip(&all)
-            .filter_map(|(&ds, c)| c.expired.as_ref().filter(|_| !self.exempt(ds, f)))
-            .collect();
-        if !all.is_empty() && expired.len() == all.len() {
-            return verdict(expired[0]);
+        let expired = |ds: usize| closed(ds).expired.as_ref().filter(|_| !self.exempt(ds, f));
+        if !targets.is_empty() && targets.iter().all(|&ds| expired(ds).is_some()) {
+            return expired(targets[0]).and_then(verdict);
         }
-        if let Some(c) = all.iter().find(|c| c.future.is_some()) {
-            return c.future.as_ref().and_then(verdict);
+        if let Some(future) = targets.iter().find_map(|&ds| closed(ds).future.as_ref()) {
+            return verdict(future);
         }
-        if !all.is_empty() && all.iter().all(|c| c.input.is_some()) {
-            return all[0].input.as_ref().and_then(verdict);
-        }
-        // E7644: every data set of the data element, whatever the org unit.
-        let every: Vec<usize> = self.meta.data_set_indexes_of(f.data_element).to_vec();
-        let closed: Vec<Closed> = every.iter().map(|&ds| self.closed(ds, f.period)).collect();
-        if !closed.is_empty() && closed.iter().all(|c| c.input.is_some()) {
-            return closed[0].input.as_ref().and_then(verdict);
-        }
-        None
+        let input_closed = |list: &[usize]| {
+            (!list.is_empty() && list.iter().all(|&ds| closed(ds).input.is_some()))
+                .then(|| closed(list[0]).input.as_ref())
+                .flatten()
+        };
+        // E7644 last: every data set of the data element, whatever the org unit.
+        input_closed(targets)
+            .or_else(|| input_closed(every))
+            .and_then(verdict)
     }
 
     /// A lock exception for data set `ds`, the value's org unit and period
@@ -274,8 +294,14 @@ impl<'m> Entry<'m> {
 
     /// How data set `ds` treats a period on the import date (kept per data set and period).
     fn closed(&mut self, ds: usize, p: &PeriodFacts) -> Closed {
-        if let Some(c) = self.data_sets.get(&(ds, p.key)) {
-            return c.clone();
+        self.judge(ds, p);
+        self.data_sets[&(ds, p.key)].clone()
+    }
+
+    /// Judges data set `ds` in period `p` once, kept in `data_sets`.
+    fn judge(&mut self, ds: usize, p: &PeriodFacts) {
+        if self.data_sets.contains_key(&(ds, p.key)) {
+            return;
         }
         let set = &self.meta.data_sets[ds];
         let name = crate::metadata::id_for(&set.id, &set.code, true).to_string();
@@ -295,8 +321,7 @@ impl<'m> Entry<'m> {
                 c.future = after_future_periods(set, &name, p, rules.as_of, rules.calendar);
             }
         }
-        self.data_sets.insert((ds, p.key), c.clone());
-        c
+        self.data_sets.insert((ds, p.key), c);
     }
 
     /// E8031 (2.43+): the period starts before the org unit opened or after it closed.
