@@ -273,4 +273,34 @@ mod tests {
             assert_eq!(paged.failure(), None);
         }
     }
+
+    #[test]
+    fn a_temporary_file_that_cannot_be_read_back_is_reported_not_taken_for_records() {
+        let mut paged = Paged::<u32>::default();
+        for i in 0..(CHUNK * 3) as u32 {
+            if paged.starts_chunk() {
+                paged.fit(0).unwrap();
+            }
+            paged.push(i + 1);
+        }
+        assert_eq!(paged.spilled(), 2);
+        assert_eq!(paged.get(5), 6, "read back while the file is whole");
+        // The file cut short, as a disk that lost it would leave it.
+        paged.file.as_ref().unwrap().set_len(0).unwrap();
+        assert_eq!(
+            paged.get(CHUNK + 5),
+            0,
+            "a record that cannot be read is no record"
+        );
+        let failure = paged.failure().expect("the failure is kept");
+        assert!(
+            failure.starts_with("cannot read back the temporary file"),
+            "{failure}"
+        );
+        assert_eq!(
+            paged.get(CHUNK * 2 + 5),
+            CHUNK as u32 * 2 + 6,
+            "memory still read"
+        );
+    }
 }
