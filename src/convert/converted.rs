@@ -27,6 +27,9 @@ pub struct Converted {
     /// The text of each value as exported where it differs from the value read (`10.0` for
     /// `10`), by input and value number: kept for the trace only.
     pub exported: Option<Exported>,
+    /// Keys written, and of them per mapping row: counted once, as the reports ask for them
+    /// several times and past `--memory` each count reads the key store back from disk.
+    written: (u64, Vec<u64>),
 }
 
 /// Values' texts as exported, where they differ from the value: one text for all, and per
@@ -74,7 +77,19 @@ impl Converted {
         touched: FxHashSet<Key>,
         judge: Judge,
     ) -> Self {
+        let mut written = (0, Vec::new());
+        for (_, slot) in store.slots().filter(|(_, s)| !s.rejected()) {
+            written.0 += 1;
+            let row = slot.first.row as usize;
+            if slot.first.row != crate::convert::store::NO_ROW {
+                if written.1.len() <= row {
+                    written.1.resize(row + 1, 0);
+                }
+                written.1[row] += 1;
+            }
+        }
         Converted {
+            written,
             ids,
             store,
             ledger,
@@ -110,18 +125,14 @@ impl Converted {
     /// Values written per mapping row (`rows` rows): each counted for the row of the value
     /// written for its key.
     pub fn written_by_row(&self, rows: usize) -> Vec<u64> {
-        let mut out = vec![0; rows];
-        for (_, slot) in self.values() {
-            if let Some(n) = out.get_mut(slot.first.row as usize) {
-                *n += 1;
-            }
-        }
+        let mut out = self.written.1.clone();
+        out.resize(rows, 0);
         out
     }
 
     /// Values written, deletions read from the inputs included.
     pub fn written(&self) -> u64 {
-        self.values().count() as u64
+        self.written.0
     }
 
     /// Deletions read from the inputs and written (they count as written).
