@@ -27,9 +27,17 @@ pub struct Converted {
     /// The text of each value as exported where it differs from the value read (`10.0` for
     /// `10`), by input and value number: kept for the trace only.
     pub exported: Option<Exported>,
-    /// Keys written, and of them per mapping row: counted once, as the reports ask for them
-    /// several times and past `--memory` each count reads the key store back from disk.
-    written: (u64, Vec<u64>),
+    /// What is written, counted once: the reports ask for it several times, and past
+    /// `--memory` each count would read the key store back from disk.
+    written: Written,
+}
+
+/// Keys written: in all, deletions among them, and per mapping row.
+#[derive(Debug, Default)]
+struct Written {
+    keys: u64,
+    deletions: u64,
+    by_row: Vec<u64>,
 }
 
 /// Values' texts as exported, where they differ from the value: one text for all, and per
@@ -77,15 +85,16 @@ impl Converted {
         touched: FxHashSet<Key>,
         judge: Judge,
     ) -> Self {
-        let mut written = (0, Vec::new());
+        let mut written = Written::default();
         for (_, slot) in store.slots().filter(|(_, s)| !s.rejected()) {
-            written.0 += 1;
+            written.keys += 1;
+            written.deletions += u64::from(slot.deletes());
             let row = slot.first.row as usize;
             if slot.first.row != crate::convert::store::NO_ROW {
-                if written.1.len() <= row {
-                    written.1.resize(row + 1, 0);
+                if written.by_row.len() <= row {
+                    written.by_row.resize(row + 1, 0);
                 }
-                written.1[row] += 1;
+                written.by_row[row] += 1;
             }
         }
         Converted {
@@ -125,19 +134,19 @@ impl Converted {
     /// Values written per mapping row (`rows` rows): each counted for the row of the value
     /// written for its key.
     pub fn written_by_row(&self, rows: usize) -> Vec<u64> {
-        let mut out = self.written.1.clone();
+        let mut out = self.written.by_row.clone();
         out.resize(rows, 0);
         out
     }
 
     /// Values written, deletions read from the inputs included.
     pub fn written(&self) -> u64 {
-        self.written.0
+        self.written.keys
     }
 
     /// Deletions read from the inputs and written (they count as written).
     pub fn input_deletions(&self) -> u64 {
-        self.values().filter(|(_, s)| s.deletes()).count() as u64
+        self.written.deletions
     }
 
     /// Values merged because another value with the same key and value was written.
