@@ -18,7 +18,7 @@ mod packed;
 
 use super::paged::Paged;
 use crate::ids::{Id, Key, Source};
-use index::{Index, spread};
+use index::Index;
 use packed::{Packed, Tail};
 
 /// A stretch of the value arena.
@@ -214,9 +214,7 @@ impl Store {
         })?;
         let h = self.hash(&key);
         let n = u32::try_from(self.slots.len())?;
-        self.index
-            .shard_mut(h)
-            .insert_unique(spread(h), (n, h), |&(_, h)| spread(h));
+        self.index.insert(h, n);
         let value = self.value_text(value)?;
         if self.slots.starts_chunk() {
             self.fit()?;
@@ -328,11 +326,8 @@ impl Store {
     pub fn find(&self, key: &Key) -> Option<usize> {
         let h = self.hash(key);
         self.index
-            .shard(h)
-            .find(spread(h), |&(i, kh)| {
-                kh == h && self.slots.get(i as usize).key == *key
-            })
-            .map(|&(i, _)| i as usize)
+            .find(h, |i| self.slots.get(i as usize).key == *key)
+            .map(|i| i as usize)
     }
 
     /// Slot `i`, unpacked.
