@@ -60,6 +60,18 @@ pub struct Converter<'m> {
     /// Keys that received a value this run that was left out after its key was known: an
     /// earlier output's value for them has not disappeared at the source.
     touched: FxHashSet<Key>,
+    /// The value accepted last, stored when the next one has been judged (or at the end): its
+    /// key's place in the index is fetched from memory meanwhile.
+    pending: Option<Pending>,
+}
+
+/// An accepted value waiting to be stored; its text's buffer is kept from value to value.
+struct Pending {
+    waiting: bool,
+    key: Key,
+    data_set: Id,
+    value: String,
+    contribution: Contribution,
 }
 
 impl<'m> Converter<'m> {
@@ -84,12 +96,23 @@ impl<'m> Converter<'m> {
             input: 0,
             touched: FxHashSet::default(),
             exported: rules.keep_exported.then(Default::default),
+            pending: None,
         }
+    }
+
+    /// Stores the pending value, if one waits; its buffer stays for the next.
+    fn store_pending(&mut self) -> Result<()> {
+        let Some(p) = self.pending.as_mut().filter(|p| p.waiting) else {
+            return Ok(());
+        };
+        p.waiting = false;
+        self.store.add(p.key, p.data_set, &p.value, p.contribution)
     }
 
     /// The second phase: resolves duplicate keys by the policy and checks the reconciliation.
     /// Gives back the target checks, with what they judged, for the policies.
-    pub fn finish(self) -> Result<(Converted, Option<Targets<'m>>)> {
+    pub fn finish(mut self) -> Result<(Converted, Option<Targets<'m>>)> {
+        self.store_pending()?;
         let Converter {
             ids,
             mut judge,
@@ -188,12 +211,22 @@ impl Sink for Converter<'_> {
                 .map_or(0, |l| u32::try_from(l).unwrap_or(u32::MAX)),
             deleted: v.deleted,
         };
-        self.store.add(
-            accepted.key,
-            accepted.data_set,
-            &accepted.value,
+        self.store.prefetch(&accepted.key);
+        self.store_pending()?;
+        let pending = self.pending.get_or_insert_with(|| Pending {
+            waiting: false,
+            key: accepted.key,
+            data_set: accepted.data_set,
+            value: String::new(),
             contribution,
-        )
+        });
+        pending.waiting = true;
+        pending.key = accepted.key;
+        pending.data_set = accepted.data_set;
+        pending.value.clear();
+        pending.value.push_str(&accepted.value);
+        pending.contribution = contribution;
+        Ok(())
     }
 }
 

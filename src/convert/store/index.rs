@@ -116,6 +116,27 @@ impl Index {
         self.shards[Self::shard(h)].find(h, eq)
     }
 
+    /// Asks the processor to bring into its cache the bucket a lookup of hash `h` reads first,
+    /// so that a [`Index::find`] of it a little later need not wait for memory (the index of
+    /// 10^6 keys is 17 MB: nearly every lookup of a new key missed the cache).
+    #[inline]
+    pub(super) fn prefetch(&self, h: u32) {
+        let buckets = &self.shards[Self::shard(h)].buckets;
+        let Some(bucket) = buckets.get(h as usize & buckets.len().wrapping_sub(1)) else {
+            return;
+        };
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: SSE, which `_mm_prefetch` needs, is part of every x86_64 processor; a
+        // prefetch only hints (it reads nothing into the program and never faults), and the
+        // pointer is of a live bucket.
+        unsafe {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(bucket).cast());
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = bucket;
+    }
+
     /// Adds slot `n` for hash `h`, whose key the index does not hold yet.
     #[inline]
     pub(super) fn insert(&mut self, h: u32, n: u32) {

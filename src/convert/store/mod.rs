@@ -175,8 +175,9 @@ impl Store {
 
     /// Adds a value for `key`: a new slot, an identical repeat, or a further distinct value.
     pub fn add(&mut self, key: Key, data_set: Id, value: &str, c: Contribution) -> Result<()> {
-        let Some(i) = self.find(&key) else {
-            return self.push(key, data_set, value, c);
+        let h = self.hash(&key);
+        let Some(i) = self.find_hashed(h, &key) else {
+            return self.push(h, key, data_set, value, c);
         };
         let repeat = self
             .slot(i)
@@ -200,7 +201,7 @@ impl Store {
     }
 
     /// A new slot for `key`.
-    fn push(&mut self, key: Key, data_set: Id, value: &str, c: Contribution) -> Result<()> {
+    fn push(&mut self, h: u32, key: Key, data_set: Id, value: &str, c: Contribution) -> Result<()> {
         let origin = self.origin(Origin {
             source: (
                 c.source.data_element,
@@ -212,7 +213,6 @@ impl Store {
             data_set,
             deleted: c.deleted,
         })?;
-        let h = self.hash(&key);
         let n = u32::try_from(self.slots.len())?;
         self.index.insert(h, n);
         let value = self.value_text(value)?;
@@ -324,7 +324,16 @@ impl Store {
 
     /// The slot holding `key`.
     pub fn find(&self, key: &Key) -> Option<usize> {
-        let h = self.hash(key);
+        self.find_hashed(self.hash(key), key)
+    }
+
+    /// Readies the index for an [`Store::add`] of `key` soon (the converter asks one value
+    /// ahead, so that the lookup does not wait for memory).
+    pub fn prefetch(&self, key: &Key) {
+        self.index.prefetch(self.hash(key));
+    }
+
+    fn find_hashed(&self, h: u32, key: &Key) -> Option<usize> {
         self.index
             .find(h, |i| self.slots.get(i as usize).key == *key)
             .map(|i| i as usize)
