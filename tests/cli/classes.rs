@@ -303,6 +303,57 @@ fn xml_output_is_well_formed_whatever_the_text() {
 }
 
 #[test]
+fn an_id_that_is_not_a_uid_is_found_wherever_it_first_appears() {
+    let dir = Workdir::new();
+    let mapping = dir.write(
+        "m.csv",
+        "programIndicator,dataElement\nPiAAAAAAAAA,DeAAAAAAAAA\nPiBBBBBBBBB,DeBBBBBBBBB\n\
+         PiCCCCCCCCC,DE_CODE\n",
+    );
+    // Values whose ids repeat from value to value; one late value brings an org-unit code,
+    // or a data element code, its other ids all seen before it.
+    for (bad, id, option) in [
+        (150, "FAC_0150", "--org-unit-scheme code"),
+        (77, "DE_CODE", "--target-scheme code"),
+    ] {
+        let mut text = String::from("dataelement,period,orgunit,value\n");
+        for i in 0..200 {
+            let mut pi = if i % 2 == 0 {
+                "PiAAAAAAAAA"
+            } else {
+                "PiBBBBBBBBB"
+            };
+            let mut ou = format!("Ou{:09}", i % 7).replace('0', "A");
+            if i == bad && id == "FAC_0150" {
+                ou = id.to_string();
+            } else if i == bad {
+                pi = "PiCCCCCCCCC";
+            }
+            text.push_str(&format!("{pi},2024{:02},{ou},5\n", i % 12 + 1));
+        }
+        let input = dir.write("in.csv", &text);
+        let out = dir.file("out.json");
+        let (code, _, stderr) = dir.convert(&[
+            s(&input),
+            "-m",
+            s(&mapping),
+            "-o",
+            s(&out),
+            "--org-unit-scheme",
+            "uid",
+            "--target-scheme",
+            "uid",
+        ]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(
+            stderr.contains(&format!("`{id}` is not a UID")) && stderr.contains(option),
+            "{stderr}"
+        );
+        assert!(!out.exists(), "nothing written");
+    }
+}
+
+#[test]
 fn a_scheme_is_declared_only_when_the_ids_can_be_it() {
     let dir = Workdir::new();
     let mapping = dir.write(
