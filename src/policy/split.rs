@@ -162,6 +162,15 @@ impl Group {
         self.slots.iter()
     }
 
+    /// The slot numbers at positions `range` of [`Group::slots`], and how many there are.
+    pub fn slots_in(&self, range: std::ops::Range<usize>) -> impl Iterator<Item = u32> + '_ {
+        self.slots.range(range)
+    }
+
+    pub fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
     /// The indexes of the zeros of `--zero-fill`, after the slots.
     pub fn filled(&self) -> impl Iterator<Item = u32> + '_ {
         self.filled.iter()

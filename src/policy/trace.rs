@@ -14,6 +14,7 @@ use super::split::Group;
 use crate::mapping::{Col, Mapping};
 use crate::write::Buffer;
 use crate::write::csv::people_field;
+use crate::write::pieces::{PIECE, in_pieces};
 
 /// The columns, in order: the field names of [`TraceRow`] (`pi2de reconcile` finds them by
 /// name; a test holds the two to one list).
@@ -115,10 +116,16 @@ pub struct Trace<'w> {
     out: Buffer<'w>,
     /// The mapping cell of each mapping row's source (`mapping!A5`).
     cells: Vec<String>,
+    /// Threads formatting the rows of the written keys ([`in_pieces`]; one: this thread).
+    threads: usize,
 }
 
 impl<'w> Trace<'w> {
-    pub fn new(out: &'w mut dyn Write, mapping: Option<&Mapping>) -> io::Result<Self> {
+    pub fn new(
+        out: &'w mut dyn Write,
+        mapping: Option<&Mapping>,
+        threads: usize,
+    ) -> io::Result<Self> {
         let mut out = Buffer::new(out);
         out.write_all("\u{feff}".as_bytes())?;
         out.write_all(HEADER.join(",").as_bytes())?;
@@ -126,35 +133,34 @@ impl<'w> Trace<'w> {
         let cells = mapping.map_or(Vec::new(), |m| {
             m.rows.iter().map(|r| m.cell(Col::Source, r.row)).collect()
         });
-        Ok(Trace { out, cells })
+        Ok(Trace {
+            out,
+            cells,
+            threads,
+        })
     }
 
-    /// The rows of one output file.
+    /// The rows of one output file: those of the written keys (formatted on every thread when
+    /// there are many), then the zeros and the deletions.
     pub fn file(&mut self, file: &str, group: &Group, e: Entries, src: &Sources) -> io::Result<()> {
-        let c = e.converted;
-        let mut index = 0u64;
-        for i in group.slots() {
-            let slot = c.slot(i as usize);
-            let v = c.output_value(&slot, None);
-            for k in slot.contributions() {
-                let text = |id| c.text(id);
-                let origin = Origin {
-                    source: [
-                        text(k.source.data_element),
-                        text(k.source.category_option_combo),
-                        text(k.source.attribute_option_combo),
-                        text(k.source.org_unit),
-                        c.exported_text(k),
-                    ],
-                    input: src.inputs.get(k.input as usize).map_or("", String::as_str),
-                    line: (k.line > 0).then_some(u64::from(k.line)),
-                    number: Some(u64::from(k.record)),
-                    row: k.row as usize,
-                };
-                self.row(file, index, v.fields(), v.deleted, origin)?;
+        let n = group.slot_count();
+        let cells = &self.cells;
+        if self.threads > 1 && n > PIECE {
+            let threads = self.threads;
+            in_pieces(self.out.inner()?, n, threads, &|range, buf| {
+                let first = range.start as u64;
+                for (k, i) in group.slots_in(range).enumerate() {
+                    key_rows(buf, cells, file, first + k as u64, (e, i), src)?;
+                }
+                Ok(())
+            })?;
+        } else {
+            for (index, i) in group.slots().enumerate() {
+                key_rows(&mut self.out, cells, file, index as u64, (e, i), src)?;
+                self.out.spill_if_full()?;
             }
-            index += 1;
         }
+        let mut index = n as u64;
         for i in group.filled() {
             let z = &e.zeros[i as usize];
             let origin = Origin {
@@ -164,7 +170,15 @@ impl<'w> Trace<'w> {
                 number: None,
                 row: z.row,
             };
-            self.row(file, index, z.output_value(None).fields(), false, origin)?;
+            row(
+                &mut self.out,
+                &self.cells,
+                (file, index),
+                z.output_value(None).fields(),
+                false,
+                origin,
+            )?;
+            self.out.spill_if_full()?;
             index += 1;
         }
         for i in group.found() {
@@ -180,49 +194,87 @@ impl<'w> Trace<'w> {
                 number: Some(p.place.record),
                 row: d.row,
             };
-            self.row(file, index, d.output_value(None).fields(), true, origin)?;
+            row(
+                &mut self.out,
+                &self.cells,
+                (file, index),
+                d.output_value(None).fields(),
+                true,
+                origin,
+            )?;
+            self.out.spill_if_full()?;
             index += 1;
         }
         Ok(())
-    }
-
-    /// One row: the value as written (`[de, pe, ou, coc, aoc, value]`) and where it came from.
-    fn row(
-        &mut self,
-        file: &str,
-        index: u64,
-        target: [&str; 6],
-        deleted: bool,
-        o: Origin,
-    ) -> io::Result<()> {
-        let out = &mut self.out;
-        let number = |out: &mut Buffer, n: Option<u64>| {
-            out.write_all(b",")?;
-            n.map_or(Ok(()), |n| out.write_all(decimal(n, &mut [0; 20])))
-        };
-        people_field(out, file)?;
-        number(out, Some(index))?;
-        for f in target {
-            out.write_all(b",")?;
-            people_field(out, f)?;
-        }
-        out.write_all(if deleted { b",true" } else { b",false" })?;
-        for f in o.source.into_iter().chain([o.input]) {
-            out.write_all(b",")?;
-            people_field(out, f)?;
-        }
-        number(out, o.line)?;
-        number(out, o.number)?;
-        out.write_all(b",")?;
-        people_field(out, self.cells.get(o.row).map_or("", String::as_str))?;
-        out.write_all(b"\n")?;
-        out.spill_if_full()
     }
 
     /// Writes what is buffered; the trace is complete only then.
     pub fn finish(mut self) -> io::Result<()> {
         self.out.flush()
     }
+}
+
+/// The rows of the written key in slot `i`: one a value it received (the same index).
+fn key_rows<W: Write + ?Sized>(
+    out: &mut W,
+    cells: &[String],
+    file: &str,
+    index: u64,
+    (e, i): (Entries, u32),
+    src: &Sources,
+) -> io::Result<()> {
+    let c = e.converted;
+    let slot = c.slot(i as usize);
+    let v = c.output_value(&slot, None);
+    for k in slot.contributions() {
+        let text = |id| c.text(id);
+        let origin = Origin {
+            source: [
+                text(k.source.data_element),
+                text(k.source.category_option_combo),
+                text(k.source.attribute_option_combo),
+                text(k.source.org_unit),
+                c.exported_text(k),
+            ],
+            input: src.inputs.get(k.input as usize).map_or("", String::as_str),
+            line: (k.line > 0).then_some(u64::from(k.line)),
+            number: Some(u64::from(k.record)),
+            row: k.row as usize,
+        };
+        row(out, cells, (file, index), v.fields(), v.deleted, origin)?;
+    }
+    Ok(())
+}
+
+/// One row: the value as written (`[de, pe, ou, coc, aoc, value]`) and where it came from.
+fn row<W: Write + ?Sized>(
+    out: &mut W,
+    cells: &[String],
+    (file, index): (&str, u64),
+    target: [&str; 6],
+    deleted: bool,
+    o: Origin,
+) -> io::Result<()> {
+    let number = |out: &mut W, n: Option<u64>| {
+        out.write_all(b",")?;
+        n.map_or(Ok(()), |n| out.write_all(decimal(n, &mut [0; 20])))
+    };
+    people_field(out, file)?;
+    number(out, Some(index))?;
+    for f in target {
+        out.write_all(b",")?;
+        people_field(out, f)?;
+    }
+    out.write_all(if deleted { b",true" } else { b",false" })?;
+    for f in o.source.into_iter().chain([o.input]) {
+        out.write_all(b",")?;
+        people_field(out, f)?;
+    }
+    number(out, o.line)?;
+    number(out, o.number)?;
+    out.write_all(b",")?;
+    people_field(out, cells.get(o.row).map_or("", String::as_str))?;
+    out.write_all(b"\n")
 }
 
 /// `n` in decimal digits, written into `buf` (a trace has three numbers a row: this is faster

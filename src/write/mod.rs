@@ -436,6 +436,13 @@ impl<'w> Buffer<'w> {
         }
     }
 
+    /// Hands everything buffered on and gives the output behind the buffer, for bytes too
+    /// many to copy through it.
+    pub fn inner(&mut self) -> io::Result<&mut dyn Write> {
+        self.flush()?;
+        Ok(&mut *self.out)
+    }
+
     /// Hands the buffer on once it is full.
     pub fn spill_if_full(&mut self) -> io::Result<()> {
         if self.buf.len() >= Self::SIZE {

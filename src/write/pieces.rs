@@ -33,6 +33,29 @@ where
     if threads < 2 || len <= PIECE {
         return write_piece(format, out, Piece::Whole, values(0..len));
     }
+    in_pieces(out, len, threads, &|range, buf| {
+        let piece = if range.start == 0 {
+            Piece::First
+        } else {
+            Piece::Later
+        };
+        write_piece(format, buf, piece, values(range))
+    })?;
+    write_piece(format, out, Piece::Closing, std::iter::empty())
+}
+
+/// Formats the items of a range into a buffer.
+pub type FormatRange<'f> = dyn Fn(Range<usize>, &mut Vec<u8>) -> io::Result<()> + Sync + 'f;
+
+/// Bytes for the items `0..len`, formatted by `format` a piece of [`PIECE`] items at a time on
+/// `threads` workers and written to `out` in order: the bytes one thread formatting every
+/// range in turn would write. At most a few pieces wait in memory.
+pub fn in_pieces(
+    out: &mut dyn Write,
+    len: usize,
+    threads: usize,
+    format: &FormatRange<'_>,
+) -> io::Result<()> {
     let pieces = len.div_ceil(PIECE);
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
@@ -50,14 +73,12 @@ where
                         return;
                     }
                     let range = i * PIECE..((i + 1) * PIECE).min(len);
-                    let piece = if i == 0 { Piece::First } else { Piece::Later };
                     let mut buf = spent
                         .lock()
                         .ok()
                         .and_then(|mut spent| spent.pop())
                         .unwrap_or_else(|| Vec::with_capacity(PIECE * 160));
-                    let formatted =
-                        write_piece(format, &mut buf, piece, values(range)).map(|()| buf);
+                    let formatted = format(range, &mut buf).map(|()| buf);
                     if tx.send((i, formatted)).is_err() {
                         return;
                     }
@@ -77,8 +98,7 @@ where
             for _ in rx.iter() {}
         }
         written
-    })?;
-    write_piece(format, out, Piece::Closing, std::iter::empty())
+    })
 }
 
 /// Writes the pieces as they arrive, each once those before it are written; the first error
