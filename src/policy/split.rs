@@ -45,18 +45,27 @@ pub fn groups(e: Entries, split: bool, max: Option<usize>) -> Vec<Group> {
         split,
         ..Order::default()
     };
-    // Slots look their data set up by interned id first, so that no value allocates.
-    let mut by_id: FxHashMap<Id, usize> = FxHashMap::default();
-    for (i, slot) in c.values() {
-        let g = match by_id.get(&slot.data_set) {
-            Some(&g) => g,
-            None => {
-                let g = order.position(c.data_set(slot.data_set));
-                by_id.insert(slot.data_set, g);
-                g
-            }
-        };
-        order.groups[g].1[0].push(slot_number(i));
+    // Unsplit with nothing rejected, the keys are every slot in order: no slot need be read.
+    if !split && c.written() == c.keys() as u64 {
+        if c.keys() > 0 {
+            let g = order.position(None);
+            let list = &mut order.groups[g].1[0];
+            (0..c.keys()).for_each(|i| list.push(slot_number(i)));
+        }
+    } else {
+        // Slots look their data set up by interned id first, so that no value allocates.
+        let mut by_id: FxHashMap<Id, usize> = FxHashMap::default();
+        for (i, slot) in c.values() {
+            let g = match by_id.get(&slot.data_set) {
+                Some(&g) => g,
+                None => {
+                    let g = order.position(c.data_set(slot.data_set));
+                    by_id.insert(slot.data_set, g);
+                    g
+                }
+            };
+            order.groups[g].1[0].push(slot_number(i));
+        }
     }
     for (i, z) in zeros.iter().enumerate() {
         let g = order.position(z.data_set.clone());
@@ -107,10 +116,15 @@ fn parts(
     max: Option<usize>,
 ) -> Vec<Group> {
     let whole = |[slots, filled, found]: Lists| {
-        let deleted = slots
-            .iter()
-            .filter(|&i| c.slot(i as usize).deletes())
-            .count() as u64;
+        // A part that holds every key written has the deletions counted when they were.
+        let deleted = if slots.len() as u64 == c.written() {
+            c.input_deletions()
+        } else {
+            slots
+                .iter()
+                .filter(|&i| c.slot(i as usize).deletes())
+                .count() as u64
+        };
         Group {
             data_set: data_set.clone(),
             values: slots.len() as u64 - deleted + filled.len() as u64,

@@ -732,3 +732,58 @@ fn a_split_folder_never_mixes_two_runs() {
         "edited by hand"
     );
 }
+
+#[test]
+fn each_file_counts_the_deletions_it_holds() {
+    let dir = Workdir::new();
+    let mapping = dir.write(
+        "m.csv",
+        "programIndicator,dataElement,dataSet\nPiAAAAAAAAA,DE_A,DS_A\nPiBBBBBBBBB,DE_B,DS_B\n",
+    );
+    // Generated values, every seventh a deletion; with `conflict`, one key also gets two
+    // different values (rejected: the output then holds fewer keys than were stored).
+    for conflict in [false, true] {
+        let mut text = String::from("dataelement,period,orgunit,value,deleted\n");
+        let mut deleted = 0;
+        for i in 0..300 {
+            let pi = if i % 3 == 0 {
+                "PiBBBBBBBBB"
+            } else {
+                "PiAAAAAAAAA"
+            };
+            let gone = i % 7 == 0;
+            deleted += usize::from(gone);
+            text.push_str(&format!(
+                "{pi},2024{:02},OU_{},{i},{gone}\n",
+                i % 12 + 1,
+                i / 12
+            ));
+        }
+        if conflict {
+            text.push_str("PiAAAAAAAAA,202401,OU_Z,1,false\nPiAAAAAAAAA,202401,OU_Z,2,false\n");
+        }
+        let input = dir.write("in.csv", &text);
+        for split in [false, true] {
+            let out = dir.file(if split { "out" } else { "out.json" });
+            let mut args = vec![s(&input), "-m", s(&mapping), "-o", s(&out)];
+            if split {
+                args.extend(["--split-by", "data-set"]);
+            }
+            let (code, summary, stderr) = dir.convert(&args);
+            assert!(code < 2, "{stderr}");
+            let files = summary["outputs"].as_array().expect("outputs");
+            let mut total = 0;
+            for f in files {
+                let path = f["path"].as_str().expect("path");
+                let held = json_values(Path::new(path))
+                    .iter()
+                    .filter(|v| v["deleted"] == true)
+                    .count();
+                assert_eq!(f["deletions"], held, "{path}, conflict {conflict}");
+                total += held;
+            }
+            assert_eq!(total, deleted, "split {split}, conflict {conflict}");
+            assert_eq!(files.len(), if split { 2 } else { 1 });
+        }
+    }
+}
