@@ -1,4 +1,5 @@
 //! The entry checks' rules, each against DHIS2's own cases.
+use super::timeliness::{after_future_periods, expired, input_closed};
 use super::*;
 
 fn date(s: &str) -> Date {
