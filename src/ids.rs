@@ -45,6 +45,20 @@ pub struct Key {
     pub attribute_option_combo: Id,
 }
 
+impl Key {
+    /// The five ids in DHIS2's order: data element, period, org unit, category option combo,
+    /// attribute option combo (the order of [`KeyText::fields`]).
+    pub fn ids(&self) -> [Id; 5] {
+        [
+            self.data_element,
+            self.period,
+            self.org_unit,
+            self.category_option_combo,
+            self.attribute_option_combo,
+        ]
+    }
+}
+
 /// The five-id key as text, at the edges: what pi2de writes, reads back (`--previous`,
 /// `compare`) and reports. Inside a conversion the key is a [`Key`] of interned ids.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -111,7 +125,7 @@ impl fmt::Display for KeyText {
 
 /// What a value was exported as: the source item (program indicator), its COC and AOC, and its
 /// org unit before translation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Source {
     pub data_element: Id,
     pub category_option_combo: Id,

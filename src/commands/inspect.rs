@@ -224,14 +224,7 @@ fn describe_repeats(out: &mut Vec<String>, s: &Stats) {
     let mut examples: Vec<(String, u32, bool)> = repeated
         .iter()
         .map(|(k, r)| {
-            let ids = [
-                k.data_element,
-                k.period,
-                k.org_unit,
-                k.category_option_combo,
-                k.attribute_option_combo,
-            ];
-            let text: Vec<&str> = ids.iter().map(|&i| s.ids.get(i)).collect();
+            let text: Vec<&str> = k.ids().iter().map(|&i| s.ids.get(i)).collect();
             (text.join(" "), r.count, r.differs)
         })
         .collect();

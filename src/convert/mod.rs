@@ -62,10 +62,12 @@ pub struct Converter<'m> {
     touched: FxHashSet<Key>,
     /// The value accepted last, stored when the next one has been judged (or at the end): its
     /// key's place in the index is fetched from memory meanwhile.
-    pending: Option<Pending>,
+    pending: Pending,
 }
 
-/// An accepted value waiting to be stored; its text's buffer is kept from value to value.
+/// An accepted value waiting to be stored (`waiting`); its text's buffer is kept from value to
+/// value.
+#[derive(Default)]
 struct Pending {
     waiting: bool,
     key: Key,
@@ -96,16 +98,16 @@ impl<'m> Converter<'m> {
             input: 0,
             touched: FxHashSet::default(),
             exported: rules.keep_exported.then(Default::default),
-            pending: None,
+            pending: Pending::default(),
         }
     }
 
     /// Stores the pending value, if one waits; its buffer stays for the next.
     fn store_pending(&mut self) -> Result<()> {
-        let Some(p) = self.pending.as_mut().filter(|p| p.waiting) else {
+        let p = &mut self.pending;
+        if !std::mem::take(&mut p.waiting) {
             return Ok(());
-        };
-        p.waiting = false;
+        }
         self.store.add(p.key, p.data_set, &p.value, p.contribution)
     }
 
@@ -213,13 +215,7 @@ impl Sink for Converter<'_> {
         };
         self.store.prefetch(&accepted.key);
         self.store_pending()?;
-        let pending = self.pending.get_or_insert_with(|| Pending {
-            waiting: false,
-            key: accepted.key,
-            data_set: accepted.data_set,
-            value: String::new(),
-            contribution,
-        });
+        let pending = &mut self.pending;
         pending.waiting = true;
         pending.key = accepted.key;
         pending.data_set = accepted.data_set;

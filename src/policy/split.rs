@@ -176,11 +176,12 @@ impl Group {
         self.slots.iter()
     }
 
-    /// The slot numbers at positions `range` of [`Group::slots`], and how many there are.
+    /// The slot numbers at positions `range` of [`Group::slots`].
     pub fn slots_in(&self, range: std::ops::Range<usize>) -> impl Iterator<Item = u32> + '_ {
         self.slots.range(range)
     }
 
+    /// How many written keys the group holds.
     pub fn slot_count(&self) -> usize {
         self.slots.len()
     }

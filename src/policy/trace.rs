@@ -140,27 +140,11 @@ impl<'w> Trace<'w> {
         })
     }
 
-    /// The rows of one output file: those of the written keys (formatted on every thread when
-    /// there are many), then the zeros and the deletions.
+    /// The rows of one output file: those of the written keys, then the zeros and the
+    /// deletions.
     pub fn file(&mut self, file: &str, group: &Group, e: Entries, src: &Sources) -> io::Result<()> {
-        let n = group.slot_count();
-        let cells = &self.cells;
-        if self.threads > 1 && n > PIECE {
-            let threads = self.threads;
-            in_pieces(self.out.inner()?, n, threads, &|range, buf| {
-                let first = range.start as u64;
-                for (k, i) in group.slots_in(range).enumerate() {
-                    key_rows(buf, cells, file, first + k as u64, (e, i), src)?;
-                }
-                Ok(())
-            })?;
-        } else {
-            for (index, i) in group.slots().enumerate() {
-                key_rows(&mut self.out, cells, file, index as u64, (e, i), src)?;
-                self.out.spill_if_full()?;
-            }
-        }
-        let mut index = n as u64;
+        self.keys(file, group, e, src)?;
+        let mut index = group.slot_count() as u64;
         for i in group.filled() {
             let z = &e.zeros[i as usize];
             let origin = Origin {
@@ -170,15 +154,7 @@ impl<'w> Trace<'w> {
                 number: None,
                 row: z.row,
             };
-            row(
-                &mut self.out,
-                &self.cells,
-                (file, index),
-                z.output_value(None).fields(),
-                false,
-                origin,
-            )?;
-            self.out.spill_if_full()?;
+            self.entry((file, index), z.output_value(None).fields(), false, origin)?;
             index += 1;
         }
         for i in group.found() {
@@ -194,18 +170,41 @@ impl<'w> Trace<'w> {
                 number: Some(p.place.record),
                 row: d.row,
             };
-            row(
-                &mut self.out,
-                &self.cells,
-                (file, index),
-                d.output_value(None).fields(),
-                true,
-                origin,
-            )?;
-            self.out.spill_if_full()?;
+            self.entry((file, index), d.output_value(None).fields(), true, origin)?;
             index += 1;
         }
         Ok(())
+    }
+
+    /// The rows of the written keys, formatted on every thread when there are many.
+    fn keys(&mut self, file: &str, group: &Group, e: Entries, src: &Sources) -> io::Result<()> {
+        let (n, cells) = (group.slot_count(), &self.cells);
+        if self.threads < 2 || n <= PIECE {
+            for (index, i) in group.slots().enumerate() {
+                key_rows(&mut self.out, cells, (file, index as u64), (e, i), src)?;
+                self.out.spill_if_full()?;
+            }
+            return Ok(());
+        }
+        in_pieces(self.out.inner()?, n, self.threads, &|range, buf| {
+            let first = range.start as u64;
+            for (k, i) in group.slots_in(range).enumerate() {
+                key_rows(buf, cells, (file, first + k as u64), (e, i), src)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// One row of a zero or a deletion.
+    fn entry(
+        &mut self,
+        at: (&str, u64),
+        target: [&str; 6],
+        deleted: bool,
+        o: Origin,
+    ) -> io::Result<()> {
+        row(&mut self.out, &self.cells, at, target, deleted, o)?;
+        self.out.spill_if_full()
     }
 
     /// Writes what is buffered; the trace is complete only then.
@@ -218,8 +217,7 @@ impl<'w> Trace<'w> {
 fn key_rows<W: Write + ?Sized>(
     out: &mut W,
     cells: &[String],
-    file: &str,
-    index: u64,
+    at: (&str, u64),
     (e, i): (Entries, u32),
     src: &Sources,
 ) -> io::Result<()> {
@@ -241,7 +239,7 @@ fn key_rows<W: Write + ?Sized>(
             number: Some(u64::from(k.record)),
             row: k.row as usize,
         };
-        row(out, cells, (file, index), v.fields(), v.deleted, origin)?;
+        row(out, cells, at, v.fields(), v.deleted, origin)?;
     }
     Ok(())
 }

@@ -32,7 +32,7 @@ pub struct Span {
 pub const NO_ROW: u32 = u32::MAX;
 
 /// One value read for a key: its text, where it came from, and whether it is a deletion.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Contribution {
     pub value: Span,
     pub source: Source,
