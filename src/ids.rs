@@ -1,6 +1,7 @@
 //! Typed ids: an interned [`Id`], the five-id [`Key`] of a data value (and [`KeyText`], the
 //! same as text at the edges), the [`Source`] it came
-//! from, the [`Interner`] that owns the text, the [`IdScheme`] of ids in a payload, and the
+//! from, the [`Interner`] that owns the text (and [`PerId`], what
+//! was found for each id), the [`IdScheme`] of ids in a payload, and the
 //! [`DataSetId`] a payload names.
 
 use std::fmt;
@@ -31,6 +32,28 @@ impl Id {
 
     pub fn from_bits(bits: u32) -> Id {
         Id(bits)
+    }
+}
+
+/// What was found for each interned id, kept by the id's number: a lookup by text made once
+/// per distinct id, then read by index (the pre-flight's and validation's per-value lookups).
+#[derive(Debug, Clone)]
+pub struct PerId<T>(Vec<Option<T>>);
+
+impl<T> Default for PerId<T> {
+    fn default() -> Self {
+        PerId(Vec::new())
+    }
+}
+
+impl<T: Copy> PerId<T> {
+    /// What is kept for `id`, found by `find` the first time.
+    pub fn get_or_find(&mut self, id: Id, find: impl FnOnce() -> T) -> T {
+        let i = id.index();
+        if self.0.len() <= i {
+            self.0.resize(i + 1, None);
+        }
+        *self.0[i].get_or_insert_with(find)
     }
 }
 
@@ -281,6 +304,32 @@ pub struct DataSetId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn per_id_finds_each_id_once_and_keeps_it_by_number() {
+        let mut ids = Interner::default();
+        let names: Vec<String> = (0..500).map(|i| format!("ou{}", i * 7 % 250)).collect();
+        let interned: Vec<Id> = names.iter().map(|n| ids.intern(n)).collect();
+        let (mut memo, mut finds) = (PerId::default(), 0);
+        for round in 0..3 {
+            // Later ids first in one round, so that the table grows out of order.
+            let order: Vec<usize> = match round {
+                1 => (0..names.len()).rev().collect(),
+                _ => (0..names.len()).collect(),
+            };
+            for i in order {
+                let got = memo.get_or_find(interned[i], || {
+                    finds += 1;
+                    names[i].len() * 1000 + i
+                });
+                let first = names.iter().position(|n| *n == names[i]).unwrap_or(i);
+                assert_eq!(got, names[i].len() * 1000 + first, "{}", names[i]);
+            }
+        }
+        assert_eq!(finds, 250, "each distinct id looked up once");
+        assert_eq!(memo.get_or_find(Id::EMPTY, || 7), 7);
+        assert_eq!(memo.get_or_find(Id::EMPTY, || 8), 7);
+    }
 
     #[test]
     fn uid_rules() {

@@ -109,8 +109,8 @@ pub struct Judge<'m> {
     mapping: Option<&'m Mapping>,
     rows: Vec<TargetIds>,
     targets: Option<Targets<'m>>,
-    /// The interned output id of each metadata data set a value went to.
-    data_set_ids: FxHashMap<usize, Id>,
+    /// The interned output id of each metadata data set a value went to, by its index.
+    data_set_ids: Vec<Option<Id>>,
     periods: FxHashMap<Box<str>, Result<PeriodInfo, String>>,
     scope: Scope,
     csv_output: bool,
@@ -159,7 +159,7 @@ impl<'m> Judge<'m> {
             mapping,
             rows,
             targets,
-            data_set_ids: FxHashMap::default(),
+            data_set_ids: Vec::new(),
             periods: FxHashMap::default(),
             scope,
             csv_output,
@@ -395,7 +395,7 @@ impl<'m> Judge<'m> {
         let (Some(targets), Some(r)) = (self.targets.as_mut(), resolved) else {
             return Ok(t.ids.data_set);
         };
-        let chosen = match targets.place(r, p.period_type, ou.id) {
+        let chosen = match targets.place_id(r, p.period_type, (ou.id, ou.key)) {
             Placement::DataSet(None) => return Ok(Id::EMPTY),
             Placement::DataSet(Some(i)) => i,
             Placement::WrongPeriodType(e) => return Err((Reason::WrongPeriodType, e)),
@@ -412,13 +412,16 @@ impl<'m> Judge<'m> {
         if let Some(left) = targets.admits(r, chosen, &period, org_unit, aoc) {
             return Err(left);
         }
-        if let Some(&id) = self.data_set_ids.get(&chosen) {
+        if let Some(&Some(id)) = self.data_set_ids.get(chosen) {
             return Ok(id);
         }
         let ds = targets.data_set_id(chosen);
         let id = ids.intern(&ds.id);
         self.data_set_schemes.entry(id).or_insert(ds.scheme);
-        self.data_set_ids.insert(chosen, id);
+        if self.data_set_ids.len() <= chosen {
+            self.data_set_ids.resize(chosen + 1, None);
+        }
+        self.data_set_ids[chosen] = Some(id);
         Ok(id)
     }
 

@@ -10,7 +10,7 @@ use std::fmt;
 use anyhow::{Context, Result, bail};
 
 use crate::read::{At, error_at};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 
 pub use model::*;
@@ -54,8 +54,9 @@ struct Index {
     organisation_unit: FxHashMap<String, usize>,
     category_option: FxHashMap<String, usize>,
     category: FxHashMap<String, usize>,
-    /// Per data set, the UIDs of the org units it is assigned to.
-    data_set_org_units: Vec<FxHashSet<String>>,
+    /// Per data set, the org units it is assigned to: a bit per org unit, by its index in
+    /// `organisation_units` (an assigned UID the metadata does not list has no bit).
+    data_set_org_units: Vec<Vec<u64>>,
     /// Per org unit, its ancestors' UIDs and its own (from `path`, else the `parent` chain).
     lineage: Vec<Vec<String>>,
 }
@@ -170,11 +171,24 @@ impl Metadata {
                     .or_default()
                     .push(i);
             }
-            ix.data_set_org_units
-                .push(ds.organisation_units.iter().map(|o| o.id.clone()).collect());
         }
         for (i, o) in self.organisation_units.iter().enumerate() {
             add(&mut ix.organisation_unit, &o.id, &o.code, i);
+        }
+        let by_uid: FxHashMap<&str, usize> = (self.organisation_units.iter().enumerate())
+            .map(|(i, o)| (o.id.as_str(), i))
+            .collect();
+        let words = self.organisation_units.len().div_ceil(64);
+        for ds in &self.data_sets {
+            let mut bits = vec![0u64; words];
+            for i in ds
+                .organisation_units
+                .iter()
+                .filter_map(|o| by_uid.get(o.id.as_str()))
+            {
+                bits[i / 64] |= 1 << (i % 64);
+            }
+            ix.data_set_org_units.push(bits);
         }
         for (i, o) in self.category_options.iter().enumerate() {
             add(&mut ix.category_option, &o.id, &o.code, i);
@@ -233,7 +247,12 @@ impl Metadata {
 
     /// An org unit by UID or code.
     pub fn organisation_unit(&self, id: &str) -> Option<&OrganisationUnit> {
-        Some(&self.organisation_units[*self.index.organisation_unit.get(id)?])
+        Some(&self.organisation_units[self.organisation_unit_index(id)?])
+    }
+
+    /// The index in `organisation_units` of an org unit, by UID or code.
+    pub fn organisation_unit_index(&self, id: &str) -> Option<usize> {
+        self.index.organisation_unit.get(id).copied()
     }
 
     /// An org unit's level (1 for the root): as exported, else from its lineage.
@@ -305,13 +324,13 @@ impl Metadata {
             .map_or("", |c| c.id.as_str())
     }
 
-    /// Whether data set number `data_set` (an index into `data_sets`) is assigned to the org
-    /// unit with this UID.
-    pub fn data_set_assigned(&self, data_set: usize, org_unit_uid: &str) -> bool {
-        self.index
-            .data_set_org_units
-            .get(data_set)
-            .is_some_and(|s| s.contains(org_unit_uid))
+    /// Whether data set number `data_set` (an index into `data_sets`) is assigned to org unit
+    /// number `org_unit` (an index into `organisation_units`, see
+    /// [`organisation_unit_index`](Self::organisation_unit_index)).
+    pub fn data_set_assigned(&self, data_set: usize, org_unit: usize) -> bool {
+        (self.index.data_set_org_units.get(data_set))
+            .and_then(|bits| bits.get(org_unit / 64))
+            .is_some_and(|w| w & (1 << (org_unit % 64)) != 0)
     }
 
     /// The index of a data set in `data_sets`.

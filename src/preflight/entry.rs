@@ -22,11 +22,13 @@ use timeliness::{Closed, Span};
 pub struct Facts<'a> {
     /// The data set the value is imported into (2.43's group), as an index into the metadata.
     pub data_set: usize,
-    /// The data element's UID.
-    pub data_element: &'a str,
+    /// Every data set that holds the data element.
+    pub every: &'a [usize],
     pub period: &'a PeriodFacts<'a>,
     /// The org unit's id in the output and its interned key.
     pub org_unit: (&'a str, Id),
+    /// The org unit's index among the metadata's org units, if it is there (by UID or code).
+    pub unit: Option<usize>,
     /// The attribute option combo's id in the output (blank: default) and its interned key.
     pub aoc: (&'a str, Id),
 }
@@ -148,7 +150,6 @@ impl<'m> Entry<'m> {
             return;
         }
         let meta = self.meta;
-        let ou = meta.organisation_unit(f.org_unit.0).map(|o| o.id.as_str());
         let aoc_combo = match f.aoc.0 {
             "" => None,
             aoc => meta
@@ -156,12 +157,9 @@ impl<'m> Entry<'m> {
                 .and_then(|(c, _)| c.category_combo.as_ref())
                 .map(|c| c.id.as_str()),
         };
-        let fitting = meta
-            .data_set_indexes_of(f.data_element)
-            .iter()
-            .copied()
+        let fitting = (f.every.iter().copied())
             .filter(|&i| {
-                !meta.has_organisation_units || ou.is_none_or(|ou| meta.data_set_assigned(i, ou))
+                !meta.has_organisation_units || f.unit.is_none_or(|u| meta.data_set_assigned(i, u))
             })
             .filter(|&i| {
                 let ds_combo = meta.data_sets[i]
@@ -200,7 +198,7 @@ impl<'m> Entry<'m> {
     /// allocated but a verdict's text.
     fn classic_period_closed(&mut self, f: &Facts, targets: &[usize]) -> Verdict {
         let verdict = |detail: &String| Some((Reason::PeriodClosed, detail.clone()));
-        let every = self.meta.data_set_indexes_of(f.data_element);
+        let every = f.every;
         for &ds in targets.iter().chain(every) {
             self.judge(ds, f.period);
         }
@@ -228,7 +226,7 @@ impl<'m> Entry<'m> {
     /// A lock exception for data set `ds`, the value's org unit and period
     /// (2.43 `getExpiryDaysExemptedIsoPeriodsByOrgUnit`, ≤ 2.42 `lockExceptionStore.getCount`).
     fn exempt(&self, ds: usize, f: &Facts) -> bool {
-        let ou = self.meta.organisation_unit(f.org_unit.0);
+        let ou = f.unit.map(|u| &self.meta.organisation_units[u]);
         ou.is_some_and(|ou| {
             self.hmis
                 .exempt(&self.meta.data_sets[ds].id, &ou.id, f.period.id)
@@ -243,7 +241,7 @@ impl<'m> Entry<'m> {
             return None;
         }
         let meta = self.meta;
-        let ou = meta.organisation_unit(f.org_unit.0)?;
+        let ou = &meta.organisation_units[f.unit?];
         let default_aoc = f.aoc.0.is_empty();
         let aoc = match f.aoc.0 {
             "" => meta.default_option_combo_uid(),
@@ -302,7 +300,7 @@ impl<'m> Entry<'m> {
         if let Some(v) = self.org_units.get(&key) {
             return v.clone();
         }
-        let verdict = self.meta.organisation_unit(f.org_unit.0).and_then(|o| {
+        let verdict = f.unit.map(|u| &self.meta.organisation_units[u]).and_then(|o| {
             let start = f.period.start;
             let opening = Moment::parse(o.opening_date.as_deref()).map(|m| m.date);
             let closed = Moment::parse(o.closed_date.as_deref()).map(|m| m.date);
@@ -411,7 +409,7 @@ impl<'m> Entry<'m> {
             let after: Vec<&DataSet> = if self.rules.payload_data_set {
                 vec![&meta.data_sets[f.data_set]]
             } else {
-                meta.data_sets_of(f.data_element)
+                f.every.iter().map(|&i| &meta.data_sets[i]).collect()
             };
             let end = options
                 .iter()

@@ -9,7 +9,7 @@ pub mod version;
 
 use rustc_hash::FxHashMap;
 
-use crate::ids::{DataSetId, Id, IdScheme};
+use crate::ids::{DataSetId, Id, IdScheme, PerId};
 use crate::mapping::TargetScheme;
 use crate::mapping::target::judge;
 use crate::metadata::{Metadata, id_for};
@@ -26,8 +26,8 @@ pub struct Resolved {
     pub value_type: Option<ValueType>,
     /// Candidate data sets (indexes into the metadata's data sets).
     pub data_sets: Vec<usize>,
-    /// The data element's UID.
-    pub element: String,
+    /// Every data set that holds the data element (≤ 2.42 judges a value by them).
+    pub every: Vec<usize>,
 }
 
 /// The decision for one value.
@@ -58,6 +58,8 @@ pub struct Targets<'m> {
     scratch: String,
     /// Each data set's period type, parsed once.
     period_types: Vec<Option<PeriodType>>,
+    /// Per interned org unit id, its index among the metadata's org units.
+    units: PerId<Option<u32>>,
     /// The data-entry checks of the target version on the import date.
     entry: Entry<'m>,
 }
@@ -83,6 +85,7 @@ impl<'m> Targets<'m> {
             memo: FxHashMap::default(),
             scratch: String::new(),
             period_types,
+            units: PerId::default(),
             entry: Entry::new(meta, rules, hmis),
         }
     }
@@ -127,7 +130,9 @@ impl<'m> Targets<'m> {
                     .and_then(|d| d.value_type.as_deref())
                     .and_then(ValueType::parse),
                 data_sets: verdict.data_sets,
-                element: verdict.element.map_or(String::new(), |e| e.id.clone()),
+                every: (verdict.element).map_or(Vec::new(), |e| {
+                    self.meta.data_set_indexes_of(&e.id).to_vec()
+                }),
             },
         }
     }
@@ -135,6 +140,40 @@ impl<'m> Targets<'m> {
     /// Chooses the data set for a value: the first candidate of the value's period type (and,
     /// when the metadata has org units, one assigned to its org unit).
     pub fn place(&self, r: TargetRef, period_type: PeriodType, org_unit: &str) -> Placement {
+        let unit = self.meta.organisation_unit_index(org_unit);
+        self.place_unit(r, period_type, org_unit, unit)
+    }
+
+    /// [`place`](Self::place) for an org unit given with its interned id: its org unit in the
+    /// metadata is looked up by text once.
+    pub fn place_id(
+        &mut self,
+        r: TargetRef,
+        period_type: PeriodType,
+        org_unit: (&str, Id),
+    ) -> Placement {
+        let unit = self.unit(org_unit);
+        self.place_unit(r, period_type, org_unit.0, unit)
+    }
+
+    /// The index among the metadata's org units of an org unit given with its interned id.
+    fn unit(&mut self, (text, id): (&str, Id)) -> Option<usize> {
+        let meta = self.meta;
+        let found = || {
+            meta.organisation_unit_index(text)
+                .and_then(|i| u32::try_from(i).ok())
+        };
+        self.units.get_or_find(id, found).map(|i| i as usize)
+    }
+
+    /// [`place`](Self::place) with the org unit's index in the metadata (`unit`), if it is there.
+    fn place_unit(
+        &self,
+        r: TargetRef,
+        period_type: PeriodType,
+        org_unit: &str,
+        unit: Option<usize>,
+    ) -> Placement {
         let (meta, resolved) = (self.meta, self.get(r));
         if resolved.data_sets.is_empty() {
             return Placement::DataSet(None);
@@ -150,11 +189,13 @@ impl<'m> Targets<'m> {
         if !meta.has_organisation_units {
             return Placement::DataSet(Some(first));
         }
-        let uid = match (self.org_units_by_code, meta.organisation_unit(org_unit)) {
-            (_, Some(o)) if o.id == org_unit || self.org_units_by_code => o.id.as_str(),
-            _ => return Placement::DataSet(Some(first)),
+        // An org unit found by its code counts only when org units are written by code.
+        let unit =
+            unit.filter(|&u| self.org_units_by_code || meta.organisation_units[u].id == org_unit);
+        let Some(unit) = unit else {
+            return Placement::DataSet(Some(first));
         };
-        match fitting.find(|&i| meta.data_set_assigned(i, uid)) {
+        match fitting.find(|&i| meta.data_set_assigned(i, unit)) {
             Some(i) => Placement::DataSet(Some(i)),
             None => {
                 let ds = &meta.data_sets[first];
@@ -207,11 +248,13 @@ impl<'m> Targets<'m> {
         org_unit: (&str, Id),
         aoc: (&str, Id),
     ) -> Option<(crate::reason::Reason, String)> {
+        let unit = self.unit(org_unit);
         let facts = Facts {
             data_set,
-            data_element: &self.results[r.0 as usize].element,
+            every: &self.results[r.0 as usize].every,
             period,
             org_unit,
+            unit,
             aoc,
         };
         self.entry.check(&facts)
