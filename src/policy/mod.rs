@@ -29,11 +29,12 @@ pub struct Entries<'a> {
 }
 
 impl<'a> Entries<'a> {
-    /// Every value written, zeros included (not deletions), for the validation rules.
-    pub fn values(self) -> impl Iterator<Item = crate::write::OutputValue<'a>> {
+    /// Every value written, zeros included (not deletions), for the validation rules: each of
+    /// the conversion's with its key.
+    pub fn values(self) -> impl Iterator<Item = validation::Written<'a>> {
         let c = self.converted;
         c.values()
-            .map(move |(_, s)| c.output_value(&s, None))
-            .chain(self.zeros.iter().map(|z| z.output_value(None)))
+            .map(move |(_, s)| (Some(s.key), c.output_value(&s, None)))
+            .chain(self.zeros.iter().map(|z| (None, z.output_value(None))))
     }
 }

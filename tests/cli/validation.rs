@@ -265,6 +265,41 @@ fn zero_fill_writes_zeros_for_assigned_org_units_that_received_values() {
         ]
     );
     assert!(stderr.contains("zero-filled"), "{stderr}");
+    // The rules read the zeros as values: in 202402 A is zero-filled (0) and B arrived (6),
+    // so "A equals B" (skipped when A is missing) is violated; without the zeros it is not.
+    let violated = |summary: &Value, period: &str| {
+        summary["validation"]["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| v["rule"] == "Rule0000001" && v["period"] == period)
+            .map(|v| {
+                (
+                    v["orgUnit"].clone(),
+                    v["left"].as_f64(),
+                    v["right"].as_f64(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        violated(&summary, "202402"),
+        [("OuFacility1".into(), Some(0.0), Some(6.0))]
+    );
+    let plain = dir.write(
+        "plain.csv",
+        "dataelement,period,orgunit,value\nPiBxxxxxxxx,202402,OuFacility1,6\n",
+    );
+    let (_, without, stderr) = dir.convert(&[
+        s(&plain),
+        "-m",
+        s(&dir.file("m.csv")),
+        "-o",
+        s(&dir.file("plain.json")),
+        "--target-metadata",
+        s(&repo("tests/metadata/rules.json")),
+    ]);
+    assert!(violated(&without, "202402").is_empty(), "{stderr}");
     assert!(
         summary["warnings"]
             .to_string()

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::expr::Item;
+use crate::ids::{Id, Key, PerId};
 use crate::metadata::Metadata;
 use crate::period::{self, Calendar, Period, PeriodType};
 use crate::write::OutputValue;
@@ -34,10 +35,6 @@ struct Value {
 pub struct Data {
     names: Vec<String>,
     numbers: FxHashMap<String, u32>,
-    /// The numbers of texts already seen at an address: the written values' ids are borrowed
-    /// from one interner (and the metadata), so an id read again is found without comparing
-    /// its text. Only while reading (the texts outlive it).
-    by_address: FxHashMap<(usize, usize), u32>,
     periods: Vec<Period>,
     by_period: Vec<Vec<Value>>,
     /// The rules' items, resolved once.
@@ -46,11 +43,35 @@ pub struct Data {
     calendar: Calendar,
 }
 
+/// A written value for the rules, with its key when it is one of the conversion's (its ids
+/// are then resolved once per interned id, not per value by text).
+pub type Written<'a> = (Option<Key>, OutputValue<'a>);
+
+/// What each interned id of the written values resolved to, kept by the id's number.
+#[derive(Default)]
+struct Memos {
+    /// The data element's number, when a rule names it.
+    data_elements: PerId<Option<u32>>,
+    periods: PerId<Option<usize>>,
+    /// The category option combo's number (its UID as the metadata holds it).
+    combos: PerId<u32>,
+    /// Org units' and attribute option combos' numbers.
+    names: PerId<u32>,
+}
+
+/// `memo`'s entry for `id`, or `find` for a value without a key.
+fn found<T: Copy>(memo: &mut PerId<T>, id: Option<Id>, find: impl FnOnce() -> T) -> T {
+    match id {
+        Some(id) => memo.get_or_find(id, find),
+        None => find(),
+    }
+}
+
 impl Data {
     pub fn read<'a>(
         meta: &Metadata,
         items: &[Item],
-        written: impl Iterator<Item = OutputValue<'a>>,
+        written: impl Iterator<Item = Written<'a>>,
         calendar: Calendar,
     ) -> Data {
         let mut d = Data {
@@ -71,50 +92,44 @@ impl Data {
             let key = (d.number(&de.id), coc.map(|c| d.number(&c)));
             d.keys.insert(i.clone(), key);
         }
-        let default_coc = meta.default_option_combo_uid();
+        let mut memos = Memos::default();
         let mut period_index: FxHashMap<String, Option<usize>> = FxHashMap::default();
-        for v in written.filter(|v| !v.deleted) {
-            let Some((de, _)) = meta.data_element(v.data_element) else {
+        for (key, v) in written.filter(|(_, v)| !v.deleted) {
+            let id = |f: fn(&Key) -> Id| key.as_ref().map(f);
+            let data_element = found(&mut memos.data_elements, id(|k| k.data_element), || {
+                let (de, _) = meta.data_element(v.data_element)?;
+                wanted.contains(de.id.as_str()).then(|| d.number(&de.id))
+            });
+            let Some(data_element) = data_element else {
                 continue;
             };
-            if !wanted.contains(de.id.as_str()) {
-                continue;
-            }
             let Ok(value) = v.value.trim().parse::<f64>() else {
                 continue;
             };
-            let Some(p) = d.period_number(&mut period_index, v.period) else {
+            let period = found(&mut memos.periods, id(|k| k.period), || {
+                d.period_number(&mut period_index, v.period)
+            });
+            let Some(p) = period else {
                 continue;
             };
-            // No allocation per value: the combo's UID as the metadata holds it.
-            let coc: &str = match v.category_option_combo {
-                "" => default_coc,
-                c => meta
-                    .category_option_combo(c)
-                    .map_or(c, |(x, _)| x.id.as_str()),
-            };
-            let value = Value {
-                data_element: d.number_at(&de.id),
-                category_option_combo: d.number_at(coc),
-                org_unit: d.number_at(v.org_unit),
-                attribute_option_combo: d.number_at(v.attribute_option_combo),
+            let category_option_combo =
+                found(&mut memos.combos, id(|k| k.category_option_combo), || {
+                    d.number(combo_uid(meta, v.category_option_combo))
+                });
+            let names = &mut memos.names;
+            let org_unit = found(names, id(|k| k.org_unit), || d.number(v.org_unit));
+            let aoc = v.attribute_option_combo;
+            let attribute_option_combo =
+                found(names, id(|k| k.attribute_option_combo), || d.number(aoc));
+            d.by_period[p].push(Value {
+                data_element,
+                category_option_combo,
+                org_unit,
+                attribute_option_combo,
                 value,
-            };
-            d.by_period[p].push(value);
+            });
         }
-        d.by_address = FxHashMap::default();
         d
-    }
-
-    /// [`Data::number`], remembered by the text's address.
-    fn number_at(&mut self, s: &str) -> u32 {
-        let address = (s.as_ptr() as usize, s.len());
-        if let Some(&n) = self.by_address.get(&address) {
-            return n;
-        }
-        let n = self.number(s);
-        self.by_address.insert(address, n);
-        n
     }
 
     fn number(&mut self, s: &str) -> u32 {
@@ -194,6 +209,17 @@ impl Data {
             }
         }
         map
+    }
+}
+
+/// A category option combo's UID as the metadata holds it (the default one for blank), or the
+/// text as written when the metadata lacks it.
+fn combo_uid<'m>(meta: &'m Metadata, coc: &'m str) -> &'m str {
+    match coc {
+        "" => meta.default_option_combo_uid(),
+        c => meta
+            .category_option_combo(c)
+            .map_or(c, |(x, _)| x.id.as_str()),
     }
 }
 

@@ -24,7 +24,7 @@ use rustc_hash::FxHashSet;
 
 use crate::metadata::{Metadata, RuleSide, ValidationRule};
 use crate::period::{Period, PeriodType};
-use crate::write::OutputValue;
+pub use data::Written;
 use data::{Data, ItemKey, Items};
 use expr::{Expr, Item, Program};
 
@@ -207,7 +207,7 @@ fn rule<'m>(r: &'m ValidationRule, meta: &Metadata) -> Result<Rule<'m>, String> 
 /// The periods are evaluated on up to `threads` threads; the outcome is the same on one.
 pub fn evaluate<'a>(
     meta: &Metadata,
-    written: impl Iterator<Item = OutputValue<'a>>,
+    written: impl Iterator<Item = Written<'a>>,
     calendar: crate::period::Calendar,
     threads: usize,
 ) -> Outcome {
