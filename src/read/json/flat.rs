@@ -43,43 +43,134 @@ pub(super) enum Flat {
     Other,
 }
 
-/// A string without escapes starting at `s[i] == '"'`: its text and the index after it.
-pub(super) fn plain_string(s: &[u8], i: usize) -> Result<(&str, usize), Flat> {
+/// A string without escapes, control characters or line ends starting at `s[i] == '"'`: the
+/// span of its text and the index after it. The bytes are checked for UTF-8 with the whole
+/// object, once ([`flat_object`]).
+fn plain_string(s: &[u8], i: usize) -> Result<((usize, usize), usize), Flat> {
     if s.get(i).ok_or(Flat::Short)? != &b'"' {
         return Err(Flat::Other);
     }
-    let k = memchr::memchr2(b'"', b'\\', &s[i + 1..]).ok_or(Flat::Short)?;
-    if s[i + 1 + k] != b'"' {
-        return Err(Flat::Other);
+    // One pass, eight bytes at a time, then byte by byte.
+    let start = i + 1;
+    let mut k = start;
+    while let Some(word) = s.get(k..k + 8) {
+        let word = u64::from_le_bytes(word.try_into().map_err(|_| Flat::Other)?);
+        let found = stops(word);
+        if found != 0 {
+            k += found.trailing_zeros() as usize / 8;
+            break;
+        }
+        k += 8;
     }
-    let text = std::str::from_utf8(&s[i + 1..i + 1 + k]).map_err(|_| Flat::Other)?;
-    if text.bytes().any(|b| b < 0x20) {
-        return Err(Flat::Other);
+    while let Some(&b) = s.get(k) {
+        match b {
+            b'"' => return Ok(((start, k), k + 1)),
+            b'\\' | 0..=0x1f => return Err(Flat::Other),
+            _ => k += 1,
+        }
     }
-    Ok((text, i + 2 + k))
+    Err(Flat::Short)
+}
+
+/// The bytes of `word` (little-endian) that end a plain string's scan (`"`, `\`, a control
+/// character), each as its high bit. Above the first such byte a bit may be set wrongly (a
+/// borrow), never below it: the lowest bit set is the first stop.
+fn stops(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below = |v: u64, n: u8| v.wrapping_sub(ONES * u64::from(n)) & !v & HIGH;
+    below(word ^ (ONES * u64::from(b'"')), 1)
+        | below(word ^ (ONES * u64::from(b'\\')), 1)
+        | below(word, 0x20)
+}
+
+/// A field's text: where it is in the object, or a literal.
+#[derive(Clone, Copy)]
+enum Span {
+    At(usize, usize),
+    Literal(&'static str),
+}
+
+/// The keys the fast path keeps, in the order of [`Fields`]' slots (see [`slot`]).
+const KEPT: usize = 12;
+
+/// The slot of a key (`None`: a key that is not kept), found by length and first byte before
+/// the bytes are compared.
+fn slot(key: &[u8]) -> Option<usize> {
+    // Each comparison of a length known here (no call to compare bytes).
+    let slot = match (key.len(), key.first().copied().unwrap_or(0)) {
+        (11, b'd') if key == b"dataElement" => 0,
+        (6, b'p') if key == b"period" => 1,
+        (7, b'o') if key == b"orgUnit" => 2,
+        (19, b'c') if key == b"categoryOptionCombo" => 3,
+        (20, b'a') if key == b"attributeOptionCombo" => 4,
+        (5, b'v') if key == b"value" => 5,
+        (7, b'd') if key == b"deleted" => 6,
+        (7, b'c') if key == b"comment" => 7,
+        (8, b'f') if key == b"followup" => 8,
+        (8, b's') if key == b"storedBy" => 9,
+        (11, b'l') if key == b"lastUpdated" => 10,
+        (8, b'f') if key == b"followUp" => 11,
+        _ => return None,
+    };
+    Some(slot)
 }
 
 /// The fast path: an object of plain strings, booleans and nulls at the start of `s`, and the
 /// number of bytes it takes.
 pub(super) fn flat_object(s: &[u8]) -> Result<(Fields<'_>, usize), Flat> {
+    let mut spans: [Option<Span>; KEPT] = [None; KEPT];
+    let mut newlines = 0;
+    let len = scan_object(s, &mut spans, &mut newlines)?;
+    // Every byte of the object checked as UTF-8 at once (a string of it holds no byte
+    // outside it): its texts are then cut from it by their spans.
+    let text = std::str::from_utf8(&s[..len]).map_err(|_| Flat::Other)?;
+    let cut = |i: usize| -> Result<Option<Cow<'_, str>>, Flat> {
+        Ok(match spans[i] {
+            None => None,
+            Some(Span::Literal(t)) => Some(Cow::Borrowed(t)),
+            Some(Span::At(a, b)) => Some(Cow::Borrowed(text.get(a..b).ok_or(Flat::Other)?)),
+        })
+    };
+    let fields = Fields {
+        data_element: cut(0)?,
+        period: cut(1)?,
+        org_unit: cut(2)?,
+        category_option_combo: cut(3)?,
+        attribute_option_combo: cut(4)?,
+        value: cut(5)?,
+        deleted: cut(6)?,
+        audit: [cut(7)?, cut(8)?, cut(9)?, cut(10)?],
+        follow_up: cut(11)?,
+        newlines,
+    };
+    Ok((fields, len))
+}
+
+/// Frames the object at the start of `s`, noting where the kept fields' texts are: the
+/// number of bytes it takes.
+fn scan_object(
+    s: &[u8],
+    spans: &mut [Option<Span>; KEPT],
+    newlines: &mut u64,
+) -> Result<usize, Flat> {
     let at = |i: usize| s.get(i).copied().ok_or(Flat::Short);
-    let mut f = Fields::default();
     let mut seen = 0u16;
-    let mut i = skip_ws(s, 0, &mut f.newlines);
+    let mut i = skip_ws(s, 0, newlines);
     if at(i)? != b'{' {
         return Err(Flat::Other);
     }
-    i = skip_ws(s, i + 1, &mut f.newlines);
+    i = skip_ws(s, i + 1, newlines);
     if at(i)? == b'}' {
-        return Ok((f, i + 1));
+        return Ok(i + 1);
     }
     loop {
         let (key, next) = plain_string(s, i)?;
-        i = skip_ws(s, next, &mut f.newlines);
+        i = skip_ws(s, next, newlines);
         if at(i)? != b':' {
             return Err(Flat::Other);
         }
-        i = skip_ws(s, i + 1, &mut f.newlines);
+        i = skip_ws(s, i + 1, newlines);
         let literal = |word: &[u8], i: usize| -> Result<bool, Flat> {
             let rest = &s[i..];
             if rest.len() < word.len() {
@@ -91,19 +182,19 @@ pub(super) fn flat_object(s: &[u8]) -> Result<(Fields<'_>, usize), Flat> {
             }
             Ok(rest.starts_with(word))
         };
-        let value: Option<&str> = match at(i)? {
+        let value: Option<Span> = match at(i)? {
             b'"' => {
-                let (text, next) = plain_string(s, i)?;
+                let ((a, b), next) = plain_string(s, i)?;
                 i = next;
-                Some(text)
+                Some(Span::At(a, b))
             }
             b't' if literal(b"true", i)? => {
                 i += 4;
-                Some("true")
+                Some(Span::Literal("true"))
             }
             b'f' if literal(b"false", i)? => {
                 i += 5;
-                Some("false")
+                Some(Span::Literal("false"))
             }
             b'n' if literal(b"null", i)? => {
                 i += 4;
@@ -111,33 +202,19 @@ pub(super) fn flat_object(s: &[u8]) -> Result<(Fields<'_>, usize), Flat> {
             }
             _ => return Err(Flat::Other),
         };
-        // Length and first byte rule out the other keys (created, comment, …) without a
-        // string comparison.
-        let (bit, slot) = match (key.len(), key.as_bytes().first().copied().unwrap_or(0)) {
-            (11, b'd') if key == "dataElement" => (1, &mut f.data_element),
-            (6, b'p') if key == "period" => (2, &mut f.period),
-            (7, b'o') if key == "orgUnit" => (4, &mut f.org_unit),
-            (19, b'c') if key == "categoryOptionCombo" => (8, &mut f.category_option_combo),
-            (20, b'a') if key == "attributeOptionCombo" => (16, &mut f.attribute_option_combo),
-            (5, b'v') if key == "value" => (32, &mut f.value),
-            (7, b'd') if key == "deleted" => (64, &mut f.deleted),
-            (7, b'c') if key == "comment" => (128, &mut f.audit[0]),
-            (8, b'f') if key == "followup" => (256, &mut f.audit[1]),
-            (8, b'f') if key == "followUp" => (2048, &mut f.follow_up),
-            (8, b's') if key == "storedBy" => (512, &mut f.audit[2]),
-            (11, b'l') if key == "lastUpdated" => (1024, &mut f.audit[3]),
-            _ => (0, &mut None),
-        };
-        // A field named twice: the serde path refuses the object, naming the field and place.
-        if seen & bit != 0 {
-            return Err(Flat::Other);
+        if let Some(k) = slot(&s[key.0..key.1]) {
+            // A field named twice: the serde path refuses the object, naming the field and
+            // place.
+            if seen & (1 << k) != 0 {
+                return Err(Flat::Other);
+            }
+            seen |= 1 << k;
+            spans[k] = value;
         }
-        seen |= bit;
-        *slot = value.map(Cow::Borrowed);
-        i = skip_ws(s, i, &mut f.newlines);
+        i = skip_ws(s, i, newlines);
         match at(i)? {
-            b',' => i = skip_ws(s, i + 1, &mut f.newlines),
-            b'}' => return Ok((f, i + 1)),
+            b',' => i = skip_ws(s, i + 1, newlines),
+            b'}' => return Ok(i + 1),
             _ => return Err(Flat::Other),
         }
     }
@@ -146,6 +223,59 @@ pub(super) fn flat_object(s: &[u8]) -> Result<(Fields<'_>, usize), Flat> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The scan's rule, byte by byte: where a plain string starting after `s[0] == '"'` ends.
+    fn model(s: &[u8]) -> Result<((usize, usize), usize), Flat> {
+        match s[1..]
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        {
+            None => Err(Flat::Short),
+            Some(k) if s[1 + k] == b'"' => Ok(((1, 1 + k), 2 + k)),
+            Some(_) => Err(Flat::Other),
+        }
+    }
+
+    #[test]
+    fn plain_strings_end_where_the_byte_rule_says_on_generated_text() {
+        let mut next = crate::fuzzing::xorshift(0x9e37_79b9_7f4a_7c15);
+        // Mostly plain bytes (ASCII and UTF-8 lead and continuation bytes), sometimes a stop,
+        // at every distance from the start so that each lane of the eight-byte scan is met.
+        let alphabet: Vec<u8> = (0x20..0x7f)
+            .chain([0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xff])
+            .collect();
+        let enders = [b'"', b'\\', 0x00, 0x09, 0x0a, 0x1f];
+        for round in 0..20_000 {
+            let len = next(40);
+            let mut s = vec![b'"'];
+            for _ in 0..len {
+                let b = if next(12) == 0 {
+                    enders[next(enders.len())]
+                } else {
+                    alphabet[next(alphabet.len())]
+                };
+                s.push(b);
+            }
+            if round % 3 == 0 {
+                s.push(b'"');
+            }
+            assert_eq!(
+                plain_string(&s, 0),
+                model(&s),
+                "{:?}",
+                String::from_utf8_lossy(&s)
+            );
+        }
+        for word in 0..=255u8 {
+            let bytes = [word; 8];
+            let want = (word == b'"' || word == b'\\' || word < 0x20) as u32 * 0x80;
+            assert_eq!(
+                stops(u64::from_le_bytes(bytes)) & 0xff,
+                u64::from(want),
+                "{word:#x}"
+            );
+        }
+    }
 
     #[test]
     pub(super) fn flat_objects() {
@@ -181,6 +311,22 @@ mod tests {
         assert_eq!(flat_object(br#"{"followup":fal"#).err(), Some(Flat::Short));
         assert_eq!(flat_object(br#"{"followup":fax}"#).err(), Some(Flat::Other));
         assert_eq!(flat_object(b"{}").map(|(_, n)| n), Ok(2));
+        for not_utf8 in [
+            &b"{\"value\":\"a\xffb\"}"[..],
+            b"{\"cr\xc3eated\":\"1\"}",
+            b"{\"value\":\"\xe2\x82\"}",
+        ] {
+            assert_eq!(
+                flat_object(not_utf8).err(),
+                Some(Flat::Other),
+                "not UTF-8 (in a kept field, in a key that is not): the serde path says where"
+            );
+        }
+        let (f, _) = flat_object("{\"comment\":\"été €\",\"followUp\":true}".as_bytes()).unwrap();
+        assert_eq!(
+            (f.audit[0].as_deref(), f.follow_up.as_deref()),
+            (Some("été €"), Some("true"))
+        );
         assert!(
             flat_object(br#"{"":"x","value":"1"}"#).is_ok(),
             "an empty key is just another key"

@@ -356,26 +356,27 @@ fn read_object(sc: &mut Scanner, ctx: &mut Ctx) -> Result<()> {
     }
     let line = sc.line_here();
     // When the object runs past the buffer, read more first.
-    let fast = loop {
+    loop {
         match flat_object(&sc.buf[sc.pos..]) {
             // A giant object would be rescanned after every block: frame it instead.
-            Err(Flat::Short) if sc.buf.len() - sc.pos > 4 * BLOCK => break None,
+            Err(Flat::Short) if sc.buf.len() - sc.pos > 4 * BLOCK => break,
             Err(Flat::Short) => match sc.fill(sc.pos) {
                 Ok(Some(_)) => continue,
-                Ok(None) => break None,
+                Ok(None) => break,
                 Err(e) => return Err(sc.fail(e, "")),
             },
-            Err(Flat::Other) => break None,
-            Ok((fields, len)) => break Some((fields, len)),
+            Err(Flat::Other) => break,
+            // Emitted where it was parsed (the fields are not moved).
+            Ok((fields, len)) => {
+                let newlines = fields.newlines;
+                ctx.emit(&fields, line)?;
+                sc.pos += len;
+                // The lines are counted up to the object's start (`line_here`): and in it.
+                sc.line += newlines;
+                sc.counted = sc.pos;
+                return Ok(());
+            }
         }
-    };
-    if let Some((fields, len)) = fast {
-        ctx.emit(&fields, line)?;
-        sc.pos += len;
-        // The lines are counted up to the object's start (`line_here`): and in it.
-        sc.line += fields.newlines;
-        sc.counted = sc.pos;
-        return Ok(());
     }
     let (s, e) = sc
         .value(true)
