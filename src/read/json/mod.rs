@@ -560,6 +560,13 @@ mod tests {
             "[]",
             "{}",
             "\" x \"",
+            // Longer than the eight bytes scanned at a time, a stop in each lane.
+            "\"Ou000000000abcdefg\"",
+            "\"0123456\\\"89\"",
+            "\"012345678901234\\n\"",
+            "\"a\tb\"",
+            "\"ab\ncd\"",
+            "\"été 2024 — €\"",
         ];
         let mut next = xorshift(0x2545_f491_4f6c_dd1du64);
         let mut fast = 0;
