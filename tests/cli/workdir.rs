@@ -40,11 +40,7 @@ impl Workdir {
     /// Runs `pi2de ARGS` in the folder; returns the exit code (-1 when killed by a signal) and
     /// standard error.
     pub(crate) fn run(&self, args: &[&str]) -> (i32, String) {
-        let out = pi2de()
-            .current_dir(self.dir.path())
-            .args(args)
-            .output()
-            .expect("pi2de runs");
+        let out = output(pi2de().current_dir(self.dir.path()).args(args));
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         (out.status.code().unwrap_or(-1), stderr)
     }
@@ -64,6 +60,25 @@ impl std::ops::Deref for Workdir {
 
 pub(crate) fn pi2de() -> Command {
     Command::cargo_bin("pi2de").expect("the pi2de binary")
+}
+
+/// Runs `cmd` and returns what it printed. A run that could not be started at all is started
+/// again, up to three times in all: Wine, under which CI runs the Windows suite, now and then
+/// fails to create a process ("Internal error", os error 1359). pi2de never ran then, so
+/// nothing it does is repeated; what it does when it runs is never retried.
+pub(crate) fn output(cmd: &mut Command) -> std::process::Output {
+    let mut failed = 0;
+    loop {
+        match cmd.output() {
+            Ok(out) => return out,
+            Err(e) if failed < 2 => {
+                failed += 1;
+                eprintln!("pi2de could not be started ({e}); starting it again");
+                std::thread::sleep(std::time::Duration::from_millis(300));
+            }
+            Err(e) => panic!("run pi2de: {e}"),
+        }
+    }
 }
 
 pub(crate) fn repo(path: &str) -> PathBuf {
@@ -108,13 +123,13 @@ pub(crate) fn s(p: &Path) -> &str {
 pub(crate) fn convert(dir: &TempDir, args: &[&str]) -> (i32, Value, String) {
     let summary = dir.path().join("summary.json");
     let _ = fs::remove_file(&summary);
-    let out = pi2de()
-        .arg("convert")
-        .args(args)
-        .arg("--summary")
-        .arg(&summary)
-        .output()
-        .expect("run pi2de");
+    let out = output(
+        pi2de()
+            .arg("convert")
+            .args(args)
+            .arg("--summary")
+            .arg(&summary),
+    );
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     let code = out.status.code().expect("exit code");
     let summary: Value = match fs::read_to_string(&summary) {
