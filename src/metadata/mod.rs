@@ -402,3 +402,54 @@ pub fn id_for<'a>(uid: &'a str, code: &'a Option<String>, want_code: bool) -> &'
         _ => uid,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_set_assignment_is_read_by_org_unit_index_across_words() {
+        let unit = |i: usize| OrganisationUnit {
+            id: format!("Ou{i:09}"),
+            // One unit's code is another's UID: only the UID assigns.
+            code: Some(if i == 3 {
+                "Ou000000064".into()
+            } else {
+                format!("C{i}")
+            }),
+            ..Default::default()
+        };
+        let assigned = [0, 1, 63, 64, 65, 127, 128, 129];
+        let set = |id: &str, units: &[usize]| DataSet {
+            id: id.into(),
+            organisation_units: (units.iter().map(|&i| Ref {
+                id: format!("Ou{i:09}"),
+            }))
+            .chain([Ref {
+                id: "NotListed01".into(),
+            }])
+            .collect(),
+            ..Default::default()
+        };
+        let mut m = Metadata {
+            organisation_units: (0..130).map(unit).collect(),
+            data_sets: vec![set("DsA", &assigned), set("DsB", &[2])],
+            ..Default::default()
+        };
+        m.build_index();
+        for i in 0..130 {
+            assert_eq!(m.data_set_assigned(0, i), assigned.contains(&i), "unit {i}");
+            assert_eq!(m.data_set_assigned(1, i), i == 2, "unit {i}");
+        }
+        assert!(
+            !m.data_set_assigned(0, 130) && !m.data_set_assigned(2, 0),
+            "out of range"
+        );
+        assert_eq!(m.organisation_unit_index("C5"), Some(5), "by code");
+        assert_eq!(
+            m.organisation_unit_index("Ou000000064"),
+            Some(64),
+            "a UID wins over a code"
+        );
+    }
+}

@@ -59,7 +59,7 @@ pub struct Targets<'m> {
     /// Each data set's period type, parsed once.
     period_types: Vec<Option<PeriodType>>,
     /// Per interned org unit id, its index among the metadata's org units.
-    units: PerId<Option<u32>>,
+    units: PerId<Option<usize>>,
     /// The data-entry checks of the target version on the import date.
     entry: Entry<'m>,
 }
@@ -159,11 +159,8 @@ impl<'m> Targets<'m> {
     /// The index among the metadata's org units of an org unit given with its interned id.
     fn unit(&mut self, (text, id): (&str, Id)) -> Option<usize> {
         let meta = self.meta;
-        let found = || {
-            meta.organisation_unit_index(text)
-                .and_then(|i| u32::try_from(i).ok())
-        };
-        self.units.get_or_find(id, found).map(|i| i as usize)
+        self.units
+            .get_or_find(id, || meta.organisation_unit_index(text))
     }
 
     /// [`place`](Self::place) with the org unit's index in the metadata (`unit`), if it is there.

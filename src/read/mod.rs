@@ -150,6 +150,13 @@ fn read_one(
     ))
 }
 
+/// The line ends (`\n`; a CR-only file is one line) in `bytes`, for the readers' line numbers:
+/// a loop the compiler vectorises, as fast as memchr's count on a block and cheaper than a
+/// call on the few bytes of one object or element.
+pub(crate) fn newlines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
 /// A `deleted` field read as DHIS2 reads it: `true` in any case (Java's `Boolean.parseBoolean`,
 /// a JSON `true`).
 pub fn is_true(s: &str) -> bool {

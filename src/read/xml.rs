@@ -9,7 +9,7 @@ use anyhow::{Result, bail};
 use quick_xml::XmlVersion;
 use quick_xml::events::{BytesStart, Event};
 
-use super::{At, ReadOutcome, Sink, error_at, is_true};
+use super::{At, ReadOutcome, Sink, error_at, is_true, newlines};
 use crate::model::{DataValue, Header, Place};
 
 /// Streams the data values of a DXF2 XML dataValueSet into `sink`.
@@ -87,12 +87,6 @@ pub fn read(reader: &mut dyn BufRead, path: &str, sink: &mut dyn Sink) -> Result
         values,
         late_defaults: false,
     })
-}
-
-/// The line ends in `bytes`: a loop the compiler vectorises, cheaper than a call for the few
-/// bytes of one event.
-fn newlines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 /// The input, counting the line ends consumed.

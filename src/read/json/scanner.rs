@@ -6,7 +6,7 @@ use std::io::{BufRead, Read};
 
 use anyhow::anyhow;
 
-use crate::read::{At, error_at};
+use crate::read::{At, error_at, newlines};
 
 /// Block size for reading.
 pub(super) const BLOCK: usize = 1 << 20;
@@ -23,11 +23,6 @@ pub(super) struct Scanner<'r> {
     /// The line (1-based) at `buf[counted]`: lines are counted up to where values start.
     pub(super) line: u64,
     pub(super) counted: usize,
-}
-
-/// The line ends (`\n`; a CR-only file is one line) in `bytes`.
-pub(super) fn newlines(bytes: &[u8]) -> u64 {
-    memchr::memchr_iter(b'\n', bytes).count() as u64
 }
 
 /// How a scan ended badly.
