@@ -455,6 +455,14 @@ pub(crate) fn same_on_both_paths(data: &[u8]) {
     );
     assert_eq!(text(&fast.value), parsed.value);
     assert_eq!(text(&fast.deleted), parsed.deleted);
+    let audit = [
+        parsed.comment,
+        parsed.followup,
+        parsed.stored_by,
+        parsed.last_updated,
+    ];
+    assert_eq!(fast.audit.each_ref().map(text), audit);
+    assert_eq!(text(&fast.follow_up), parsed.follow_up);
 }
 
 #[cfg(test)]
@@ -543,6 +551,10 @@ mod tests {
             "value",
             "deleted",
             "comment",
+            "followup",
+            "followUp",
+            "storedBy",
+            "lastUpdated",
             "val\\u0075e",
             "Value",
         ];
