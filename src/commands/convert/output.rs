@@ -67,8 +67,9 @@ pub fn write_outputs(
         let tracing = trace_out.map(|mut out| {
             let (groups, names, sources) = (&groups, &names, &sources);
             scope.spawn(move || -> Result<Output> {
-                let mut t = trace::Trace::new(out.stream(), mapping, config.threads)
-                    .with_context(cannot_trace)?;
+                let mut t =
+                    trace::Trace::new(out.stream(), mapping, &e.converted.ids, config.threads)
+                        .with_context(cannot_trace)?;
                 for (g, path) in groups.iter().zip(names) {
                     t.file(path, g, e, sources).with_context(cannot_trace)?;
                 }
