@@ -336,7 +336,9 @@ impl<'m> Judge<'m> {
         let value = prepared(v, value_type).map_err(|e| (Reason::InvalidValue, e.to_string()))?;
         if let Some(id) = [t.data_element, org_unit, t.coc, t.aoc]
             .into_iter()
-            .find(|id| id.chars().any(|c| c.is_control() || xml::forbidden(c)))
+            .find(|id| {
+                !printable_ascii(id) && id.chars().any(|c| c.is_control() || xml::forbidden(c))
+            })
         {
             let detail = format!(
                 "the id `{}` holds a control character or noncharacter, which DHIS2 cannot take",
@@ -481,13 +483,16 @@ fn prepared<'v>(
 use crate::write::xml;
 
 fn unsafe_value(value: &str, csv: bool) -> Option<&'static str> {
-    if value
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    // Printable ASCII holds neither a control character nor one XML forbids.
+    let plain = printable_ascii(value);
+    if !plain
+        && value
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
     {
         return Some("the value contains a control character");
     }
-    if value.chars().any(xml::forbidden) {
+    if !plain && value.chars().any(xml::forbidden) {
         return Some(
             "the value holds U+FFFE or U+FFFF, noncharacters that XML 1.0 forbids (DHIS2 could not write them out again)",
         );
@@ -503,6 +508,12 @@ fn unsafe_value(value: &str, csv: bool) -> Option<&'static str> {
         );
     }
     None
+}
+
+/// Whether `s` is printable ASCII only (U+0020–U+007E): no control character, nothing XML
+/// forbids. Most ids and values are; the character checks run on the others only.
+fn printable_ascii(s: &str) -> bool {
+    s.bytes().all(|b| (0x20..0x7f).contains(&b))
 }
 
 #[cfg(test)]

@@ -186,3 +186,52 @@ fn the_key_is_known_once_the_period_is() {
     );
     assert_eq!((j.key, j.row), (None, 0), "no key without a valid period");
 }
+
+/// The rule as written before the printable-ASCII shortcut: every character looked at.
+fn unsafe_value_by_chars(value: &str, csv: bool) -> Option<&'static str> {
+    let control = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
+    if value.chars().any(control) {
+        return unsafe_value("\u{1}", false);
+    }
+    if value.chars().any(xml::forbidden) {
+        return unsafe_value("\u{FFFE}", false);
+    }
+    unsafe_value(value, csv)
+}
+
+#[test]
+fn the_printable_ascii_shortcut_leaves_out_what_the_character_rules_leave_out() {
+    // Every ASCII byte, DEL and C1 controls, noncharacters, letters beyond ASCII.
+    let mut alphabet: Vec<char> = (0u8..=0x7f).map(char::from).collect();
+    alphabet.extend([
+        '\u{85}', '\u{9f}', '\u{a0}', 'é', '\u{FFFE}', '\u{FFFF}', '\u{2028}',
+    ]);
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let (mut shortcut, mut flagged) = (0, 0);
+    for _ in 0..20_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let len = (x % 6) as usize;
+        // Mostly printable ASCII, so that the shortcut is taken often.
+        let s: String = (0..len)
+            .map(|k| {
+                let r = (x >> (8 + 8 * k)) as usize;
+                if r % 4 == 0 {
+                    alphabet[r / 4 % alphabet.len()]
+                } else {
+                    char::from(b' ' + (r % 95) as u8)
+                }
+            })
+            .collect();
+        for csv in [false, true] {
+            let got = unsafe_value(&s, csv);
+            assert_eq!(got, unsafe_value_by_chars(&s, csv), "{s:?} csv {csv}");
+            flagged += usize::from(got.is_some());
+        }
+        shortcut += usize::from(printable_ascii(&s));
+        let id_bad = s.chars().any(|c| c.is_control() || xml::forbidden(c));
+        assert!(!(printable_ascii(&s) && id_bad), "{s:?}");
+    }
+    assert!(shortcut > 2_000 && flagged > 2_000, "{shortcut} {flagged}");
+}
