@@ -2,7 +2,8 @@
 //! batch, no allocation per value) and sends them over a bounded channel, so reading and the
 //! conversion rules use both cores.
 
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Result, anyhow, ensure};
 
@@ -38,11 +39,18 @@ enum Message {
 }
 
 impl Batch {
-    /// Appends a text; [`Batch::add`] checks first that it fits, so offsets always fit.
-    fn push(&mut self, s: &str) -> Result<(u32, u32)> {
-        let start = u32::try_from(self.text.len())?;
+    /// Appends a text; the value it belongs to [`Batch::fits`], so the offsets are under 4 GiB.
+    fn push(&mut self, s: &str) -> (u32, u32) {
+        let start = self.text.len() as u32;
         self.text.push_str(s);
-        Ok((start, u32::try_from(s.len())?))
+        (start, s.len() as u32)
+    }
+
+    /// Empty, its buffers kept for the next values.
+    fn cleared(mut self) -> Batch {
+        self.text.clear();
+        self.values.clear();
+        self
     }
 
     /// Whether `v`'s texts fit beside the batch's (offsets stay under 4 GiB).
@@ -68,7 +76,7 @@ impl Batch {
     }
 
     /// Appends a value that [`Batch::fits`].
-    fn add(&mut self, v: &DataValue<'_>) -> Result<()> {
+    fn add(&mut self, v: &DataValue<'_>) {
         let texts = [
             v.data_element,
             v.period,
@@ -76,21 +84,16 @@ impl Batch {
             v.category_option_combo,
             v.attribute_option_combo,
         ];
-        let [de, pe, ou, coc, aoc] = texts.map(|t| self.push(t));
-        let fields = [de?, pe?, ou?, coc?, aoc?];
-        let value = v.value.map(|s| self.push(s)).transpose()?;
-        let [a, b, c, d] = v
-            .audit
-            .fields()
-            .map(|t| t.map(|s| self.push(s)).transpose());
+        let fields = texts.map(|t| self.push(t));
+        let value = v.value.map(|s| self.push(s));
+        let audit = v.audit.fields().map(|t| t.map(|s| self.push(s)));
         self.values.push(Packed {
             fields,
             value,
             deleted: v.deleted,
-            audit: [a?, b?, c?, d?],
+            audit,
             place: v.place,
         });
-        Ok(())
     }
 
     /// Feeds the batch's values to `sink`, each place as `place` makes it.
@@ -141,7 +144,8 @@ impl Sink for Collector {
             "{}: over 4 GiB of text in one chunk",
             v.place
         );
-        self.batch.add(&v)
+        self.batch.add(&v);
+        Ok(())
     }
 }
 
@@ -149,6 +153,9 @@ impl Sink for Collector {
 pub struct Sender {
     tx: SyncSender<Message>,
     batch: Batch,
+    /// Batches the other thread has replayed, sent back to be filled again (fresh ones each
+    /// time cost their growth and page faults).
+    spent: Arc<Mutex<Receiver<Batch>>>,
 }
 
 impl Sender {
@@ -161,7 +168,8 @@ impl Sender {
     /// Sends what is pending.
     pub fn flush(&mut self) -> Result<()> {
         if !self.batch.values.is_empty() {
-            let batch = std::mem::take(&mut self.batch);
+            let spent = self.spent.lock().ok().and_then(|r| r.try_recv().ok());
+            let batch = std::mem::replace(&mut self.batch, spent.unwrap_or_default());
             self.send(Message::Batch(batch))?;
         }
         Ok(())
@@ -180,7 +188,7 @@ impl Sink for Sender {
             self.flush()?;
             ensure!(self.batch.fits(&v), "{}: one value of over 4 GiB", v.place);
         }
-        self.batch.add(&v)?;
+        self.batch.add(&v);
         if self.batch.values.len() >= BATCH {
             self.flush()?;
         }
@@ -188,14 +196,23 @@ impl Sink for Sender {
     }
 }
 
-/// Feeds every message to a sink made by `make`, making a new one on a reset.
-fn receive<S: Sink>(rx: Receiver<Message>, mut make: impl FnMut() -> S) -> Result<S> {
+/// Feeds every message to a sink made by `make`, making a new one on a reset; each batch
+/// replayed goes back to the reader through `spent`.
+fn receive<S: Sink>(
+    rx: Receiver<Message>,
+    spent: std::sync::mpsc::Sender<Batch>,
+    mut make: impl FnMut() -> S,
+) -> Result<S> {
     let mut sink = make();
     for message in rx {
         match message {
             Message::Begin(i, path) => sink.begin_input(i, &path),
             Message::Reset => sink = make(),
-            Message::Batch(b) => b.replay(&mut sink, |p| p)?,
+            Message::Batch(b) => {
+                b.replay(&mut sink, |p| p)?;
+                // The reader may have finished: then the batch is only dropped.
+                let _ = spent.send(b.cleared());
+            }
         }
     }
     Ok(sink)
@@ -208,8 +225,10 @@ pub fn run<S: Sink + Send, T>(
     read: impl FnOnce(&mut dyn FnMut() -> Sender) -> Result<(Sender, T)>,
 ) -> Result<(S, T)> {
     let (tx, rx) = sync_channel(IN_FLIGHT);
+    let (back, spent) = channel();
+    let spent = Arc::new(Mutex::new(spent));
     std::thread::scope(|scope| {
-        let worker = scope.spawn(move || receive(rx, make));
+        let worker = scope.spawn(move || receive(rx, back, make));
         let mut first = true;
         let mut new_sender = || {
             if !first {
@@ -219,6 +238,7 @@ pub fn run<S: Sink + Send, T>(
             Sender {
                 tx: tx.clone(),
                 batch: Batch::default(),
+                spent: Arc::clone(&spent),
             }
         };
         let read_result = read(&mut new_sender).and_then(|(mut sender, t)| {
