@@ -217,7 +217,7 @@ fn the_printable_ascii_shortcut_leaves_out_what_the_character_rules_leave_out() 
         let s: String = (0..len)
             .map(|k| {
                 let r = (x >> (8 + 8 * k)) as usize;
-                if r % 4 == 0 {
+                if r.is_multiple_of(4) {
                     alphabet[r / 4 % alphabet.len()]
                 } else {
                     char::from(b' ' + (r % 95) as u8)
