@@ -1,6 +1,6 @@
 //! Runs a sink on its own thread: the reader fills batches of values (one text buffer per
 //! batch, no allocation per value) and sends them over a bounded channel, so reading and the
-//! conversion rules use both cores.
+//! conversion rules use both cores; each batch replayed comes back to be filled again.
 
 use std::sync::mpsc::{Receiver, SyncSender, channel, sync_channel};
 use std::sync::{Arc, Mutex};

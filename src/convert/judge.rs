@@ -14,6 +14,7 @@ use crate::period::{self, Calendar, Date, PeriodType, Window};
 use crate::preflight::{Placement, TargetRef, Targets, entry};
 use crate::reason::Reason;
 use crate::value::{self, ValueType};
+use crate::write::xml;
 
 /// Why a value is left out, and the detail for people.
 pub type Left = (Reason, String);
@@ -480,8 +481,6 @@ fn prepared<'v>(
 /// Values an output format cannot carry: control characters (XML cannot), and in CSV a quote or
 /// line break (2.43+ `LineBuffer` reads no `""` escapes nor line breaks in fields) or the text
 /// `null`, which 2.43+ reads as no value, quoted or not (dhis2-core 2.43 `CSV.java`).
-use crate::write::xml;
-
 fn unsafe_value(value: &str, csv: bool) -> Option<&'static str> {
     // Printable ASCII holds neither a control character nor one XML forbids.
     let plain = printable_ascii(value);
