@@ -55,26 +55,38 @@ pub fn is_analytics_form(s: &str) -> bool {
 /// The canonical form of `-?digits(.digits)?` (no leading zeros, no exponent) as a slice of
 /// `s`; `None` for every other form.
 fn plain_canonical(s: &str) -> Option<&str> {
-    let negative = s.starts_with('-');
-    let body = &s[usize::from(negative)..];
-    let (int, frac) = match body.split_once('.') {
-        Some((i, f)) => (i, f),
-        None => (body, ""),
+    // One pass over the bytes (most values read take this path).
+    let b = s.as_bytes();
+    let sign = usize::from(b.first() == Some(&b'-'));
+    let digits_from = |mut i: usize| {
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        i
     };
-    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
-    if int.is_empty() || !digits(int) || !digits(frac) || (int.len() > 1 && int.starts_with('0')) {
+    let int_end = digits_from(sign);
+    let int = &b[sign..int_end];
+    if int.is_empty() || (int.len() > 1 && int[0] == b'0') {
         return None;
     }
-    let frac = frac.trim_end_matches('0');
-    if int == "0" && frac.is_empty() {
+    // The end of the canonical form: the integer part, or the last fraction digit not 0.
+    let mut end = int_end;
+    if int_end < b.len() {
+        if b[int_end] != b'.' {
+            return None;
+        }
+        let frac_end = digits_from(int_end + 1);
+        if frac_end != b.len() {
+            return None;
+        }
+        if let Some(last) = b[int_end + 1..].iter().rposition(|&d| d != b'0') {
+            end = int_end + 2 + last;
+        }
+    }
+    if int == b"0" && end == int_end {
         return Some("0");
     }
-    let sign = usize::from(negative);
-    Some(if frac.is_empty() {
-        &s[..sign + int.len()]
-    } else {
-        &s[..sign + int.len() + 1 + frac.len()]
-    })
+    s.get(..end)
 }
 
 /// Splits `-?digits(.digits)?([eE][+-]?digits)?` (after trimming, with an optional sign) into its
@@ -248,6 +260,60 @@ pub fn sum_decimals<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The plain form as first written (split at the point, trim the zeros): the one-pass
+    /// [`plain_canonical`] must agree with it on every text.
+    fn plain_canonical_by_parts(s: &str) -> Option<&str> {
+        let negative = s.starts_with('-');
+        let body = &s[usize::from(negative)..];
+        let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+        let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+        if int.is_empty()
+            || !digits(int)
+            || !digits(frac)
+            || (int.len() > 1 && int.starts_with('0'))
+        {
+            return None;
+        }
+        let frac = frac.trim_end_matches('0');
+        if int == "0" && frac.is_empty() {
+            return Some("0");
+        }
+        let sign = usize::from(negative);
+        Some(match frac.is_empty() {
+            true => &s[..sign + int.len()],
+            false => &s[..sign + int.len() + 1 + frac.len()],
+        })
+    }
+
+    #[test]
+    fn the_one_pass_plain_form_agrees_with_the_parts_on_generated_texts() {
+        let alphabet = [
+            '0', '0', '1', '5', '9', '.', '.', '-', '+', 'e', 'E', ' ', 'é', '٣',
+        ];
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut plain = 0;
+        for _ in 0..50_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 8) as usize;
+            let s: String = (0..len)
+                .map(|k| {
+                    let r = (x >> (3 + 7 * k)) as usize % (alphabet.len() + 6);
+                    // Digits more often than anything else.
+                    alphabet
+                        .get(r)
+                        .copied()
+                        .unwrap_or(char::from(b'0' + r as u8))
+                })
+                .collect();
+            let got = plain_canonical(&s);
+            assert_eq!(got, plain_canonical_by_parts(&s), "{s:?}");
+            plain += usize::from(got.is_some());
+        }
+        assert!(plain > 1_000, "{plain} plain numbers generated");
+    }
 
     #[test]
     fn java_double_forms_become_plain_decimals() {
