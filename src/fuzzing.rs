@@ -23,6 +23,12 @@ pub fn xorshift(mut seed: u64) -> impl FnMut(usize) -> usize {
     }
 }
 
+/// A text of `len` characters drawn from `alphabet` by `next` (a character listed twice comes
+/// twice as often).
+pub fn text_from(next: &mut impl FnMut(usize) -> usize, alphabet: &[char], len: usize) -> String {
+    (0..len).map(|_| alphabet[next(alphabet.len())]).collect()
+}
+
 /// A sink that looks at every value and keeps nothing.
 struct Discard;
 
