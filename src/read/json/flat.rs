@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 /// The fields of one `dataValue` object.
-#[derive(Default)]
+#[derive(Default, Debug, PartialEq)]
 pub(super) struct Fields<'a> {
     pub(super) data_element: Option<Cow<'a, str>>,
     pub(super) period: Option<Cow<'a, str>>,

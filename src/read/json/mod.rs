@@ -5,94 +5,26 @@
 //! A scanner reads the input in large blocks and frames one value at a time without recursion
 //! (deep nesting cannot overflow the stack; unknown keys are skipped without being kept). Each
 //! `dataValue` object is parsed by a flat fast path when it holds only strings, booleans and
-//! nulls without escapes (what DHIS2 writes); any other object goes through serde_json, so the
+//! nulls without escapes (what DHIS2 writes); any other object goes through serde_json
+//! ([`serde_path`]), so the
 //! two paths give the same values.
 
 use std::borrow::Cow;
 use std::io::BufRead;
 
 use anyhow::{Result, anyhow};
-use serde::Deserialize;
-use serde::de;
 
 mod flat;
 mod parallel;
 mod scanner;
+mod serde_path;
 
 use super::{At, ReadOutcome, Sink, error_at, is_true, line_column};
 use crate::model::{DataValue, Header, Place};
 use flat::{Fields, Flat, flat_object};
 use scanner::{BLOCK, ScanError, Scanner};
-
-/// One `dataValue` object (the serde path); unknown keys (`created`, `comment`, …) are skipped.
-#[derive(Deserialize, Default)]
-#[serde(default, rename_all = "camelCase", expecting = "a dataValue object")]
-struct JsonDataValue {
-    #[serde(deserialize_with = "text")]
-    data_element: Option<String>,
-    #[serde(deserialize_with = "text")]
-    period: Option<String>,
-    #[serde(deserialize_with = "text")]
-    org_unit: Option<String>,
-    #[serde(deserialize_with = "combo")]
-    category_option_combo: Option<String>,
-    #[serde(deserialize_with = "combo")]
-    attribute_option_combo: Option<String>,
-    #[serde(deserialize_with = "text")]
-    value: Option<String>,
-    #[serde(deserialize_with = "text")]
-    deleted: Option<String>,
-    #[serde(deserialize_with = "text")]
-    comment: Option<String>,
-    #[serde(deserialize_with = "text")]
-    followup: Option<String>,
-    #[serde(deserialize_with = "text", rename = "followUp")]
-    follow_up: Option<String>,
-    #[serde(deserialize_with = "text")]
-    stored_by: Option<String>,
-    #[serde(deserialize_with = "text")]
-    last_updated: Option<String>,
-}
-
-/// A JSON string, number or boolean as text; `null` as `None`. A number is its text in the
-/// file, digit for digit (`1.10`, `1E2`, `12345678901234567890123`): the one place a JSON
-/// number becomes a value, for data values, payload keys and metadata alike.
-pub(crate) fn text<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let raw: Option<Box<serde_json::value::RawValue>> = Deserialize::deserialize(d)?;
-    match raw {
-        None => Ok(None),
-        Some(raw) => scalar_text(raw.get()).map_err(de::Error::custom),
-    }
-}
-
-/// A combo id as [`text`]; an object is DHIS2 2.43's `{category: option}` form
-/// (`DataEntryInput.fromJson`), which pi2de does not read: said so.
-fn combo<'de, D: de::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    let raw: Option<Box<serde_json::value::RawValue>> = Deserialize::deserialize(d)?;
-    match raw {
-        None => Ok(None),
-        Some(raw) if raw.get().trim_start().starts_with('{') => Err(de::Error::custom(format!(
-            "found {}: a combo written as its category options (DHIS2 2.43+); pi2de reads \
-             combo ids only: export the values again with categoryOptionCombo ids",
-            raw.get().trim()
-        ))),
-        Some(raw) => scalar_text(raw.get()).map_err(de::Error::custom),
-    }
-}
-
-/// The text of one JSON scalar as written: a string unescaped, a number or boolean as it is,
-/// `null` as `None`; a structure is an error.
-pub(crate) fn scalar_text(raw: &str) -> Result<Option<String>, String> {
-    let raw = raw.trim();
-    match raw.as_bytes().first() {
-        Some(b'"') => serde_json::from_str::<String>(raw)
-            .map(Some)
-            .map_err(|e| e.to_string()),
-        Some(b'n') => Ok(None),
-        Some(b'-' | b'0'..=b'9' | b't' | b'f') => Ok(Some(raw.to_string())),
-        _ => Err(format!("expected a string or a number, found {raw}")),
-    }
-}
+use serde_path::{JsonDataValue, combo};
+pub(crate) use serde_path::{scalar_text, text};
 
 /// Reading state: the defaults known so far and what was passed on.
 struct Ctx<'s> {
@@ -390,25 +322,8 @@ fn read_object(sc: &mut Scanner, ctx: &mut Ctx) -> Result<()> {
     }
     let parsed: JsonDataValue =
         serde_json::from_slice(&sc.buf[s..e]).map_err(|err| object_error(sc, at, &err))?;
-    let fields = Fields {
-        data_element: parsed.data_element.map(Cow::Owned),
-        period: parsed.period.map(Cow::Owned),
-        org_unit: parsed.org_unit.map(Cow::Owned),
-        category_option_combo: parsed.category_option_combo.map(Cow::Owned),
-        attribute_option_combo: parsed.attribute_option_combo.map(Cow::Owned),
-        value: parsed.value.map(Cow::Owned),
-        deleted: parsed.deleted.map(Cow::Owned),
-        audit: [
-            parsed.comment,
-            parsed.followup,
-            parsed.stored_by,
-            parsed.last_updated,
-        ]
-        .map(|x| x.map(Cow::Owned)),
-        follow_up: parsed.follow_up.map(Cow::Owned),
-        // Counted by the scanner when it comes to the next object.
-        newlines: 0,
-    };
+    // Its line ends are counted by the scanner when it comes to the next object.
+    let fields = parsed.into_fields();
     ctx.emit(&fields, line)
 }
 
@@ -429,41 +344,8 @@ fn object_error(sc: &Scanner, object_offset: u64, e: &serde_json::Error) -> anyh
 
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) use parallel::same_in_parallel;
-
-/// Both paths on one object: whenever the fast path parses it, the serde path must parse it
-/// too and give the same fields (the fuzz target `json_paths`).
 #[cfg(any(test, feature = "fuzzing"))]
-pub(crate) fn same_on_both_paths(data: &[u8]) {
-    let Ok((fast, len)) = flat_object(data) else {
-        return;
-    };
-    let parsed: JsonDataValue = match serde_json::from_slice(&data[..len]) {
-        Ok(p) => p,
-        Err(e) => panic!("the fast path read an object the serde path refuses: {e}"),
-    };
-    let text = |f: &Option<Cow<str>>| f.as_deref().map(str::to_string);
-    assert_eq!(text(&fast.data_element), parsed.data_element);
-    assert_eq!(text(&fast.period), parsed.period);
-    assert_eq!(text(&fast.org_unit), parsed.org_unit);
-    assert_eq!(
-        text(&fast.category_option_combo),
-        parsed.category_option_combo
-    );
-    assert_eq!(
-        text(&fast.attribute_option_combo),
-        parsed.attribute_option_combo
-    );
-    assert_eq!(text(&fast.value), parsed.value);
-    assert_eq!(text(&fast.deleted), parsed.deleted);
-    let audit = [
-        parsed.comment,
-        parsed.followup,
-        parsed.stored_by,
-        parsed.last_updated,
-    ];
-    assert_eq!(fast.audit.each_ref().map(text), audit);
-    assert_eq!(text(&fast.follow_up), parsed.follow_up);
-}
+pub(crate) use serde_path::same_on_both_paths;
 
 #[cfg(test)]
 mod tests {
@@ -536,66 +418,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    /// Generated objects (keys repeated, unknown, escaped; values of every JSON kind) on both
-    /// paths: the fast path never reads what the serde path would read otherwise.
-    #[test]
-    fn both_paths_agree_on_generated_objects() {
-        let keys = [
-            "dataElement",
-            "period",
-            "orgUnit",
-            "categoryOptionCombo",
-            "attributeOptionCombo",
-            "value",
-            "deleted",
-            "comment",
-            "followup",
-            "followUp",
-            "storedBy",
-            "lastUpdated",
-            "val\\u0075e",
-            "Value",
-        ];
-        let values = [
-            "\"A1\"",
-            "\"\"",
-            "null",
-            "true",
-            "false",
-            "12",
-            "1.10",
-            "1E2",
-            "\"a\\\"b\"",
-            "\"é\"",
-            "[]",
-            "{}",
-            "\" x \"",
-            // Longer than the eight bytes scanned at a time, a stop in each lane.
-            "\"Ou000000000abcdefg\"",
-            "\"0123456\\\"89\"",
-            "\"012345678901234\\n\"",
-            "\"a\tb\"",
-            "\"ab\ncd\"",
-            "\"été 2024 — €\"",
-        ];
-        let mut next = xorshift(0x2545_f491_4f6c_dd1du64);
-        let mut fast = 0;
-        for _ in 0..20_000 {
-            let fields: Vec<String> = (0..next(6))
-                .map(|_| {
-                    format!(
-                        "\"{}\": {}",
-                        keys[next(keys.len())],
-                        values[next(values.len())]
-                    )
-                })
-                .collect();
-            let object = format!("{{{}}}", fields.join(","));
-            fast += usize::from(super::flat_object(object.as_bytes()).is_ok());
-            super::same_on_both_paths(object.as_bytes());
-        }
-        assert!(fast > 1_000, "the fast path took {fast} objects");
     }
 }
