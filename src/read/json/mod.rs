@@ -6,8 +6,7 @@
 //! (deep nesting cannot overflow the stack; unknown keys are skipped without being kept). Each
 //! `dataValue` object is parsed by a flat fast path when it holds only strings, booleans and
 //! nulls without escapes (what DHIS2 writes); any other object goes through serde_json
-//! ([`serde_path`]), so the
-//! two paths give the same values.
+//! ([`serde_path`]), so the two paths give the same values.
 
 use std::borrow::Cow;
 use std::io::BufRead;
