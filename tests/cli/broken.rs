@@ -40,6 +40,46 @@ fn malformed_xml_is_fatal_with_file_and_line() {
 }
 
 #[test]
+fn xml_that_is_not_utf8_is_placed_at_its_line_and_column() {
+    // Every value on its own line, the third holding a byte that is not UTF-8: in a value
+    // written plainly, in one written with an entity, and in text between elements.
+    for (name, third) in [
+        (
+            "plain.xml",
+            &b"  <dataValue dataElement=\"DE_C\" value=\"3\xff\"/>\n"[..],
+        ),
+        (
+            "entity.xml",
+            b"  <dataValue dataElement=\"DE_C\" value=\"&amp;\xff\"/>\n",
+        ),
+        ("text.xml", b"  x\xff\n"),
+    ] {
+        let dir = Workdir::new();
+        let mut doc = b"<dataValueSet>\n".to_vec();
+        doc.extend_from_slice(
+            b"  <dataValue dataElement=\"DE_A\" period=\"202401\" orgUnit=\"OU_A\" value=\"1\"/>\n",
+        );
+        doc.extend_from_slice(third);
+        doc.extend_from_slice(b"</dataValueSet>\n");
+        std::fs::write(dir.path().join(name), &doc).unwrap();
+        let out = pi2de()
+            .current_dir(dir.path())
+            .args(["convert", name, "-o", "out.json"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let column = third.iter().position(|&b| b == 0xff).unwrap() + 1;
+        let place = format!("pi2de: error: {name}: line 3, column {column}: invalid XML");
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.starts_with(&place),
+            "expected `{place}` in: {stderr}"
+        );
+        assert_only(&dir, &[name]);
+    }
+}
+
+#[test]
 fn csv_unclosed_quote_is_fatal_with_file_and_line() {
     let csv = "dataelement,period,orgunit,value\nDE_A,202401,OU_A,1\nDE_B,202401,\"OU_A,2\nDE_C,202401,OU_A,3\n";
     assert_broken("quote.csv", csv, &["quote.csv: line 3", "never closed"]);
