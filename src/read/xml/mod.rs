@@ -1,6 +1,7 @@
 //! The XML reader: `<dataValueSet>` with `<dataValue …/>` attributes, matched by local name so
-//! any namespace or prefix works. Streamed event by event; entities other than XML's five
-//! predefined ones are never expanded.
+//! any namespace or prefix works. Streamed event by event by quick-xml, but for the plainly
+//! written `<dataValue …/>` elements DHIS2 writes, framed here straight from the read buffer
+//! ([`plain`]); entities other than XML's five predefined ones are never expanded.
 
 use std::borrow::Cow;
 use std::io::BufRead;
