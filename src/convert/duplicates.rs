@@ -93,7 +93,8 @@ pub fn resolve(
     value_type: impl Fn(u32) -> Option<ValueType>,
 ) -> anyhow::Result<Resolved> {
     let mut out = Resolved::default();
-    for i in 0..store.len() {
+    // A key read once has nothing to resolve.
+    for i in store.read_again() {
         let slot = store.slot(i);
         let key = slot.key;
         let repeats = u64::from(slot.repeats());

@@ -53,6 +53,8 @@ pub struct Contribution {
 pub struct More {
     /// The first value's record number (the slot's word holds this `More`'s index instead).
     first_record: u32,
+    /// The number of the key's slot.
+    slot: u32,
     /// Further contributions, each different from all before it in source or value.
     pub distinct: Vec<Contribution>,
     /// The value read last.
@@ -313,6 +315,7 @@ impl Store {
                 };
                 self.more.push(More {
                     first_record: record.unwrap_or(Tail::RECORD_MAX),
+                    slot: u32::try_from(i)?,
                     ..More::default()
                 });
                 self.slots.update(i, |p| p.tail = more).context(SPILL)?;
@@ -383,6 +386,13 @@ impl Store {
         Some(&mut self.more[m])
     }
 
+    /// The slots of the keys read more than once, in order.
+    pub fn read_again(&self) -> Vec<usize> {
+        let mut slots: Vec<usize> = self.more.iter().map(|m| m.slot as usize).collect();
+        slots.sort_unstable();
+        slots
+    }
+
     /// The number of slots (distinct keys).
     pub fn len(&self) -> usize {
         self.slots.len()
@@ -417,12 +427,12 @@ impl Store {
 
     /// Stores a text (a resolved value) and returns its span.
     pub fn push_text(&mut self, s: &str) -> Result<Span> {
-        let (Ok(start), Ok(len)) = (u32::try_from(self.arena.len()), u32::try_from(s.len())) else {
+        let fits = |n: usize| u32::try_from(n).ok();
+        let span = fits(self.arena.len()).zip(fits(s.len()));
+        let Some((start, len)) = span.filter(|&(start, len)| start.checked_add(len).is_some())
+        else {
             bail!("more than 4 GB of distinct value text: split the export into smaller runs");
         };
-        if start.checked_add(len).is_none() {
-            bail!("more than 4 GB of distinct value text: split the export into smaller runs");
-        }
         self.arena.push_str(s);
         Ok(Span { start, len })
     }
@@ -440,11 +450,6 @@ const SPILL: &str = "cannot write the key store's temporary file (set TMPDIR, or
 mod tests {
     use super::*;
     use crate::fuzzing::xorshift;
-
-    #[test]
-    fn a_stored_slot_is_40_bytes() {
-        assert_eq!(std::mem::size_of::<Packed>(), 40);
-    }
 
     /// What one key received, as a plain model: the first value, the distinct others, the
     /// repeats and the last (source, value, deleted, record).

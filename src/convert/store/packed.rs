@@ -101,6 +101,12 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_stored_slot_is_40_bytes() {
+        assert_eq!(std::mem::size_of::<Packed>(), Packed::SIZE);
+        assert_eq!(Packed::SIZE, 40);
+    }
+
+    #[test]
     fn the_last_word_is_a_record_or_an_index_never_both() {
         for r in [0, 1, 12_345, Tail::RECORD_MAX] {
             assert_eq!(Tail::record(r).as_record(), Some(r));
