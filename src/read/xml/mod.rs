@@ -159,6 +159,7 @@ fn plain_run(
         };
         let (len, newlines) = (framed.len, framed.newlines);
         send(framed.fields, header, place, sink)?;
+        // Its line ends are known: consumed past `Lines::consume`, which would count them.
         input.inner.consume(len);
         input.newlines += newlines;
         taken += len as u64;
