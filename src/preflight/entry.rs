@@ -74,9 +74,22 @@ pub struct Entry<'m> {
     hmis: &'m HmisState,
     /// Per data set, its input periods by canonical period id.
     input_periods: Vec<FxHashMap<String, Vec<Span>>>,
-    data_sets: FxHashMap<(usize, Id), Closed>,
+    /// Per data set and period judged, its place in `closed`.
+    data_sets: FxHashMap<(usize, Id), u32>,
+    closed: Vec<Closed>,
+    /// Per data set, the period it was last asked about and its place in `closed`: the values
+    /// of a period come together, so most are found here without hashing.
+    last: Vec<Option<(Id, u32)>>,
+    /// Per data set, its category combo's UID (blank: none) and whether it is the default
+    /// combo, looked up once.
+    combos: Vec<(&'m str, bool)>,
+    /// Per attribute option combo (by interned key), its category combo's UID, looked up once.
+    aoc_combos: FxHashMap<Id, Option<&'m str>>,
     /// The value's target data sets (≤ 2.42), one buffer for every value.
     targets: Vec<usize>,
+    /// The places in `closed` of the value's target data sets, then of every data set of its
+    /// data element (≤ 2.42), one buffer for every value.
+    judged: Vec<u32>,
     org_units: FxHashMap<(Id, Id), Verdict>,
     option_units: FxHashMap<(Id, Id), Verdict>,
     option_dates: FxHashMap<(Id, Id, usize), Verdict>,
@@ -106,7 +119,16 @@ impl<'m> Entry<'m> {
             hmis,
             input_periods,
             data_sets: FxHashMap::default(),
+            closed: Vec::new(),
+            last: vec![None; meta.data_sets.len()],
+            combos: meta
+                .data_sets
+                .iter()
+                .map(|ds| data_set_combo(meta, ds))
+                .collect(),
+            aoc_combos: FxHashMap::default(),
             targets: Vec::new(),
+            judged: Vec::new(),
             org_units: FxHashMap::default(),
             option_units: FxHashMap::default(),
             option_dates: FxHashMap::default(),
@@ -132,18 +154,11 @@ impl<'m> Entry<'m> {
         self.option_dates(f)
     }
 
-    /// The data sets ≤ 2.42 judges a value against: the payload's, else every data set of the
-    /// data element assigned to the org unit whose attribute combo is the AOC's
-    /// (`ImportContext.getTargetDataSets`).
-    fn classic_targets(&self, f: &Facts) -> Vec<usize> {
-        let mut targets = Vec::new();
-        self.classic_targets_into(f, &mut targets);
-        targets
-    }
-
-    /// [`classic_targets`](Self::classic_targets) into `targets` (cleared first): the pre-flight
-    /// runs on every value, so it reuses one buffer.
-    fn classic_targets_into(&self, f: &Facts, targets: &mut Vec<usize>) {
+    /// The data sets ≤ 2.42 judges a value against, into `targets` (cleared first): the
+    /// payload's, else every data set of the data element assigned to the org unit whose
+    /// attribute combo is the AOC's (`ImportContext.getTargetDataSets`). The pre-flight runs
+    /// on every value: one buffer, each combo looked up once.
+    fn classic_targets_into(&mut self, f: &Facts, targets: &mut Vec<usize>) {
         targets.clear();
         if self.rules.payload_data_set {
             targets.push(f.data_set);
@@ -152,24 +167,20 @@ impl<'m> Entry<'m> {
         let meta = self.meta;
         let aoc_combo = match f.aoc.0 {
             "" => None,
-            aoc => meta
-                .category_option_combo(aoc)
-                .and_then(|(c, _)| c.category_combo.as_ref())
-                .map(|c| c.id.as_str()),
+            aoc => *self.aoc_combos.entry(f.aoc.1).or_insert_with(|| {
+                meta.category_option_combo(aoc)
+                    .and_then(|(c, _)| c.category_combo.as_ref())
+                    .map(|c| c.id.as_str())
+            }),
         };
+        let combos = &self.combos;
         let fitting = (f.every.iter().copied())
             .filter(|&i| {
                 !meta.has_organisation_units || f.unit.is_none_or(|u| meta.data_set_assigned(i, u))
             })
-            .filter(|&i| {
-                let ds_combo = meta.data_sets[i]
-                    .category_combo
-                    .as_ref()
-                    .map_or("", |c| c.id.as_str());
-                match aoc_combo {
-                    None => meta.is_default_combo(ds_combo),
-                    Some(c) => c == ds_combo,
-                }
+            .filter(|&i| match aoc_combo {
+                None => combos[i].1,
+                Some(c) => c == combos[i].0,
             });
         targets.extend(fitting);
     }
@@ -178,7 +189,8 @@ impl<'m> Entry<'m> {
     fn period_closed(&mut self, f: &Facts) -> Verdict {
         let verdict = |detail: &String| Some((Reason::PeriodClosed, detail.clone()));
         if !self.rules.classic() {
-            let c = self.closed(f.data_set, f.period);
+            let at = self.judge(f.data_set, f.period);
+            let c = &self.closed[at as usize];
             let expired = c.expired.as_ref().filter(|_| !self.exempt(f.data_set, f));
             return c
                 .input
@@ -195,32 +207,39 @@ impl<'m> Entry<'m> {
     }
 
     /// ≤ 2.42's period checks over the value's target data sets, in its order; nothing
-    /// allocated but a verdict's text.
+    /// allocated but a verdict's text, each data set's judgement looked up once.
     fn classic_period_closed(&mut self, f: &Facts, targets: &[usize]) -> Verdict {
         let verdict = |detail: &String| Some((Reason::PeriodClosed, detail.clone()));
-        let every = f.every;
-        for &ds in targets.iter().chain(every) {
-            self.judge(ds, f.period);
+        let mut judged = std::mem::take(&mut self.judged);
+        judged.clear();
+        for &ds in targets.iter().chain(f.every) {
+            let at = self.judge(ds, f.period);
+            judged.push(at);
         }
-        let closed = |ds: usize| &self.data_sets[&(ds, f.period.key)];
+        let (at_targets, at_every) = judged.split_at(targets.len());
+        let closed = |at: u32| &self.closed[at as usize];
         // Expiry and input periods: closed when no target data set is open (non-strict); a
         // lock exception opens a data set's expired period (`isLocked`).
-        let expired = |ds: usize| closed(ds).expired.as_ref().filter(|_| !self.exempt(ds, f));
-        if !targets.is_empty() && targets.iter().all(|&ds| expired(ds).is_some()) {
-            return expired(targets[0]).and_then(verdict);
-        }
-        if let Some(future) = targets.iter().find_map(|&ds| closed(ds).future.as_ref()) {
-            return verdict(future);
-        }
-        let input_closed = |list: &[usize]| {
-            (!list.is_empty() && list.iter().all(|&ds| closed(ds).input.is_some()))
-                .then(|| closed(list[0]).input.as_ref())
-                .flatten()
+        let expired =
+            |(ds, at): (usize, u32)| closed(at).expired.as_ref().filter(|_| !self.exempt(ds, f));
+        let pairs = || targets.iter().copied().zip(at_targets.iter().copied());
+        let found = if !targets.is_empty() && pairs().all(|p| expired(p).is_some()) {
+            pairs().next().and_then(expired).and_then(verdict)
+        } else if let Some(future) = at_targets.iter().find_map(|&at| closed(at).future.as_ref()) {
+            verdict(future)
+        } else {
+            let input_closed = |list: &[u32]| {
+                (!list.is_empty() && list.iter().all(|&at| closed(at).input.is_some()))
+                    .then(|| closed(list[0]).input.as_ref())
+                    .flatten()
+            };
+            // E7644 last: every data set of the data element, whatever the org unit.
+            input_closed(at_targets)
+                .or_else(|| input_closed(at_every))
+                .and_then(verdict)
         };
-        // E7644 last: every data set of the data element, whatever the org unit.
-        input_closed(targets)
-            .or_else(|| input_closed(every))
-            .and_then(verdict)
+        self.judged = judged;
+        found
     }
 
     /// A lock exception for data set `ds`, the value's org unit and period
@@ -236,10 +255,24 @@ impl<'m> Entry<'m> {
     /// `approved` (`--approvals`): 2.43 E8033 for the data set group when an approval exists
     /// at the value's own org unit; ≤ 2.42 E7642 when every target data set is approved at
     /// the org unit or above it (non-strict). A data set without a workflow is never approved.
-    fn approved(&self, f: &Facts) -> Verdict {
+    fn approved(&mut self, f: &Facts) -> Verdict {
         if !self.hmis.approvals_given {
             return None;
         }
+        let mut targets = std::mem::take(&mut self.targets);
+        if self.rules.classic() {
+            self.classic_targets_into(f, &mut targets);
+        } else {
+            targets.clear();
+            targets.push(f.data_set);
+        }
+        let verdict = self.approved_in(f, &targets);
+        self.targets = targets;
+        verdict
+    }
+
+    /// [`approved`](Self::approved) for the value's target data sets.
+    fn approved_in(&self, f: &Facts, targets: &[usize]) -> Verdict {
         let meta = self.meta;
         let ou = &meta.organisation_units[f.unit?];
         let default_aoc = f.aoc.0.is_empty();
@@ -249,13 +282,8 @@ impl<'m> Entry<'m> {
         };
         let lineage = meta.lineage(&ou.id).unwrap_or_default();
         let classic = self.rules.classic();
-        let targets = if classic {
-            self.classic_targets(f)
-        } else {
-            vec![f.data_set]
-        };
         let mut first = None;
-        for ds in targets {
+        for &ds in targets {
             let set = &meta.data_sets[ds];
             let wf = set.workflow.as_ref()?;
             let key = (wf.id.as_str(), f.period.id, ou.id.as_str(), aoc);
@@ -278,20 +306,29 @@ impl<'m> Entry<'m> {
         Some((Reason::Approved, detail))
     }
 
-    /// How data set `ds` treats a period on the import date (kept per data set and period).
-    fn closed(&mut self, ds: usize, p: &PeriodFacts) -> Closed {
-        self.judge(ds, p);
-        self.data_sets[&(ds, p.key)].clone()
-    }
-
-    /// Judges data set `ds` in period `p` once, kept in `data_sets`.
-    fn judge(&mut self, ds: usize, p: &PeriodFacts) {
-        if self.data_sets.contains_key(&(ds, p.key)) {
-            return;
+    /// How data set `ds` treats period `p` on the import date, judged once: its place in
+    /// `closed`.
+    fn judge(&mut self, ds: usize, p: &PeriodFacts) -> u32 {
+        if let Some(Some((key, at))) = self.last.get(ds).copied()
+            && key == p.key
+        {
+            return at;
         }
-        let set = &self.meta.data_sets[ds];
-        let c = timeliness::judge(set, &self.input_periods[ds], p, &self.rules);
-        self.data_sets.insert((ds, p.key), c);
+        let at = match self.data_sets.get(&(ds, p.key)) {
+            Some(&at) => at,
+            None => {
+                let set = &self.meta.data_sets[ds];
+                let c = timeliness::judge(set, &self.input_periods[ds], p, &self.rules);
+                let at = u32::try_from(self.closed.len()).unwrap_or(u32::MAX);
+                self.closed.push(c);
+                self.data_sets.insert((ds, p.key), at);
+                at
+            }
+        };
+        if let Some(last) = self.last.get_mut(ds) {
+            *last = Some((p.key, at));
+        }
+        at
     }
 
     /// E8031 (2.43+): the period starts before the org unit opened or after it closed.
@@ -463,6 +500,12 @@ impl<'m> Entry<'m> {
             ),
         ))
     }
+}
+
+/// A data set's category combo's UID (blank: none) and whether it is the default combo.
+fn data_set_combo<'m>(meta: &'m Metadata, ds: &'m DataSet) -> (&'m str, bool) {
+    let combo = ds.category_combo.as_ref().map_or("", |c| c.id.as_str());
+    (combo, meta.is_default_combo(combo))
 }
 
 mod timeliness;

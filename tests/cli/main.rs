@@ -7,6 +7,7 @@ mod calendars;
 mod classes;
 mod compare;
 mod disaggregation;
+mod entry_order;
 mod exports;
 mod faults;
 mod first_hour;
