@@ -87,6 +87,8 @@ pub struct Entry<'m> {
     aoc_combos: FxHashMap<Id, Option<&'m str>>,
     /// The value's target data sets (≤ 2.42), one buffer for every value.
     targets: Vec<usize>,
+    /// The facts and verdict of the last value checked.
+    last_check: LastCheck,
     /// The places in `closed` of the value's target data sets, then of every data set of its
     /// data element (≤ 2.42), one buffer for every value.
     judged: Vec<u32>,
@@ -129,6 +131,7 @@ impl<'m> Entry<'m> {
             aoc_combos: FxHashMap::default(),
             targets: Vec::new(),
             judged: Vec::new(),
+            last_check: LastCheck::default(),
             org_units: FxHashMap::default(),
             option_units: FxHashMap::default(),
             option_dates: FxHashMap::default(),
@@ -136,7 +139,18 @@ impl<'m> Entry<'m> {
     }
 
     /// The first check the value fails, in DHIS2's order: key consistency, then timeliness.
+    /// The verdict depends on the facts alone: one given the same facts as the value before it
+    /// (the values of an org unit and period come together) gets that value's verdict.
     pub fn check(&mut self, f: &Facts) -> Verdict {
+        if self.last_check.is_of(f) {
+            return self.last_check.verdict.clone();
+        }
+        let verdict = self.check_anew(f);
+        self.last_check.keep(f, &verdict);
+        verdict
+    }
+
+    fn check_anew(&mut self, f: &Facts) -> Verdict {
         if let Some(v) = self.option_org_units(f) {
             return Some(v);
         }
@@ -499,6 +513,42 @@ impl<'m> Entry<'m> {
                 show(end)
             ),
         ))
+    }
+}
+
+/// The facts a verdict depends on (the texts and the unit follow from the interned keys), and
+/// the verdict, of the last value checked.
+#[derive(Default)]
+struct LastCheck {
+    /// Whether a value was checked.
+    held: bool,
+    data_set: usize,
+    every: Vec<usize>,
+    period: Id,
+    org_unit: Id,
+    aoc: Id,
+    verdict: Verdict,
+}
+
+impl LastCheck {
+    fn is_of(&self, f: &Facts) -> bool {
+        self.held
+            && self.data_set == f.data_set
+            && self.period == f.period.key
+            && self.org_unit == f.org_unit.1
+            && self.aoc == f.aoc.1
+            && self.every == f.every
+    }
+
+    fn keep(&mut self, f: &Facts, verdict: &Verdict) {
+        self.held = true;
+        self.data_set = f.data_set;
+        self.every.clear();
+        self.every.extend_from_slice(f.every);
+        self.period = f.period.key;
+        self.org_unit = f.org_unit.1;
+        self.aoc = f.aoc.1;
+        self.verdict.clone_from(verdict);
     }
 }
 

@@ -31,12 +31,24 @@ pub struct Resolved {
 }
 
 /// The decision for one value.
+#[derive(Debug, Clone)]
 pub enum Placement {
     /// Goes to this data set (its index in the metadata, see [`Targets::data_set_id`]), or to
     /// none known.
     DataSet(Option<usize>),
     WrongPeriodType(String),
     OrgUnitNotAssigned(String),
+}
+
+/// The facts of the last placement (the candidate data sets, the period type, the org unit's
+/// interned id: the placement depends on these alone) and the placement.
+#[derive(Default)]
+struct LastPlace {
+    data_sets: Vec<usize>,
+    period_type: Option<PeriodType>,
+    org_unit: Id,
+    /// `None` until a value is placed.
+    placement: Option<Placement>,
 }
 
 /// A target resolved by [`Targets::resolve`]: a handle to what the metadata says of it.
@@ -60,6 +72,10 @@ pub struct Targets<'m> {
     period_types: Vec<Option<PeriodType>>,
     /// Per interned org unit id, its index among the metadata's org units.
     units: PerId<Option<usize>>,
+    /// The last org unit looked up in `units` and its index.
+    last_unit: Option<(Id, Option<usize>)>,
+    /// The last placement of [`place_id`](Self::place_id).
+    last_place: LastPlace,
     /// The data-entry checks of the target version on the import date.
     entry: Entry<'m>,
 }
@@ -86,6 +102,8 @@ impl<'m> Targets<'m> {
             scratch: String::new(),
             period_types,
             units: PerId::default(),
+            last_unit: None,
+            last_place: LastPlace::default(),
             entry: Entry::new(meta, rules, hmis),
         }
     }
@@ -145,22 +163,44 @@ impl<'m> Targets<'m> {
     }
 
     /// [`place`](Self::place) for an org unit given with its interned id: its org unit in the
-    /// metadata is looked up by text once.
+    /// metadata is looked up by text once, and a value with the same candidates, period type
+    /// and org unit as the value before it gets that value's placement.
     pub fn place_id(
         &mut self,
         r: TargetRef,
         period_type: PeriodType,
         org_unit: (&str, Id),
     ) -> Placement {
+        let data_sets = &self.results[r.0 as usize].data_sets;
+        let last = &mut self.last_place;
+        if let Some(p) = &last.placement
+            && (last.period_type, last.org_unit) == (Some(period_type), org_unit.1)
+            && last.data_sets == *data_sets
+        {
+            return p.clone();
+        }
+        last.data_sets.clear();
+        last.data_sets.extend_from_slice(data_sets);
+        (last.period_type, last.org_unit) = (Some(period_type), org_unit.1);
         let unit = self.unit(org_unit);
-        self.place_unit(r, period_type, org_unit.0, unit)
+        let placement = self.place_unit(r, period_type, org_unit.0, unit);
+        self.last_place.placement = Some(placement.clone());
+        placement
     }
 
     /// The index among the metadata's org units of an org unit given with its interned id.
     fn unit(&mut self, (text, id): (&str, Id)) -> Option<usize> {
+        if let Some((last, unit)) = self.last_unit
+            && last == id
+        {
+            return unit;
+        }
         let meta = self.meta;
-        self.units
-            .get_or_find(id, || meta.organisation_unit_index(text))
+        let unit = self
+            .units
+            .get_or_find(id, || meta.organisation_unit_index(text));
+        self.last_unit = Some((id, unit));
+        unit
     }
 
     /// [`place`](Self::place) with the org unit's index in the metadata (`unit`), if it is there.
