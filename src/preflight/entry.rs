@@ -77,14 +77,9 @@ pub struct Entry<'m> {
     /// Per data set and period judged, its place in `closed`.
     data_sets: FxHashMap<(usize, Id), u32>,
     closed: Vec<Closed>,
-    /// Per data set, the period it was last asked about and its place in `closed`: the values
-    /// of a period come together, so most are found here without hashing.
-    last: Vec<Option<(Id, u32)>>,
     /// Per data set, its category combo's UID (blank: none) and whether it is the default
     /// combo, looked up once.
     combos: Vec<(&'m str, bool)>,
-    /// Per attribute option combo (by interned key), its category combo's UID, looked up once.
-    aoc_combos: FxHashMap<Id, Option<&'m str>>,
     /// The value's target data sets (≤ 2.42), one buffer for every value.
     targets: Vec<usize>,
     /// The facts and verdict of the last value checked.
@@ -122,13 +117,11 @@ impl<'m> Entry<'m> {
             input_periods,
             data_sets: FxHashMap::default(),
             closed: Vec::new(),
-            last: vec![None; meta.data_sets.len()],
             combos: meta
                 .data_sets
                 .iter()
                 .map(|ds| data_set_combo(meta, ds))
                 .collect(),
-            aoc_combos: FxHashMap::default(),
             targets: Vec::new(),
             judged: Vec::new(),
             last_check: LastCheck::default(),
@@ -171,7 +164,7 @@ impl<'m> Entry<'m> {
     /// The data sets ≤ 2.42 judges a value against, into `targets` (cleared first): the
     /// payload's, else every data set of the data element assigned to the org unit whose
     /// attribute combo is the AOC's (`ImportContext.getTargetDataSets`). The pre-flight runs
-    /// on every value: one buffer, each combo looked up once.
+    /// on every value: one buffer, each data set's combo looked up once.
     fn classic_targets_into(&mut self, f: &Facts, targets: &mut Vec<usize>) {
         targets.clear();
         if self.rules.payload_data_set {
@@ -181,11 +174,10 @@ impl<'m> Entry<'m> {
         let meta = self.meta;
         let aoc_combo = match f.aoc.0 {
             "" => None,
-            aoc => *self.aoc_combos.entry(f.aoc.1).or_insert_with(|| {
-                meta.category_option_combo(aoc)
-                    .and_then(|(c, _)| c.category_combo.as_ref())
-                    .map(|c| c.id.as_str())
-            }),
+            aoc => meta
+                .category_option_combo(aoc)
+                .and_then(|(c, _)| c.category_combo.as_ref())
+                .map(|c| c.id.as_str()),
         };
         let combos = &self.combos;
         let fitting = (f.every.iter().copied())
@@ -323,25 +315,14 @@ impl<'m> Entry<'m> {
     /// How data set `ds` treats period `p` on the import date, judged once: its place in
     /// `closed`.
     fn judge(&mut self, ds: usize, p: &PeriodFacts) -> u32 {
-        if let Some(Some((key, at))) = self.last.get(ds).copied()
-            && key == p.key
-        {
+        if let Some(&at) = self.data_sets.get(&(ds, p.key)) {
             return at;
         }
-        let at = match self.data_sets.get(&(ds, p.key)) {
-            Some(&at) => at,
-            None => {
-                let set = &self.meta.data_sets[ds];
-                let c = timeliness::judge(set, &self.input_periods[ds], p, &self.rules);
-                let at = u32::try_from(self.closed.len()).unwrap_or(u32::MAX);
-                self.closed.push(c);
-                self.data_sets.insert((ds, p.key), at);
-                at
-            }
-        };
-        if let Some(last) = self.last.get_mut(ds) {
-            *last = Some((p.key, at));
-        }
+        let set = &self.meta.data_sets[ds];
+        let c = timeliness::judge(set, &self.input_periods[ds], p, &self.rules);
+        let at = u32::try_from(self.closed.len()).unwrap_or(u32::MAX);
+        self.closed.push(c);
+        self.data_sets.insert((ds, p.key), at);
         at
     }
 
