@@ -6,7 +6,7 @@ use super::*;
 /// every one of `expect` (file and place), and nothing left in the folder but the input.
 pub(crate) fn assert_broken(name: &str, content: impl AsRef<[u8]>, expect: &[&str]) {
     let dir = Workdir::new();
-    std::fs::write(dir.path().join(name), content).expect("write test file");
+    dir.write(name, content);
     let out = pi2de()
         .current_dir(dir.path())
         .args(["convert", name, "-o", "out.json"])

@@ -4,6 +4,7 @@
 //! generated set, judged against the checks' metadata ([`crate::target::entry_verdicts`]) in
 //! orders that put values differing in one field side by side, gets the verdict it gets alone.
 
+use super::Gen;
 use crate::target::entry_verdicts;
 
 type Row = (
@@ -56,12 +57,9 @@ fn orders(values: &[Row]) -> Vec<Vec<usize>> {
         out.push(order);
     }
     let mut order: Vec<usize> = (0..values.len()).collect();
-    let mut x = 7u64;
+    let mut g = Gen(7);
     for i in (1..order.len()).rev() {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        order.swap(i, (x >> 33) as usize % (i + 1));
+        order.swap(i, (g.next() % (i as u64 + 1)) as usize);
     }
     out.push(order);
     out
