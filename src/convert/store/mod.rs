@@ -427,10 +427,12 @@ impl Store {
 
     /// Stores a text (a resolved value) and returns its span.
     pub fn push_text(&mut self, s: &str) -> Result<Span> {
-        let fits = |n: usize| u32::try_from(n).ok();
-        let span = fits(self.arena.len()).zip(fits(s.len()));
-        let Some((start, len)) = span.filter(|&(start, len)| start.checked_add(len).is_some())
-        else {
+        // Start, length and end of the span in 32 bits.
+        let (Ok(start), Ok(len), Ok(_end)) = (
+            u32::try_from(self.arena.len()),
+            u32::try_from(s.len()),
+            u32::try_from(self.arena.len() + s.len()),
+        ) else {
             bail!("more than 4 GB of distinct value text: split the export into smaller runs");
         };
         self.arena.push_str(s);
