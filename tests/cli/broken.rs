@@ -6,7 +6,8 @@ use super::*;
 /// every one of `expect` (file and place), and nothing left in the folder but the input.
 pub(crate) fn assert_broken(name: &str, content: impl AsRef<[u8]>, expect: &[&str]) {
     let dir = Workdir::new();
-    dir.write(name, content);
+    // Bytes, not text: some broken files are not UTF-8.
+    std::fs::write(dir.file(name), content).expect("write test file");
     let out = pi2de()
         .current_dir(dir.path())
         .args(["convert", name, "-o", "out.json"])

@@ -27,7 +27,7 @@ impl Workdir {
     }
 
     /// Writes a file into the folder and returns its path.
-    pub(crate) fn write(&self, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+    pub(crate) fn write(&self, name: &str, content: &str) -> PathBuf {
         write(&self.dir, name, content)
     }
 
@@ -108,7 +108,7 @@ pub(crate) fn require_prlimit() {
     assert!(found, "this test needs prlimit (util-linux)");
 }
 
-pub(crate) fn write(dir: &TempDir, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+pub(crate) fn write(dir: &TempDir, name: &str, content: &str) -> PathBuf {
     let p = dir.path().join(name);
     fs::write(&p, content).expect("write test file");
     p
