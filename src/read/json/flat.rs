@@ -3,22 +3,20 @@
 //! serde path gives, or hands the object to it: a field named twice is refused by both (a
 //! `fuzzing::json_paths` target feeds both the same objects).
 
-use std::borrow::Cow;
-
 /// The fields of one `dataValue` object.
 #[derive(Default, Debug, PartialEq)]
 pub(super) struct Fields<'a> {
-    pub(super) data_element: Option<Cow<'a, str>>,
-    pub(super) period: Option<Cow<'a, str>>,
-    pub(super) org_unit: Option<Cow<'a, str>>,
-    pub(super) category_option_combo: Option<Cow<'a, str>>,
-    pub(super) attribute_option_combo: Option<Cow<'a, str>>,
-    pub(super) value: Option<Cow<'a, str>>,
-    pub(super) deleted: Option<Cow<'a, str>>,
+    pub(super) data_element: Option<&'a str>,
+    pub(super) period: Option<&'a str>,
+    pub(super) org_unit: Option<&'a str>,
+    pub(super) category_option_combo: Option<&'a str>,
+    pub(super) attribute_option_combo: Option<&'a str>,
+    pub(super) value: Option<&'a str>,
+    pub(super) deleted: Option<&'a str>,
     /// comment, followup, storedBy, lastUpdated.
-    pub(super) audit: [Option<Cow<'a, str>>; 4],
+    pub(super) audit: [Option<&'a str>; 4],
     /// `followUp`, as 2.43 reads it (pi2de writes both spellings).
-    pub(super) follow_up: Option<Cow<'a, str>>,
+    pub(super) follow_up: Option<&'a str>,
     /// The line ends inside the object (the fast path only: in white space, as a plain
     /// string holds none).
     pub(super) newlines: u64,
@@ -84,12 +82,12 @@ fn stops(word: u64) -> u64 {
         | below(word, 0x20)
 }
 
-/// A field's text: where it is in the object, or a literal.
-#[derive(Clone, Copy)]
-enum Span {
-    At(usize, usize),
-    Literal(&'static str),
-}
+/// Where a field's text is in the object: a string's inside, a literal (`true`, `false`)
+/// itself; [`NULL`] for `null`.
+type Span = (usize, usize);
+
+/// The span of a field that is `null` or absent (no text starts at the object's first byte).
+const NULL: Span = (0, 0);
 
 /// The keys the fast path keeps, in the order of [`Fields`]' slots (see [`slot`]).
 const KEPT: usize = 12;
@@ -116,21 +114,101 @@ fn slot(key: &[u8]) -> Option<usize> {
     Some(slot)
 }
 
+/// The keys of the objects before, in order, each as written (its quotes and the colon right
+/// after) with its slot: DHIS2 writes every object's keys in one order, so a key where the one
+/// of the object before was is matched by comparing bytes, without a scan or a lookup. Only a
+/// guess: a key that differs is scanned and takes that place.
+#[derive(Default)]
+pub(super) struct Shape {
+    keys: Vec<Known>,
+}
+
+/// A key remembered: as written, its slot, and the eight-byte words it is compared by.
+struct Known {
+    written: Vec<u8>,
+    slot: Option<usize>,
+    /// The first eight bytes, the next eight and the last eight (they may overlap).
+    words: [u64; 3],
+}
+
+/// Keys remembered per object.
+const SHAPED: usize = 16;
+
+impl Known {
+    fn new(written: &[u8], slot: Option<usize>) -> Known {
+        Known {
+            words: words(written).unwrap_or_default(),
+            written: written.to_vec(),
+            slot,
+        }
+    }
+
+    /// Whether `bytes` (as long as the key) are the key: by two or three word comparisons
+    /// when it is 8 to 24 bytes long (a call to compare bytes costs more than the scan).
+    #[inline]
+    fn is(&self, bytes: &[u8]) -> bool {
+        match (words(bytes), self.written.len()) {
+            (Some(w), 8..=16) => w[0] == self.words[0] && w[2] == self.words[2],
+            (Some(w), 17..=24) => w == self.words,
+            _ => bytes == self.written,
+        }
+    }
+}
+
+/// The first eight bytes of `b`, the eight after them and its last eight; `None` when it is
+/// shorter than eight.
+#[inline]
+fn words(b: &[u8]) -> Option<[u64; 3]> {
+    let word = |w: Option<&[u8; 8]>| w.map(|w| u64::from_le_bytes(*w));
+    let first = word(b.first_chunk())?;
+    let last = word(b.last_chunk())?;
+    let second = word(b.get(8..).and_then(<[u8]>::first_chunk)).unwrap_or(last);
+    Some([first, second, last])
+}
+
+impl Shape {
+    /// The slot of the key remembered at place `n` of an object, when `s[i..]` starts with it,
+    /// and the index after its colon.
+    #[inline]
+    fn matched(&self, n: usize, s: &[u8], i: usize) -> Option<(Option<usize>, usize)> {
+        let known = self.keys.get(n)?;
+        let end = i + known.written.len();
+        known.is(s.get(i..end)?).then_some((known.slot, end))
+    }
+
+    /// `written` (a plain key, its quotes and colon) is the key at place `n`.
+    fn learn(&mut self, n: usize, written: &[u8], slot: Option<usize>) {
+        if n < self.keys.len() {
+            self.keys[n] = Known::new(written, slot);
+        } else if n == self.keys.len() && n < SHAPED {
+            self.keys.push(Known::new(written, slot));
+        }
+    }
+}
+
 /// The fast path: an object of plain strings, booleans and nulls at the start of `s`, and the
 /// number of bytes it takes.
+#[cfg(any(test, feature = "fuzzing"))]
 pub(super) fn flat_object(s: &[u8]) -> Result<(Fields<'_>, usize), Flat> {
-    let mut spans: [Option<Span>; KEPT] = [None; KEPT];
+    flat_object_shaped(s, &mut Shape::default())
+}
+
+/// [`flat_object`], its keys matched against `shape` first and learnt into it.
+pub(super) fn flat_object_shaped<'s>(
+    s: &'s [u8],
+    shape: &mut Shape,
+) -> Result<(Fields<'s>, usize), Flat> {
+    let mut spans: [Span; KEPT] = [NULL; KEPT];
     let mut newlines = 0;
-    let len = scan_object(s, &mut spans, &mut newlines)?;
+    let len = scan_object(s, shape, &mut spans, &mut newlines)?;
     // Every byte of the object checked as UTF-8 at once (a string of it holds no byte
     // outside it): its texts are then cut from it by their spans.
     let text = std::str::from_utf8(&s[..len]).map_err(|_| Flat::Other)?;
-    let cut = |i: usize| -> Result<Option<Cow<'_, str>>, Flat> {
-        Ok(match spans[i] {
-            None => None,
-            Some(Span::Literal(t)) => Some(Cow::Borrowed(t)),
-            Some(Span::At(a, b)) => Some(Cow::Borrowed(text.get(a..b).ok_or(Flat::Other)?)),
-        })
+    let cut = |i: usize| -> Result<Option<&str>, Flat> {
+        match spans[i] {
+            NULL => Ok(None),
+            (a, b) => text.get(a..b).ok_or(Flat::Other).map(Some),
+        }
     };
     let fields = Fields {
         data_element: cut(0)?,
@@ -147,11 +225,37 @@ pub(super) fn flat_object(s: &[u8]) -> Result<(Fields<'_>, usize), Flat> {
     Ok((fields, len))
 }
 
+/// A key and its colon at `s[i]`: its slot and the index after the colon. The key is scanned
+/// unless `shape` remembers it at place `n`; a scanned key is learnt.
+#[inline]
+fn key_at(
+    s: &[u8],
+    i: usize,
+    n: usize,
+    shape: &mut Shape,
+    newlines: &mut u64,
+) -> Result<(Option<usize>, usize), Flat> {
+    if let Some(known) = shape.matched(n, s, i) {
+        return Ok(known);
+    }
+    let (key, next) = plain_string(s, i)?;
+    let colon = skip_ws(s, next, newlines);
+    if s.get(colon).copied().ok_or(Flat::Short)? != b':' {
+        return Err(Flat::Other);
+    }
+    let k = slot(&s[key.0..key.1]);
+    if colon == next {
+        shape.learn(n, &s[i..=colon], k);
+    }
+    Ok((k, colon + 1))
+}
+
 /// Frames the object at the start of `s`, noting where the kept fields' texts are: the
 /// number of bytes it takes.
 fn scan_object(
     s: &[u8],
-    spans: &mut [Option<Span>; KEPT],
+    shape: &mut Shape,
+    spans: &mut [Span; KEPT],
     newlines: &mut u64,
 ) -> Result<usize, Flat> {
     let at = |i: usize| s.get(i).copied().ok_or(Flat::Short);
@@ -164,13 +268,11 @@ fn scan_object(
     if at(i)? == b'}' {
         return Ok(i + 1);
     }
+    let mut n = 0;
     loop {
-        let (key, next) = plain_string(s, i)?;
+        let (k, next) = key_at(s, i, n, shape, newlines)?;
+        n += 1;
         i = skip_ws(s, next, newlines);
-        if at(i)? != b':' {
-            return Err(Flat::Other);
-        }
-        i = skip_ws(s, i + 1, newlines);
         let literal = |word: &[u8], i: usize| -> Result<bool, Flat> {
             let rest = &s[i..];
             if rest.len() < word.len() {
@@ -182,27 +284,27 @@ fn scan_object(
             }
             Ok(rest.starts_with(word))
         };
-        let value: Option<Span> = match at(i)? {
+        let value: Span = match at(i)? {
             b'"' => {
-                let ((a, b), next) = plain_string(s, i)?;
+                let (span, next) = plain_string(s, i)?;
                 i = next;
-                Some(Span::At(a, b))
+                span
             }
             b't' if literal(b"true", i)? => {
                 i += 4;
-                Some(Span::Literal("true"))
+                (i - 4, i)
             }
             b'f' if literal(b"false", i)? => {
                 i += 5;
-                Some(Span::Literal("false"))
+                (i - 5, i)
             }
             b'n' if literal(b"null", i)? => {
                 i += 4;
-                None
+                NULL
             }
             _ => return Err(Flat::Other),
         };
-        if let Some(k) = slot(&s[key.0..key.1]) {
+        if let Some(k) = k {
             // A field named twice: the serde path refuses the object, naming the field and
             // place.
             if seen & (1 << k) != 0 {
@@ -331,5 +433,24 @@ mod tests {
             flat_object(br#"{"":"x","value":"1"}"#).is_ok(),
             "an empty key is just another key"
         );
+        // The keys remembered from the objects before: met again where they were, or not.
+        let mut shape = Shape::default();
+        let objects: [&[u8]; 5] = [
+            b"{\"value\"\n:\"1\",\"period\":\"2024\"}",
+            b"{\"value\"\n:\"2\",\"period\":\"2025\"}",
+            b"{\"period\":\"2026\",\"value\":\"3\"}",
+            b"{\"period\":\"2027\",\"value\":\"4\",\"orgUnit\":\"O\"}",
+            b"{\"periods\":\"x\",\"value\":\"5\"}",
+        ];
+        for object in objects.into_iter().cycle().take(12) {
+            assert_eq!(
+                flat_object_shaped(object, &mut shape),
+                flat_object(object),
+                "{}",
+                String::from_utf8_lossy(object)
+            );
+        }
+        let (f, _) = flat_object_shaped(objects[1], &mut shape).unwrap();
+        assert_eq!((f.value, f.newlines), (Some("2"), 1), "a line end counted");
     }
 }

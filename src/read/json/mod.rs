@@ -8,7 +8,6 @@
 //! nulls without escapes (what DHIS2 writes); any other object goes through serde_json
 //! ([`serde_path`]), so the two paths give the same values.
 
-use std::borrow::Cow;
 use std::io::BufRead;
 
 use anyhow::{Result, anyhow};
@@ -20,7 +19,7 @@ mod serde_path;
 
 use super::{At, ReadOutcome, Sink, error_at, is_true, line_column};
 use crate::model::{DataValue, Header, Place};
-use flat::{Fields, Flat, flat_object};
+use flat::{Fields, Flat, Shape, flat_object_shaped};
 use scanner::{BLOCK, ScanError, Scanner};
 use serde_path::{JsonDataValue, combo};
 pub(crate) use serde_path::{scalar_text, text};
@@ -37,6 +36,8 @@ struct Ctx<'s> {
     answer: Vec<(String, String)>,
     /// Threads that parse the `dataValues` and the size of their chunks ([`parallel`]).
     parallel: (usize, usize),
+    /// The keys of the objects read so far, for the fast path.
+    shape: Shape,
 }
 
 /// The keys of DHIS2's error responses (`WebMessage`) that say what went wrong.
@@ -45,8 +46,8 @@ const ANSWER_KEYS: [&str; 4] = ["errorCode", "message", "httpStatusCode", "devMe
 impl Ctx<'_> {
     fn emit(&mut self, f: &Fields, line: u64) -> Result<()> {
         self.values += 1;
-        fn s<'a>(o: &'a Option<Cow<'a, str>>) -> &'a str {
-            o.as_deref().unwrap_or("")
+        fn s<'a>(o: &Option<&'a str>) -> &'a str {
+            o.unwrap_or("")
         }
         let mut v = DataValue {
             data_element: s(&f.data_element),
@@ -54,15 +55,15 @@ impl Ctx<'_> {
             org_unit: s(&f.org_unit),
             category_option_combo: s(&f.category_option_combo),
             attribute_option_combo: s(&f.attribute_option_combo),
-            value: f.value.as_deref(),
-            deleted: f.deleted.as_deref().is_some_and(is_true),
+            value: f.value,
+            deleted: f.deleted.is_some_and(is_true),
             audit: crate::model::Audit::from_fields([0, 1, 2, 3].map(|i| {
                 let field = if i == 1 {
-                    f.audit[1].as_ref().or(f.follow_up.as_ref())
+                    f.audit[1].or(f.follow_up)
                 } else {
-                    f.audit[i].as_ref()
+                    f.audit[i]
                 };
-                field.map(|c| c.as_ref()).filter(|s| !s.is_empty())
+                field.filter(|s| !s.is_empty())
             })),
             place: Place {
                 record: self.values,
@@ -150,6 +151,7 @@ fn read_on(
         late_defaults: false,
         answer: Vec::new(),
         parallel,
+        shape: Shape::default(),
     };
     sc.expect(b'{', "").map_err(|e| match e {
         ScanError::Syntax(_) => sc.error(
@@ -288,7 +290,7 @@ fn read_object(sc: &mut Scanner, ctx: &mut Ctx) -> Result<()> {
     let line = sc.line_here();
     // When the object runs past the buffer, read more first.
     loop {
-        match flat_object(&sc.buf[sc.pos..]) {
+        match flat_object_shaped(&sc.buf[sc.pos..], &mut ctx.shape) {
             // A giant object would be rescanned after every block: frame it instead.
             Err(Flat::Short) if sc.buf.len() - sc.pos > 4 * BLOCK => break,
             Err(Flat::Short) => match sc.fill(sc.pos) {
@@ -322,8 +324,7 @@ fn read_object(sc: &mut Scanner, ctx: &mut Ctx) -> Result<()> {
     let parsed: JsonDataValue =
         serde_json::from_slice(&sc.buf[s..e]).map_err(|err| object_error(sc, at, &err))?;
     // Its line ends are counted by the scanner when it comes to the next object.
-    let fields = parsed.into_fields();
-    ctx.emit(&fields, line)
+    ctx.emit(&parsed.fields(), line)
 }
 
 /// A serde error inside one object, placed in the file.

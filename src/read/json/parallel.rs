@@ -1,6 +1,6 @@
 //! The `dataValues` array parsed on several threads. The reading thread cuts the array into
 //! chunks of about a megabyte, each ending just after a `},` that a `{` follows; workers parse
-//! them with the fast path ([`flat_object`]) into batches; the reading thread passes the
+//! them with the fast path ([`flat_object_shaped`]) into batches; the reading thread passes the
 //! batches on in input order, each value's number and line shifted by what came before, so the
 //! values and their places are those of the serial read.
 //!
@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Result, anyhow};
 
-use super::flat::{flat_object, skip_ws};
+use super::flat::{Shape, flat_object_shaped, skip_ws};
 use super::scanner::Scanner;
 use super::{Ctx, Resume};
 use crate::model::{Header, Place};
@@ -56,12 +56,13 @@ fn parse(bytes: &[u8], header: &Header) -> Parsed {
         late_defaults: false,
         answer: Vec::new(),
         parallel: (1, CHUNK),
+        shape: Shape::default(),
     };
     let (mut i, mut lines) = (0, 0);
     let resume = loop {
         let mut nl = 0;
         let start = skip_ws(bytes, i, &mut nl);
-        let Ok((fields, len)) = flat_object(&bytes[start..]) else {
+        let Ok((fields, len)) = flat_object_shaped(&bytes[start..], &mut ctx.shape) else {
             break Resume::Object;
         };
         if ctx.emit(&fields, lines + nl).is_err() {
