@@ -384,11 +384,7 @@ mod tests {
         let text = br#"{ "dataElement" : "A", "period":"202401","orgUnit":"O","value":"12.0","followup":false,"comment":null },{"#;
         let (f, len) = flat_object(text).unwrap();
         assert_eq!(
-            (
-                f.data_element.as_deref(),
-                f.value.as_deref(),
-                f.category_option_combo.as_deref()
-            ),
+            (f.data_element, f.value, f.category_option_combo),
             (Some("A"), Some("12.0"), None)
         );
         assert_eq!(&text[len..], b",{", "stops after the object");
@@ -425,10 +421,7 @@ mod tests {
             );
         }
         let (f, _) = flat_object("{\"comment\":\"été €\",\"followUp\":true}".as_bytes()).unwrap();
-        assert_eq!(
-            (f.audit[0].as_deref(), f.follow_up.as_deref()),
-            (Some("été €"), Some("true"))
-        );
+        assert_eq!((f.audit[0], f.follow_up), (Some("été €"), Some("true")));
         assert!(
             flat_object(br#"{"":"x","value":"1"}"#).is_ok(),
             "an empty key is just another key"
