@@ -191,6 +191,29 @@ impl Default for Interner {
     }
 }
 
+/// The text interned last at one place and its id: an export's values come grouped by org unit
+/// and period, so the next text there is most often the same, found by comparing it rather than
+/// by hashing it. Kept with the one [`Interner`] it was interned in.
+#[derive(Default)]
+pub struct Recent {
+    text: String,
+    id: Id,
+}
+
+impl Recent {
+    /// `ids.intern(s)`, without a lookup when `s` is the text of the call before.
+    #[inline]
+    pub fn intern(&mut self, ids: &mut Interner, s: &str) -> Id {
+        // Empty at first: the text of Id::EMPTY.
+        if s != self.text {
+            self.id = ids.intern(s);
+            self.text.clear();
+            self.text.push_str(s);
+        }
+        self.id
+    }
+}
+
 impl Interner {
     pub fn intern(&mut self, s: &str) -> Id {
         if s.is_empty() {
@@ -304,6 +327,26 @@ pub struct DataSetId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_recent_id_is_the_id_interned_whatever_came_before() {
+        let mut next = crate::fuzzing::xorshift(0x51_7cc1_b727_220a);
+        let texts = ["", "ou1", "ou2", "ou10", "OU1", "ou1 "];
+        let (mut ids, mut alone) = (Interner::default(), Interner::default());
+        let mut recent = Recent::default();
+        for _ in 0..5_000 {
+            // Runs of one text (as an export groups its values), then any other.
+            let text = texts[next(texts.len())];
+            for _ in 0..next(4) {
+                let got = recent.intern(&mut ids, text);
+                // Interned in the same order in both: the same numbers.
+                alone.intern(text);
+                assert_eq!(got, ids.intern(text), "{text:?}");
+                assert_eq!(got, alone.find(text).unwrap_or(Id(u32::MAX)));
+            }
+        }
+        assert_eq!(ids.len(), texts.len());
+    }
 
     #[test]
     fn per_id_finds_each_id_once_and_keeps_it_by_number() {

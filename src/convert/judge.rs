@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::store::NO_ROW;
-use crate::ids::{Id, IdScheme, Interner, Key, Source};
+use crate::ids::{Id, IdScheme, Interner, Key, Recent, Source};
 use crate::mapping::{Lookup, Mapping};
 use crate::model::DataValue;
 use crate::period::{self, Calendar, Date, PeriodType, Window};
@@ -120,6 +120,10 @@ pub struct Judge<'m> {
     /// Periods of the values in scope (valid, inside the window, not current).
     pub periods_in_scope: FxHashSet<Id>,
     last_in_scope: Option<Id>,
+    /// The org unit interned for the value before.
+    recent_unit: Recent,
+    /// The period of the value before, as written, and what it is (when valid).
+    recent_period: (String, Option<PeriodInfo>),
 }
 
 impl<'m> Judge<'m> {
@@ -167,6 +171,8 @@ impl<'m> Judge<'m> {
             data_set_schemes,
             periods_in_scope: FxHashSet::default(),
             last_in_scope: None,
+            recent_unit: Recent::default(),
+            recent_period: (String::new(), None),
         }
     }
 
@@ -186,7 +192,7 @@ impl<'m> Judge<'m> {
         let org_unit = match self.org_unit(v) {
             Ok(id) => OrgUnit {
                 id,
-                key: ids.intern(id),
+                key: self.recent_unit.intern(ids, id),
             },
             Err(left) => return unplaced(left),
         };
@@ -355,6 +361,11 @@ impl<'m> Judge<'m> {
 
     /// invalidPeriod: a DHIS2 period id of any type (parsed once per distinct text).
     fn period(&mut self, ids: &mut Interner, raw: &str) -> Result<PeriodInfo, Left> {
+        if let (text, Some(p)) = &self.recent_period
+            && text == raw
+        {
+            return Ok(*p);
+        }
         let parsed = match self.periods.get(raw) {
             Some(p) => p.clone(),
             None => {
@@ -371,6 +382,10 @@ impl<'m> Judge<'m> {
                 p
             }
         };
+        let (text, recent) = &mut self.recent_period;
+        text.clear();
+        text.push_str(raw);
+        *recent = parsed.as_ref().ok().copied();
         parsed.map_err(|e| (Reason::InvalidPeriod, e))
     }
 
