@@ -135,12 +135,13 @@ struct Known {
 const SHAPED: usize = 16;
 
 impl Known {
-    fn new(written: &[u8], slot: Option<usize>) -> Known {
-        Known {
-            words: words(written).unwrap_or_default(),
-            written: written.to_vec(),
-            slot,
-        }
+    /// Becomes `written` with `slot`, in place (objects of two shapes in turn relearn a key
+    /// each time).
+    fn set(&mut self, written: &[u8], slot: Option<usize>) {
+        self.written.clear();
+        self.written.extend_from_slice(written);
+        self.words = words(written).unwrap_or_default();
+        self.slot = slot;
     }
 
     /// Whether `bytes` (as long as the key) are the key: by two or three word comparisons
@@ -178,10 +179,15 @@ impl Shape {
 
     /// `written` (a plain key, its quotes and colon) is the key at place `n`.
     fn learn(&mut self, n: usize, written: &[u8], slot: Option<usize>) {
-        if n < self.keys.len() {
-            self.keys[n] = Known::new(written, slot);
-        } else if n == self.keys.len() && n < SHAPED {
-            self.keys.push(Known::new(written, slot));
+        if n == self.keys.len() && n < SHAPED {
+            self.keys.push(Known {
+                written: Vec::new(),
+                slot: None,
+                words: [0; 3],
+            });
+        }
+        if let Some(known) = self.keys.get_mut(n) {
+            known.set(written, slot);
         }
     }
 }
