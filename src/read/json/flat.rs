@@ -1,7 +1,9 @@
 //! The JSON reader's fast path: a `dataValue` object of plain strings, booleans and nulls without
 //! escapes (what DHIS2 writes), parsed straight from the read buffer. It gives the values the
 //! serde path gives, or hands the object to it: a field named twice is refused by both (a
-//! `fuzzing::json_paths` target feeds both the same objects).
+//! `fuzzing::json_paths` target feeds both the same objects). The keys are expected where the
+//! objects before had them ([`Shape`]), and checked by comparing words; a key elsewhere is
+//! scanned.
 
 /// The fields of one `dataValue` object.
 #[derive(Default, Debug, PartialEq)]
