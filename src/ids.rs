@@ -191,26 +191,38 @@ impl Default for Interner {
     }
 }
 
-/// The text interned last at one place and its id: an export's values come grouped by org unit
-/// and period, so the next text there is most often the same, found by comparing it rather than
-/// by hashing it. Kept with the one [`Interner`] it was interned in.
-#[derive(Default)]
-pub struct Recent {
+/// What was found for the text of the call before at one place: an export's values come grouped
+/// by org unit and period, so the next text there is most often the same, and comparing it costs
+/// less than hashing it.
+pub struct Recent<V> {
     text: String,
-    id: Id,
+    /// `None` until a text is found.
+    found: Option<V>,
 }
 
-impl Recent {
-    /// `ids.intern(s)`, without a lookup when `s` is the text of the call before.
-    #[inline]
-    pub fn intern(&mut self, ids: &mut Interner, s: &str) -> Id {
-        // Empty at first: the text of Id::EMPTY.
-        if s != self.text {
-            self.id = ids.intern(s);
-            self.text.clear();
-            self.text.push_str(s);
+impl<V> Default for Recent<V> {
+    fn default() -> Self {
+        Recent {
+            text: String::new(),
+            found: None,
         }
-        self.id
+    }
+}
+
+impl<V: Clone> Recent<V> {
+    /// `find(s)`, called only when `s` is not the text of the call before.
+    #[inline]
+    pub fn get_or(&mut self, s: &str, find: impl FnOnce(&str) -> V) -> V {
+        if let Some(found) = &self.found
+            && s == self.text
+        {
+            return found.clone();
+        }
+        let found = find(s);
+        self.text.clear();
+        self.text.push_str(s);
+        self.found = Some(found.clone());
+        found
     }
 }
 
@@ -334,11 +346,15 @@ mod tests {
         let texts = ["", "ou1", "ou2", "ou10", "OU1", "ou1 "];
         let (mut ids, mut alone) = (Interner::default(), Interner::default());
         let mut recent = Recent::default();
+        let mut found = 0;
         for _ in 0..5_000 {
             // Runs of one text (as an export groups its values), then any other.
             let text = texts[next(texts.len())];
             for _ in 0..next(4) {
-                let got = recent.intern(&mut ids, text);
+                let got = recent.get_or(text, |s| {
+                    found += 1;
+                    ids.intern(s)
+                });
                 // Interned in the same order in both: the same numbers.
                 alone.intern(text);
                 assert_eq!(got, ids.intern(text), "{text:?}");
@@ -346,6 +362,10 @@ mod tests {
             }
         }
         assert_eq!(ids.len(), texts.len());
+        assert!(
+            found < 5_000,
+            "a text like the one before is not looked up: {found}"
+        );
     }
 
     #[test]

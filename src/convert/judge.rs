@@ -120,10 +120,10 @@ pub struct Judge<'m> {
     /// Periods of the values in scope (valid, inside the window, not current).
     pub periods_in_scope: FxHashSet<Id>,
     last_in_scope: Option<Id>,
-    /// The org unit interned for the value before.
-    recent_unit: Recent,
-    /// The period of the value before, as written, and what it is (when valid).
-    recent_period: (String, Option<PeriodInfo>),
+    /// The org unit of the value before, interned (in the converter's one interner).
+    recent_unit: Recent<Id>,
+    /// The period of the value before and what it is.
+    recent_period: Recent<Result<PeriodInfo, String>>,
 }
 
 impl<'m> Judge<'m> {
@@ -172,7 +172,7 @@ impl<'m> Judge<'m> {
             periods_in_scope: FxHashSet::default(),
             last_in_scope: None,
             recent_unit: Recent::default(),
-            recent_period: (String::new(), None),
+            recent_period: Recent::default(),
         }
     }
 
@@ -192,7 +192,7 @@ impl<'m> Judge<'m> {
         let org_unit = match self.org_unit(v) {
             Ok(id) => OrgUnit {
                 id,
-                key: self.recent_unit.intern(ids, id),
+                key: self.recent_unit.get_or(id, |id| ids.intern(id)),
             },
             Err(left) => return unplaced(left),
         };
@@ -361,31 +361,24 @@ impl<'m> Judge<'m> {
 
     /// invalidPeriod: a DHIS2 period id of any type (parsed once per distinct text).
     fn period(&mut self, ids: &mut Interner, raw: &str) -> Result<PeriodInfo, Left> {
-        if let (text, Some(p)) = &self.recent_period
-            && text == raw
-        {
-            return Ok(*p);
-        }
-        let parsed = match self.periods.get(raw) {
-            Some(p) => p.clone(),
-            None => {
-                let cal = self.scope.calendar;
-                let p = period::parse_in(cal, raw)
-                    .map(|p| PeriodInfo {
-                        id: ids.intern(&p.id),
-                        period_type: p.period_type,
-                        start: p.start,
-                        end: p.end,
-                    })
-                    .map_err(|e| period::in_calendar(cal, raw, e));
-                self.periods.insert(raw.into(), p.clone());
-                p
-            }
-        };
-        let (text, recent) = &mut self.recent_period;
-        text.clear();
-        text.push_str(raw);
-        *recent = parsed.as_ref().ok().copied();
+        let (periods, cal) = (&mut self.periods, self.scope.calendar);
+        let parsed = self
+            .recent_period
+            .get_or(raw, |raw| match periods.get(raw) {
+                Some(p) => p.clone(),
+                None => {
+                    let p = period::parse_in(cal, raw)
+                        .map(|p| PeriodInfo {
+                            id: ids.intern(&p.id),
+                            period_type: p.period_type,
+                            start: p.start,
+                            end: p.end,
+                        })
+                        .map_err(|e| period::in_calendar(cal, raw, e));
+                    periods.insert(raw.into(), p.clone());
+                    p
+                }
+            });
         parsed.map_err(|e| (Reason::InvalidPeriod, e))
     }
 

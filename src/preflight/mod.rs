@@ -72,8 +72,6 @@ pub struct Targets<'m> {
     period_types: Vec<Option<PeriodType>>,
     /// Per interned org unit id, its index among the metadata's org units.
     units: PerId<Option<usize>>,
-    /// The last org unit looked up in `units` and its index.
-    last_unit: Option<(Id, Option<usize>)>,
     /// The last placement of [`place_id`](Self::place_id).
     last_place: LastPlace,
     /// The data-entry checks of the target version on the import date.
@@ -102,7 +100,6 @@ impl<'m> Targets<'m> {
             scratch: String::new(),
             period_types,
             units: PerId::default(),
-            last_unit: None,
             last_place: LastPlace::default(),
             entry: Entry::new(meta, rules, hmis),
         }
@@ -190,17 +187,9 @@ impl<'m> Targets<'m> {
 
     /// The index among the metadata's org units of an org unit given with its interned id.
     fn unit(&mut self, (text, id): (&str, Id)) -> Option<usize> {
-        if let Some((last, unit)) = self.last_unit
-            && last == id
-        {
-            return unit;
-        }
         let meta = self.meta;
-        let unit = self
-            .units
-            .get_or_find(id, || meta.organisation_unit_index(text));
-        self.last_unit = Some((id, unit));
-        unit
+        self.units
+            .get_or_find(id, || meta.organisation_unit_index(text))
     }
 
     /// [`place`](Self::place) with the org unit's index in the metadata (`unit`), if it is there.
