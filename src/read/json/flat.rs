@@ -451,6 +451,15 @@ mod tests {
                 String::from_utf8_lossy(object)
             );
         }
+        // Cut short anywhere, with the keys remembered: what it gives alone (`Short` mostly).
+        for end in 0..objects[3].len() {
+            let cut = &objects[3][..end];
+            assert_eq!(
+                flat_object_shaped(cut, &mut shape),
+                flat_object(cut),
+                "{end}"
+            );
+        }
         let (f, _) = flat_object_shaped(objects[1], &mut shape).unwrap();
         assert_eq!((f.value, f.newlines), (Some("2"), 1), "a line end counted");
     }

@@ -46,15 +46,12 @@ const ANSWER_KEYS: [&str; 4] = ["errorCode", "message", "httpStatusCode", "devMe
 impl Ctx<'_> {
     fn emit(&mut self, f: &Fields, line: u64) -> Result<()> {
         self.values += 1;
-        fn s<'a>(o: &Option<&'a str>) -> &'a str {
-            o.unwrap_or("")
-        }
         let mut v = DataValue {
-            data_element: s(&f.data_element),
-            period: s(&f.period),
-            org_unit: s(&f.org_unit),
-            category_option_combo: s(&f.category_option_combo),
-            attribute_option_combo: s(&f.attribute_option_combo),
+            data_element: f.data_element.unwrap_or(""),
+            period: f.period.unwrap_or(""),
+            org_unit: f.org_unit.unwrap_or(""),
+            category_option_combo: f.category_option_combo.unwrap_or(""),
+            attribute_option_combo: f.attribute_option_combo.unwrap_or(""),
             value: f.value,
             deleted: f.deleted.is_some_and(is_true),
             audit: crate::model::Audit::from_fields([0, 1, 2, 3].map(|i| {

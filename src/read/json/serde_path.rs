@@ -106,9 +106,8 @@ impl JsonDataValue {
 }
 
 /// Both paths on one object: whenever the fast path parses it, the serde path must parse it
-/// too and give the same fields (the fuzz target `json_paths`). The fast path with the keys of
-/// an object before remembered ([`Shape`]: here those of `data` itself, of a shape taken from
-/// `before`) gives what it gives without them.
+/// too and give the same fields (the fuzz target `json_paths`); and the fast path given the
+/// keys of the object itself remembered ([`Shape`]) gives what it gives without them.
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn same_on_both_paths(data: &[u8]) {
     same_after(&mut Shape::default(), data);
